@@ -1,0 +1,51 @@
+/** The controller's configuration after YAML, schema check and environment overrides. */
+import type { CabinetMap } from '../domain/cabinet.js';
+
+export type HardwareDriver = 'simulator' | 'modbus' | 'gpio';
+export type SmsGatewayKind = 'console' | 'http' | 'smpp';
+
+export interface HardwareConfig {
+  driver: HardwareDriver;
+  /** Lock pulse length in ms (sent to the board in 100 ms units for board-timed profiles). */
+  pulseMs: number;
+  /** At most this many solenoids drawing current at once (the supply browns out beyond). */
+  maxConcurrentPulses: number;
+  /** Pause after one pulse ends before the next may start, in ms. */
+  pulseSpacingMs: number;
+  /** Pause between two full door scans, in ms (0: scan continuously). */
+  scanIntervalMs: number;
+  /** A door reading must hold this long before it counts, in ms. */
+  debounceMs: number;
+  /** Consecutive failed polls after which a board is declared offline. */
+  offlineAfterFailures: number;
+  /** While a board is offline it is probed this often, in ms (without retries). */
+  offlineProbeMs: number;
+  /** A closed serial port / TCP link is reopened after this delay, in ms. */
+  reopenDelayMs: number;
+  simulator: {
+    /** Delay answers by the wire time of the frames at the bus baud rate. */
+    paceWireTime: boolean;
+    /** A released latch re-locks if the door is not opened within this time, in ms. */
+    latchHoldMs: number;
+  };
+  map: CabinetMap;
+}
+
+export interface Config {
+  locker: { id: string; name: string; timezone: string };
+  http: { host: string; port: number; bodyLimit: number };
+  database: { url: string | null; dataDir: string; poolSize: number };
+  mqtt: {
+    url: string | null;
+    embeddedPort: number;
+    baseTopic: string;
+    username: string | null;
+    password: string | null;
+    keepaliveSec: number;
+    reconnectPeriodMs: number;
+  };
+  hardware: HardwareConfig;
+  sms: { gateway: SmsGatewayKind };
+  auth: { adminToken: string | null; staffToken: string | null };
+  log: { level: string };
+}

@@ -1,0 +1,44 @@
+/**
+ * Every error the controller reports carries a stable code, defined here and nowhere else.
+ * HTTP maps `status`; logs and events carry `code`.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  TRAY_NOT_FOUND: 404,
+  TRAY_UNAVAILABLE: 409,
+  TRAY_OUT_OF_SERVICE: 409,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  BUS_TIMEOUT: 503,
+  BUS_CRC_ERROR: 503,
+  BUS_UNAVAILABLE: 503,
+  BOARD_OFFLINE: 503,
+  SERVICE_UNAVAILABLE: 503,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code];
+    this.details = details;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
