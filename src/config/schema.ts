@@ -1,0 +1,182 @@
+/** JSON Schema of the configuration file (after the cabinet map is read in). */
+import { BOARD_PROFILES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+
+const busSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'baudRate', 'timeoutMs', 'retries'],
+  properties: {
+    id,
+    path: { type: 'string', minLength: 1 },
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    baudRate: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+    timeoutMs: ms(10, 10_000),
+    retries: { type: 'integer', minimum: 0, maximum: 10 },
+  },
+} as const;
+
+const boardSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'bus', 'unitId', 'profile', 'outputs', 'inputs'],
+  properties: {
+    id,
+    bus: id,
+    unitId: { type: 'integer', minimum: 1, maximum: 247 },
+    profile: { enum: [...BOARD_PROFILES] },
+    outputs: { type: 'integer', minimum: 1, maximum: 256 },
+    inputs: { type: 'integer', minimum: 1, maximum: 256 },
+    inputBase: { type: 'integer', minimum: 0, maximum: 65535 },
+    outputBase: { type: 'integer', minimum: 0, maximum: 65535 },
+  },
+} as const;
+
+const traySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['number', 'cabinet', 'board', 'lockChannel', 'doorInput', 'size', 'role'],
+  properties: {
+    number: { type: 'integer', minimum: 1, maximum: 999 },
+    cabinet: id,
+    board: id,
+    lockChannel: { type: 'integer', minimum: 0, maximum: 255 },
+    doorInput: { type: 'integer', minimum: 0, maximum: 255 },
+    size: { enum: [...TRAY_SIZES] },
+    role: { enum: [...TRAY_ROLES] },
+  },
+} as const;
+
+const gpioTraySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tray', 'lockPin', 'doorPin'],
+  properties: {
+    tray: { type: 'integer', minimum: 1 },
+    lockPin: { type: 'integer', minimum: 0 },
+    doorPin: { type: 'integer', minimum: 0 },
+    doorActiveLow: { type: 'boolean' },
+    lockActiveLow: { type: 'boolean' },
+  },
+} as const;
+
+export const mapSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cabinets', 'buses', 'boards', 'trays'],
+  properties: {
+    cabinets: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name', 'columns'],
+        properties: { id, name: { type: 'string' }, columns: { type: 'integer', minimum: 1, maximum: 50 } },
+      },
+    },
+    buses: { type: 'array', items: busSchema },
+    boards: { type: 'array', items: boardSchema },
+    trays: { type: 'array', minItems: 1, maxItems: 999, items: traySchema },
+    gpio: { type: 'array', items: gpioTraySchema },
+  },
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'log'],
+  properties: {
+    locker: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name', 'timezone'],
+      properties: { id, name: { type: 'string', minLength: 1 }, timezone: { type: 'string', minLength: 1 } },
+    },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port', 'bodyLimit'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        bodyLimit: { type: 'integer', minimum: 1024, maximum: 10_485_760 },
+      },
+    },
+    database: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'dataDir', 'poolSize'],
+      properties: {
+        url: { type: ['string', 'null'], pattern: '^postgres(ql)?://' },
+        dataDir: { type: 'string', minLength: 1 },
+        poolSize: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+    },
+    mqtt: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'embeddedPort', 'baseTopic', 'username', 'password', 'keepaliveSec', 'reconnectPeriodMs'],
+      properties: {
+        url: { type: ['string', 'null'], pattern: '^(mqtts?|wss?|tcp|tls)://' },
+        embeddedPort: { type: 'integer', minimum: 0, maximum: 65535 },
+        baseTopic: { type: 'string', minLength: 1, pattern: '^[^#+]+$' },
+        username: nullableString,
+        password: nullableString,
+        keepaliveSec: { type: 'integer', minimum: 5, maximum: 3600 },
+        reconnectPeriodMs: ms(100, 600_000),
+      },
+    },
+    hardware: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'driver', 'pulseMs', 'maxConcurrentPulses', 'pulseSpacingMs', 'scanIntervalMs', 'debounceMs',
+        'offlineAfterFailures', 'offlineProbeMs', 'reopenDelayMs', 'simulator', 'map',
+      ],
+      properties: {
+        driver: { enum: ['simulator', 'modbus', 'gpio'] },
+        pulseMs: ms(100, 5000),
+        maxConcurrentPulses: { type: 'integer', minimum: 1, maximum: 16 },
+        pulseSpacingMs: ms(0, 10_000),
+        scanIntervalMs: ms(0, 10_000),
+        debounceMs: ms(0, 5000),
+        offlineAfterFailures: { type: 'integer', minimum: 1, maximum: 100 },
+        offlineProbeMs: ms(50, 60_000),
+        reopenDelayMs: ms(50, 600_000),
+        simulator: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['paceWireTime', 'latchHoldMs'],
+          properties: { paceWireTime: { type: 'boolean' }, latchHoldMs: ms(100, 3_600_000) },
+        },
+        map: mapSchema,
+      },
+    },
+    sms: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['gateway'],
+      properties: { gateway: { enum: ['console', 'http', 'smpp'] } },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['adminToken', 'staffToken'],
+      properties: {
+        adminToken: { type: ['string', 'null'], minLength: 16 },
+        staffToken: { type: ['string', 'null'], minLength: 16 },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['level'],
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
+  },
+} as const;
