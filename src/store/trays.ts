@@ -1,0 +1,159 @@
+/** Trays, boards and lockers in PostgreSQL. */
+import type { CabinetMap } from '../domain/cabinet.js';
+import type { Door, Tray, TrayContent } from '../domain/tray.js';
+import type { Queryable } from './db.js';
+import type { TrayStore } from '../services/ports.js';
+
+interface TrayRow {
+  number: number;
+  cabinet: string;
+  board_id: string;
+  lock_channel: number;
+  door_input: number;
+  size: Tray['size'];
+  role: Tray['role'];
+  state: TrayContent;
+  door: Door;
+  released_at: Date | null;
+  disabled_reason: string | null;
+  fault: string | null;
+  changed_at: Date;
+}
+
+const COLUMNS = `number, cabinet, board_id, lock_channel, door_input, size, role, state, door,
+  released_at, disabled_reason, fault, changed_at`;
+
+function toTray(r: TrayRow): Tray {
+  return {
+    number: r.number,
+    cabinet: r.cabinet,
+    board: r.board_id,
+    lockChannel: r.lock_channel,
+    doorInput: r.door_input,
+    size: r.size,
+    role: r.role,
+    content: r.state,
+    door: r.door,
+    releasedAt: r.released_at,
+    disabledReason: r.disabled_reason,
+    fault: r.fault,
+    changedAt: r.changed_at,
+  };
+}
+
+export class TrayRepository implements TrayStore {
+  constructor(private readonly lockerId: string) {}
+
+  /**
+   * Records the locker and brings boards and trays in line with the configured map. Existing trays
+   * keep their content, door and service state; their wiring, size and role follow the map.
+   */
+  async applyMap(q: Queryable, name: string, map: CabinetMap): Promise<void> {
+    await q.query(
+      `INSERT INTO lockers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
+      [this.lockerId, name],
+    );
+    for (const b of map.boards) {
+      await q.query(
+        `INSERT INTO boards (locker_id, id, bus, unit_id, profile) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (locker_id, id) DO UPDATE SET bus = EXCLUDED.bus, unit_id = EXCLUDED.unit_id,
+           profile = EXCLUDED.profile`,
+        [this.lockerId, b.id, b.bus, b.unitId, b.profile],
+      );
+    }
+    for (const t of map.trays) {
+      await q.query(
+        `INSERT INTO trays (locker_id, number, cabinet, board_id, lock_channel, door_input, size, role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (locker_id, number) DO UPDATE SET cabinet = EXCLUDED.cabinet, board_id = EXCLUDED.board_id,
+           lock_channel = EXCLUDED.lock_channel, door_input = EXCLUDED.door_input, size = EXCLUDED.size,
+           role = EXCLUDED.role`,
+        [this.lockerId, t.number, t.cabinet, t.board, t.lockChannel, t.doorInput, t.size, t.role],
+      );
+    }
+    // Trays no longer in the map are taken out of service rather than deleted: their history stays.
+    const numbers = map.trays.map((t) => t.number);
+    await q.query(
+      `UPDATE trays SET disabled_reason = 'not in the cabinet map', changed_at = now()
+       WHERE locker_id = $1 AND NOT (number = ANY($2::int[])) AND disabled_reason IS DISTINCT FROM 'not in the cabinet map'`,
+      [this.lockerId, numbers],
+    );
+  }
+
+  async list(q: Queryable): Promise<Tray[]> {
+    const { rows } = await q.query<TrayRow>(
+      `SELECT ${COLUMNS} FROM trays WHERE locker_id = $1 ORDER BY number`,
+      [this.lockerId],
+    );
+    return rows.map(toTray);
+  }
+
+  async get(q: Queryable, number: number, opts: { forUpdate?: boolean } = {}): Promise<Tray | null> {
+    const { rows } = await q.query<TrayRow>(
+      `SELECT ${COLUMNS} FROM trays WHERE locker_id = $1 AND number = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+      [this.lockerId, number],
+    );
+    return rows[0] ? toTray(rows[0]) : null;
+  }
+
+  async setDoor(q: Queryable, number: number, door: Door, at: Date): Promise<void> {
+    await q.query(
+      `UPDATE trays SET door = $3,
+         released_at = CASE WHEN $3 = 'open' THEN NULL ELSE released_at END,
+         changed_at = $4, version = version + 1
+       WHERE locker_id = $1 AND number = $2`,
+      [this.lockerId, number, door, at],
+    );
+  }
+
+  async markReleased(q: Queryable, number: number, at: Date): Promise<void> {
+    await q.query(
+      `UPDATE trays SET released_at = $3, changed_at = $3, version = version + 1 WHERE locker_id = $1 AND number = $2`,
+      [this.lockerId, number, at],
+    );
+  }
+
+  async clearRelease(q: Queryable, number: number): Promise<void> {
+    await q.query(
+      `UPDATE trays SET released_at = NULL, version = version + 1 WHERE locker_id = $1 AND number = $2 AND door <> 'open'`,
+      [this.lockerId, number],
+    );
+  }
+
+  async setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void> {
+    await q.query(
+      `UPDATE trays SET disabled_reason = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`,
+      [this.lockerId, number, reason, at],
+    );
+  }
+
+  async setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void> {
+    await q.query(
+      `UPDATE trays SET state = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`,
+      [this.lockerId, number, content, at],
+    );
+  }
+
+  /** Sets or clears the fault of every tray on a board and the board's own status; returns the trays. */
+  async setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]> {
+    await q.query(
+      `UPDATE boards SET online = $3, last_fault = COALESCE($4, last_fault), changed_at = $5
+       WHERE locker_id = $1 AND id = $2`,
+      [this.lockerId, board, fault === null, fault, at],
+    );
+    const { rows } = await q.query<{ number: number }>(
+      `UPDATE trays SET fault = $3, changed_at = $4, version = version + 1
+       WHERE locker_id = $1 AND board_id = $2 AND fault IS DISTINCT FROM $3 RETURNING number`,
+      [this.lockerId, board, fault, at],
+    );
+    return rows.map((r) => r.number).sort((a, b) => a - b);
+  }
+
+  async boards(q: Queryable): Promise<{ id: string; bus: string; unitId: number; online: boolean; lastFault: string | null }[]> {
+    const { rows } = await q.query(
+      `SELECT id, bus, unit_id, online, last_fault FROM boards WHERE locker_id = $1 ORDER BY id`,
+      [this.lockerId],
+    );
+    return rows.map((r: any) => ({ id: r.id, bus: r.bus, unitId: r.unit_id, online: r.online, lastFault: r.last_fault }));
+  }
+}
