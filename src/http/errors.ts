@@ -1,0 +1,76 @@
+/**
+ * One error shape for every route: `{error: {code, message}}`. Bad input is a 4xx with a stable
+ * code; a 5xx is logged with its cause and answered with a bare message.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
+};
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 429) return 'RATE_LIMITED';
+  return 'VALIDATION_FAILED';
+}
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  const body: ErrorBody = { error: { code, message, ...(details ? { details } : {}) } };
+  return reply.status(ERROR_CODES[code]).send(body);
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) request.log.warn({ err }, 'request failed');
+      return sendError(reply, err.code, err.message, err.details);
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return sendError(reply, 'VALIDATION_FAILED', fe.message.replace(/^(body|params|querystring)\/?/, '$1 '));
+    }
+    if (fe.code && FASTIFY_CODES[fe.code]) {
+      const message = fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'the request body is not valid JSON' : fe.message;
+      return sendError(reply, FASTIFY_CODES[fe.code], message);
+    }
+    if (err instanceof SyntaxError || (fe.statusCode === 400 && /JSON/i.test(fe.message))) {
+      return sendError(reply, 'VALIDATION_FAILED', 'the request body is not valid JSON');
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return sendError(reply, codeForStatus(fe.statusCode), fe.message);
+    }
+    request.log.error({ err }, 'unhandled error');
+    return sendError(reply, 'INTERNAL', 'internal error');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
+  );
+}
+
+/** The error schema, for route `response` declarations. */
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+    },
+  },
+} as const;
