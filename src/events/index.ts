@@ -1,0 +1,130 @@
+/**
+ * The events unit: embedded broker (when no `MQTT_URL`), MQTT link, outbox relay and retained
+ * state, started and stopped together. The constructor does nothing; `start()` does the work.
+ *
+ * Use cases get `signal` (ring it after a commit that enqueued events) and `retained`
+ * (`publishRetained('occupancy', …)`); /health gets `status()`.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import type { Db } from '../store/db.js';
+import { EmbeddedBroker } from './broker.js';
+import { MqttLink } from './mqtt-link.js';
+import { OutboxSignal, countPending } from './outbox.js';
+import { OutboxRelay } from './relay.js';
+import { RetainedState } from './retained.js';
+
+export * from './topics.js';
+export { enqueueEvent, OutboxSignal, countPending, type NewEvent } from './outbox.js';
+export { MqttLink, type MqttLinkOptions, type MqttLinkStatus, type PublishOptions } from './mqtt-link.js';
+export { OutboxRelay, type OutboxRelayOptions, type RelayPassResult } from './relay.js';
+export { RetainedState, type StateTopic } from './retained.js';
+export { EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
+
+export interface EventsOptions {
+  mqtt: Config['mqtt'];
+  lockerId: string;
+  db: Db;
+  logger: Logger;
+  /** Default `atm247-<lockerId>`. */
+  clientId?: string;
+  /** How long `stop()` keeps publishing pending events. Default 5 s. */
+  drainTimeoutMs?: number;
+  /** How long `start()` waits for the first connection before going on without. Default 5 s. */
+  connectWaitMs?: number;
+  /** Relay tuning (tests). */
+  relay?: Pick<import('./relay.js').OutboxRelayOptions, 'batchSize' | 'pollMs' | 'backoffMinMs' | 'backoffMaxMs'>;
+}
+
+export interface EventsStatus {
+  connected: boolean;
+  broker: string;
+  embedded: boolean;
+  clientId: string;
+  since: string | null;
+  /** Events published since start. */
+  sent: number;
+}
+
+export class Events {
+  readonly signal = new OutboxSignal();
+  private broker: EmbeddedBroker | null = null;
+  private linkRef: MqttLink | null = null;
+  private relayRef: OutboxRelay | null = null;
+  private retainedRef: RetainedState | null = null;
+
+  constructor(private readonly options: EventsOptions) {}
+
+  get link(): MqttLink {
+    if (!this.linkRef) throw new Error('events unit not started');
+    return this.linkRef;
+  }
+
+  get retained(): RetainedState {
+    if (!this.retainedRef) throw new Error('events unit not started');
+    return this.retainedRef;
+  }
+
+  get relay(): OutboxRelay {
+    if (!this.relayRef) throw new Error('events unit not started');
+    return this.relayRef;
+  }
+
+  async start(): Promise<void> {
+    const { mqtt, logger, lockerId, db } = this.options;
+    let url = mqtt.url;
+    if (!url) {
+      this.broker = new EmbeddedBroker({ port: mqtt.embeddedPort, logger });
+      url = (await this.broker.start()).url;
+    }
+    const link = new MqttLink({
+      url,
+      lockerId,
+      baseTopic: mqtt.baseTopic,
+      clientId: this.options.clientId,
+      username: mqtt.username,
+      password: mqtt.password,
+      keepaliveSec: mqtt.keepaliveSec,
+      reconnectPeriodMs: mqtt.reconnectPeriodMs,
+      logger,
+    });
+    this.linkRef = link;
+    this.retainedRef = new RetainedState(link, logger);
+    this.relayRef = new OutboxRelay({ db, link, signal: this.signal, lockerId, logger, ...this.options.relay });
+    this.retainedRef.start();
+    this.relayRef.start();
+    link.start();
+    if (!(await link.waitConnected(this.options.connectWaitMs ?? 5_000))) {
+      logger.warn({ broker: link.status().broker }, 'MQTT broker not reachable at start; events wait in the outbox');
+    }
+  }
+
+  /** Publishes what is pending (bounded), says `offline`, disconnects, stops the embedded broker. */
+  async stop(): Promise<void> {
+    if (this.relayRef) {
+      await this.relayRef.drain(this.options.drainTimeoutMs ?? 5_000);
+      await this.relayRef.stop();
+    }
+    this.retainedRef?.stop();
+    await this.linkRef?.stop();
+    await this.broker?.stop();
+    this.broker = null;
+  }
+
+  status(): EventsStatus {
+    const link = this.linkRef?.status();
+    return {
+      connected: link?.connected ?? false,
+      broker: link?.broker ?? '',
+      embedded: this.broker !== null,
+      clientId: link?.clientId ?? '',
+      since: link?.since ?? null,
+      sent: this.relayRef?.sent ?? 0,
+    };
+  }
+
+  /** Unsent events in the outbox (a slower, database-backed figure for /health). */
+  pending(): Promise<number> {
+    return countPending(this.options.db.pool, this.options.lockerId);
+  }
+}
