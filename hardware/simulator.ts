@@ -1,0 +1,401 @@
+/**
+ * The simulated cabinet: a real Modbus RTU slave for every board of the map, reached over TCP the
+ * way an RS-485/Ethernet gateway in transparent mode is reached (raw RTU frames with their CRC in
+ * the TCP stream, one listener per bus). Doors are moved through this API; locks are released only
+ * by the pulses the controller sends. Faults can be injected per board.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { CabinetMap, TraySpec } from '../src/domain/cabinet.js';
+import { systemClock, type Clock } from '../src/domain/clock.js';
+import { AppError } from '../src/domain/errors.js';
+import { DueQueue } from './due-queue.js';
+import { buildFrame, hasValidCrc, hex, requestFrameLength, silenceMs, wireTimeMs } from './rtu-frame.js';
+import { SimBoard, type PulseKind } from './simulator-board.js';
+
+export type SimFaultKind = 'none' | 'no_answer' | 'crc_error' | 'garbage' | 'slow' | 'offline';
+export const SIM_FAULT_KINDS: readonly SimFaultKind[] = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'];
+
+export interface SimFault {
+  kind: SimFaultKind;
+  /** For `slow`: how much later than usual the board answers, in ms. */
+  delayMs?: number;
+}
+
+export interface SimTrayState {
+  tray: number;
+  board: string;
+  channel: number;
+  door: 'open' | 'closed';
+  /** The latch was released by a pulse and the door has not been opened since. */
+  released: boolean;
+  /** Door closed and latch holding it. */
+  latched: boolean;
+  /** Lock pulses this tray received since the simulator was created. */
+  pulses: number;
+}
+
+export interface PulseRecord {
+  board: string;
+  unitId: number;
+  channel: number;
+  /** Tray whose lock is on that channel, or null for an unmapped channel. */
+  tray: number | null;
+  at: Date;
+  /** performance.now() at the pulse, for precise spacing checks. */
+  atMs: number;
+  kind: PulseKind;
+  /** Board-timed pulse length for `flash`. */
+  durationMs?: number;
+}
+
+export interface SetDoorResult {
+  ok: boolean;
+  door: 'open' | 'closed';
+  reason?: 'latched';
+}
+
+export interface SimBoardState {
+  id: string;
+  bus: string;
+  unitId: number;
+  fault: SimFault;
+  coils: boolean[];
+}
+
+export interface CabinetSimulatorOptions {
+  map: CabinetMap;
+  /** Released latch re-locks after this long if the door is not opened, in ms. */
+  latchHoldMs: number;
+  /** Send each answer after the wire time of request and answer at the bus baud rate. */
+  paceWireTime?: boolean;
+  host?: string;
+  /** Port per bus id; 0 or absent = any free port. */
+  ports?: Record<string, number>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Randomness for `garbage` answers. */
+  random?: () => number;
+}
+
+interface TrayModel {
+  spec: TraySpec;
+  door: 'open' | 'closed';
+  released: boolean;
+  releaseTimer?: NodeJS.Timeout;
+  pulses: number;
+}
+
+interface BusEndpoint {
+  id: string;
+  baudRate: number;
+  server: net.Server;
+  sockets: Set<net.Socket>;
+  port: number;
+  /** performance.now() at which the half-duplex line is free again (pacing only). */
+  lineFreeAtMs: number;
+  answers: DueQueue;
+  boardsByUnit: Map<number, SimBoard>;
+  refuseTimer?: NodeJS.Timeout;
+}
+
+export class CabinetSimulator {
+  private readonly boards = new Map<string, SimBoard>();
+  private readonly faults = new Map<string, SimFault>();
+  private readonly traysByNumber = new Map<number, TrayModel>();
+  private readonly buses = new Map<string, BusEndpoint>();
+  private readonly pulseLog: PulseRecord[] = [];
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly host: string;
+  private started = false;
+
+  constructor(private readonly options: CabinetSimulatorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.host = options.host ?? '127.0.0.1';
+    const hooks = {
+      readInputs: (board: SimBoard) => this.readInputs(board),
+      onPulse: (board: SimBoard, channel: number, kind: PulseKind, durationMs?: number) =>
+        this.onPulse(board, channel, kind, durationMs),
+    };
+    for (const spec of options.map.boards) {
+      this.boards.set(spec.id, new SimBoard(spec, hooks));
+      this.faults.set(spec.id, { kind: 'none' });
+    }
+    for (const spec of options.map.trays) {
+      this.traysByNumber.set(spec.number, { spec, door: 'closed', released: false, pulses: 0 });
+    }
+  }
+
+  /** Open one TCP listener per bus. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const bus of this.options.map.buses) {
+      const boardsByUnit = new Map<number, SimBoard>();
+      for (const board of this.boards.values()) {
+        if (board.spec.bus === bus.id) boardsByUnit.set(board.spec.unitId, board);
+      }
+      const endpoint: BusEndpoint = {
+        id: bus.id,
+        baudRate: bus.baudRate,
+        server: net.createServer(),
+        sockets: new Set(),
+        port: this.options.ports?.[bus.id] ?? 0,
+        lineFreeAtMs: 0,
+        answers: new DueQueue(),
+        boardsByUnit,
+      };
+      this.buses.set(bus.id, endpoint);
+      await this.listen(endpoint);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    for (const endpoint of this.buses.values()) {
+      if (endpoint.refuseTimer) clearTimeout(endpoint.refuseTimer);
+      endpoint.answers.clear();
+      for (const socket of endpoint.sockets) socket.destroy();
+      endpoint.sockets.clear();
+      await new Promise<void>((resolve) => (endpoint.server.listening ? endpoint.server.close(() => resolve()) : resolve()));
+    }
+    this.buses.clear();
+    for (const board of this.boards.values()) board.powerCycle();
+    for (const tray of this.traysByNumber.values()) this.relatch(tray);
+  }
+
+  /** Where each bus listens: the address an RS-485/Ethernet gateway would have. */
+  endpoints(): Map<string, { host: string; port: number }> {
+    const out = new Map<string, { host: string; port: number }>();
+    for (const endpoint of this.buses.values()) out.set(endpoint.id, { host: this.host, port: endpoint.port });
+    return out;
+  }
+
+  /**
+   * Move a door. Opening works only while the latch is released (or with `force`, a door forced
+   * open); opening consumes the release, closing re-latches.
+   */
+  setDoor(trayNumber: number, open: boolean, opts: { force?: boolean } = {}): SetDoorResult {
+    const tray = this.tray(trayNumber);
+    if (!open) {
+      tray.door = 'closed';
+      this.relatch(tray);
+      return { ok: true, door: 'closed' };
+    }
+    if (tray.door === 'open') return { ok: true, door: 'open' };
+    if (!tray.released && !opts.force) return { ok: false, door: 'closed', reason: 'latched' };
+    tray.door = 'open';
+    this.relatch(tray);
+    return { ok: true, door: 'open' };
+  }
+
+  trays(): SimTrayState[] {
+    return [...this.traysByNumber.values()]
+      .sort((a, b) => a.spec.number - b.spec.number)
+      .map((tray) => ({
+        tray: tray.spec.number,
+        board: tray.spec.board,
+        channel: tray.spec.lockChannel,
+        door: tray.door,
+        released: tray.released,
+        latched: tray.door === 'closed' && !tray.released,
+        pulses: tray.pulses,
+      }));
+  }
+
+  pulses(): PulseRecord[] {
+    return this.pulseLog.map((record) => ({ ...record }));
+  }
+
+  clearPulses(): void {
+    this.pulseLog.length = 0;
+  }
+
+  boardStates(): SimBoardState[] {
+    return [...this.boards.values()].map((board) => ({
+      id: board.spec.id,
+      bus: board.spec.bus,
+      unitId: board.spec.unitId,
+      fault: { ...this.faults.get(board.spec.id)! },
+      coils: [...board.coils],
+    }));
+  }
+
+  /** Inject a fault; leaving `offline` powers the board back up with every output off. */
+  setFault(boardId: string, fault: SimFaultKind | SimFault, opts: { delayMs?: number } = {}): void {
+    const board = this.board(boardId);
+    const next: SimFault = typeof fault === 'string' ? { kind: fault, delayMs: opts.delayMs } : { ...fault };
+    if (!SIM_FAULT_KINDS.includes(next.kind)) {
+      throw new AppError('VALIDATION_FAILED', `unknown fault "${String(next.kind)}"; one of ${SIM_FAULT_KINDS.join(', ')}`);
+    }
+    const previous = this.faults.get(boardId)!;
+    this.faults.set(boardId, next);
+    if (previous.kind === 'offline' && next.kind !== 'offline') this.powerCycle(board);
+    this.options.logger?.info({ board: boardId, fault: next }, 'simulated board fault set');
+  }
+
+  /** Force an output as a previous run might have left it (no lock pulse is recorded). */
+  setCoil(boardId: string, channel: number, on: boolean): void {
+    this.board(boardId).forceCoil(channel, on);
+  }
+
+  /**
+   * Drop every connection of a bus, as when the adapter is unplugged; with `refuseMs`, refuse new
+   * connections for that long (the listener is closed and reopened on the same port).
+   */
+  async closeConnections(busId: string, opts: { refuseMs?: number } = {}): Promise<void> {
+    const endpoint = this.buses.get(busId);
+    if (!endpoint) throw new AppError('NOT_FOUND', `no simulated bus "${busId}"`);
+    endpoint.answers.clear();
+    for (const socket of endpoint.sockets) socket.destroy();
+    endpoint.sockets.clear();
+    if (!opts.refuseMs) return;
+    await new Promise<void>((resolve) => endpoint.server.close(() => resolve()));
+    endpoint.refuseTimer = setTimeout(() => {
+      endpoint.refuseTimer = undefined;
+      if (!this.started) return;
+      endpoint.server = net.createServer();
+      this.listen(endpoint).catch((err) => this.options.logger?.error({ err, bus: busId }, 'simulator relisten failed'));
+    }, opts.refuseMs);
+  }
+
+  private listen(endpoint: BusEndpoint): Promise<void> {
+    endpoint.server.on('connection', (socket) => this.accept(endpoint, socket));
+    return new Promise((resolve, reject) => {
+      endpoint.server.once('error', reject);
+      endpoint.server.listen(endpoint.port, this.host, () => {
+        endpoint.server.off('error', reject);
+        endpoint.port = (endpoint.server.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(endpoint: BusEndpoint, socket: net.Socket): void {
+    socket.setNoDelay(true);
+    endpoint.sockets.add(socket);
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (;;) {
+        const length = requestFrameLength(pending);
+        if (length === undefined) return;
+        // A function code of unknown length: a transparent gateway forwards what came in one burst.
+        const frameLength = length ?? pending.length;
+        if (pending.length < frameLength) return;
+        const frame = pending.subarray(0, frameLength);
+        pending = pending.subarray(frameLength);
+        if (!hasValidCrc(frame)) {
+          // A slave ignores a frame with a bad CRC; what follows cannot be trusted either.
+          this.options.logger?.debug({ bus: endpoint.id, frame: hex(frame) }, 'simulator: bad CRC, frame ignored');
+          pending = Buffer.alloc(0);
+          return;
+        }
+        this.serve(endpoint, socket, Buffer.from(frame));
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => endpoint.sockets.delete(socket));
+  }
+
+  private serve(endpoint: BusEndpoint, socket: net.Socket, request: Buffer): void {
+    const unitId = request[0];
+    const board = endpoint.boardsByUnit.get(unitId);
+    const pace = this.options.paceWireTime === true;
+    const now = performance.now();
+    const lineFreeAt = Math.max(now, endpoint.lineFreeAtMs);
+    const requestDoneAt = lineFreeAt + wireTimeMs(request.length, endpoint.baudRate) + silenceMs(endpoint.baudRate);
+    const fault = board ? this.faults.get(board.spec.id)! : undefined;
+    if (!board || fault!.kind === 'offline' || fault!.kind === 'no_answer') {
+      // Nobody answers; the request still occupied the line.
+      if (pace) endpoint.lineFreeAtMs = requestDoneAt;
+      return;
+    }
+    let answer: Buffer = buildFrame(unitId, board.answer(request.subarray(1, request.length - 2)));
+    if (fault!.kind === 'crc_error') {
+      answer[answer.length - 1] ^= 0xff;
+      answer[answer.length - 2] ^= 0x5a;
+    } else if (fault!.kind === 'garbage') {
+      answer = Buffer.from(Array.from({ length: 3 + Math.floor(this.random() * 10) }, () => Math.floor(this.random() * 256)));
+    }
+    if (this.options.logger?.isLevelEnabled('debug')) {
+      this.options.logger.debug({ bus: endpoint.id, request: hex(request), answer: hex(answer) }, 'simulator frame');
+    }
+    const send = (): void => {
+      if (!socket.destroyed) socket.write(answer);
+    };
+    const answerDoneAt = requestDoneAt + wireTimeMs(answer.length, endpoint.baudRate) + silenceMs(endpoint.baudRate);
+    if (fault!.kind === 'slow') {
+      // A late answer does not hold the line for the master, which has moved on after its timeout.
+      const delay = (pace ? answerDoneAt - now : 0) + (fault!.delayMs ?? 0);
+      setTimeout(send, delay).unref();
+      if (pace) endpoint.lineFreeAtMs = requestDoneAt;
+      return;
+    }
+    if (!pace) {
+      send();
+      return;
+    }
+    endpoint.lineFreeAtMs = answerDoneAt;
+    endpoint.answers.at(answerDoneAt, send);
+  }
+
+  private readInputs(board: SimBoard): boolean[] {
+    const inputs = new Array<boolean>(board.spec.inputs).fill(false);
+    for (const tray of this.traysByNumber.values()) {
+      if (tray.spec.board === board.spec.id && tray.spec.doorInput < inputs.length) {
+        inputs[tray.spec.doorInput] = tray.door === 'open';
+      }
+    }
+    return inputs;
+  }
+
+  private onPulse(board: SimBoard, channel: number, kind: PulseKind, durationMs?: number): void {
+    const tray = [...this.traysByNumber.values()].find((t) => t.spec.board === board.spec.id && t.spec.lockChannel === channel);
+    this.pulseLog.push({
+      board: board.spec.id,
+      unitId: board.spec.unitId,
+      channel,
+      tray: tray?.spec.number ?? null,
+      at: this.clock.now(),
+      atMs: performance.now(),
+      kind,
+      durationMs,
+    });
+    if (!tray) return;
+    tray.pulses += 1;
+    tray.released = true;
+    if (tray.releaseTimer) clearTimeout(tray.releaseTimer);
+    tray.releaseTimer = setTimeout(() => this.relatch(tray), this.options.latchHoldMs);
+    tray.releaseTimer.unref();
+  }
+
+  private relatch(tray: TrayModel): void {
+    if (tray.releaseTimer) clearTimeout(tray.releaseTimer);
+    tray.releaseTimer = undefined;
+    tray.released = false;
+  }
+
+  private powerCycle(board: SimBoard): void {
+    board.powerCycle();
+    for (const tray of this.traysByNumber.values()) {
+      if (tray.spec.board === board.spec.id) this.relatch(tray);
+    }
+  }
+
+  private tray(trayNumber: number): TrayModel {
+    const tray = this.traysByNumber.get(trayNumber);
+    if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${trayNumber} is not in the cabinet map`);
+    return tray;
+  }
+
+  private board(boardId: string): SimBoard {
+    const board = this.boards.get(boardId);
+    if (!board) throw new AppError('NOT_FOUND', `no simulated board "${boardId}"`);
+    return board;
+  }
+}
