@@ -48,7 +48,7 @@ export class PulseLimiter {
   }
 
   private holdThenRelease(): void {
-    setTimeout(() => this.release(), this.options.pulseMs + this.options.spacingMs).unref();
+    setTimeout(() => this.release(), this.options.pulseMs + this.options.spacingMs);
   }
 
   private acquire(): Promise<void> {
