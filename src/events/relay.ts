@@ -171,9 +171,10 @@ export class OutboxRelay {
       for (;;) {
         if (!link.connected) return { sent, ok: false };
         const { rows } = await db.query<OutboxRow>(
-          `SELECT seq::text AS seq, id::text AS id, type, payload FROM outbox
-            WHERE sent_at IS NULL AND locker_id = $1 AND seq > $2
-            ORDER BY seq LIMIT $3`,
+          // seq is read as text (bigint exceeds a JS number); order by the column, not that text.
+          `SELECT o.seq::text AS seq, o.id::text AS id, o.type, o.payload FROM outbox o
+            WHERE o.sent_at IS NULL AND o.locker_id = $1 AND o.seq > $2::bigint
+            ORDER BY o.seq LIMIT $3`,
           [lockerId, after, batchSize],
         );
         for (const row of rows) {
