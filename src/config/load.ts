@@ -5,13 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AjvModule from 'ajv';
+import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import type { CabinetMap } from '../domain/cabinet.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
-
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
 
 export const CONFIG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config');
 export const DEFAULT_CONFIG_FILE = path.join(CONFIG_DIR, 'default.yaml');

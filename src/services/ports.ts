@@ -81,11 +81,10 @@ import type { Door, Tray, TrayContent } from '../domain/tray.js';
 
 /** One statement runner: a pool, or the client of an open transaction. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  query<R extends { [column: string]: any } = any>(text: string, values?: any[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-export interface Database {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+export interface Database extends Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<boolean>;
 }

@@ -22,6 +22,8 @@ export interface TrayServiceDeps {
   logger: Logger;
   /** A door may open this long after its lock was released without raising an alarm. */
   releaseWindowMs?: number;
+  /** The controller's version, carried by `locker.started`. */
+  version?: string;
 }
 
 export interface TrayView {
@@ -139,7 +141,12 @@ export class TrayService {
         actor, action: reason ? 'tray.out_of_service' : 'tray.back_in_service', subject: `tray:${number}`,
         details: reason ? { reason } : {}, at,
       });
-      await outbox.enqueue(q, reason ? 'tray.out_of_service' : 'tray.back_in_service', { tray: number, reason, by: actor }, at);
+      await outbox.enqueue(
+        q,
+        reason ? 'tray.out_of_service' : 'tray.back_in_service',
+        reason ? { tray: number, reason, cause: 'maintenance', by: actor } : { tray: number, cause: 'maintenance', by: actor },
+        at,
+      );
     });
     outbox.committed();
     await this.publish([number]);
@@ -228,7 +235,7 @@ export class TrayService {
       for (const board of boardsUp) {
         if (!boardsDown.has(board)) changed.push(...(await trays.setBoardFault(q, board, null, at)));
       }
-      await outbox.enqueue(q, 'locker.started', { trays: known.size, boardsOffline: [...boardsDown] }, at);
+      await outbox.enqueue(q, 'locker.started', { version: this.deps.version ?? 'unknown', trays: known.size, boardsOffline: [...boardsDown] }, at);
     });
     outbox.committed();
     await this.publish(null);

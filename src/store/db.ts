@@ -5,15 +5,17 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+import type { Queryable } from '../services/ports.js';
+export type { Queryable };
 
 export interface Db {
+  /** Runs one statement on a pooled connection. */
   readonly pool: pg.Pool;
   /** Where the pool points, without credentials (for /health and logs). */
   readonly target: string;
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
-  tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  tx<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
   /** A cheap round trip, for /health. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -52,7 +54,7 @@ export function createDb(options: DbOptions): Db {
   return {
     pool,
     target: redactUrl(options.connectionString),
-    query: (text, values) => pool.query(text, values as any[]),
+    query: (text, values) => pool.query(text, values),
     async tx(fn) {
       const client = await pool.connect();
       try {

@@ -1,0 +1,45 @@
+/** `npm start`: loads the configuration, starts the controller, stops it on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from './config/load.js';
+import { Controller } from './controller.js';
+import { createLogger } from './log.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+
+const logger = createLogger({ level: config.log.level });
+const controller = new Controller({ config, logger });
+
+let shuttingDown = false;
+async function shutdown(signal: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, 15_000);
+  force.unref();
+  await controller.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+
+try {
+  await controller.start();
+  const address = await controller.listen();
+  logger.info({ address }, `ATM 24/7 controller ready at ${address}`);
+} catch (err) {
+  logger.fatal({ err }, 'start failed');
+  await controller.stop();
+  process.exit(1);
+}
