@@ -96,7 +96,7 @@ export class Controller {
       if (config.auth.staffToken) await accounts.seed(q, 'staff (ATM247_STAFF_TOKEN)', 'staff', config.auth.staffToken);
     });
 
-    const events = new Events({ mqtt: config.mqtt, lockerId, db, logger: log('events'), relay: this.options.events });
+    const events = new Events({ mqtt: config.mqtt, lockerId, db, logger, relay: this.options.events });
     this.events = events;
     await events.start();
 
