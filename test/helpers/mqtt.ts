@@ -30,7 +30,7 @@ export function uniqueLockerId(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-export function testMqttConfig(url: string, overrides: Partial<Config['mqtt']> = {}): Config['mqtt'] {
+export function testMqttConfig(url: string | null, overrides: Partial<Config['mqtt']> = {}): Config['mqtt'] {
   return {
     url,
     embeddedPort: 0,

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { testDb, dbKind } from '../helpers/db.js';
+import { brokerKind, forgetSession, lifo, realBrokerUrl, testBroker, testMqttConfig, testSubscriber, uniqueLockerId, until } from '../helpers/mqtt.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { Events, enqueueEvent } from '../../src/events/index.js';
+import { silentLogger } from '../../src/log.js';
+
+const kind = `${dbKind}, ${realBrokerUrl ? brokerKind : 'broker embedded by the unit'}`;
+
+t.test(`the events unit: starts its broker when no URL is set, relays, drains on stop (${kind})`, async (t) => {
+  const scope = lifo(t);
+  const db = await testDb(scope);
+  const lockerId = uniqueLockerId('unit');
+  const events = new Events({
+    mqtt: testMqttConfig(realBrokerUrl), // null: the unit embeds its own broker
+    lockerId,
+    db,
+    logger: silentLogger(),
+    relay: { pollMs: 60_000 },
+  });
+  t.same(events.status().connected, false, 'the constructor does nothing');
+  scope.teardown(async () => {
+    await events.stop();
+    if (realBrokerUrl) await forgetSession(realBrokerUrl, events.status().clientId || `atm247-${lockerId}`, [`atm247test/${lockerId}/availability`]);
+  });
+  await events.start();
+  const status = events.status();
+  t.match(status, { connected: true, embedded: !realBrokerUrl, clientId: `atm247-${lockerId}` });
+  t.match(status.broker, /^mqtt:\/\/127\.0\.0\.1:\d+/);
+
+  const base = `atm247test/${lockerId}`;
+  const sub = await testSubscriber(scope, realBrokerUrl ?? status.broker, `${base}/#`);
+  await sub.waitFor(`${base}/availability`, (p) => p === 'online');
+
+  const { id } = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'tray.opened', data: { tray: 12, reason: 'maintenance' } }));
+  events.signal.notify();
+  const m = await sub.waitFor(`${base}/events/tray.opened`);
+  t.equal(JSON.parse(m.payload).id, id);
+  await until(() => events.status().sent === 1, 'status to count the sent event');
+
+  // Pending at shutdown (nobody rang the signal, the poll is far away): stop() sends it first.
+  const late = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'tray.door_closed', data: { tray: 12 } }));
+  t.equal(await events.pending(), 1);
+  await events.stop();
+  t.equal(events.status().connected, false);
+  t.equal(await events.pending(), 0, 'drained before disconnecting');
+  await until(() => sub.messages.some((x) => x.topic === `${base}/availability` && x.payload === 'offline'), 'offline');
+  const order = sub.messages.map((x) => (x.topic.endsWith('availability') ? x.payload : JSON.parse(x.payload).id));
+  t.ok(order.indexOf(late.id) >= 0 && order.indexOf(late.id) < order.lastIndexOf('offline'), 'the pending event went out before offline');
+});
+
+t.test(`the events unit starts without a broker; events wait and go out when it appears (${dbKind}, ${brokerKind})`, async (t) => {
+  const scope = lifo(t);
+  const db = await testDb(scope);
+  const { url } = await testBroker(scope);
+  const u = new URL(url);
+  const proxy = await TcpProxy.start({ host: u.hostname, port: Number(u.port || 1883) }, scope);
+  proxy.cut(); // the broker is unreachable at boot
+  const lockerId = uniqueLockerId('boot');
+  const events = new Events({
+    mqtt: testMqttConfig(proxy.urlFor(url)),
+    lockerId,
+    db,
+    logger: silentLogger(),
+    connectWaitMs: 300,
+    drainTimeoutMs: 500,
+  });
+  scope.teardown(async () => {
+    await events.stop();
+    if (realBrokerUrl) await forgetSession(realBrokerUrl, `atm247-${lockerId}`, [`atm247test/${lockerId}/availability`]);
+  });
+  const started = Date.now();
+  await events.start();
+  t.ok(Date.now() - started < 2_000, 'start() does not hang on a missing broker');
+  t.equal(events.status().connected, false);
+  const sub = await testSubscriber(scope, url, `atm247test/${lockerId}/events/#`);
+  const { id } = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'locker.started', data: { version: '0.1.0', trays: 90 } }));
+  events.signal.notify();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(sub.messages.length, 0, 'nothing out while the broker is away');
+  proxy.resume();
+  const m = await sub.waitFor(`atm247test/${lockerId}/events/locker.started`);
+  t.equal(JSON.parse(m.payload).id, id, 'the event went out once the broker appeared');
+  t.equal(events.status().connected, true);
+});
