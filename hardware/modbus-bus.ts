@@ -47,6 +47,8 @@ interface BoardRuntime {
   lastSeenAt?: Date;
   /** performance.now() before which an offline board is not probed again. */
   nextProbeAtMs: number;
+  /** The start-up "all outputs off" reached this board (else it is sent when the board answers). */
+  outputsCleared: boolean;
 }
 
 interface BusRuntime {
@@ -96,7 +98,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     for (const spec of map.boards) {
       const bus = this.buses.get(spec.bus);
       if (!bus) throw new AppError('CONFIG_INVALID', `board ${spec.id}: unknown bus "${spec.bus}"`);
-      const board: BoardRuntime = { spec, link: bus.link, trays: [], online: true, failures: 0, nextProbeAtMs: 0 };
+      const board: BoardRuntime = { spec, link: bus.link, trays: [], online: true, failures: 0, nextProbeAtMs: 0, outputsCleared: false };
       bus.boards.push(board);
       this.boards.set(spec.id, board);
     }
@@ -231,6 +233,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   private onPollAnswered(board: BoardRuntime, bits: boolean[]): void {
     board.failures = 0;
     board.lastSeenAt = this.clock.now();
+    if (!board.outputsCleared) void this.allOutputsOff(board);
     if (!board.online) {
       board.online = true;
       board.lastError = undefined;
@@ -336,10 +339,14 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   }
 
   private async allOutputsOff(board: BoardRuntime): Promise<void> {
+    // Not reachable now: done when the board first answers a poll.
+    if (!board.link.open) return;
     const request: ModbusRequest = { fc: 15, unit: board.spec.unitId, address: board.spec.outputBase ?? 0, values: new Array<boolean>(board.spec.outputs).fill(false) };
+    board.outputsCleared = true;
     try {
       await board.link.request(request, { priority: 'command' });
     } catch (err) {
+      board.outputsCleared = false;
       this.log.warn({ board: board.spec.id, err: (err as Error).message }, `could not switch outputs off: ${describeRequest(board.spec.bus, request)}`);
     }
   }

@@ -124,7 +124,8 @@ export class ModbusLink {
         const retryable = busError.code === 'BUS_TIMEOUT' || busError.code === 'BUS_CRC_ERROR';
         if (!retryable || attempt >= retries) {
           if (attempt > 0) busError.message += ` (after ${attempt + 1} attempts)`;
-          this.lastError = busError.message;
+          // A closed link keeps the reason it closed as the bus's last error.
+          if (!(busError instanceof BusError && busError.faultCause === 'port_closed')) this.lastError = busError.message;
           throw busError;
         }
         attempt += 1;

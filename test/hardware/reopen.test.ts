@@ -22,9 +22,11 @@ t.test('a bus that cannot be opened at start: start() resolves, its boards are o
   const cabinet = await startCabinet({ reopenDelayMs: 50 }, { startBus: false, timeoutMs: 50 });
   t.teardown(() => cabinet.stop());
   await cabinet.simulator.closeConnections('rs485-1', { refuseMs: 300 });
+  cabinet.simulator.setCoil('b2', 4, true);
   await cabinet.bus.start();
   t.equal(cabinet.faults.length, 6);
   t.ok(cabinet.bus.snapshot().every((r) => !r.online && r.door === 'unknown'));
   t.ok(await waitFor(() => cabinet.recovered.length === 6, 3000), 'boards recovered once the link opened');
   t.ok(cabinet.bus.snapshot().every((r) => r.online && r.door === 'closed'));
+  t.ok(await waitFor(() => cabinet.simulator.boardStates().every((b) => b.coils.every((on) => !on))), 'outputs switched off once reachable');
 });
