@@ -1,0 +1,113 @@
+/**
+ * The whole controller for black-box tests: the real composition root on a fresh database
+ * (embedded, or TEST_DATABASE_URL), a broker (fresh embedded, or TEST_MQTT_URL), the simulated
+ * cabinet driven by the real Modbus driver, and HTTP through `inject()`.
+ */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { Controller } from '../../src/controller.js';
+import { silentLogger } from '../../src/log.js';
+import { freshDatabaseUrl } from './db.js';
+import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-000000000000';
+export const STAFF_TOKEN = 'test-staff-token-000000000000';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface TestLocker {
+  controller: Controller;
+  config: Config;
+  http: FastifyInstance;
+  lockerId: string;
+  mqttUrl: string;
+  /** `atm247test/<lockerId>` */
+  base: string;
+  as(token: string | null): Requester;
+  admin: Requester;
+  staff: Requester;
+  anonymous: Requester;
+}
+
+export interface Requester {
+  get(url: string): Promise<LightMyRequestResponse>;
+  post(url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  delete(url: string): Promise<LightMyRequestResponse>;
+}
+
+export async function startTestLocker(
+  t: Teardown,
+  overrides: Record<string, any> = {},
+  hooks: { beforeStart?: (c: Controller) => Promise<void> } = {},
+): Promise<TestLocker> {
+  const down = lifo(t);
+  const lockerId = uniqueLockerId('ctl');
+  const db = await freshDatabaseUrl();
+  down.teardown(() => db.drop());
+  const broker = await testBroker(down);
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      locker: { id: lockerId },
+      http: { port: 0 },
+      database: { url: db.url, poolSize: 8 },
+      mqtt: { url: broker.url, baseTopic: 'atm247test', reconnectPeriodMs: 200 },
+      auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN },
+      log: { level: 'silent' },
+      hardware: {
+        scanIntervalMs: 5,
+        debounceMs: 20,
+        offlineProbeMs: 200,
+        pulseSpacingMs: 20,
+        pulseMs: 100,
+        simulator: { paceWireTime: false, latchHoldMs: 5_000 },
+        ...(overrides.hardware ?? {}),
+      },
+      ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'hardware')),
+    },
+  });
+  // Fast bus timeouts keep fault tests short; the map is otherwise the real default one.
+  for (const bus of config.hardware.map.buses) {
+    bus.timeoutMs = 50;
+    bus.retries = 1;
+  }
+  const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
+  down.teardown(() => forgetSession(broker.url, `atm247-${lockerId}`));
+  down.teardown(() => controller.stop());
+  if (hooks.beforeStart) await hooks.beforeStart(controller);
+  await controller.start();
+  const http = controller.http;
+  const as = (token: string | null): Requester => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    return {
+      get: (url) => http.inject({ method: 'GET', url, headers }),
+      post: (url, body) =>
+        http.inject({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body as any }) }),
+      delete: (url) => http.inject({ method: 'DELETE', url, headers }),
+    };
+  };
+  return {
+    controller,
+    config,
+    http,
+    lockerId,
+    mqttUrl: broker.url,
+    base: `atm247test/${lockerId}`,
+    as,
+    admin: as(ADMIN_TOKEN),
+    staff: as(STAFF_TOKEN),
+    anonymous: as(null),
+  };
+}
+
+/** Outbox events of one type, oldest first. */
+export async function outboxEvents(locker: TestLocker, type: string): Promise<any[]> {
+  const { rows } = await locker.controller.database.query(
+    `SELECT payload FROM outbox WHERE locker_id = $1 AND type = $2 ORDER BY seq`,
+    [locker.lockerId, type],
+  );
+  return rows.map((r: any) => r.payload);
+}
