@@ -32,6 +32,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   installErrorHandling(app);
+  // The API speaks JSON only: a text body is refused with 415 rather than parsed.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 400) {
       request.log.info({ method: request.method, url: request.routeOptions.url, status: reply.statusCode }, 'request refused');

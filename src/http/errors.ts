@@ -41,7 +41,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      return sendError(reply, 'VALIDATION_FAILED', fe.message.replace(/^(body|params|querystring)\/?/, '$1 '));
+      return sendError(reply, 'VALIDATION_FAILED', fe.message.replace(/^(body|params|querystring|headers)\//, '$1.'));
     }
     if (fe.code && FASTIFY_CODES[fe.code]) {
       const message = fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'the request body is not valid JSON' : fe.message;

@@ -3,7 +3,7 @@ import { createLockBus } from '../../hardware/index.js';
 import { sampleCabinetMap, sampleHardwareConfig } from '../../hardware/sample-map.js';
 import { silentLogger } from '../../src/log.js';
 import type { BoardFaultEvent, DoorEvent } from '../../src/services/ports.js';
-import { waitFor } from './harness.js';
+import { waitFor } from '../helpers/hardware-harness.js';
 
 t.test('the simulator driver runs the Modbus driver against the simulated cabinet', async (t) => {
   const { bus, simulator } = createLockBus({ config: sampleHardwareConfig({ driver: 'simulator' }), logger: silentLogger() });

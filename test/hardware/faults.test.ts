@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startCabinet, sleep, waitFor } from './harness.js';
+import { startCabinet, sleep, waitFor } from '../helpers/hardware-harness.js';
 
 // Polls are stopped in these tests (continuousScan false) so each request is one we make.
 const quiet = { continuousScan: false, timeoutMs: 50, retries: 2 };

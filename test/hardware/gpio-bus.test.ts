@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log.js';
 import type { DoorEvent } from '../../src/services/ports.js';
 import { GpioLockBus, type GpioFactory, type GpioPin, type PinValue } from '../../hardware/gpio-bus.js';
 import { sampleHardwareConfig } from '../../hardware/sample-map.js';
-import { sleep } from './harness.js';
+import { sleep } from '../helpers/hardware-harness.js';
 
 /** An in-memory pin: the test sets input levels, the driver writes outputs; writes are logged. */
 class FakePin implements GpioPin {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startCabinet, sleep, waitFor } from './harness.js';
+import { startCabinet, sleep, waitFor } from '../helpers/hardware-harness.js';
 
 t.test('unlocking tray 37 pulses board b1 channel 6, then its door opens and is reported once debounced', async (t) => {
   const cabinet = await startCabinet();

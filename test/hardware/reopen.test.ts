@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startCabinet, waitFor } from './harness.js';
+import { startCabinet, waitFor } from '../helpers/hardware-harness.js';
 
 t.test('a dropped link is reopened and its boards come back', async (t) => {
   const cabinet = await startCabinet({ reopenDelayMs: 50, offlineProbeMs: 100, scanIntervalMs: 10 }, { timeoutMs: 50, retries: 1 });

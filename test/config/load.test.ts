@@ -1,0 +1,63 @@
+import t from 'tap';
+import { loadConfig, ConfigError } from '../../src/config/load.js';
+
+t.test('the default configuration loads with the 90-tray map', async (t) => {
+  const config = loadConfig({ env: {} });
+  t.equal(config.hardware.map.trays.length, 90);
+  t.equal(config.hardware.map.boards.length, 6);
+  t.equal(config.hardware.driver, 'simulator');
+  t.equal(config.database.url, null);
+  t.equal(config.mqtt.url, null);
+  t.equal(config.http.port, 8080);
+  t.equal(config.locker.id, 'atm247-demo');
+});
+
+t.test('environment variables override the file', async (t) => {
+  const config = loadConfig({
+    env: {
+      PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x', MQTT_URL: 'mqtt://b:1883', MQTT_EMBEDDED_PORT: '1999',
+      HARDWARE: 'modbus', SMS_GATEWAY: 'http', LOCKER_ID: 'q6-1', DATA_DIR: '/data', ATM247_ADMIN_TOKEN: 'a'.repeat(20),
+    },
+  });
+  t.match(config, {
+    http: { port: 9090, host: '0.0.0.0' }, database: { url: 'postgres://u@db/x', dataDir: '/data' },
+    mqtt: { url: 'mqtt://b:1883', embeddedPort: 1999 }, hardware: { driver: 'modbus' }, sms: { gateway: 'http' },
+    locker: { id: 'q6-1' }, auth: { adminToken: 'a'.repeat(20) },
+  });
+});
+
+t.test('a wrong value stops the start with a message naming the field', async (t) => {
+  const cases: [string, Parameters<typeof loadConfig>[0], string | RegExp][] = [
+    ['PORT not a number', { env: { PORT: 'eighty' } }, /http\.port \(from PORT\)/],
+    ['unknown driver', { env: { HARDWARE: 'usb' } }, /hardware\.driver must be one of simulator, modbus, gpio/],
+    ['short token', { env: { ATM247_STAFF_TOKEN: 'abc' } }, /auth\.staffToken/],
+    ['bad database url', { env: { DATABASE_URL: 'mysql://x' } }, /database\.url/],
+    ['pulse too short', { env: {}, overrides: { hardware: { pulseMs: 5 } } }, /hardware\.pulseMs must be >= 100/],
+    ['unknown setting', { env: {}, overrides: { http: { prot: 1 } } }, /http\.prot is not a known setting/],
+    ['missing section', { env: {}, overrides: { log: null } }, /log/],
+  ];
+  for (const [name, options, message] of cases) {
+    t.throws(() => loadConfig(options), message instanceof RegExp ? { message } : { message }, name);
+  }
+});
+
+t.test('cabinet map cross-references are checked', async (t) => {
+  const base = loadConfig({ env: {} }).hardware.map;
+  const clone = () => structuredClone(base);
+  const cases: [string, (m: typeof base) => void, RegExp][] = [
+    ['tray on an unknown board', (m) => { m.trays[36].board = 'zz'; }, /trays\[36\]\.board "zz" is not a configured board/],
+    ['channel beyond the board', (m) => { m.trays[36].lockChannel = 16; }, /trays\[36\]\.lockChannel 16 is beyond board b1/],
+    ['two trays on one channel', (m) => { m.trays[37].lockChannel = 6; }, /trays\[37\]\.lockChannel board b1 channel 6 drives two trays/],
+    ['duplicate tray number', (m) => { m.trays[1].number = 1; }, /trays\[1\]\.number 1 is used twice/],
+    ['duplicate unit id', (m) => { m.boards[1].unitId = 1; }, /boards\[1\]\.unitId 1 is used twice/],
+    ['bus with path and host', (m) => { m.buses[0].host = 'gw'; m.buses[0].port = 502; }, /buses\[0\] needs exactly one of path/],
+    ['unknown size', (m) => { (m.trays[0] as any).size = 'XL'; }, /trays\[0\]\.size must be one of S, M, L/],
+  ];
+  for (const [name, mutate, message] of cases) {
+    const map = clone();
+    mutate(map);
+    const err = t.throws(() => loadConfig({ env: {}, overrides: { hardware: { map } } }), name) as unknown;
+    t.ok(err instanceof ConfigError, `${name}: a ConfigError`);
+    t.match((err as Error).message, message, name);
+  }
+});
