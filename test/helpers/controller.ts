@@ -75,7 +75,9 @@ export async function startTestLocker(
     bus.retries = 1;
   }
   const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
-  down.teardown(() => forgetSession(broker.url, `atm247-${lockerId}`));
+  // A shared broker keeps retained topics forever: clear what this locker published.
+  const retained = ['availability', 'occupancy', 'rounds/next', ...config.hardware.map.trays.map((tr) => `trays/${tr.number}`)];
+  down.teardown(() => forgetSession(broker.url, `atm247-${lockerId}`, retained.map((r) => `atm247test/${lockerId}/${r}`)));
   down.teardown(() => controller.stop());
   if (hooks.beforeStart) await hooks.beforeStart(controller);
   await controller.start();
