@@ -30,6 +30,16 @@ export interface EventDataMap {
   /** A door left open longer than allowed. */
   'alarm.door_held_open': { tray: number; openSince: string };
   'locker.started': { version: string; trays: number };
+  /** A citizen proved their phone; the tray for the dossier is open. No personal data. */
+  'deposit.opened': { depositId: string; dossierCode: string; tray: number; procedureCode: string };
+  /** The door opened and closed: the dossier is in the tray. */
+  'deposit.completed': { depositId: string; dossierCode: string; tray: number; procedureCode: string };
+  /** The door never opened (or the lock failed): the tray is free again. */
+  'deposit.cancelled': { depositId: string; tray: number | null; reason: 'door_never_opened' | 'lock_failed' };
+  /** A citizen proved their phone at pickup; these trays were opened for them. */
+  'pickup.opened': { trays: number[]; dossierCodes: string[] };
+  /** A result tray's door opened and closed: the result was taken. */
+  'pickup.completed': { dossierCode: string; tray: number; procedureCode: string };
 }
 
 export type EventType = keyof EventDataMap;
@@ -46,6 +56,11 @@ export const EVENT_TYPES = [
   'alarm.door_open_unexpected',
   'alarm.door_held_open',
   'locker.started',
+  'deposit.opened',
+  'deposit.completed',
+  'deposit.cancelled',
+  'pickup.opened',
+  'pickup.completed',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that EVENT_TYPES lists every key of EventDataMap.

@@ -99,6 +99,9 @@ export interface TrayStore {
   clearRelease(q: Queryable, number: number): Promise<void>;
   setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void>;
   setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void>;
+  reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null>;
+  countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number>;
+  markHeldOpen(q: Queryable, now: Date, heldMs: number): Promise<{ number: number; openSince: Date }[]>;
   setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]>;
 }
 

@@ -26,6 +26,13 @@ export interface TrayServiceDeps {
   version?: string;
 }
 
+/**
+ * Called in the transaction that records a door change, so that a flow's transition (a deposit
+ * made, a result picked up) commits with it. May return work to do after commit (an SMS).
+ */
+export type DoorHandler = (q: Queryable, tray: Tray, open: boolean, at: Date) => Promise<AfterCommit | void>;
+export type AfterCommit = () => Promise<void>;
+
 export interface TrayView {
   number: number;
   cabinet: string;
@@ -58,6 +65,7 @@ export class TrayService {
   private chain: Promise<void> = Promise.resolve();
   private readonly listeners: { event: string; fn: (...args: any[]) => void }[] = [];
   private readonly log: Logger;
+  private readonly doorHandlers: DoorHandler[] = [];
 
   constructor(private readonly deps: TrayServiceDeps) {
     this.releaseWindowMs = deps.releaseWindowMs ?? 60_000;
@@ -92,6 +100,11 @@ export class TrayService {
     const next = this.chain.then(task).catch((err) => this.log.error({ err }, 'applying a bus event failed'));
     this.chain = next;
     return next;
+  }
+
+  /** Flows (deposit, pickup, loading) register here to follow their trays' doors. */
+  addDoorHandler(handler: DoorHandler): void {
+    this.doorHandlers.push(handler);
   }
 
   async list(): Promise<Tray[]> {
@@ -155,21 +168,33 @@ export class TrayService {
 
   private async onDoor(e: DoorEvent): Promise<void> {
     const { db, trays, outbox } = this.deps;
+    const afterCommit: AfterCommit[] = [];
     const changed = await db.tx(async (q) => {
       const tray = await trays.get(q, e.tray, { forUpdate: true });
       if (!tray) return false;
       const door = e.open ? 'open' : 'closed';
       if (tray.door === door) return false;
-      await this.applyDoor(q, tray, e.open, e.at);
+      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at)));
       return true;
     });
     if (!changed) return;
     outbox.committed();
     await this.publish([e.tray]);
+    await this.runAfterCommit(afterCommit);
+  }
+
+  private async runAfterCommit(work: AfterCommit[]): Promise<void> {
+    for (const fn of work) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, 'work after a door change failed');
+      }
+    }
   }
 
   /** Records a door change, its event, and the alarm if the door opened without a release. */
-  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<void> {
+  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit[]> {
     const { trays, outbox } = this.deps;
     const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs);
     await trays.setDoor(q, tray.number, open ? 'open' : 'closed', at);
@@ -178,6 +203,33 @@ export class TrayService {
       this.log.warn({ tray: tray.number }, 'door open without a release');
       await outbox.enqueue(q, 'alarm.door_open_unexpected', { tray: tray.number, content: tray.content }, at);
     }
+    const work: AfterCommit[] = [];
+    for (const handler of this.doorHandlers) {
+      const after = await handler(q, tray, open, at);
+      if (after) work.push(after);
+    }
+    return work;
+  }
+
+  /**
+   * Raises `alarm.door_held_open` once for each door open longer than `heldOpenMs` (a citizen
+   * who walked away, a dossier jammed in the door). Called by the flow timers.
+   */
+  async sweepHeldOpen(heldOpenMs: number): Promise<number[]> {
+    const { db, trays, outbox, clock } = this.deps;
+    const now = clock.now();
+    const held = await db.tx(async (q) => {
+      const found = await trays.markHeldOpen(q, now, heldOpenMs);
+      for (const { number, openSince } of found) {
+        await outbox.enqueue(q, 'alarm.door_held_open', { tray: number, openSince: openSince.toISOString() }, now);
+      }
+      return found.map((f) => f.number);
+    });
+    if (held.length) {
+      this.log.warn({ trays: held }, 'doors held open');
+      outbox.committed();
+    }
+    return held;
   }
 
   private async onFault(e: BoardFaultEvent): Promise<void> {
@@ -214,6 +266,7 @@ export class TrayService {
     const { db, trays, outbox, clock } = this.deps;
     const at = clock.now();
     const changed: number[] = [];
+    const afterCommit: AfterCommit[] = [];
     await db.tx(async (q) => {
       const known = new Map((await trays.list(q)).map((t) => [t.number, t]));
       const boardsDown = new Set<string>();
@@ -225,7 +278,7 @@ export class TrayService {
         if (reading.door === 'unknown') continue;
         const open = reading.door === 'open';
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
-          await this.applyDoor(q, tray, open, at);
+          afterCommit.push(...(await this.applyDoor(q, tray, open, at)));
           changed.push(tray.number);
         }
       }
@@ -239,6 +292,7 @@ export class TrayService {
     });
     outbox.committed();
     await this.publish(null);
+    await this.runAfterCommit(afterCommit);
   }
 
   /** Publishes retained state for the changed trays (null: all) and the occupancy summary. */

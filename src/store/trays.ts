@@ -98,12 +98,58 @@ export class TrayRepository implements TrayStore {
 
   async setDoor(q: Queryable, number: number, door: Door, at: Date): Promise<void> {
     await q.query(
-      `UPDATE trays SET door = $3,
-         released_at = CASE WHEN $3 = 'open' THEN NULL ELSE released_at END,
+      `UPDATE trays SET door = $3::text,
+         released_at = CASE WHEN $3::text = 'open' THEN NULL ELSE released_at END,
+         door_open_since = CASE WHEN $3::text = 'open' THEN COALESCE(door_open_since, $4) ELSE NULL END,
+         held_open_alarm_at = CASE WHEN $3::text = 'open' THEN held_open_alarm_at ELSE NULL END,
          changed_at = $4, version = version + 1
        WHERE locker_id = $1 AND number = $2`,
       [this.lockerId, number, door, at],
     );
+  }
+
+  /**
+   * Reserves the smallest free tray that fits (`minSize` or larger) for `role`, skipping trays
+   * another transaction is reserving at this moment: two deposits never get one tray.
+   */
+  async reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null> {
+    const { rows } = await q.query<{ number: number }>(
+      `SELECT number FROM trays
+       WHERE locker_id = $1 AND state = 'free' AND disabled_reason IS NULL AND fault IS NULL
+         AND door = 'closed' AND role IN ($2, 'both')
+         AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)
+       ORDER BY array_position(ARRAY['S','M','L'], size), (role = 'both'), number
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, role, minSize],
+    );
+    if (!rows[0]) return null;
+    await this.setContent(q, rows[0].number, 'reserved', at);
+    return rows[0].number;
+  }
+
+  /** Free trays by role and size, for the kiosk to say "no tray" before a code is sent. */
+  async countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number> {
+    const { rows } = await q.query<{ n: string }>(
+      `SELECT count(*) AS n FROM trays
+       WHERE locker_id = $1 AND state = 'free' AND disabled_reason IS NULL AND fault IS NULL
+         AND door = 'closed' AND role IN ($2, 'both')
+         AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)`,
+      [this.lockerId, role, minSize],
+    );
+    return Number(rows[0].n);
+  }
+
+  /** Trays whose door has been open longer than `heldMs` and whose alarm is not raised yet. */
+  async markHeldOpen(q: Queryable, now: Date, heldMs: number): Promise<{ number: number; openSince: Date }[]> {
+    const { rows } = await q.query<{ number: number; door_open_since: Date }>(
+      `UPDATE trays SET held_open_alarm_at = $2
+       WHERE locker_id = $1 AND door = 'open' AND held_open_alarm_at IS NULL
+         AND door_open_since < $2::timestamptz - make_interval(secs => $3::double precision / 1000)
+       RETURNING number, door_open_since`,
+      [this.lockerId, now, heldMs],
+    );
+    return rows.map((r) => ({ number: r.number, openSince: r.door_open_since })).sort((a, b) => a.number - b.number);
   }
 
   async markReleased(q: Queryable, number: number, at: Date): Promise<void> {

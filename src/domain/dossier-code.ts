@@ -1,0 +1,43 @@
+/**
+ * Dossier codes: what a citizen reads off the screen or an SMS and types back at the kiosk, or
+ * reads to an officer on the phone. Eight characters from an alphabet without look-alikes
+ * (no 0/O, 1/I/L, U/V) plus a check character (Luhn mod N), shown in two groups: `K7M3-9P2X4`.
+ * A mistyped character or two swapped neighbours is caught by the check character.
+ */
+import { randomInt } from 'node:crypto';
+
+export const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXYZ';
+const N = DOSSIER_ALPHABET.length;
+const BODY_LENGTH = 8;
+
+function checkCharacter(body: string): string {
+  // Luhn mod N over the alphabet, computed from the right.
+  let factor = 2;
+  let sum = 0;
+  for (let i = body.length - 1; i >= 0; i--) {
+    let addend = factor * DOSSIER_ALPHABET.indexOf(body[i]);
+    factor = factor === 2 ? 1 : 2;
+    addend = Math.floor(addend / N) + (addend % N);
+    sum += addend;
+  }
+  return DOSSIER_ALPHABET[(N - (sum % N)) % N];
+}
+
+/** A new code; `random(n)` returns an integer in [0, n) and defaults to node:crypto. */
+export function newDossierCode(random: (n: number) => number = (n) => randomInt(n)): string {
+  let body = '';
+  for (let i = 0; i < BODY_LENGTH; i++) body += DOSSIER_ALPHABET[random(N)];
+  return body + checkCharacter(body);
+}
+
+/** Upper-cases and drops spaces and dashes; returns null if it is not a well-formed code. */
+export function normalizeDossierCode(input: string): string | null {
+  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  if (code.length !== BODY_LENGTH + 1) return null;
+  for (const c of code) if (!DOSSIER_ALPHABET.includes(c)) return null;
+  return checkCharacter(code.slice(0, BODY_LENGTH)) === code[BODY_LENGTH] ? code : null;
+}
+
+export function formatDossierCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
