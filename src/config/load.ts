@@ -37,6 +37,7 @@ export const ENV_OVERRIDES: { env: string; field: string; kind: EnvKind }[] = [
   { env: 'LOCKER_ID', field: 'locker.id', kind: 'string' },
   { env: 'ATM247_ADMIN_TOKEN', field: 'auth.adminToken', kind: 'nullableString' },
   { env: 'ATM247_STAFF_TOKEN', field: 'auth.staffToken', kind: 'nullableString' },
+  { env: 'ATM247_SECRET_KEY', field: 'auth.secretKey', kind: 'nullableString' },
   { env: 'LOG_LEVEL', field: 'log.level', kind: 'string' },
 ];
 

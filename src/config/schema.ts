@@ -3,6 +3,12 @@ import { BOARD_PROFILES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
+const rateLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count', 'windowMin'],
+  properties: { count: { type: 'integer', minimum: 1, maximum: 100_000 }, windowMin: { type: 'integer', minimum: 1, maximum: 10_080 } },
+} as const;
 const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
 
 const busSchema = {
@@ -89,7 +95,7 @@ export const mapSchema = {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'log'],
+  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'citizens', 'log'],
   properties: {
     locker: {
       type: 'object',
@@ -170,6 +176,32 @@ export const configSchema = {
       properties: {
         adminToken: { type: ['string', 'null'], minLength: 16 },
         staffToken: { type: ['string', 'null'], minLength: 16 },
+        secretKey: { type: ['string', 'null'], minLength: 32 },
+        secretKeyFile: { type: ['string', 'null'], minLength: 1 },
+      },
+    },
+    citizens: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['doorOpenTimeoutSec', 'doorHeldOpenSec', 'sweepMs', 'otp'],
+      properties: {
+        doorOpenTimeoutSec: { type: 'integer', minimum: 10, maximum: 600 },
+        doorHeldOpenSec: { type: 'integer', minimum: 10, maximum: 3600 },
+        sweepMs: ms(100, 60_000),
+        otp: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['ttlSec', 'maxAttemptsPerCode', 'resendAfterSec', 'failuresBeforeCooldown', 'cooldownSec', 'perPhone', 'perLocker'],
+          properties: {
+            ttlSec: { type: 'integer', minimum: 30, maximum: 1800 },
+            maxAttemptsPerCode: { type: 'integer', minimum: 1, maximum: 10 },
+            resendAfterSec: { type: 'integer', minimum: 10, maximum: 600 },
+            failuresBeforeCooldown: { type: 'integer', minimum: 1, maximum: 100 },
+            cooldownSec: { type: 'integer', minimum: 1, maximum: 86_400 },
+            perPhone: { type: 'array', minItems: 1, items: rateLimit },
+            perLocker: { type: 'array', minItems: 1, items: rateLimit },
+          },
+        },
       },
     },
     log: {

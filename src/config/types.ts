@@ -46,6 +46,30 @@ export interface Config {
   };
   hardware: HardwareConfig;
   sms: { gateway: SmsGatewayKind };
-  auth: { adminToken: string | null; staffToken: string | null };
+  auth: {
+    adminToken: string | null;
+    staffToken: string | null;
+    /** Master secret for phone hashing/encryption and code hashing (ATM247_SECRET_KEY). */
+    secretKey: string | null;
+    /** Where the secret is kept when not given: generated on first start (default `<dataDir>/secret.key`). */
+    secretKeyFile: string | null;
+  };
+  citizens: {
+    /** A released tray whose door is not opened within this is released back (deposit cancelled). */
+    doorOpenTimeoutSec: number;
+    /** A door open longer than this raises `alarm.door_held_open`. */
+    doorHeldOpenSec: number;
+    /** How often the flow timers look for the two above, in ms. */
+    sweepMs: number;
+    otp: {
+      ttlSec: number;
+      maxAttemptsPerCode: number;
+      resendAfterSec: number;
+      failuresBeforeCooldown: number;
+      cooldownSec: number;
+      perPhone: { count: number; windowMin: number }[];
+      perLocker: { count: number; windowMin: number }[];
+    };
+  };
   log: { level: string };
 }
