@@ -120,3 +120,73 @@ export interface EventOutbox {
 export interface TrayStatePublisher {
   publishTrays(all: Tray[], changed: number[]): void;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Citizens: dossiers and one-time-code challenges.
+
+import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
+
+export interface NewDossierRow {
+  id: string;
+  code: string;
+  kind: DossierKind;
+  procedureCode: string;
+  phoneHash: string;
+  phoneEnc: string;
+  status: DossierStatus;
+  tray: number | null;
+  challengeId: string | null;
+  at: Date;
+  fields?: Partial<Dossier>;
+}
+
+export interface DossierStore {
+  insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void>;
+  transition(
+    q: Queryable, id: string, from: DossierStatus, to: DossierStatus,
+    opts: { actor: string; at: Date; fields?: Partial<Dossier>; details?: Record<string, unknown> },
+  ): Promise<void>;
+  touch(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void>;
+  get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Dossier | null>;
+  getByCode(q: Queryable, code: string): Promise<Dossier | null>;
+  inTray(q: Queryable, tray: number, statuses: DossierStatus[]): Promise<Dossier[]>;
+  byPhone(q: Queryable, phoneHash: string, kind: DossierKind, statuses: DossierStatus[]): Promise<Dossier[]>;
+  unopenedSince(q: Queryable, before: Date): Promise<Dossier[]>;
+  pickupReleasesLapsed(q: Queryable, before: Date): Promise<Dossier[]>;
+  codeExists(q: Queryable, code: string): Promise<boolean>;
+}
+
+export type ChallengePurpose = 'deposit' | 'pickup';
+export type ChallengeStatus = 'pending' | 'verified' | 'failed' | 'expired';
+
+export interface Challenge {
+  id: string;
+  purpose: ChallengePurpose;
+  phoneHash: string;
+  phoneEnc: string;
+  procedureCode: string | null;
+  otpHash: string | null;
+  status: ChallengeStatus;
+  attempts: number;
+  sends: number;
+  createdAt: Date;
+  sentAt: Date;
+  expiresAt: Date;
+  verifiedAt: Date | null;
+}
+
+export interface PhoneGuard {
+  failures: number;
+  lastFailureAt: Date | null;
+  lockedUntil: Date | null;
+}
+
+export interface ChallengeStore {
+  insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void>;
+  get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Challenge | null>;
+  update(q: Queryable, id: string, fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>): Promise<void>;
+  recordSend(q: Queryable, phoneHash: string, at: Date): Promise<void>;
+  sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]>;
+  guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;
+  setGuard(q: Queryable, phoneHash: string, guard: PhoneGuard): Promise<void>;
+}

@@ -1,0 +1,138 @@
+/** Dossiers and their transitions in PostgreSQL. Every status change writes a transition row. */
+import { AppError } from '../domain/errors.js';
+import { canMove, type Dossier, type DossierKind, type DossierStatus } from '../domain/dossier.js';
+import type { DossierStore, NewDossierRow, Queryable } from '../services/ports.js';
+
+const COLUMNS: [keyof Dossier, string][] = [
+  ['id', 'id'], ['code', 'code'], ['kind', 'kind'], ['procedureCode', 'procedure_code'], ['phoneHash', 'phone_hash'],
+  ['phoneEnc', 'phone_enc'], ['status', 'status'], ['tray', 'tray'], ['challengeId', 'challenge_id'],
+  ['createdAt', 'created_at'], ['openedAt', 'opened_at'], ['doorOpenedAt', 'door_opened_at'],
+  ['depositedAt', 'deposited_at'], ['collectedAt', 'collected_at'], ['loadedAt', 'loaded_at'],
+  ['notifiedAt', 'notified_at'], ['pickupDeadline', 'pickup_deadline'], ['remindedAt', 'reminded_at'],
+  ['pickedUpAt', 'picked_up_at'], ['expiredAt', 'expired_at'], ['returnedAt', 'returned_at'],
+  ['cancelledAt', 'cancelled_at'], ['updatedAt', 'updated_at'],
+];
+const COLUMN_OF = new Map(COLUMNS);
+const SELECT = `SELECT ${COLUMNS.map(([, c]) => c).join(', ')} FROM dossiers`;
+
+function toDossier(row: Record<string, any>): Dossier {
+  const d: Record<string, unknown> = {};
+  for (const [key, column] of COLUMNS) d[key] = row[column];
+  return d as unknown as Dossier;
+}
+
+export type NewDossier = NewDossierRow;
+
+export class DossierRepository implements DossierStore {
+  constructor(private readonly lockerId: string) {}
+
+  async insert(q: Queryable, d: NewDossier, actor: string): Promise<void> {
+    const extra = Object.entries(d.fields ?? {});
+    const columns = ['id', 'locker_id', 'code', 'kind', 'procedure_code', 'phone_hash', 'phone_enc', 'status', 'tray',
+      'challenge_id', 'created_at', 'updated_at', ...extra.map(([k]) => COLUMN_OF.get(k as keyof Dossier)!)];
+    const values = [d.id, this.lockerId, d.code, d.kind, d.procedureCode, d.phoneHash, d.phoneEnc, d.status, d.tray,
+      d.challengeId, d.at, d.at, ...extra.map(([, v]) => v)];
+    await q.query(
+      `INSERT INTO dossiers (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+      values,
+    );
+    await q.query(
+      `INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor) VALUES ($1, $2, NULL, $3, $4)`,
+      [d.id, d.at, d.status, actor],
+    );
+  }
+
+  /**
+   * Moves a dossier from `from` to `to`, setting the given timestamp/tray fields, and records the
+   * transition. Refuses a move the state machine does not allow, or one from a stale status.
+   */
+  async transition(
+    q: Queryable,
+    id: string,
+    from: DossierStatus,
+    to: DossierStatus,
+    opts: { actor: string; at: Date; fields?: Partial<Dossier>; details?: Record<string, unknown> },
+  ): Promise<void> {
+    if (!canMove(from, to)) throw new AppError('INTERNAL', `dossier ${id}: ${from} → ${to} is not a valid move`);
+    const sets = ['status = $3', 'updated_at = $4'];
+    const values: unknown[] = [this.lockerId, id, to, opts.at, from];
+    for (const [key, value] of Object.entries(opts.fields ?? {})) {
+      values.push(value);
+      sets.push(`${COLUMN_OF.get(key as keyof Dossier)} = $${values.length}`);
+    }
+    const res = await q.query(
+      `UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2 AND status = $5`,
+      values,
+    );
+    if (res.rowCount !== 1) throw new AppError('CONFLICT', `dossier ${id} is no longer ${from}`);
+    await q.query(
+      `INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor, details) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, opts.at, from, to, opts.actor, JSON.stringify(opts.details ?? {})],
+    );
+  }
+
+  /** Sets fields without a status change (e.g. the moment the door opened). */
+  async touch(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void> {
+    const sets = ['updated_at = $3'];
+    const values: unknown[] = [this.lockerId, id, at];
+    for (const [key, value] of Object.entries(fields)) {
+      values.push(value);
+      sets.push(`${COLUMN_OF.get(key as keyof Dossier)} = $${values.length}`);
+    }
+    await q.query(`UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2`, values);
+  }
+
+  async get(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<Dossier | null> {
+    const { rows } = await q.query(`${SELECT} WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [
+      this.lockerId, id,
+    ]);
+    return rows[0] ? toDossier(rows[0]) : null;
+  }
+
+  async getByCode(q: Queryable, code: string): Promise<Dossier | null> {
+    const { rows } = await q.query(`${SELECT} WHERE code = $1`, [code]);
+    return rows[0] ? toDossier(rows[0]) : null;
+  }
+
+  /** The dossiers in `statuses` that occupy a tray, locked for update. */
+  async inTray(q: Queryable, tray: number, statuses: DossierStatus[]): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND tray = $2 AND status = ANY($3::text[]) ORDER BY created_at FOR UPDATE`,
+      [this.lockerId, tray, statuses],
+    );
+    return rows.map(toDossier);
+  }
+
+  async byPhone(q: Queryable, phoneHash: string, kind: DossierKind, statuses: DossierStatus[]): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND phone_hash = $2 AND kind = $3 AND status = ANY($4::text[]) ORDER BY tray`,
+      [this.lockerId, phoneHash, kind, statuses],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Deposits whose tray was opened before `before` and whose door never opened. */
+  async unopenedSince(q: Queryable, before: Date): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND status = 'tray_open' AND door_opened_at IS NULL AND opened_at < $2
+       ORDER BY opened_at FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, before],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Results released for pickup before `before` whose door never opened: the release lapses. */
+  async pickupReleasesLapsed(q: Queryable, before: Date): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status = ANY($2::text[])
+         AND opened_at IS NOT NULL AND door_opened_at IS NULL AND opened_at < $3 FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, ['loaded', 'notified', 'expired'], before],
+    );
+    return rows.map(toDossier);
+  }
+
+  async codeExists(q: Queryable, code: string): Promise<boolean> {
+    const { rows } = await q.query(`SELECT 1 FROM dossiers WHERE code = $1`, [code]);
+    return rows.length > 0;
+  }
+}
