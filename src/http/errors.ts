@@ -37,6 +37,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) request.log.warn({ err }, 'request failed');
+      const retryAfter = err.details?.retryAfterSec;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return sendError(reply, err.code, err.message, err.details);
     }
     const fe = err as FastifyError;

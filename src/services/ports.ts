@@ -190,3 +190,48 @@ export interface ChallengeStore {
   guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;
   setGuard(q: Queryable, phoneHash: string, guard: PhoneGuard): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// SMS: the gateway as the use cases see it, and the log of what was sent.
+
+export interface OutgoingSms {
+  id: string;
+  /** E.164 */
+  to: string;
+  text: string;
+  kind: string;
+}
+
+export interface SmsSender {
+  send(msg: OutgoingSms): Promise<{ providerMessageId: string | null; segments: number }>;
+}
+
+export interface SmsLogEntry {
+  id: string;
+  kind: string;
+  phoneHash: string;
+  dossierId: string | null;
+  at: Date;
+}
+
+export interface SmsLog {
+  started(q: Queryable, e: SmsLogEntry): Promise<void>;
+  sent(q: Queryable, id: string, r: { providerMessageId: string | null; segments: number; attempts: number }, at: Date): Promise<void>;
+  failed(q: Queryable, id: string, error: string, attempts: number): Promise<void>;
+  delivered(q: Queryable, providerMessageId: string, ok: boolean, at: Date): Promise<void>;
+  recent(q: Queryable, limit: number): Promise<Record<string, unknown>[]>;
+}
+
+/** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */
+export interface ProcedureInfo {
+  code: string;
+  deposit: boolean;
+  result: boolean;
+  traySize: 'S' | 'M' | 'L';
+  /** short Vietnamese name, for SMS */
+  shortVi: string;
+}
+
+export interface ProcedureCatalogue {
+  find(code: string): ProcedureInfo | null;
+}

@@ -1,0 +1,178 @@
+/**
+ * Deposit: a citizen chooses a procedure, proves a phone number with a code, a free tray of the
+ * right size opens, the dossier goes in, the door closes: deposited, with a receipt by SMS.
+ * A door never opened within the timeout cancels the deposit and frees the tray.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { newDossierCode, formatDossierCode } from '../domain/dossier-code.js';
+import type { Dossier } from '../domain/dossier.js';
+import { AppError } from '../domain/errors.js';
+import { parseVnMobile } from '../domain/phone.js';
+import type { Tray } from '../domain/tray.js';
+import type { ChallengeService, IssuedChallenge } from './challenges.js';
+import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, ProcedureInfo, Queryable, TrayStore } from './ports.js';
+import type { SmsService } from './sms.js';
+import type { AfterCommit, TrayService } from './trays.js';
+
+export interface DepositServiceDeps {
+  db: Database;
+  dossiers: DossierStore;
+  trayStore: TrayStore;
+  trays: TrayService;
+  challenges: ChallengeService;
+  procedures: ProcedureCatalogue;
+  outbox: EventOutbox;
+  sms: SmsService;
+  clock: Clock;
+  logger: Logger;
+  doorOpenTimeoutMs: number;
+}
+
+export interface DepositView {
+  depositId: string;
+  status: Dossier['status'];
+  tray: number | null;
+  dossierCode: string;
+  procedureCode: string;
+  createdAt: string;
+  depositedAt: string | null;
+}
+
+const CITIZEN = 'citizen';
+
+export class DepositService {
+  constructor(private readonly deps: DepositServiceDeps) {
+    deps.trays.addDoorHandler((q, tray, open, at) => this.onDoor(q, tray, open, at));
+  }
+
+  private procedure(code: string): ProcedureInfo {
+    const procedure = this.deps.procedures.find(code);
+    if (!procedure) throw new AppError('PROCEDURE_NOT_FOUND', `procedure ${code} is not in the catalogue`);
+    if (!procedure.deposit) {
+      throw new AppError('PROCEDURE_NOT_ACCEPTED', `dossiers for procedure ${code} are not received by this machine; please use the counter`);
+    }
+    return procedure;
+  }
+
+  /** Sends a code to the phone, if a tray of the right size is free (else 409 before any SMS). */
+  async start(input: { phone: string; procedureCode: string }): Promise<IssuedChallenge> {
+    const procedure = this.procedure(input.procedureCode);
+    const phone = parseVnMobile(input.phone);
+    const free = await this.deps.trayStore.countFree(this.deps.db, 'deposit', procedure.traySize);
+    if (free === 0) throw this.noTray(procedure);
+    return this.deps.challenges.issue('deposit', phone, { procedureCode: procedure.code, sendCode: true });
+  }
+
+  resend(challengeId: string): Promise<IssuedChallenge> {
+    return this.deps.challenges.resend(challengeId, 'deposit');
+  }
+
+  /** Checks the code; on success reserves a tray, records the deposit and opens the tray. */
+  async verify(challengeId: string, otp: string): Promise<{ depositId: string; dossierCode: string; tray: number }> {
+    const { db, dossiers, trayStore, challenges, outbox, clock } = this.deps;
+    const outcome = await db.tx(async (q) => {
+      const result = await challenges.verify(q, challengeId, 'deposit', otp);
+      if (!result.ok) return result;
+      const challenge = result.challenge;
+      const procedure = this.procedure(challenge.procedureCode!);
+      const now = clock.now();
+      // Throwing here rolls the whole transaction back: the code stays unused, nothing changed.
+      const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now);
+      if (tray === null) throw this.noTray(procedure);
+      const id = randomUUID();
+      const code = await this.uniqueCode(q);
+      await dossiers.insert(q, {
+        id, code, kind: 'deposit', procedureCode: procedure.code, phoneHash: challenge.phoneHash,
+        phoneEnc: challenge.phoneEnc, status: 'verified', tray: null, challengeId, at: now,
+      }, CITIZEN);
+      await dossiers.transition(q, id, 'verified', 'tray_open', { actor: CITIZEN, at: now, fields: { tray, openedAt: now } });
+      await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
+      return { ok: true as const, id, code, tray };
+    });
+    outbox.committed();
+    if (!outcome.ok) throw outcome.error;
+    try {
+      await this.deps.trays.release(outcome.tray, CITIZEN, 'deposit', { dossierCode: outcome.code });
+    } catch (err) {
+      await this.cancel(outcome.id, 'lock_failed');
+      throw err;
+    }
+    await this.deps.trays.publish([outcome.tray]);
+    return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray };
+  }
+
+  async get(depositId: string): Promise<DepositView> {
+    const d = await this.deps.dossiers.get(this.deps.db, depositId);
+    if (!d || d.kind !== 'deposit') throw new AppError('DEPOSIT_NOT_FOUND', 'no such deposit');
+    return {
+      depositId: d.id, status: d.status, tray: d.tray, dossierCode: formatDossierCode(d.code), procedureCode: d.procedureCode,
+      createdAt: d.createdAt.toISOString(), depositedAt: d.depositedAt?.toISOString() ?? null,
+    };
+  }
+
+  /** Door handler: opened, then closed = deposited. */
+  private async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
+    const { dossiers, trayStore, outbox } = this.deps;
+    const [d] = await dossiers.inTray(q, tray.number, ['tray_open']);
+    if (!d || d.kind !== 'deposit') return;
+    if (open) {
+      if (!d.doorOpenedAt) await dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
+      return;
+    }
+    if (!d.doorOpenedAt) return;
+    await dossiers.transition(q, d.id, 'tray_open', 'deposited', { actor: CITIZEN, at, fields: { depositedAt: at } });
+    await trayStore.setContent(q, tray.number, 'holding_deposit', at);
+    await outbox.enqueue(q, 'deposit.completed', {
+      depositId: d.id, dossierCode: d.code, tray: tray.number, procedureCode: d.procedureCode,
+    }, at);
+    const procedure = this.deps.procedures.find(d.procedureCode);
+    return () =>
+      this.deps.sms.sendNotice('deposit_receipt', d.phoneEnc, d.phoneHash, d.id, {
+        dossierCode: formatDossierCode(d.code), procedure: procedure?.shortVi ?? d.procedureCode, at,
+      });
+  }
+
+  /** Cancels deposits whose door never opened within the timeout; frees their trays. */
+  async sweep(): Promise<string[]> {
+    const { db, dossiers } = this.deps;
+    const before = new Date(this.deps.clock.now().getTime() - this.deps.doorOpenTimeoutMs);
+    const stale = await dossiers.unopenedSince(db, before);
+    for (const d of stale) await this.cancel(d.id, 'door_never_opened');
+    return stale.map((d) => d.id);
+  }
+
+  private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<void> {
+    const { db, dossiers, trayStore, outbox, clock, logger } = this.deps;
+    const tray = await db.tx(async (q) => {
+      const d = await dossiers.get(q, id, { forUpdate: true });
+      if (!d || d.status !== 'tray_open' || d.doorOpenedAt) return null;
+      const now = clock.now();
+      await dossiers.transition(q, id, 'tray_open', 'cancelled', { actor: 'system', at: now, fields: { cancelledAt: now }, details: { reason } });
+      if (d.tray !== null) {
+        await trayStore.setContent(q, d.tray, 'free', now);
+        await trayStore.clearRelease(q, d.tray);
+      }
+      await outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, now);
+      return d.tray;
+    });
+    if (tray === null) return;
+    logger.info({ depositId: id, tray, reason }, 'deposit cancelled');
+    outbox.committed();
+    await this.deps.trays.publish([tray]);
+  }
+
+  private noTray(procedure: ProcedureInfo): AppError {
+    return new AppError('TRAY_UNAVAILABLE', `no free tray of size ${procedure.traySize} or larger right now; please come back later or use the counter`, {
+      size: procedure.traySize,
+    });
+  }
+
+  private async uniqueCode(q: Queryable): Promise<string> {
+    for (;;) {
+      const code = newDossierCode();
+      if (!(await this.deps.dossiers.codeExists(q, code))) return code;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** `GET /api/dossiers/:dossierCode`: where a dossier stands, with dates and no personal data. */
+import { formatDossierCode, normalizeDossierCode } from '../domain/dossier-code.js';
+import { AppError } from '../domain/errors.js';
+import type { Database, DossierStore } from './ports.js';
+
+export interface DossierStatusView {
+  dossierCode: string;
+  kind: 'deposit' | 'result';
+  procedureCode: string;
+  status: string;
+  createdAt: string;
+  depositedAt: string | null;
+  collectedAt: string | null;
+  loadedAt: string | null;
+  pickupDeadline: string | null;
+  pickedUpAt: string | null;
+  returnedAt: string | null;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export class DossierLookup {
+  constructor(private readonly db: Database, private readonly dossiers: DossierStore) {}
+
+  async byCode(input: string): Promise<DossierStatusView> {
+    const code = normalizeDossierCode(input);
+    if (!code) {
+      throw new AppError('DOSSIER_CODE_INVALID', 'this is not a dossier code: check the characters (e.g. K7M3-9P2X4)');
+    }
+    const d = await this.dossiers.getByCode(this.db, code);
+    // A cancelled deposit never held a dossier: for the citizen it does not exist.
+    if (!d || d.status === 'cancelled' || d.status === 'verified') {
+      throw new AppError('DOSSIER_NOT_FOUND', 'no dossier with this code');
+    }
+    return {
+      dossierCode: formatDossierCode(d.code), kind: d.kind, procedureCode: d.procedureCode, status: d.status,
+      createdAt: d.createdAt.toISOString(), depositedAt: iso(d.depositedAt), collectedAt: iso(d.collectedAt),
+      loadedAt: iso(d.loadedAt), pickupDeadline: iso(d.pickupDeadline), pickedUpAt: iso(d.pickedUpAt), returnedAt: iso(d.returnedAt),
+    };
+  }
+}
