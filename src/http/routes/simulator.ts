@@ -26,6 +26,8 @@ export interface SimulatorControls {
   pulses(): { tray: number | null; board: string; channel: number; at: Date }[];
   clockOffsetMs(): number;
   setClockOffsetMs(ms: number): Date;
+  /** Texts the console SMS gateway "sent", newest last (absent with a real gateway). */
+  smsInbox?(): { id: string; to: string; text: string; kind: string; at: Date }[];
 }
 
 export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: SimulatorControls }) {
@@ -39,6 +41,20 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: S
   }));
 
   app.get('/api/sim/pulses', async () => sim.pulses());
+
+  app.get<{ Querystring: { to?: string } }>('/api/sim/sms', {
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { to: { type: 'string', maxLength: 32 } },
+      },
+      response: errors,
+    },
+  }, async (request) => {
+    if (!sim.smsInbox) throw new AppError('NOT_FOUND', 'the SMS gateway is not the console: no inbox to show');
+    const digits = request.query.to?.replace(/\D/g, '').replace(/^0/, '84');
+    return sim.smsInbox().filter((m) => !digits || m.to.replace(/\D/g, '') === digits);
+  });
 
   app.post<{ Params: { n: string }; Body: { open: boolean; force?: boolean } }>('/api/sim/trays/:n/door', {
     schema: {

@@ -1,0 +1,111 @@
+import t from 'tap';
+import { newDossierCode, normalizeDossierCode, formatDossierCode, DOSSIER_ALPHABET } from '../../src/domain/dossier-code.js';
+import { cooldownMs, DEFAULT_OTP_POLICY, hashOtp, newOtp, otpMatches, sendWaitMs } from '../../src/domain/otp.js';
+import { parseVnMobile, maskPhone } from '../../src/domain/phone.js';
+import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
+import { AppError } from '../../src/domain/errors.js';
+
+t.test('Vietnamese mobile numbers in any usual form', async (t) => {
+  for (const input of ['0912 345 678', '+84912345678', '84912345678', '+84 (91) 234-5678', '091.234.5678', ' 0912345678 ']) {
+    t.same(parseVnMobile(input), { e164: '+84912345678', national: '0912345678' }, input);
+  }
+  t.equal(parseVnMobile('0386 123 456').e164, '+84386123456', '03x (Viettel)');
+  t.equal(parseVnMobile('0523456789').e164, '+84523456789', '05x');
+  t.equal(parseVnMobile('0703456789').e164, '+84703456789', '07x');
+  t.equal(parseVnMobile('0862345678').e164, '+84862345678', '08x');
+  const refused: [string, string][] = [
+    ['091234567', 'PHONE_INVALID'], ['0123456789', 'PHONE_INVALID'], ['0912345678 ; drop table', 'PHONE_INVALID'],
+    ["' OR 1=1 --", 'PHONE_INVALID'], ['', 'PHONE_INVALID'], ['9'.repeat(200), 'PHONE_INVALID'],
+    ['+1 202 555 0143', 'PHONE_NOT_VIETNAMESE_MOBILE'], ['+33 6 12 34 56 78', 'PHONE_NOT_VIETNAMESE_MOBILE'],
+    ['028 3123 4567', 'PHONE_NOT_VIETNAMESE_MOBILE'],
+  ];
+  for (const [input, code] of refused) {
+    const err = t.throws(() => parseVnMobile(input), input) as AppError;
+    t.equal(err.code, code, `${input}: ${code}`);
+  }
+  t.equal(maskPhone('+84912345678'), '+84******678');
+});
+
+t.test('dossier codes: unambiguous characters and a check character', async (t) => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const code = newDossierCode();
+    t.equal(code.length, 9);
+    for (const c of code) if (!DOSSIER_ALPHABET.includes(c)) t.fail(`${c} in ${code}`);
+    t.equal(normalizeDossierCode(code), code);
+    seen.add(code);
+  }
+  t.equal(seen.size, 2000, 'no repeats in 2000');
+  t.notOk(/[01ILOUVZ]/.test([...seen].join('')), 'no look-alike characters');
+  const code = newDossierCode();
+  t.equal(normalizeDossierCode(formatDossierCode(code).toLowerCase()), code, 'dash and case do not matter');
+  let caught = 0;
+  let tried = 0;
+  for (let i = 0; i < 8; i++) {
+    for (const c of DOSSIER_ALPHABET) {
+      if (c === code[i]) continue;
+      tried++;
+      if (normalizeDossierCode(code.slice(0, i) + c + code.slice(i + 1)) === null) caught++;
+    }
+  }
+  t.equal(caught, tried, 'every single-character mistake is caught');
+  let swaps = 0;
+  let swapsCaught = 0;
+  for (let i = 0; i < 8; i++) {
+    if (code[i] === code[i + 1]) continue;
+    swaps++;
+    const swapped = code.slice(0, i) + code[i + 1] + code[i] + code.slice(i + 2);
+    if (normalizeDossierCode(swapped) === null) swapsCaught++;
+  }
+  t.equal(swapsCaught, swaps, 'every swap of neighbours is caught');
+  t.equal(normalizeDossierCode('K7M3-9P2X'), null, 'too short');
+  t.equal(normalizeDossierCode("'; DROP TABLE"), null);
+});
+
+t.test('one-time codes', async (t) => {
+  const key = Buffer.alloc(32, 7);
+  const codes = new Set(Array.from({ length: 500 }, () => newOtp(6)));
+  t.ok([...codes].every((c) => /^\d{6}$/.test(c)), 'six digits');
+  t.ok(codes.size > 480, 'varied');
+  t.equal(newOtp(6, () => 0), '000000', 'leading zeros kept');
+  const hash = hashOtp(key, 'c1', '123456');
+  t.notMatch(hash, /123456/);
+  t.ok(otpMatches(key, 'c1', '123456', hash));
+  t.notOk(otpMatches(key, 'c1', '123457', hash));
+  t.notOk(otpMatches(key, 'c2', '123456', hash), 'bound to its challenge');
+  t.notOk(otpMatches(Buffer.alloc(32, 8), 'c1', '123456', hash), 'bound to the key');
+  t.notOk(otpMatches(key, 'c1', '123456', null), 'no code sent: nothing matches');
+});
+
+t.test('cool-down grows with failures per phone', async (t) => {
+  const p = DEFAULT_OTP_POLICY;
+  t.equal(cooldownMs(p, 4), 0);
+  t.equal(cooldownMs(p, 5), 60_000);
+  t.equal(cooldownMs(p, 6), 120_000);
+  t.equal(cooldownMs(p, 8), 480_000);
+  t.equal(cooldownMs(p, 100), 24 * 3600_000, 'capped at a day');
+});
+
+t.test('send caps: 3 in 15 min, 10 a day', async (t) => {
+  const now = new Date('2026-11-23T15:00:00Z');
+  const ago = (min: number) => new Date(now.getTime() - min * 60_000);
+  const limits = DEFAULT_OTP_POLICY.perPhone;
+  t.equal(sendWaitMs(limits, [ago(1), ago(2)], now), 0, 'two sends: a third is fine');
+  t.equal(sendWaitMs(limits, [ago(1), ago(2), ago(10)], now), 5 * 60_000, 'three: wait until the oldest leaves the window');
+  const ten = Array.from({ length: 10 }, (_, i) => ago(60 + i * 60));
+  t.equal(sendWaitMs(limits, ten, now), (24 * 60 - 600) * 60_000, 'ten in a day');
+});
+
+t.test('phone vault: keyed hash and authenticated encryption', async (t) => {
+  const vault = new PhoneVault(deriveKeys(Buffer.from('a'.repeat(40))));
+  const other = new PhoneVault(deriveKeys(Buffer.from('b'.repeat(40))));
+  t.equal(vault.hash('+84912345678'), vault.hash('+84912345678'), 'stable for lookup');
+  t.not(vault.hash('+84912345678'), other.hash('+84912345678'), 'keyed');
+  const sealed = vault.encrypt('+84912345678');
+  t.notMatch(sealed, /912345678/);
+  t.not(sealed, vault.encrypt('+84912345678'), 'a fresh IV each time');
+  t.equal(vault.decrypt(sealed), '+84912345678');
+  t.throws(() => other.decrypt(sealed), 'another key cannot read it');
+  const tampered = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  t.throws(() => vault.decrypt(tampered), 'tampering is detected');
+});
