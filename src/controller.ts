@@ -14,6 +14,22 @@ import { buildHttp } from './http/app.js';
 import type { SimulatorControls } from './http/routes/simulator.js';
 import type { EventOutbox, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
+import { ChallengeService } from './services/challenges.js';
+import { DepositService } from './services/deposits.js';
+import { FlowTimers } from './services/flow-timers.js';
+import { DossierLookup } from './services/lookup.js';
+import { PickupService } from './services/pickups.js';
+import { SmsService } from './services/sms.js';
+import { ChallengeRepository } from './store/challenges.js';
+import { DossierRepository } from './store/dossiers.js';
+import { SmsLogRepository } from './store/sms-log.js';
+import { loadProcedures } from './config/procedures.js';
+import { loadSecretKeys } from './config/secrets.js';
+import { DEFAULT_OTP_POLICY, type OtpPolicy } from './domain/otp.js';
+import { PhoneVault } from './domain/phone-vault.js';
+import { renderSms } from './domain/sms-text.js';
+import { createSmsGateway, type SmsGateway } from './sms/gateway.js';
+import type { Config as FullConfig } from './config/types.js';
 import { AccountRepository } from './store/accounts.js';
 import { AuditRepository } from './store/audit.js';
 import type { Db } from './store/db.js';
@@ -41,6 +57,10 @@ export class Controller {
   private bus?: LockBus;
   private simulator?: CabinetSimulator;
   private traysService?: TrayService;
+  private smsGateway?: SmsGateway;
+  private timers?: FlowTimers;
+  private depositService?: DepositService;
+  private pickupService?: PickupService;
   private httpApp?: FastifyInstance;
   private stopping?: Promise<void>;
 
@@ -60,6 +80,26 @@ export class Controller {
 
   get cabinet(): CabinetSimulator | undefined {
     return this.simulator;
+  }
+
+  get deposits(): DepositService {
+    if (!this.depositService) throw new Error('controller not started');
+    return this.depositService;
+  }
+
+  get pickups(): PickupService {
+    if (!this.pickupService) throw new Error('controller not started');
+    return this.pickupService;
+  }
+
+  get flowTimers(): FlowTimers {
+    if (!this.timers) throw new Error('controller not started');
+    return this.timers;
+  }
+
+  get sms(): SmsGateway {
+    if (!this.smsGateway) throw new Error('controller not started');
+    return this.smsGateway;
   }
 
   get database(): Db {
@@ -123,7 +163,44 @@ export class Controller {
       version: VERSION,
     });
     this.traysService = trays;
+
+    const procedures = loadProcedures();
+    const catalogue = {
+      find: (code: string) => {
+        const p = procedures.find((x) => x.code === code);
+        return p ? { code: p.code, deposit: p.deposit, result: p.result, traySize: p.traySize, shortVi: p.short.vi } : null;
+      },
+    };
+    const keys = loadSecretKeys(config, log('secrets'));
+    const vault = new PhoneVault(keys);
+    const gateway = createSmsGateway(config.sms, { logger: log('sms'), clock });
+    this.smsGateway = gateway;
+    await gateway.start();
+    const smsLog = new SmsLogRepository(lockerId);
+    const sms = new SmsService({
+      db, gateway, log: smsLog, vault, clock, logger: log('sms'),
+      render: (kind, params) =>
+        renderSms(kind as never, params as never, { accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
+    });
+    gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
+    const challenges = new ChallengeService({
+      db, challenges: new ChallengeRepository(lockerId), vault, otpKey: keys.otp, policy: otpPolicy(config), sms, clock,
+      logger: log('otp'),
+    });
+    const dossiers = new DossierRepository(lockerId);
+    const doorOpenTimeoutMs = config.citizens.doorOpenTimeoutSec * 1000;
+    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
+    const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
+    const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
+    this.depositService = deposits;
+    this.pickupService = pickups;
+    this.timers = new FlowTimers({
+      deposits, pickups, trays, heldOpenMs: config.citizens.doorHeldOpenSec * 1000, intervalMs: config.citizens.sweepMs,
+      logger: log('timers'),
+    });
+
     await trays.start();
+    this.timers.start();
 
     this.httpApp = await buildHttp({
       logger: log('http'),
@@ -137,7 +214,12 @@ export class Controller {
       },
       trays,
       findAccount: (token) => accounts.findByToken(db, token),
-      simulator: simulator ? this.simulatorControls(simulator) : undefined,
+      deposits,
+      pickups,
+      lookup: new DossierLookup(db, dossiers),
+      sms,
+      procedures,
+      simulator: simulator ? this.simulatorControls(simulator, gateway) : undefined,
     });
     await this.httpApp.ready();
     logger.info({ lockerId, version: VERSION, hardware: config.hardware.driver, db: db.target }, 'controller started');
@@ -161,8 +243,10 @@ export class Controller {
         }
       };
       await step('http', () => this.httpApp?.close());
+      await step('flow timers', () => this.timers?.stop());
       await step('trays', () => this.traysService?.stop());
       await step('hardware', () => this.bus?.stop());
+      await step('sms', () => this.smsGateway?.stop());
       await step('events', () => this.events?.stop());
       await step('database', () => this.db?.close());
       log.info('controller stopped');
@@ -170,8 +254,10 @@ export class Controller {
     return this.stopping;
   }
 
-  private simulatorControls(sim: CabinetSimulator): SimulatorControls {
+  private simulatorControls(sim: CabinetSimulator, gateway: SmsGateway): SimulatorControls {
+    const inbox = 'inbox' in gateway && typeof gateway.inbox === 'function' ? () => (gateway as any).inbox() : undefined;
     return {
+      smsInbox: inbox,
       trays: () => sim.trays().map((t) => ({ tray: t.tray, board: t.board, door: t.door, latched: t.latched })),
       boards: () => sim.boardStates().map((b) => ({ id: b.id, unitId: b.unitId, fault: b.fault.kind })),
       setDoor: (tray, open, force) => sim.setDoor(tray, open, { force }),
@@ -188,4 +274,20 @@ export class Controller {
       },
     };
   }
+}
+
+/** The OTP policy from configuration (seconds and minutes in the file, milliseconds here). */
+export function otpPolicy(config: FullConfig): OtpPolicy {
+  const o = config.citizens.otp;
+  const limits = (l: { count: number; windowMin: number }[]) => l.map((x) => ({ count: x.count, windowMs: x.windowMin * 60_000 }));
+  return {
+    ...DEFAULT_OTP_POLICY,
+    ttlMs: o.ttlSec * 1000,
+    maxAttemptsPerCode: o.maxAttemptsPerCode,
+    resendAfterMs: o.resendAfterSec * 1000,
+    failuresBeforeCooldown: o.failuresBeforeCooldown,
+    cooldownMs: o.cooldownSec * 1000,
+    perPhone: limits(o.perPhone),
+    perLocker: limits(o.perLocker),
+  };
 }

@@ -45,7 +45,43 @@ export interface Config {
     reconnectPeriodMs: number;
   };
   hardware: HardwareConfig;
-  sms: { gateway: SmsGatewayKind };
+  sms: {
+    gateway: SmsGatewayKind;
+    /** The registered alphanumeric sender name, first word of every text. */
+    brand: string;
+    /** Texts with diacritics (UCS-2, 70 characters a segment) instead of without (GSM-7, 160). */
+    accented: boolean;
+    /** Where results not collected in time go, named in texts. */
+    counter: string;
+    http: {
+      /** Required with gateway http (SMS_HTTP_URL). */
+      url?: string;
+      method: 'POST' | 'GET';
+      contentType: 'application/json' | 'application/x-www-form-urlencoded';
+      headers: Record<string, string>;
+      /** Value of the Authorization header (SMS_HTTP_AUTH), e.g. "Bearer …" */
+      auth?: string | null;
+      bodyTemplate: string;
+      successPath: string | null;
+      successValue: string | null;
+      messageIdPath: string | null;
+      timeoutMs: number;
+      retries: number;
+      backoffMs: number;
+    };
+    smpp: {
+      /** Required with gateway smpp (SMPP_HOST). */
+      host?: string;
+      port: number;
+      /** Required with gateway smpp (SMPP_SYSTEM_ID). */
+      systemId?: string;
+      password?: string;
+      systemType: string;
+      enquireLinkMs: number;
+      submitTimeoutMs: number;
+      reconnectMs: number;
+    };
+  };
   auth: {
     adminToken: string | null;
     staffToken: string | null;

@@ -4,11 +4,19 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { DepositService } from '../services/deposits.js';
+import type { DossierLookup } from '../services/lookup.js';
+import type { PickupService } from '../services/pickups.js';
+import type { SmsService } from '../services/sms.js';
 import type { TrayService } from '../services/trays.js';
+import type { Procedure } from '../domain/procedures.js';
 import type { FindAccount } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes, type HealthSources } from './routes/health.js';
+import { adminRoutes } from './routes/admin.js';
+import { citizenRoutes } from './routes/citizens.js';
 import { homeRoutes } from './routes/home.js';
+import { procedureRoutes } from './routes/procedures.js';
 import { simulatorRoutes, type SimulatorControls } from './routes/simulator.js';
 import { trayRoutes } from './routes/trays.js';
 
@@ -19,6 +27,11 @@ export interface HttpDeps {
   health: HealthSources;
   trays: TrayService;
   findAccount: FindAccount;
+  deposits: DepositService;
+  pickups: PickupService;
+  lookup: DossierLookup;
+  sms: SmsService;
+  procedures: Procedure[];
   /** Present only when the hardware driver is the simulator. */
   simulator?: SimulatorControls;
 }
@@ -42,6 +55,9 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { health: deps.health });
   await app.register(homeRoutes, { lockerName: deps.lockerName, simulator: !!deps.simulator });
   await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
+  await app.register(procedureRoutes, { procedures: deps.procedures });
+  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
+  await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
   return app;
 }

@@ -111,9 +111,6 @@ export class ChallengeService {
       return { ok: false, error: new AppError('CHALLENGE_NOT_FOUND', 'this request is not known; start again') };
     }
     if (c.status === 'verified') return { ok: false, error: new AppError('OTP_USED', 'this code was already used; start again') };
-    if (c.status === 'failed') {
-      return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
-    }
     const guard = await challenges.guard(q, c.phoneHash);
     if (guard.lockedUntil && guard.lockedUntil > now) {
       const sec = Math.ceil((guard.lockedUntil.getTime() - now.getTime()) / 1000);
@@ -123,6 +120,9 @@ export class ChallengeService {
           retryAfterSec: sec,
         }),
       };
+    }
+    if (c.status === 'failed') {
+      return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
     }
     if (c.status === 'expired' || c.expiresAt <= now) {
       if (c.status !== 'expired') await challenges.update(q, id, { status: 'expired' });

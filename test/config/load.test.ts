@@ -16,7 +16,7 @@ t.test('environment variables override the file', async (t) => {
   const config = loadConfig({
     env: {
       PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x', MQTT_URL: 'mqtt://b:1883', MQTT_EMBEDDED_PORT: '1999',
-      HARDWARE: 'modbus', SMS_GATEWAY: 'http', LOCKER_ID: 'q6-1', DATA_DIR: '/data', ATM247_ADMIN_TOKEN: 'a'.repeat(20),
+      HARDWARE: 'modbus', SMS_GATEWAY: 'http', SMS_HTTP_URL: 'https://sms.example/send', LOCKER_ID: 'q6-1', DATA_DIR: '/data', ATM247_ADMIN_TOKEN: 'a'.repeat(20),
     },
   });
   t.match(config, {
@@ -35,6 +35,9 @@ t.test('a wrong value stops the start with a message naming the field', async (t
     ['pulse too short', { env: {}, overrides: { hardware: { pulseMs: 5 } } }, /hardware\.pulseMs must be >= 100/],
     ['unknown setting', { env: {}, overrides: { http: { prot: 1 } } }, /http\.prot is not a known setting/],
     ['missing section', { env: {}, overrides: { log: null } }, /log/],
+    ['http gateway without url', { env: { SMS_GATEWAY: 'http' } }, /sms\.http\.url is required/],
+    ['smpp gateway without host', { env: { SMS_GATEWAY: 'smpp' } }, /sms\.smpp\.host is required/],
+    ['brand too long', { env: {}, overrides: { sms: { brand: 'UBND-QUAN-6-TPHCM' } } }, /sms\.brand/],
   ];
   for (const [name, options, message] of cases) {
     t.throws(() => loadConfig(options), message instanceof RegExp ? { message } : { message }, name);
