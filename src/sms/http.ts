@@ -98,9 +98,10 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
       res = await fetch(url, init);
     } catch (err) {
       // Only the error's name or code: a message may quote the URL, which a GET carries the number in.
-      const e = err as Error & { cause?: { code?: unknown } };
+      const e = err as Error & { cause?: { code?: unknown; message?: unknown } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new Retryable(`no answer within ${config.timeoutMs} ms`, null);
-      const code = typeof e.cause?.code === 'string' ? e.cause.code : e.name;
+      const cause = e.cause?.code ?? e.cause?.message;
+      const code = typeof cause === 'string' ? maskText(cause).slice(0, 60) : e.name;
       throw new Retryable(`network error (${code})`, null);
     }
     const text = await res.text().catch(() => '');
