@@ -8,7 +8,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { Controller } from '../../src/controller.js';
 import { silentLogger } from '../../src/log.js';
-import { freshDatabaseUrl } from './db.js';
+import { freshDatabaseUrl, realDatabaseUrl } from './db.js';
+import { EMBEDDED_POOL_SIZE } from '../../src/store/open.js';
 import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-000000000000';
@@ -53,7 +54,8 @@ export async function startTestLocker(
     overrides: {
       locker: { id: lockerId },
       http: { port: 0 },
-      database: { url: db.url, poolSize: 8 },
+      // The embedded server is reached by URL here, so it gets the embedded pool size explicitly.
+      database: { url: db.url, poolSize: realDatabaseUrl ? 8 : EMBEDDED_POOL_SIZE },
       mqtt: { url: broker.url, baseTopic: 'atm247test', reconnectPeriodMs: 200 },
       auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN },
       log: { level: 'silent' },

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createDb, type Db } from '../../src/store/db.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded.js';
 import { migrate } from '../../src/store/migrate.js';
+import { EMBEDDED_POOL_SIZE } from '../../src/store/open.js';
 import { silentLogger } from '../../src/log.js';
 
 export const realDatabaseUrl = process.env.TEST_DATABASE_URL || null;
@@ -45,7 +46,7 @@ export async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Pro
 export async function testDb(t: Teardown, opts: { migrate?: boolean } = {}): Promise<Db> {
   const logger = silentLogger();
   const fresh = await freshDatabaseUrl();
-  const db = createDb({ connectionString: fresh.url, logger, max: 8, onClose: fresh.drop });
+  const db = createDb({ connectionString: fresh.url, logger, max: realDatabaseUrl ? 8 : EMBEDDED_POOL_SIZE, onClose: fresh.drop });
   if (opts.migrate !== false) await migrate(db, logger);
   t.teardown(() => db.close());
   return db;
