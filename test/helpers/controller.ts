@@ -14,6 +14,7 @@ import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-000000000000';
 export const STAFF_TOKEN = 'test-staff-token-000000000000';
+export const SECRET_KEY = 'test-secret-key-0000000000000000000000';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -57,7 +58,7 @@ export async function startTestLocker(
       // The embedded server is reached by URL here, so it gets the embedded pool size explicitly.
       database: { url: db.url, poolSize: realDatabaseUrl ? 8 : EMBEDDED_POOL_SIZE },
       mqtt: { url: broker.url, baseTopic: 'atm247test', reconnectPeriodMs: 200 },
-      auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN },
+      auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN, secretKey: SECRET_KEY },
       log: { level: 'silent' },
       hardware: {
         scanIntervalMs: 5,
