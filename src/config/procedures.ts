@@ -1,4 +1,8 @@
-/** Loads and checks `config/procedures.yaml` (or PROCEDURES_FILE). Errors name the field. */
+/**
+ * Loads and checks the procedure catalogue, `config/procedures.yaml` (or PROCEDURES_FILE).
+ * A wrong entry stops the start with a ConfigError naming the field, e.g.
+ * `procedures[12].traySize must be one of S, M, L`.
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -7,11 +11,14 @@ import { TRAY_SIZES } from '../domain/cabinet.js';
 import type { Procedure } from '../domain/procedures.js';
 import { CONFIG_DIR, ConfigError } from './load.js';
 
-const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
+export const DEFAULT_PROCEDURES_FILE = path.join(CONFIG_DIR, 'procedures.yaml');
+
+/** Non-empty and not only blanks. */
+const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
 const bilingual = (max: number) =>
   ({ type: 'object', additionalProperties: false, required: ['vi', 'en'], properties: { vi: text(max), en: text(max) } }) as const;
 
-const schema = {
+export const proceduresSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['procedures'],
@@ -39,29 +46,56 @@ const schema = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: false, strict: false }).compile(schema);
+const validate = new Ajv({ allErrors: false, strict: false }).compile(proceduresSchema);
 
-export function loadProcedures(file = process.env.PROCEDURES_FILE || path.join(CONFIG_DIR, 'procedures.yaml')): Procedure[] {
+/** Text typed with a combining-accent keyboard (NFD) is stored composed, so lengths, sorting and lookups agree. */
+function composed(value: unknown): unknown {
+  if (typeof value === 'string') return value.normalize('NFC');
+  if (Array.isArray(value)) return value.map(composed);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, composed(v)]));
+  }
+  return value;
+}
+
+function describeError(): ConfigError {
+  const e = validate.errors![0];
+  const where = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+  const params = e.params as Record<string, any>;
+  switch (e.keyword) {
+    case 'required':
+      return new ConfigError(`${where ? where + '.' : ''}${params.missingProperty}`, 'is required');
+    case 'additionalProperties':
+      return new ConfigError(`${where ? where + '.' : ''}${params.additionalProperty}`, 'is not a known field');
+    case 'enum':
+      return new ConfigError(where, `must be one of ${params.allowedValues.join(', ')}`);
+    case 'pattern':
+      return where.endsWith('.code')
+        ? new ConfigError(where, 'must be 2 to 20 upper-case letters, digits or "-"')
+        : new ConfigError(where, 'must not be blank');
+    case 'type':
+      return where ? new ConfigError(where, e.message ?? 'is invalid') : new ConfigError('procedures', 'file must hold a mapping with a procedures list');
+    default:
+      return new ConfigError(where || 'procedures', e.message ?? 'is invalid');
+  }
+}
+
+/** Reads the catalogue; `file` defaults to PROCEDURES_FILE, then `config/procedures.yaml`. */
+export function loadProcedures(file?: string): Procedure[] {
+  const source = path.resolve(file ?? (process.env.PROCEDURES_FILE || DEFAULT_PROCEDURES_FILE));
   let raw: unknown;
   try {
-    raw = YAML.parse(readFileSync(file, 'utf8'));
+    raw = composed(YAML.parse(readFileSync(source, 'utf8')));
   } catch (err) {
-    throw new ConfigError('procedures', `cannot be read from ${file}: ${(err as Error).message}`);
+    throw new ConfigError('procedures', `cannot be read from ${source}: ${(err as Error).message}`);
   }
-  if (!validate(raw)) {
-    const e = validate.errors![0];
-    const where = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
-    const field = e.keyword === 'required' ? `${where}.${(e.params as any).missingProperty}`
-      : e.keyword === 'additionalProperties' ? `${where}.${(e.params as any).additionalProperty}` : where;
-    const message = e.keyword === 'enum' ? `must be one of ${(e.params as any).allowedValues.join(', ')}`
-      : e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : e.message;
-    throw new ConfigError(field || 'procedures', message ?? 'is invalid');
-  }
+  if (!validate(raw)) throw describeError();
   const procedures = (raw as { procedures: Procedure[] }).procedures;
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   procedures.forEach((p, i) => {
-    if (seen.has(p.code)) throw new ConfigError(`procedures[${i}].code`, `"${p.code}" is used twice`);
-    seen.add(p.code);
+    const first = seen.get(p.code);
+    if (first !== undefined) throw new ConfigError(`procedures[${i}].code`, `"${p.code}" is used twice (also procedures[${first}])`);
+    seen.set(p.code, i);
     if (!p.deposit && !p.result) throw new ConfigError(`procedures[${i}]`, 'must have deposit or result true');
   });
   return procedures;
