@@ -1,40 +1,51 @@
-/** `GET /api/procedures`: the catalogue for the kiosk, optionally only deposits or only results. */
+/** `GET /api/procedures` (kiosk, no auth): the catalogue, optionally only deposits or only results. */
 import type { FastifyInstance } from 'fastify';
 import { sortForKiosk, type Procedure } from '../../domain/procedures.js';
 import { errorSchema } from '../errors.js';
 
-const bilingual = { type: 'object', properties: { vi: { type: 'string' }, en: { type: 'string' } } } as const;
-const procedureSchema = {
+export interface ProcedureRouteOptions {
+  procedures: Procedure[];
+}
+
+const bilingual = {
   type: 'object',
-  required: ['code', 'name', 'deposit', 'result', 'fee'],
+  additionalProperties: false,
+  required: ['vi', 'en'],
+  properties: { vi: { type: 'string' }, en: { type: 'string' } },
+} as const;
+
+export const procedureSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'name', 'short', 'deposit', 'result', 'fee', 'traySize', 'field'],
   properties: {
     code: { type: 'string' },
-    field: { type: 'string' },
     name: bilingual,
     short: bilingual,
     deposit: { type: 'boolean' },
     result: { type: 'boolean' },
-    fee: { type: 'integer' },
+    fee: { type: 'integer', minimum: 0 },
     feeNote: { type: 'string' },
-    traySize: { type: 'string' },
+    traySize: { type: 'string', enum: ['S', 'M', 'L'] },
+    field: { type: 'string' },
   },
 } as const;
 
-export async function procedureRoutes(app: FastifyInstance, opts: { procedures: Procedure[] }) {
+const flag = { type: 'string', enum: ['true', 'false'] } as const;
+type Flag = 'true' | 'false';
+
+export async function procedureRoutes(app: FastifyInstance, opts: ProcedureRouteOptions) {
+  // Sorted once: by field, then by Vietnamese name.
   const sorted = sortForKiosk(opts.procedures);
-  app.get<{ Querystring: { deposit?: 'true' | 'false'; result?: 'true' | 'false' } }>('/api/procedures', {
+  const matches = (value: boolean, wanted: Flag | undefined) => wanted === undefined || String(value) === wanted;
+
+  app.get<{ Querystring: { deposit?: Flag; result?: Flag } }>('/api/procedures', {
     schema: {
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { deposit: { enum: ['true', 'false'] }, result: { enum: ['true', 'false'] } },
-      },
+      querystring: { type: 'object', additionalProperties: false, properties: { deposit: flag, result: flag } },
       response: { 200: { type: 'array', items: procedureSchema }, 400: errorSchema },
     },
   }, async (request) => {
     const { deposit, result } = request.query;
-    return sorted.filter(
-      (p) => (deposit === undefined || String(p.deposit) === deposit) && (result === undefined || String(p.result) === result),
-    );
+    return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result));
   });
 }
