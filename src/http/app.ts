@@ -31,7 +31,8 @@ export interface HttpDeps {
   pickups: PickupService;
   lookup: DossierLookup;
   sms: SmsService;
-  procedures: Procedure[];
+  /** The procedure catalogue for `GET /api/procedures`; without it the route is not offered. */
+  procedures?: Procedure[];
   /** Present only when the hardware driver is the simulator. */
   simulator?: SimulatorControls;
 }
@@ -55,7 +56,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { health: deps.health });
   await app.register(homeRoutes, { lockerName: deps.lockerName, simulator: !!deps.simulator });
   await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
-  await app.register(procedureRoutes, { procedures: deps.procedures });
+  if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
   await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
   await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
