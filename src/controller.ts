@@ -211,6 +211,7 @@ export class Controller {
         db: () => db.ping(),
         mqtt: () => events.status().connected,
         bus: () => bus.health(),
+        sms: () => gateway.status(),
       },
       trays,
       findAccount: (token) => accounts.findByToken(db, token),

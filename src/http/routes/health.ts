@@ -6,6 +6,8 @@ export interface HealthSources {
   db(): Promise<boolean>;
   mqtt(): boolean;
   bus(): BusHealth;
+  /** The SMS gateway (absent: not reported). */
+  sms?(): { ok: boolean; detail?: string };
 }
 
 /** `GET /health`: 200 `{status, db, mqtt, bus}`; status is `ok` only when all three are. */
@@ -23,6 +25,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: HealthS
             db: { enum: ['ok', 'down'] },
             mqtt: { enum: ['ok', 'down'] },
             bus: { enum: ['ok', 'degraded', 'down'] },
+            sms: { enum: ['ok', 'down'] },
             boardsOffline: { type: 'array', items: { type: 'string' } },
             lastScanMs: { type: ['number', 'null'] },
           },
@@ -35,12 +38,14 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: HealthS
     const offline = busHealth.boards.filter((b) => !b.online).map((b) => b.id);
     const anyLink = busHealth.buses.some((b) => b.open);
     const bus = busHealth.ok ? 'ok' : anyLink && offline.length < busHealth.boards.length ? 'degraded' : 'down';
+    const smsOk = health.sms ? health.sms().ok : true;
     return {
-      status: dbOk && mqttOk && bus === 'ok' ? 'ok' : 'degraded',
+      status: dbOk && mqttOk && bus === 'ok' && smsOk ? 'ok' : 'degraded',
       lockerId: health.lockerId,
       db: dbOk ? 'ok' : 'down',
       mqtt: mqttOk ? 'ok' : 'down',
       bus,
+      sms: smsOk ? 'ok' : 'down',
       boardsOffline: offline,
       lastScanMs: busHealth.lastScanMs ?? null,
     };
