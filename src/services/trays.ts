@@ -66,6 +66,7 @@ export class TrayService {
   private readonly listeners: { event: string; fn: (...args: any[]) => void }[] = [];
   private readonly log: Logger;
   private readonly doorHandlers: DoorHandler[] = [];
+  private readonly changeListeners = new Set<(all: Tray[], changed: number[]) => void>();
 
   constructor(private readonly deps: TrayServiceDeps) {
     this.releaseWindowMs = deps.releaseWindowMs ?? 60_000;
@@ -298,6 +299,20 @@ export class TrayService {
   /** Publishes retained state for the changed trays (null: all) and the occupancy summary. */
   async publish(changed: number[] | null): Promise<void> {
     const all = await this.list();
-    this.deps.state.publishTrays(all, changed ?? all.map((t) => t.number));
+    const numbers = changed ?? all.map((t) => t.number);
+    this.deps.state.publishTrays(all, numbers);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(all, numbers);
+      } catch (err) {
+        this.log.error({ err }, 'a tray change listener failed');
+      }
+    }
+  }
+
+  /** Live tray changes in-process (the dashboard's event stream); returns the unsubscribe. */
+  onChange(listener: (all: Tray[], changed: number[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 }
