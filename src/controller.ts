@@ -17,6 +17,10 @@ import { TrayService } from './services/trays.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
 import { FlowTimers } from './services/flow-timers.js';
+import { ResultService } from './services/results.js';
+import { RoundService } from './services/rounds.js';
+import { RoundRepository } from './store/rounds.js';
+import { loadCalendar } from './config/calendar.js';
 import { DossierLookup } from './services/lookup.js';
 import { PickupService } from './services/pickups.js';
 import { SmsService } from './services/sms.js';
@@ -30,12 +34,14 @@ import { PhoneVault } from './domain/phone-vault.js';
 import { renderSms } from './domain/sms-text.js';
 import { createSmsGateway, type SmsGateway } from './sms/gateway.js';
 import type { Config as FullConfig } from './config/types.js';
-import { AccountRepository } from './store/accounts.js';
+import { AccountRepository, generateToken } from './store/accounts.js';
 import { AuditRepository } from './store/audit.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
 import { TrayRepository } from './store/trays.js';
+import { StatsRepository } from './store/stats.js';
+import { StatsService } from './services/stats.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -59,6 +65,9 @@ export class Controller {
   private traysService?: TrayService;
   private smsGateway?: SmsGateway;
   private timers?: FlowTimers;
+  private staffTimers?: FlowTimers;
+  private roundService?: RoundService;
+  private resultService?: ResultService;
   private depositService?: DepositService;
   private pickupService?: PickupService;
   private httpApp?: FastifyInstance;
@@ -90,6 +99,22 @@ export class Controller {
   get pickups(): PickupService {
     if (!this.pickupService) throw new Error('controller not started');
     return this.pickupService;
+  }
+
+  get rounds(): RoundService {
+    if (!this.roundService) throw new Error('controller not started');
+    return this.roundService;
+  }
+
+  get results(): ResultService {
+    if (!this.resultService) throw new Error('controller not started');
+    return this.resultService;
+  }
+
+  /** Rounds coming due, reminders and expiry (`tick()` runs one pass). */
+  get staffTimersUnit(): FlowTimers {
+    if (!this.staffTimers) throw new Error('controller not started');
+    return this.staffTimers;
   }
 
   get flowTimers(): FlowTimers {
@@ -194,13 +219,42 @@ export class Controller {
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
     this.depositService = deposits;
     this.pickupService = pickups;
+    const audit = new AuditRepository(lockerId);
+    const results = new ResultService({
+      db, dossiers, trayStore: trayRepo, trays, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
+      pickupWindowMs: config.staff.pickupWindowDays * 86_400_000,
+      reminderBeforeMs: config.staff.reminderBeforeHours * 3_600_000,
+      doorOpenTimeoutMs,
+    });
+    const rounds = new RoundService({
+      db, rounds: new RoundRepository(lockerId), dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
+      calendar: loadCalendar(), clock, logger: log('rounds'), leadMs: config.staff.roundLeadMin * 60_000,
+      counter: config.sms.counter,
+      publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
+    });
+    this.resultService = results;
+    this.roundService = rounds;
     this.timers = new FlowTimers({
-      deposits, pickups, trays, heldOpenMs: config.citizens.doorHeldOpenSec * 1000, intervalMs: config.citizens.sweepMs,
+      tasks: [
+        { name: 'deposits', run: () => deposits.sweep() },
+        { name: 'pickups', run: () => pickups.sweep() },
+        { name: 'held open', run: () => trays.sweepHeldOpen(config.citizens.doorHeldOpenSec * 1000) },
+      ],
+      intervalMs: config.citizens.sweepMs,
+      logger: log('timers'),
+    });
+    this.staffTimers = new FlowTimers({
+      tasks: [
+        { name: 'results', run: () => results.sweep() },
+        { name: 'rounds', run: () => rounds.tick() },
+      ],
+      intervalMs: config.staff.tickMs,
       logger: log('timers'),
     });
 
     await trays.start();
     this.timers.start();
+    this.staffTimers.start();
 
     this.httpApp = await buildHttp({
       logger: log('http'),
@@ -218,9 +272,22 @@ export class Controller {
       deposits,
       pickups,
       lookup: new DossierLookup(db, dossiers),
+      rounds,
+      results,
       sms,
       procedures,
-      simulator: simulator ? this.simulatorControls(simulator, gateway) : undefined,
+      simulator: simulator
+        ? {
+          ...this.simulatorControls(simulator, gateway),
+          // The demo (npm start alone) can try the staff and admin screens with a fresh account.
+          demoToken: async (role) => {
+            const token = generateToken();
+            await accounts.seed(db, `demo ${role} (simulator)`, role, token);
+            return token;
+          },
+        }
+        : undefined,
+      stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
     });
     await this.httpApp.ready();
     logger.info({ lockerId, version: VERSION, hardware: config.hardware.driver, db: db.target }, 'controller started');
@@ -245,6 +312,7 @@ export class Controller {
       };
       await step('http', () => this.httpApp?.close());
       await step('flow timers', () => this.timers?.stop());
+      await step('staff timers', () => this.staffTimers?.stop());
       await step('trays', () => this.traysService?.stop());
       await step('hardware', () => this.bus?.stop());
       await step('sms', () => this.smsGateway?.stop());

@@ -95,7 +95,7 @@ export const mapSchema = {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'citizens', 'log'],
+  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'staff', 'citizens', 'log'],
   properties: {
     locker: {
       type: 'object',
@@ -223,6 +223,17 @@ export const configSchema = {
         staffToken: { type: ['string', 'null'], minLength: 16 },
         secretKey: { type: ['string', 'null'], minLength: 32 },
         secretKeyFile: { type: ['string', 'null'], minLength: 1 },
+      },
+    },
+    staff: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pickupWindowDays', 'reminderBeforeHours', 'roundLeadMin', 'tickMs'],
+      properties: {
+        pickupWindowDays: { type: 'integer', minimum: 1, maximum: 60 },
+        reminderBeforeHours: { type: 'integer', minimum: 1, maximum: 240 },
+        roundLeadMin: { type: 'integer', minimum: 0, maximum: 240 },
+        tickMs: ms(100, 60_000),
       },
     },
     citizens: {

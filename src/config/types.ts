@@ -90,6 +90,16 @@ export interface Config {
     /** Where the secret is kept when not given: generated on first start (default `<dataDir>/secret.key`). */
     secretKeyFile: string | null;
   };
+  staff: {
+    /** Calendar days a loaded result waits in its tray before it is taken back to the counter. */
+    pickupWindowDays: number;
+    /** The reminder SMS goes this long before the window ends. */
+    reminderBeforeHours: number;
+    /** The manifest is drawn and `round.due` published this long before a round. */
+    roundLeadMin: number;
+    /** How often the round and unclaimed timers look at the clock, in ms. */
+    tickMs: number;
+  };
   citizens: {
     /** A released tray whose door is not opened within this is released back (deposit cancelled). */
     doorOpenTimeoutSec: number;

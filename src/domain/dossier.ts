@@ -39,7 +39,7 @@ const ALLOWED: Record<string, DossierStatus[]> = {
   loading: ['loaded', 'cancelled'],
   loaded: ['notified', 'picked_up', 'expired'],
   notified: ['picked_up', 'expired'],
-  expired: ['returned_to_counter', 'picked_up'],
+  expired: ['returned_to_counter', 'picked_up', 'missing'],
 };
 
 export function canMove(from: DossierStatus | null, to: DossierStatus): boolean {

@@ -40,6 +40,16 @@ export interface EventDataMap {
   'pickup.opened': { trays: number[]; dossierCodes: string[] };
   /** A result tray's door opened and closed: the result was taken. */
   'pickup.completed': { dossierCode: string; tray: number; procedureCode: string };
+  /** A round's manifest is drawn, its lead time before the round. */
+  'round.due': { roundId: string; scheduledAt: string; collect: number; takeBack: number; trays: number[] };
+  'round.started': { roundId: string; by: string; oneAtATime: boolean };
+  'round.completed': { roundId: string; by: string; counts: Record<string, number> };
+  'item.collected': { roundId: string; dossierCode: string; tray: number; by: string };
+  'item.missing': { roundId: string; dossierCode: string; tray: number; by: string; kind: 'collect' | 'take_back' };
+  'result.loaded': { resultId: string; dossierCode: string; tray: number; procedureCode: string; pickupDeadline: string };
+  'result.reminded': { resultId: string; dossierCode: string; tray: number; pickupDeadline: string };
+  'result.expired': { resultId: string; dossierCode: string; tray: number };
+  'result.returned_to_counter': { resultId: string; dossierCode: string; tray: number; by: string };
 }
 
 export type EventType = keyof EventDataMap;
@@ -61,6 +71,15 @@ export const EVENT_TYPES = [
   'deposit.cancelled',
   'pickup.opened',
   'pickup.completed',
+  'round.due',
+  'round.started',
+  'round.completed',
+  'item.collected',
+  'item.missing',
+  'result.loaded',
+  'result.reminded',
+  'result.expired',
+  'result.returned_to_counter',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that EVENT_TYPES lists every key of EventDataMap.

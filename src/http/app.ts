@@ -9,16 +9,21 @@ import type { DossierLookup } from '../services/lookup.js';
 import type { PickupService } from '../services/pickups.js';
 import type { SmsService } from '../services/sms.js';
 import type { TrayService } from '../services/trays.js';
+import type { StatsService } from '../services/stats.js';
 import type { Procedure } from '../domain/procedures.js';
 import type { FindAccount } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes, type HealthSources } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
 import { citizenRoutes } from './routes/citizens.js';
-import { homeRoutes } from './routes/home.js';
 import { procedureRoutes } from './routes/procedures.js';
 import { simulatorRoutes, type SimulatorControls } from './routes/simulator.js';
 import { trayRoutes } from './routes/trays.js';
+import { staffRoutes } from './routes/staff.js';
+import type { ResultService } from '../services/results.js';
+import type { RoundService } from '../services/rounds.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface HttpDeps {
   logger: Logger;
@@ -33,8 +38,14 @@ export interface HttpDeps {
   sms: SmsService;
   /** The procedure catalogue for `GET /api/procedures`; without it the route is not offered. */
   procedures?: Procedure[];
+  rounds?: RoundService;
+  results?: ResultService;
   /** Present only when the hardware driver is the simulator. */
   simulator?: SimulatorControls;
+  /** The dashboard's figures and alarms; without it `/api/admin/stats` and `/alarms` are not offered. */
+  stats?: StatsService;
+  /** Where the built screens are (`dist/ui` by default). */
+  uiDir?: string;
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -54,11 +65,15 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     }
   });
   await app.register(healthRoutes, { health: deps.health });
-  await app.register(homeRoutes, { lockerName: deps.lockerName, simulator: !!deps.simulator });
+  await app.register(uiRoutes, { simulator: !!deps.simulator, dir: deps.uiDir });
   await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
   await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
   await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
+  if (deps.rounds && deps.results) {
+    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, findAccount: deps.findAccount });
+  }
+  await app.register(dashboardRoutes, { trays: deps.trays, findAccount: deps.findAccount, stats: deps.stats });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
   return app;
 }

@@ -131,6 +131,61 @@ export class DossierRepository implements DossierStore {
     return rows.map(toDossier);
   }
 
+  /** A result with this code still in the machine (or being loaded). */
+  async liveResult(q: Queryable, code: string): Promise<Dossier | null> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND code = $2 AND kind = 'result' AND status IN ('loading', 'loaded', 'notified', 'expired')`,
+      [this.lockerId, code],
+    );
+    return rows[0] ? toDossier(rows[0]) : null;
+  }
+
+  /** Results loaded before `before` whose door never opened (the officer walked away). */
+  async loadingUnopenedSince(q: Queryable, before: Date): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND status = 'loading' AND door_opened_at IS NULL AND opened_at < $2 FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, before],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Waiting results whose reminder is due (deadline within `withinMs`) and not yet sent. */
+  async dueForReminder(q: Queryable, now: Date, withinMs: number): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status IN ('loaded', 'notified') AND reminded_at IS NULL
+         AND pickup_deadline > $2 AND pickup_deadline <= $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+       FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, now, withinMs],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Waiting results whose pickup window has ended. */
+  async pastDeadline(q: Queryable, now: Date): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status IN ('loaded', 'notified') AND pickup_deadline <= $2
+       FOR UPDATE SKIP LOCKED`,
+      [this.lockerId, now],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Results in the machine, oldest deadline first. */
+  async waitingResults(q: Queryable): Promise<Dossier[]> {
+    const { rows } = await q.query(
+      `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status IN ('loaded', 'notified', 'expired')
+       ORDER BY pickup_deadline NULLS LAST, tray`,
+      [this.lockerId],
+    );
+    return rows.map(toDossier);
+  }
+
+  /** Every dossier with this code (a deposit and the result for it may share one), newest first. */
+  async allByCode(q: Queryable, code: string): Promise<Dossier[]> {
+    const { rows } = await q.query(`${SELECT} WHERE code = $1 AND locker_id = $2 ORDER BY created_at DESC`, [code, this.lockerId]);
+    return rows.map(toDossier);
+  }
+
   async codeExists(q: Queryable, code: string): Promise<boolean> {
     const { rows } = await q.query(`SELECT 1 FROM dossiers WHERE code = $1`, [code]);
     return rows.length > 0;

@@ -1,0 +1,208 @@
+/**
+ * Results: an officer loads a result into a tray; when its door closes the result is `loaded`,
+ * the citizen is texted (`notified`) where and until when to collect it. The pickup window runs in
+ * calendar days (weekends and holidays count: the machine is open every day); a reminder goes
+ * out before it ends; at its end the result is `expired` and goes on the next round's manifest.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { formatDossierCode, normalizeDossierCode } from '../domain/dossier-code.js';
+import type { Dossier } from '../domain/dossier.js';
+import { AppError } from '../domain/errors.js';
+import { parseVnMobile } from '../domain/phone.js';
+import type { PhoneVault } from '../domain/phone-vault.js';
+import type { Tray } from '../domain/tray.js';
+import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
+import type { SmsService } from './sms.js';
+import type { AfterCommit, TrayService } from './trays.js';
+
+export interface ResultServiceDeps {
+  db: Database;
+  dossiers: DossierStore;
+  trayStore: TrayStore;
+  trays: TrayService;
+  procedures: ProcedureCatalogue;
+  vault: PhoneVault;
+  outbox: EventOutbox;
+  audit: AuditStore;
+  sms: SmsService;
+  clock: Clock;
+  logger: Logger;
+  pickupWindowMs: number;
+  reminderBeforeMs: number;
+  doorOpenTimeoutMs: number;
+}
+
+export interface LoadResultInput {
+  dossierCode: string;
+  phone: string;
+  procedureCode: string;
+}
+
+export interface LoadedResult {
+  resultId: string;
+  tray: number;
+  dossierCode: string;
+}
+
+/** Our own codes are shown grouped; a code from the online system is kept as scanned (upper-case). */
+export function canonicalCode(input: string): string {
+  return normalizeDossierCode(input) ?? input.trim().toUpperCase();
+}
+
+export function displayCode(code: string): string {
+  return normalizeDossierCode(code) ? formatDossierCode(code) : code;
+}
+
+export class ResultService {
+  constructor(private readonly deps: ResultServiceDeps) {
+    deps.trays.addDoorHandler((q, tray, open, at) => this.onDoor(q, tray, open, at));
+  }
+
+  /** Reserves a result tray that fits, records the result and opens the tray for the officer. */
+  async load(input: LoadResultInput, actor: string): Promise<LoadedResult> {
+    const { db, dossiers, trayStore, procedures, vault, audit, clock } = this.deps;
+    const procedure = procedures.find(input.procedureCode);
+    if (!procedure) throw new AppError('PROCEDURE_NOT_FOUND', `procedure ${input.procedureCode} is not in the catalogue`);
+    if (!procedure.result) {
+      throw new AppError('PROCEDURE_NOT_ACCEPTED', `results of procedure ${input.procedureCode} are not returned through this machine`);
+    }
+    const phone = parseVnMobile(input.phone);
+    const code = canonicalCode(input.dossierCode);
+    const loaded = await db.tx(async (q) => {
+      const now = clock.now();
+      const existing = await dossiers.liveResult(q, code);
+      if (existing) {
+        throw new AppError('RESULT_ALREADY_LOADED', `the result of ${displayCode(code)} is already in tray ${existing.tray}`, {
+          tray: existing.tray,
+        });
+      }
+      const tray = await trayStore.reserveFree(q, 'result', procedure.traySize, now);
+      if (tray === null) {
+        throw new AppError('TRAY_UNAVAILABLE', `no free result tray of size ${procedure.traySize} or larger`, { size: procedure.traySize });
+      }
+      const id = randomUUID();
+      await dossiers.insert(q, {
+        id, code, kind: 'result', procedureCode: procedure.code, phoneHash: vault.hash(phone.e164),
+        phoneEnc: vault.encrypt(phone.e164), status: 'loading', tray, challengeId: null, at: now, fields: { openedAt: now },
+      }, actor);
+      await audit.record(q, { actor, action: 'result.load', subject: `dossier:${id}`, details: { tray, procedureCode: procedure.code }, at: now });
+      return { id, tray };
+    });
+    try {
+      await this.deps.trays.release(loaded.tray, actor, 'load_result', { dossierCode: code });
+    } catch (err) {
+      await this.cancelLoading(loaded.id, 'lock_failed');
+      throw err;
+    }
+    await this.deps.trays.publish([loaded.tray]);
+    return { resultId: loaded.id, tray: loaded.tray, dossierCode: displayCode(code) };
+  }
+
+  /** An armful: each result in turn; one failure does not stop the others. */
+  async loadBatch(items: LoadResultInput[], actor: string) {
+    const out: ({ ok: true } & LoadedResult | { ok: false; dossierCode: string; error: { code: string; message: string } })[] = [];
+    for (const item of items) {
+      try {
+        out.push({ ok: true, ...(await this.load(item, actor)) });
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        out.push({ ok: false, dossierCode: item.dossierCode, error: { code: err.code, message: err.message } });
+      }
+    }
+    return out;
+  }
+
+  /** Door handler: a tray being loaded, opened then closed = loaded; the citizen is texted. */
+  private async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
+    const { dossiers, trayStore, outbox } = this.deps;
+    const [d] = await dossiers.inTray(q, tray.number, ['loading']);
+    if (!d) return;
+    if (open) {
+      if (!d.doorOpenedAt) await dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
+      return;
+    }
+    if (!d.doorOpenedAt) return;
+    const deadline = new Date(at.getTime() + this.deps.pickupWindowMs);
+    await dossiers.transition(q, d.id, 'loading', 'loaded', {
+      actor: 'system', at, fields: { loadedAt: at, pickupDeadline: deadline, openedAt: null, doorOpenedAt: null },
+    });
+    await trayStore.setContent(q, tray.number, 'holding_result', at);
+    await outbox.enqueue(q, 'result.loaded', {
+      resultId: d.id, dossierCode: d.code, tray: tray.number, procedureCode: d.procedureCode, pickupDeadline: deadline.toISOString(),
+    }, at);
+    return () => this.notify(d, tray.number, deadline);
+  }
+
+  private async notify(d: Dossier, tray: number, deadline: Date): Promise<void> {
+    const { sms, db, dossiers, clock } = this.deps;
+    await sms.sendNotice('result_ready', d.phoneEnc, d.phoneHash, d.id, {
+      dossierCode: displayCode(d.code), tray, collectBy: deadline,
+    });
+    const now = clock.now();
+    await db.tx((q) => dossiers.transition(q, d.id, 'loaded', 'notified', { actor: 'system', at: now, fields: { notifiedAt: now } }))
+      .catch((err) => this.deps.logger.warn({ err, resultId: d.id }, 'result not marked notified'));
+  }
+
+  /** Results waiting in the machine (the staff screen's unclaimed list). */
+  async waiting() {
+    const list = await this.deps.dossiers.waitingResults(this.deps.db);
+    return list.map((d) => ({
+      resultId: d.id, dossierCode: displayCode(d.code), tray: d.tray, procedureCode: d.procedureCode, status: d.status,
+      loadedAt: d.loadedAt?.toISOString() ?? null, pickupDeadline: d.pickupDeadline?.toISOString() ?? null,
+      remindedAt: d.remindedAt?.toISOString() ?? null,
+    }));
+  }
+
+  /** Reminders, expiry, and loadings whose door never opened. Driven by the staff timers. */
+  async sweep(): Promise<{ reminded: number; expired: number; cancelled: number }> {
+    const { db, dossiers, outbox, clock } = this.deps;
+    const now = clock.now();
+    const stale = await dossiers.loadingUnopenedSince(db, new Date(now.getTime() - this.deps.doorOpenTimeoutMs));
+    for (const d of stale) await this.cancelLoading(d.id, 'door_never_opened');
+
+    const reminders = await db.tx(async (q) => {
+      const due = await dossiers.dueForReminder(q, now, this.deps.reminderBeforeMs);
+      for (const d of due) {
+        await dossiers.touch(q, d.id, { remindedAt: now }, now);
+        await outbox.enqueue(q, 'result.reminded', {
+          resultId: d.id, dossierCode: d.code, tray: d.tray!, pickupDeadline: d.pickupDeadline!.toISOString(),
+        }, now);
+      }
+      return due;
+    });
+    for (const d of reminders) {
+      await this.deps.sms.sendNotice('result_reminder', d.phoneEnc, d.phoneHash, d.id, {
+        dossierCode: displayCode(d.code), collectBy: d.pickupDeadline!,
+      });
+    }
+
+    const expired = await db.tx(async (q) => {
+      const past = await dossiers.pastDeadline(q, now);
+      for (const d of past) {
+        await dossiers.transition(q, d.id, d.status, 'expired', { actor: 'system', at: now, fields: { expiredAt: now } });
+        await outbox.enqueue(q, 'result.expired', { resultId: d.id, dossierCode: d.code, tray: d.tray! }, now);
+      }
+      return past.length;
+    });
+    if (reminders.length || expired || stale.length) outbox.committed();
+    return { reminded: reminders.length, expired, cancelled: stale.length };
+  }
+
+  private async cancelLoading(id: string, reason: string): Promise<void> {
+    const { db, dossiers, trayStore, clock } = this.deps;
+    const tray = await db.tx(async (q) => {
+      const d = await dossiers.get(q, id, { forUpdate: true });
+      if (!d || d.status !== 'loading' || d.doorOpenedAt) return null;
+      const now = clock.now();
+      await dossiers.transition(q, id, 'loading', 'cancelled', { actor: 'system', at: now, fields: { cancelledAt: now }, details: { reason } });
+      if (d.tray !== null) {
+        await trayStore.setContent(q, d.tray, 'free', now);
+        await trayStore.clearRelease(q, d.tray);
+      }
+      return d.tray;
+    });
+    if (tray !== null) await this.deps.trays.publish([tray]);
+  }
+}
