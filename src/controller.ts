@@ -19,6 +19,7 @@ import { DepositService } from './services/deposits.js';
 import { FlowTimers } from './services/flow-timers.js';
 import { ResultService } from './services/results.js';
 import { RoundService } from './services/rounds.js';
+import { StaffAccountService } from './services/staff-accounts.js';
 import { RoundRepository } from './store/rounds.js';
 import { loadCalendar } from './config/calendar.js';
 import { DossierLookup } from './services/lookup.js';
@@ -232,6 +233,7 @@ export class Controller {
       counter: config.sms.counter,
       publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
     });
+    const staffAccounts = new StaffAccountService({ db, accounts, audit, clock, logger: log('staff-accounts'), totpKey: keys.totpSecret });
     this.resultService = results;
     this.roundService = rounds;
     this.timers = new FlowTimers({
@@ -268,7 +270,8 @@ export class Controller {
         sms: () => gateway.status(),
       },
       trays,
-      findAccount: (token) => accounts.findByToken(db, token),
+      findAccount: (token) => staffAccounts.findByToken(token),
+      staffAccounts,
       deposits,
       pickups,
       lookup: new DossierLookup(db, dossiers),

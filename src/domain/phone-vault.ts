@@ -9,12 +9,17 @@ export interface SecretKeys {
   phoneHash: Buffer;
   phoneEncryption: Buffer;
   otp: Buffer;
+  /** Encrypts staff authenticator (TOTP) secrets at rest. */
+  totpSecret: Buffer;
 }
 
 /** Derives the purpose keys from one master secret (HKDF-SHA256). */
 export function deriveKeys(master: Buffer): SecretKeys {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.from('atm247'), info, 32));
-  return { phoneHash: derive('phone-hash'), phoneEncryption: derive('phone-encryption'), otp: derive('otp') };
+  return {
+    phoneHash: derive('phone-hash'), phoneEncryption: derive('phone-encryption'), otp: derive('otp'),
+    totpSecret: derive('totp-secret'),
+  };
 }
 
 export class PhoneVault {

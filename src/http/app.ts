@@ -20,6 +20,8 @@ import { procedureRoutes } from './routes/procedures.js';
 import { simulatorRoutes, type SimulatorControls } from './routes/simulator.js';
 import { trayRoutes } from './routes/trays.js';
 import { staffRoutes } from './routes/staff.js';
+import { staffAccountRoutes } from './routes/staff-accounts.js';
+import type { StaffAccountService } from '../services/staff-accounts.js';
 import type { ResultService } from '../services/results.js';
 import type { RoundService } from '../services/rounds.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -39,6 +41,7 @@ export interface HttpDeps {
   /** The procedure catalogue for `GET /api/procedures`; without it the route is not offered. */
   procedures?: Procedure[];
   rounds?: RoundService;
+  staffAccounts?: StaffAccountService;
   results?: ResultService;
   /** Present only when the hardware driver is the simulator. */
   simulator?: SimulatorControls;
@@ -70,6 +73,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
   await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
   await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
+  if (deps.staffAccounts) await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount });
   if (deps.rounds && deps.results) {
     await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, findAccount: deps.findAccount });
   }
