@@ -1,0 +1,320 @@
+/** The kiosk's steps: procedure, phone, code, tray open, receipt, pickup, lookup. */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError } from '../shared/api.js';
+import { fold, formatDateTime, formatFee, formatPhone } from '../shared/format.js';
+import { html } from '../shared/html.js';
+import { DIGIT_KEYS, Keypad } from '../shared/keypad.js';
+import type { Flow, Screen, ScreenProps } from './main.js';
+
+export interface Procedure {
+  code: string;
+  field: string;
+  name: { vi: string; en: string };
+  short: { vi: string; en: string };
+  fee: number;
+  feeNote?: string;
+  traySize: 'S' | 'M' | 'L';
+}
+
+const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXY';
+
+function Step({ title, hint }: { title: string; hint: string }) {
+  return html`<h1>${title}</h1><p class="step" aria-live="polite">${hint}</p>`;
+}
+
+export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
+  const [all, setAll] = useState<Procedure[] | null>(null);
+  const [query, setQuery] = useState('');
+  const [field, setField] = useState<string | null>(null);
+  useEffect(() => {
+    api<Procedure[]>('GET', '/api/procedures?deposit=true').then(setAll, fail);
+  }, []);
+  const fieldName = (f: string) => (lang === 'en' ? t.fields[f] ?? f : f);
+  const fields = useMemo(() => [...new Set((all ?? []).map((p) => p.field))], [all]);
+  const shown = useMemo(() => {
+    const q = fold(query.trim());
+    return (all ?? []).filter((p) => (!field || p.field === field)
+      && (!q || fold(`${p.name.vi} ${p.name.en} ${p.short.vi} ${p.code}`).includes(q)));
+  }, [all, query, field]);
+  const groups = new Map<string, Procedure[]>();
+  for (const p of shown) groups.set(p.field, [...(groups.get(p.field) ?? []), p]);
+
+  return html`
+    <section class="screen">
+      <${Step} title=${t.chooseProcedure} hint=${t.chooseProcedureHint} />
+      <label class="search"><span>${t.search}</span>
+        <input type="search" value=${query} placeholder=${t.searchPlaceholder} autocomplete="off"
+          onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></label>
+      <div class="chips" role="group" aria-label=${t.fieldsLabel}>
+        <button class=${`chip ${field === null ? 'on' : ''}`} aria-pressed=${field === null} onClick=${() => setField(null)}>${t.allFields}</button>
+        ${fields.map((f) => html`<button class=${`chip ${field === f ? 'on' : ''}`} aria-pressed=${field === f}
+          onClick=${() => setField(field === f ? null : f)}>${fieldName(f)}</button>`)}
+      </div>
+      ${all && !shown.length ? html`<p class="empty">${t.noMatch}</p>` : null}
+      ${all === null ? html`<p class="empty">${t.busy}</p>` : null}
+      ${[...groups].map(([f, list]) => html`
+        <section class="group" aria-label=${fieldName(f)}>
+          <h2>${fieldName(f)}</h2>
+          <ul class="procedures">
+            ${list.map((p) => html`<li><button class="procedure" onClick=${() => go({ name: 'phone', flow: 'deposit', procedure: p })}>
+              <span class="procedure-name">${lang === 'en' ? p.name.en : p.name.vi}</span>
+              <span class="procedure-fee">${t.fee}: ${formatFee(p.fee, lang)}</span>
+            </button></li>`)}
+          </ul>
+        </section>`)}
+    </section>`;
+}
+
+function ProcedureLine({ t, lang, procedure }: { t: ScreenProps['t']; lang: ScreenProps['lang']; procedure?: Procedure }) {
+  if (!procedure) return null;
+  return html`<p class="chosen">${t.procedureChosen}: <strong>${lang === 'en' ? procedure.name.en : procedure.name.vi}</strong></p>`;
+}
+
+/** Vietnamese mobile numbers: 10 digits starting with 03, 05, 07, 08 or 09 (the server checks further). */
+const VN_MOBILE = /^0[35789][0-9]{8}$/;
+
+export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenProps & { flow: Flow; procedure?: Procedure }) {
+  const [digits, setDigits] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    if (busy) return;
+    if (!VN_MOBILE.test(digits)) {
+      fail(new ApiError(400, 'PHONE_NOT_VIETNAMESE_MOBILE', 'not a Vietnamese mobile number'));
+      return;
+    }
+    say(null);
+    setBusy(true);
+    try {
+      const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
+      const issued = await api<{ challengeId: string; resendAt: string }>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', { body });
+      go({ name: 'otp', flow, procedure, phone: digits, challengeId: issued.challengeId, resendAt: issued.resendAt });
+    } catch (err) {
+      fail(err);
+      setBusy(false);
+    }
+  };
+  const ok = digits.length === 10;
+  return html`
+    <section class="screen">
+      <${Step} title=${t.phoneTitle} hint=${flow === 'deposit' ? t.phoneHintDeposit : t.phoneHintPickup} />
+      <div class="pad-layout"><div class="pad-info">
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${procedure} />
+      <label class="entry"><span>${t.phoneLabel}</span>
+        <input class="entry-value" inputmode="none" autocomplete="off" value=${formatPhone(digits)} aria-describedby="phone-keypad"
+          onInput=${(e: Event) => setDigits((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 10))}
+          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && ok && submit()} /></label>
+      </div>
+      <div id="phone-keypad">
+        <${Keypad} keys=${DIGIT_KEYS} value=${digits} maxLength=${10} onInput=${setDigits} onSubmit=${submit}
+          submitLabel=${busy ? t.busy : t.sendCode} submitEnabled=${ok && !busy} deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypad} />
+      </div></div>
+    </section>`;
+}
+
+type OtpState = Extract<Screen, { name: 'otp' }>;
+
+export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { screen: OtpState }) {
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [resendAt, setResendAt] = useState(Date.parse(screen.resendAt));
+  const [challengeId, setChallengeId] = useState(screen.challengeId);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(timer);
+  }, []);
+  const base = screen.flow === 'deposit' ? '/api/deposits' : '/api/pickups';
+  const submit = async () => {
+    if (busy || code.length !== 6) return;
+    setBusy(true);
+    try {
+      if (screen.flow === 'deposit') {
+        const r = await api<{ depositId: string; dossierCode: string; tray: number }>('POST', `${base}/${challengeId}/verify`, { body: { otp: code } });
+        go({ name: 'deposit_open', depositId: r.depositId, tray: r.tray, dossierCode: r.dossierCode, procedure: screen.procedure });
+      } else {
+        const r = await api<{ trays: number[]; dossierCodes?: string[]; unavailable?: number[] }>('POST', `${base}/${challengeId}/verify`, { body: { otp: code } });
+        go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
+      }
+    } catch (err) {
+      setCode('');
+      setBusy(false);
+      fail(err);
+    }
+  };
+  const resend = async () => {
+    try {
+      const r = await api<{ challengeId: string; resendAt: string }>('POST', `${base}/${challengeId}/resend`);
+      setChallengeId(r.challengeId);
+      setResendAt(Date.parse(r.resendAt));
+      setCode('');
+      say(t.resent);
+    } catch (err) {
+      if (err instanceof ApiError && typeof err.details.retryAfterSec === 'number' && err.code === 'RESEND_TOO_SOON') {
+        setResendAt(Date.now() + err.details.retryAfterSec * 1000);
+      }
+      fail(err);
+    }
+  };
+  const wait = Math.ceil((resendAt - now) / 1000);
+  return html`
+    <section class="screen">
+      <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone))} />
+      <div class="pad-layout"><div class="pad-info">
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+      <label class="entry"><span>${t.otpLabel}</span>
+        <input class="entry-value otp" inputmode="none" autocomplete="one-time-code" value=${code}
+          onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
+          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()} /></label>
+      <div class="actions">
+        <button class="btn btn-secondary" disabled=${wait > 0} onClick=${resend}>${wait > 0 ? t.resendIn(wait) : t.resend}</button>
+      </div>
+      </div>
+      <${Keypad} keys=${DIGIT_KEYS} value=${code} maxLength=${6} onInput=${setCode} onSubmit=${submit}
+        submitLabel=${busy ? t.busy : t.confirm} submitEnabled=${code.length === 6 && !busy} deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypad} />
+      </div>
+    </section>`;
+}
+
+type DepositOpenState = Extract<Screen, { name: 'deposit_open' }>;
+
+export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: DepositOpenState }) {
+  // Follow the deposit until the door closes on the dossier (or the tray is released unused).
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped) {
+        try {
+          const d = await api<{ status: string; depositedAt: string | null }>('GET', `/api/deposits/${screen.depositId}`);
+          if (d.status === 'deposited' || d.status === 'collected') {
+            go({ name: 'receipt', dossierCode: screen.dossierCode, tray: screen.tray, procedure: screen.procedure, at: d.depositedAt ?? new Date().toISOString() });
+            return;
+          }
+          if (d.status === 'cancelled') {
+            go({ name: 'cancelled' });
+            return;
+          }
+        } catch {
+          // a dropped request is tried again
+        }
+        await new Promise((r) => setTimeout(r, 700));
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
+  }, [screen.depositId]);
+  return html`
+    <section class="screen tray-open">
+      <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
+      <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+      <p class="step">${t.trayOpenWait}</p>
+    </section>`;
+}
+
+type ReceiptState = Extract<Screen, { name: 'receipt' }>;
+
+export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: ReceiptState }) {
+  const done = useRef<HTMLButtonElement>(null);
+  useEffect(() => done.current?.focus(), []);
+  return html`
+    <section class="screen receipt">
+      <${Step} title=${t.receiptTitle} hint=${t.receiptHint} />
+      <div class="ticket" role="group" aria-label=${t.dossierCode}>
+        <div class="ticket-label">${t.dossierCode}</div>
+        <div class="ticket-code" data-testid="dossier-code">${screen.dossierCode}</div>
+        <dl>
+          ${screen.procedure ? html`<dt>${t.procedureChosen}</dt><dd>${lang === 'en' ? screen.procedure.name.en : screen.procedure.name.vi}</dd>` : null}
+          <dt>${t.trayLabel}</dt><dd>${screen.tray}</dd>
+          <dt>${t.receivedAt}</dt><dd>${formatDateTime(screen.at, lang)}</dd>
+        </dl>
+      </div>
+      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+type PickupOpenState = Extract<Screen, { name: 'pickup_open' }>;
+
+export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpenState }) {
+  const [status, setStatus] = useState<Record<string, string>>({});
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped && screen.dossierCodes.length) {
+        const next: Record<string, string> = {};
+        for (const code of screen.dossierCodes) {
+          try {
+            next[code] = (await api<{ status: string }>('GET', `/api/dossiers/${encodeURIComponent(code)}`)).status;
+          } catch {
+            next[code] = status[code] ?? 'notified';
+          }
+        }
+        if (stopped) return;
+        setStatus(next);
+        if (Object.values(next).every((s) => s === 'picked_up')) return;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
+  }, []);
+  const allDone = screen.dossierCodes.length > 0 && screen.dossierCodes.every((c) => status[c] === 'picked_up');
+  const message = allDone ? t.pickupDone : screen.trays.length ? t.pickupOpen(screen.trays) : t.pickupNone;
+  return html`
+    <section class="screen tray-open">
+      ${screen.trays.length ? html`<div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.trays.join(' · ')}</strong></div>` : null}
+      <h1 aria-live="polite">${message}</h1>
+      ${screen.unavailable.length ? html`<p class="error">${t.pickupUnavailable(screen.unavailable)}</p>` : null}
+      ${screen.dossierCodes.length ? html`<ul class="results">
+        ${screen.dossierCodes.map((c) => html`<li><span class="code">${c}</span>
+          <span class=${status[c] === 'picked_up' ? 'ok' : 'wait'}>${status[c] === 'picked_up' ? `✓ ${t.pickedUp}` : t.waiting}</span></li>`)}
+      </ul>` : null}
+      <div class="actions"><button class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+interface DossierStatus {
+  dossierCode: string;
+  kind: 'deposit' | 'result';
+  procedureCode: string;
+  status: string;
+  pickupDeadline?: string | null;
+}
+
+export function LookupScreen({ t, lang, fail }: ScreenProps) {
+  const [code, setCode] = useState('');
+  const [found, setFound] = useState<DossierStatus | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    if (busy || code.length !== 9) return;
+    setBusy(true);
+    setFound(null);
+    try {
+      setFound(await api<DossierStatus>('GET', `/api/dossiers/${code}`));
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = code.length > 4 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+  return html`
+    <section class="screen">
+      <${Step} title=${t.lookupTitle} hint=${t.lookupHint} />
+      ${found ? html`<div class="status-card" role="status">
+        <div class="ticket-label">${t.statusTitle} · <span class="code">${found.dossierCode}</span></div>
+        <p class="status-text">${t.status[found.status] ?? found.status}</p>
+        ${found.status === 'notified' && found.pickupDeadline ? html`<p>${t.deadline}: <strong>${formatDateTime(found.pickupDeadline, lang)}</strong></p>` : null}
+      </div>` : null}
+      <label class="entry"><span>${t.lookupLabel}</span>
+        <input class="entry-value code" inputmode="none" autocomplete="off" value=${shown}
+          onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.toUpperCase().replace(/[^0-9A-Z]/g, '').slice(0, 9))}
+          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()} /></label>
+      <${Keypad} keys=${[...DOSSIER_ALPHABET, '{clear}', '{del}']} value=${code} maxLength=${9} onInput=${(v: string) => { setCode(v); setFound(null); }}
+        onSubmit=${submit} submitLabel=${busy ? t.busy : t.lookupGo} submitEnabled=${code.length === 9 && !busy}
+        deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypadCode} columns=${8} />
+    </section>`;
+}
