@@ -28,6 +28,8 @@ export interface SimulatorControls {
   setClockOffsetMs(ms: number): Date;
   /** Texts the console SMS gateway "sent", newest last (absent with a real gateway). */
   smsInbox?(): { id: string; to: string; text: string; kind: string; at: Date }[];
+  /** Creates a demo account and returns its bearer token, so the demo can try the staff and admin screens. */
+  demoToken?(role: 'admin' | 'staff'): Promise<string>;
 }
 
 export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: SimulatorControls }) {
@@ -98,6 +100,19 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: S
       throw new AppError('NOT_FOUND', `board ${id} is not in the simulated cabinet`);
     }
     return { board: id, fault: request.body.fault };
+  });
+
+  app.post<{ Body: { role: 'admin' | 'staff' } }>('/api/sim/demo-token', {
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['role'],
+        properties: { role: { enum: ['admin', 'staff'] } },
+      },
+      response: errors,
+    },
+  }, async (request) => {
+    if (!sim.demoToken) throw new AppError('NOT_FOUND', 'demo accounts are not offered here');
+    return { role: request.body.role, token: await sim.demoToken(request.body.role) };
   });
 
   app.post<{ Body: { offsetMs: number } }>('/api/sim/clock', {

@@ -1,0 +1,103 @@
+/**
+ * The admin dashboard's data: `GET /api/admin/stream` (server-sent events: every tray on connect,
+ * then each change), `GET /api/admin/stats` (today's and 30 days' figures) and
+ * `GET /api/admin/alarms`. Staff and admins may view them.
+ *
+ * EventSource cannot send an Authorization header, so the stream also accepts the token as
+ * `?token=`, checked exactly as a bearer token is. Request logs never carry the query string.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { AppError } from '../../domain/errors.js';
+import type { StatsService } from '../../services/stats.js';
+import { trayView, type TrayService } from '../../services/trays.js';
+import { requireRole, type FindAccount } from '../auth.js';
+import { errorSchema } from '../errors.js';
+
+export interface DashboardRouteOptions {
+  trays: TrayService;
+  findAccount: FindAccount;
+  /** Without it, `/api/admin/stats` and `/api/admin/alarms` are not offered. */
+  stats?: StatsService;
+  /** A comment line keeps proxies and the browser from closing an idle stream. */
+  heartbeatMs?: number;
+}
+
+const TOKEN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
+
+export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRouteOptions) {
+  const { trays, findAccount, stats } = opts;
+  const staff = requireRole('staff', findAccount);
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema };
+  const streams = new Set<ServerResponse>();
+
+  // Open streams would hold the server's close forever: end them first.
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+    streams.clear();
+  });
+
+  const streamAuth = async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
+    const token = request.query.token;
+    if (token === undefined || request.headers.authorization) return staff.call(app, request, undefined as never);
+    if (!TOKEN.test(token)) throw new AppError('UNAUTHORIZED', 'the token is not valid');
+    const account = await findAccount(token);
+    if (!account) throw new AppError('UNAUTHORIZED', 'the token is not valid');
+    request.account = account;
+  };
+
+  app.get<{ Querystring: { token?: string } }>('/api/admin/stream', {
+    preHandler: streamAuth,
+    schema: {
+      querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', maxLength: 512 } } },
+      response: errors,
+    },
+  }, async (request, reply) => {
+    const res = reply.raw;
+    reply.hijack();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (event: string, data: unknown) => {
+      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    streams.add(res);
+    // Subscribe before the first read so that no change falls between the two.
+    const unsubscribe = trays.onChange((all, changed) => {
+      const wanted = new Set(changed);
+      send('trays', { full: false, trays: all.filter((t) => wanted.has(t.number)).map(trayView) });
+    });
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
+    }, opts.heartbeatMs ?? 15_000);
+    const close = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    };
+    request.raw.on('close', close);
+    res.on('close', close);
+    res.write('retry: 2000\n\n');
+    try {
+      send('trays', { full: true, trays: (await trays.list()).map(trayView) });
+    } catch (err) {
+      request.log.error({ err }, 'dashboard stream: tray list failed');
+      res.end();
+    }
+  });
+
+  if (!stats) return;
+
+  app.get('/api/admin/stats', { preHandler: staff, schema: { response: errors } }, async () => stats.dashboard());
+
+  app.get<{ Querystring: { limit?: string } }>('/api/admin/alarms', {
+    preHandler: staff,
+    schema: {
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
+      response: errors,
+    },
+  }, async (request) => stats.alarms(Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200)));
+}

@@ -1,0 +1,123 @@
+/**
+ * The admin dashboard's figures: today and the last 30 days (deposits, results loaded, picked up,
+ * unclaimed, on-time rate), the daily series for the chart, what the machine holds now, and the
+ * recent alarms.
+ */
+import type { Clock } from '../domain/clock.js';
+import type { Database, Queryable } from './ports.js';
+
+/** One local day's figures. */
+export interface DayFigures {
+  /** The local date, `YYYY-MM-DD`. */
+  day: string;
+  /** Deposits completed (door closed on a dossier) that day. */
+  deposits: number;
+  /** Results loaded into a tray that day. */
+  loaded: number;
+  /** Results picked up that day. */
+  pickedUp: number;
+  /** Results whose pickup deadline fell that day (and has passed). */
+  due: number;
+  /** Of those, picked up before the deadline. */
+  onTime: number;
+  /** Of those, not picked up before the deadline. */
+  unclaimed: number;
+}
+
+export interface AlarmRow {
+  id: string;
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+}
+
+/** The queries behind the dashboard (store/stats.ts). */
+export interface StatsStore {
+  daily(q: Queryable, now: Date, days: number, timezone: string): Promise<DayFigures[]>;
+  current(q: Queryable, now: Date): Promise<DashboardStats['now']>;
+  alarms(q: Queryable, limit: number): Promise<AlarmRow[]>;
+}
+
+export interface PeriodFigures {
+  deposits: number;
+  loaded: number;
+  pickedUp: number;
+  /** Results whose pickup deadline passed in the period. */
+  due: number;
+  /** Of those, not picked up before the deadline. */
+  unclaimed: number;
+  /** Picked up before the deadline / results due; null when none was due. */
+  onTimeRate: number | null;
+}
+
+export interface DashboardStats {
+  at: string;
+  timezone: string;
+  today: PeriodFigures;
+  last30Days: PeriodFigures;
+  days: DayFigures[];
+  now: { depositsWaiting: number; resultsWaiting: number; resultsOverdue: number };
+}
+
+export interface AlarmView {
+  id: string;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface StatsServiceDeps {
+  db: Database;
+  stats: StatsStore;
+  clock: Clock;
+  timezone: string;
+}
+
+export const STATS_DAYS = 30;
+
+export function sumPeriod(days: DayFigures[]): PeriodFigures {
+  const total = days.reduce(
+    (acc, d) => ({
+      deposits: acc.deposits + d.deposits,
+      loaded: acc.loaded + d.loaded,
+      pickedUp: acc.pickedUp + d.pickedUp,
+      due: acc.due + d.due,
+      onTime: acc.onTime + d.onTime,
+    }),
+    { deposits: 0, loaded: 0, pickedUp: 0, due: 0, onTime: 0 },
+  );
+  return {
+    deposits: total.deposits,
+    loaded: total.loaded,
+    pickedUp: total.pickedUp,
+    due: total.due,
+    unclaimed: total.due - total.onTime,
+    onTimeRate: total.due ? total.onTime / total.due : null,
+  };
+}
+
+export class StatsService {
+  constructor(private readonly deps: StatsServiceDeps) {}
+
+  async dashboard(): Promise<DashboardStats> {
+    const { db, stats, clock, timezone } = this.deps;
+    const now = clock.now();
+    const [days, current] = await Promise.all([
+      stats.daily(db, now, STATS_DAYS, timezone),
+      stats.current(db, now),
+    ]);
+    return {
+      at: now.toISOString(),
+      timezone,
+      today: sumPeriod(days.slice(-1)),
+      last30Days: sumPeriod(days),
+      days,
+      now: current,
+    };
+  }
+
+  async alarms(limit = 20): Promise<AlarmView[]> {
+    const rows: AlarmRow[] = await this.deps.stats.alarms(this.deps.db, limit);
+    return rows.map((a) => ({ id: a.id, type: a.type, at: a.at.toISOString(), data: a.data }));
+  }
+}
