@@ -6,7 +6,7 @@
 import '../shared/base.css';
 import './kiosk.css';
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -42,13 +42,14 @@ export interface ScreenProps {
 function App() {
   const [lang, setLang] = useState<Lang>(params.get('lang') === 'en' ? 'en' : 'vi');
   const [screen, setScreen] = useState<Screen>({ name: 'home' });
-  const [error, setError] = useState<string | null>(null);
+  // The failure itself is kept, so that its words follow a language switch.
+  const [error, setError] = useState<{ err: unknown } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
   const lastTouch = useRef(Date.now());
   const t = textsFor(lang);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
     document.title = `${t.brand} – ${t.tagline}`;
   }, [lang]);
@@ -79,7 +80,7 @@ function App() {
   const reset = () => go({ name: 'home' });
   const fail = (err: unknown) => {
     setNotice(null);
-    setError(errorText(t, err));
+    setError({ err });
   };
   const props: ScreenProps = { t, lang, go, fail, say: (m) => { setError(null); setNotice(m); } };
 
@@ -129,7 +130,7 @@ function App() {
     <main id="main">
       ${screen.name !== 'home' && screen.name !== 'deposit_open'
         ? html`<div class="nav"><button class="btn btn-ghost" onClick=${reset}>← ${t.home}</button></div>` : null}
-      <div class="alert" role="alert" aria-live="assertive">${error ? html`<p class="error">${error}</p>` : null}</div>
+      <div class="alert" role="alert" aria-live="assertive">${error ? html`<p class="error">${errorText(t, error.err)}</p>` : null}</div>
       <div aria-live="polite">${notice ? html`<p class="notice">${notice}</p>` : null}</div>
       ${body}
       ${holdsSession && idleFor >= IDLE_MS - IDLE_WARN_MS

@@ -1,0 +1,91 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { SECRET_KEY, type TestLocker } from '../helpers/controller.js';
+import { codeFor, door } from '../helpers/citizens.js';
+import { noBrowser, screenshot, startUiLocker, tap } from '../helpers/browser.js';
+import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
+import { formatDossierCode, newDossierCode } from '../../src/domain/dossier-code.js';
+
+const vault = new PhoneVault(deriveKeys(Buffer.from(SECRET_KEY, 'utf8')));
+
+/** A result waiting in a tray, as the staff flow leaves it (see test/http/pickup.test.ts). */
+async function loadResult(locker: TestLocker, phone: string, tray: number, procedureCode = 'CC-01') {
+  const db = locker.controller.database;
+  const code = newDossierCode();
+  const now = new Date();
+  await db.query(
+    `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, tray, created_at,
+       loaded_at, notified_at, pickup_deadline, updated_at)
+     VALUES ($1, $2, $3, 'result', $4, $5, $6, 'notified', $7, $8, $8, $8, $9, $8)`,
+    [randomUUID(), locker.lockerId, code, procedureCode, vault.hash(phone), vault.encrypt(phone), tray, now, new Date(now.getTime() + 3 * 86_400_000)],
+  );
+  await db.query(`UPDATE trays SET state = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
+  return formatDossierCode(code);
+}
+
+t.test('a citizen picks up a result with the code from the SMS', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t);
+  const dossierCode = await loadResult(locker, '+84987654321', 44);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/`);
+  await page.getByRole('button', { name: /Nhận kết quả/ }).click();
+  await page.getByRole('heading', { name: 'Nhập số điện thoại di động' }).waitFor();
+  await tap(page, '0987654321');
+  await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
+  await page.getByRole('heading', { name: 'Nhập mã OTP' }).waitFor();
+  const code = await codeFor(locker, '0987654321');
+  await tap(page, code);
+  await screenshot(page, 'kiosk-pickup-otp');
+  await page.getByRole('button', { name: 'Xác nhận' }).click();
+  await page.getByRole('heading', { name: 'Khay số 44 đã mở. Lấy kết quả và đóng cửa.' }).waitFor();
+  t.ok(await page.getByText(dossierCode).isVisible(), 'the result is named by its dossier code');
+  await screenshot(page, 'kiosk-pickup-open');
+  await door(locker, 44, true);
+  await door(locker, 44, false);
+  await page.getByRole('heading', { name: 'Bạn đã nhận đủ kết quả. Cảm ơn bạn!' }).waitFor();
+  await screenshot(page, 'kiosk-pickup-done');
+
+  // Lookup by the dossier code typed on the code keypad.
+  await page.getByRole('button', { name: 'Xong' }).click();
+  await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
+  await tap(page, dossierCode.replace('-', ''));
+  await page.getByRole('button', { name: 'Tra cứu', exact: true }).click();
+  await page.getByRole('status').getByText('Đã nhận kết quả.').waitFor();
+  await screenshot(page, 'kiosk-lookup');
+  t.same(page.errors, []);
+});
+
+t.test('the kiosk in English after the switch, and back', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/`);
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await page.getByRole('heading', { name: 'Hello! What would you like to do?' }).waitFor();
+  t.equal(await page.getAttribute('html', 'lang'), 'en');
+  t.ok(await page.getByRole('button', { name: /Drop off a dossier/ }).isVisible());
+  await screenshot(page, 'kiosk-home-en');
+  await page.getByRole('button', { name: /Drop off a dossier/ }).click();
+  await page.getByRole('heading', { name: 'Choose the procedure' }).waitFor();
+  await page.getByRole('button', { name: 'Civil status', exact: true }).click();
+  await page.getByRole('button', { name: /^Birth registration/ }).click();
+  await page.getByRole('heading', { name: 'Enter your mobile number' }).waitFor();
+  await tap(page, '0112345678');
+  await page.getByRole('button', { name: 'Send the code' }).click();
+  await page.getByRole('alert').getByText('That is not a Vietnamese mobile number. Mobile numbers start with 03, 05, 07, 08 or 09.').waitFor();
+  await screenshot(page, 'kiosk-phone-en');
+  await page.getByRole('button', { name: 'Chuyển sang tiếng Việt' }).click();
+  await page.getByRole('heading', { name: 'Nhập số điện thoại di động' }).waitFor();
+  t.equal(await page.getAttribute('html', 'lang'), 'vi', 'back in Vietnamese, on the same step');
+  t.same(page.errors, []);
+});
+
+t.test('back to the start after the idle time', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/?idleSec=5`);
+  await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
+  await page.getByRole('heading', { name: 'Tra cứu hồ sơ' }).waitFor();
+  await page.getByText(/tự quay về màn hình đầu sau/).waitFor({ timeout: 5_000 });
+  await page.getByRole('heading', { name: 'Xin chào! Bạn muốn làm gì?' }).waitFor({ timeout: 7_000 });
+  t.pass('back at the start');
+});
