@@ -86,7 +86,7 @@ function App() {
               ${c.trays.map((tr) => html`<button class=${`door ${tr.door} ${down.has(tr.board) ? 'down' : ''}`} data-tray=${tr.tray}
                 aria-label=${`Tray ${tr.tray}, door ${tr.door}, ${tr.latched ? 'latched' : 'released'}${down.has(tr.board) ? `, board ${tr.board} failing` : ''}`}
                 onClick=${(e: MouseEvent) => toggle(tr, e)}>
-                <span class="no">${tr.tray}</span><span class="lock" aria-hidden="true">${tr.door === 'open' ? 'open' : tr.latched ? '🔒' : '🔓'}</span>
+                <span class="no">${tr.tray}</span><span class="lock" aria-hidden="true">${tr.door === 'open' ? 'OPEN' : tr.latched ? 'locked' : 'released'}</span>
               </button>`)}
             </div></figure>`)}
         </div>
