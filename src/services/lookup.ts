@@ -19,8 +19,8 @@ export interface DossierStatusView {
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-/** The online system's dossier numbers: letters, digits, dots and dashes, e.g. 000.00.22.H29-250123-0001. */
-const EXTERNAL_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{5,39}$/;
+/** The online system's dossier numbers: letters, digits (at least four), dots and dashes, e.g. 000.00.22.H29-250123-0001. */
+const EXTERNAL_CODE = /^(?=(?:[^0-9]*[0-9]){4})[A-Za-z0-9][A-Za-z0-9.-]{5,39}$/;
 /** Something shaped like our code (4 + 5 characters) whose check failed is a typo, not an external number. */
 const OWN_SHAPE = /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{5}$/;
 
