@@ -86,6 +86,8 @@ t.test('back to the start after the idle time', { skip: noBrowser }, async (t) =
   await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
   await page.getByRole('heading', { name: 'Tra cứu hồ sơ' }).waitFor();
   await page.getByText(/tự quay về màn hình đầu sau/).waitFor({ timeout: 5_000 });
-  await page.getByRole('heading', { name: 'Xin chào! Bạn muốn làm gì?' }).waitFor({ timeout: 7_000 });
-  t.pass('back at the start');
+  const start = page.getByRole('heading', { name: 'Xin chào! Bạn muốn làm gì?' });
+  await start.waitFor({ timeout: 7_000 });
+  t.ok(await start.isVisible(), 'back at the start');
+  t.equal(await page.getByRole('heading', { name: 'Tra cứu hồ sơ' }).count(), 0, 'the lookup screen is gone');
 });
