@@ -76,11 +76,7 @@ export class GpioLockBus extends EventEmitter<LockBusEvents> implements LockBus 
     this.config = options.config;
     this.log = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.limiter = new PulseLimiter({
-      maxConcurrent: this.config.maxConcurrentPulses,
-      pulseMs: this.config.pulseMs,
-      spacingMs: this.config.pulseSpacingMs,
-    });
+    this.limiter = PulseLimiter.fromConfig(this.config);
   }
 
   async start(): Promise<void> {

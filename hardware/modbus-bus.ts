@@ -77,11 +77,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     this.config = options.config;
     this.log = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.limiter = new PulseLimiter({
-      maxConcurrent: this.config.maxConcurrentPulses,
-      pulseMs: this.config.pulseMs,
-      spacingMs: this.config.pulseSpacingMs,
-    });
+    this.limiter = PulseLimiter.fromConfig(this.config);
     const { map } = this.config;
     for (const bus of map.buses) {
       const runtime: BusRuntime = {

@@ -20,6 +20,11 @@ export class PulseLimiter {
     if (options.maxConcurrent < 1) throw new RangeError('maxConcurrent must be at least 1');
   }
 
+  /** The limiter the hardware configuration asks for (every driver uses this one). */
+  static fromConfig(config: { maxConcurrentPulses: number; pulseMs: number; pulseSpacingMs: number }): PulseLimiter {
+    return new PulseLimiter({ maxConcurrent: config.maxConcurrentPulses, pulseMs: config.pulseMs, spacingMs: config.pulseSpacingMs });
+  }
+
   /** Pulses currently drawing or in their spacing gap. */
   get inUse(): number {
     return this.active;

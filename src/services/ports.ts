@@ -126,19 +126,11 @@ export interface TrayStatePublisher {
 
 import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
 
-export interface NewDossierRow {
-  id: string;
-  code: string;
-  kind: DossierKind;
-  procedureCode: string;
-  phoneHash: string;
-  phoneEnc: string;
-  status: DossierStatus;
-  tray: number | null;
-  challengeId: string | null;
+/** A new dossier: its identity and first status; later fields may be set at once in `fields`. */
+export type NewDossierRow = Pick<Dossier, 'id' | 'code' | 'kind' | 'procedureCode' | 'phoneHash' | 'phoneEnc' | 'status' | 'tray' | 'challengeId'> & {
   at: Date;
   fields?: Partial<Dossier>;
-}
+};
 
 export interface DossierStore {
   insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void>;
