@@ -2,7 +2,8 @@
  * Dossier codes: what a citizen reads off the screen or an SMS and types back at the kiosk, or
  * reads to an officer on the phone. Eight characters from an alphabet without look-alikes
  * (no 0/O, 1/I/L, U/V, Z/2) plus a check character (Luhn mod N), shown in two groups: `K7M3-9P2X4`.
- * A mistyped character or two swapped neighbours is caught by the check character.
+ * A mistyped character is always caught by the check character, and two swapped neighbours are
+ * too, except 2 and Y (the first and last of the alphabet: the one blind spot of Luhn mod N).
  */
 import { randomInt } from 'node:crypto';
 
