@@ -152,6 +152,11 @@ export class GpioLockBus extends EventEmitter<LockBusEvents> implements LockBus 
       });
   }
 
+  /** GPIO edges interrupt the process: a door is watched whenever the driver runs. */
+  watching(trayNumber: number): boolean {
+    return this.running && this.config.map.trays.some((t) => t.number === trayNumber);
+  }
+
   health(): BusHealth {
     return { ok: this.running, buses: [{ id: 'gpio', open: this.running }], boards: [] };
   }

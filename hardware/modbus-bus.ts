@@ -45,6 +45,8 @@ interface BoardRuntime {
   failures: number;
   lastError?: string;
   lastSeenAt?: Date;
+  /** performance.now() of the last answered poll (undefined before the first). */
+  lastReadMs?: number;
   /** performance.now() before which an offline board is not probed again. */
   nextProbeAtMs: number;
   /** The start-up "all outputs off" reached this board (else it is sent when the board answers). */
@@ -66,6 +68,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   private readonly trays = new Map<number, TraySpec>();
   private readonly doors = new Map<number, DoorDebouncer>();
   private readonly limiter: PulseLimiter;
+  private readonly watchGapMs: number;
   private readonly coilsOn = new Map<string, { board: BoardRuntime; channel: number; timer?: NodeJS.Timeout }>();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout | NodeJS.Immediate; wake: () => void }>();
   private scanLoops: Promise<void>[] = [];
@@ -78,6 +81,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     this.log = options.logger;
     this.clock = options.clock ?? systemClock;
     this.limiter = PulseLimiter.fromConfig(this.config);
+    this.watchGapMs = this.config.watchGapMs ?? DEFAULT_WATCH_GAP_MS;
     const { map } = this.config;
     for (const bus of map.buses) {
       const runtime: BusRuntime = {
@@ -164,6 +168,13 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
       }));
   }
 
+  watching(trayNumber: number): boolean {
+    const tray = this.trays.get(trayNumber);
+    if (!tray || !this.running || this.stopping) return false;
+    const board = this.boards.get(tray.board)!;
+    return board.online && board.lastReadMs !== undefined && performance.now() - board.lastReadMs <= this.watchGapMs;
+  }
+
   health(): BusHealth {
     const boards: BoardHealth[] = [...this.boards.values()].map((board) => ({
       id: board.spec.id,
@@ -227,8 +238,12 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   }
 
   private onPollAnswered(board: BoardRuntime, bits: boolean[]): void {
+    const nowMs = performance.now();
+    const previousReadMs = board.lastReadMs;
+    const wasOffline = !board.online;
     board.failures = 0;
     board.lastSeenAt = this.clock.now();
+    board.lastReadMs = nowMs;
     if (!board.outputsCleared) void this.allOutputsOff(board);
     if (!board.online) {
       board.online = true;
@@ -237,12 +252,18 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
       this.emit('recovered', { board: board.spec.id, trays: board.trays.map((t) => t.number), at: this.clock.now() });
       this.emit('health', this.health());
     }
-    const nowMs = performance.now();
     for (const tray of board.trays) {
       const changed = this.doors.get(tray.number)!.sample(bits[tray.doorInput] === true, nowMs);
       if (changed && changed !== 'unknown') {
         this.emit('door', { tray: tray.number, open: changed === 'open', at: this.clock.now() });
       }
+    }
+    // After the samples, so that a listener reconciling the gap reads the doors as they are now.
+    const unwatchedMs = previousReadMs === undefined ? undefined : nowMs - previousReadMs;
+    if (previousReadMs === undefined ? wasOffline : wasOffline || unwatchedMs! > this.watchGapMs) {
+      this.emit('gap', {
+        board: board.spec.id, trays: board.trays.map((t) => t.number), unwatchedMs: Math.round(unwatchedMs ?? 0), at: this.clock.now(),
+      });
     }
   }
 
@@ -363,6 +384,9 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     });
   }
 }
+
+/** Doors unread longer than this are a gap in the watch (config `hardware.watchGapMs`). */
+export const DEFAULT_WATCH_GAP_MS = 1500;
 
 function endpointsOf(
   endpoints: Map<string, { host: string; port: number }> | (() => Map<string, { host: string; port: number }>),

@@ -14,6 +14,8 @@ import { buildHttp } from './http/app.js';
 import type { SimulatorControls } from './http/routes/simulator.js';
 import type { EventOutbox, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
+import { TrayChecks } from './services/tray-checks.js';
+import { nextRound } from './domain/calendar.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
 import { FlowTimers } from './services/flow-timers.js';
@@ -71,6 +73,7 @@ export class Controller {
   private resultService?: ResultService;
   private depositService?: DepositService;
   private pickupService?: PickupService;
+  private trayChecks?: TrayChecks;
   private httpApp?: FastifyInstance;
   private stopping?: Promise<void>;
 
@@ -100,6 +103,11 @@ export class Controller {
   get pickups(): PickupService {
     if (!this.pickupService) throw new Error('controller not started');
     return this.pickupService;
+  }
+
+  get checks(): TrayChecks {
+    if (!this.trayChecks) throw new Error('controller not started');
+    return this.trayChecks;
   }
 
   get rounds(): RoundService {
@@ -215,21 +223,36 @@ export class Controller {
     });
     const dossiers = new DossierRepository(lockerId);
     const doorOpenTimeoutMs = config.citizens.doorOpenTimeoutSec * 1000;
-    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
+    const audit = new AuditRepository(lockerId);
+    const calendar = loadCalendar();
+    const checks = new TrayChecks({
+      db, dossiers, trayStore: trayRepo, trays, outbox, audit, sms, clock, logger: log('checks'),
+      nextCheckAt: () => nextRound(calendar, clock.now()),
+    });
+    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, checks, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
     const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
     this.depositService = deposits;
     this.pickupService = pickups;
-    const audit = new AuditRepository(lockerId);
     const results = new ResultService({
-      db, dossiers, trayStore: trayRepo, trays, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
+      db, dossiers, trayStore: trayRepo, trays, checks, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
       pickupWindowMs: config.staff.pickupWindowDays * 86_400_000,
       reminderBeforeMs: config.staff.reminderBeforeHours * 3_600_000,
       doorOpenTimeoutMs,
     });
+    // Each flow follows its trays' doors ("opened, then closed"); an officer's "found" reuses the
+    // flows' own completions.
+    trays.addDoorHandler((q, tray, open, at) => deposits.onDoor(q, tray, open, at));
+    trays.addDoorHandler((q, tray, open, at) => results.onDoor(q, tray, open, at));
+    trays.addDoorHandler((q, tray, open, at) => pickups.onDoor(q, tray, open, at));
+    checks.setCompletions({
+      deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
+      loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),
+    });
+    this.trayChecks = checks;
     const rounds = new RoundService({
       db, rounds: new RoundRepository(lockerId), dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
-      calendar: loadCalendar(), clock, logger: log('rounds'), leadMs: config.staff.roundLeadMin * 60_000,
+      calendar, checks, clock, logger: log('rounds'), leadMs: config.staff.roundLeadMin * 60_000,
       counter: config.sms.counter,
       publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
     });
@@ -277,6 +300,7 @@ export class Controller {
       lookup: new DossierLookup(db, dossiers),
       rounds,
       results,
+      checks,
       sms,
       procedures,
       simulator: simulator

@@ -153,6 +153,7 @@ export const configSchema = {
         debounceMs: ms(0, 5000),
         offlineAfterFailures: { type: 'integer', minimum: 1, maximum: 100 },
         offlineProbeMs: ms(50, 60_000),
+        watchGapMs: ms(100, 60_000),
         reopenDelayMs: ms(50, 600_000),
         simulator: {
           type: 'object',

@@ -20,6 +20,11 @@ export interface HardwareConfig {
   offlineAfterFailures: number;
   /** While a board is offline it is probed this often, in ms (without retries). */
   offlineProbeMs: number;
+  /**
+   * Doors unread for longer than this (a board silent, failed polls, a stalled process) are a gap
+   * in the watch: a lock release spanning it cannot end in "never opened". Default 1500 ms.
+   */
+  watchGapMs?: number;
   /** A closed serial port / TCP link is reopened after this delay, in ms. */
   reopenDelayMs: number;
   simulator: {

@@ -1,7 +1,12 @@
 /** Dossier life (DESIGN.md, "Dossier life"). Pure rules. */
 
-export type DepositStatus = 'verified' | 'tray_open' | 'deposited' | 'collected' | 'cancelled' | 'missing';
-export type ResultStatus = 'loading' | 'loaded' | 'notified' | 'picked_up' | 'expired' | 'returned_to_counter' | 'cancelled';
+/**
+ * `to_check` (both kinds): the tray's door was not watched for the whole time its lock was
+ * released, so whether the paper is there is unknown; an officer looks and says (ADR 0012).
+ */
+export type DepositStatus = 'verified' | 'tray_open' | 'deposited' | 'collected' | 'cancelled' | 'missing' | 'to_check';
+export type ResultStatus =
+  | 'loading' | 'loaded' | 'notified' | 'picked_up' | 'expired' | 'returned_to_counter' | 'cancelled' | 'to_check';
 export type DossierStatus = DepositStatus | ResultStatus;
 export type DossierKind = 'deposit' | 'result';
 
@@ -28,18 +33,23 @@ export interface Dossier {
   expiredAt: Date | null;
   returnedAt: Date | null;
   cancelledAt: Date | null;
+  /** Set while `to_check`: since when, and the status it was in (a result waiting goes back to it). */
+  checkSince: Date | null;
+  checkFrom: DossierStatus | null;
   updatedAt: Date;
 }
 
 /** The moves a dossier may make; anything else is a bug and is refused. */
 const ALLOWED: Record<string, DossierStatus[]> = {
   verified: ['tray_open', 'cancelled'],
-  tray_open: ['deposited', 'cancelled'],
+  tray_open: ['deposited', 'cancelled', 'to_check'],
   deposited: ['collected', 'missing'],
-  loading: ['loaded', 'cancelled'],
-  loaded: ['notified', 'picked_up', 'expired'],
-  notified: ['picked_up', 'expired'],
-  expired: ['returned_to_counter', 'picked_up', 'missing'],
+  loading: ['loaded', 'cancelled', 'to_check'],
+  loaded: ['notified', 'picked_up', 'expired', 'to_check'],
+  notified: ['picked_up', 'expired', 'to_check'],
+  expired: ['returned_to_counter', 'picked_up', 'missing', 'to_check'],
+  // The officer's answer: found (deposited / loaded / back to waiting) or empty.
+  to_check: ['deposited', 'cancelled', 'loaded', 'notified', 'expired', 'picked_up'],
 };
 
 export function canMove(from: DossierStatus | null, to: DossierStatus): boolean {
@@ -50,4 +60,18 @@ export function canMove(from: DossierStatus | null, to: DossierStatus): boolean 
 /** Statuses in which a result waits in a tray for its citizen. */
 export const RESULT_WAITING: DossierStatus[] = ['loaded', 'notified', 'expired'];
 /** Statuses in which a dossier occupies its tray. */
-export const IN_TRAY: DossierStatus[] = ['tray_open', 'deposited', 'loading', 'loaded', 'notified', 'expired'];
+export const IN_TRAY: DossierStatus[] = ['tray_open', 'deposited', 'loading', 'loaded', 'notified', 'expired', 'to_check'];
+
+/** What an officer found in a tray to check. */
+export type CheckOutcome = 'found' | 'empty';
+
+/**
+ * Where a dossier goes when the officer has looked: a deposit found is deposited (and collected
+ * by the round), one not there is cancelled; a result being loaded found is loaded, else
+ * cancelled; a result released for pickup found goes back to waiting, else it was picked up.
+ */
+export function afterCheck(d: Pick<Dossier, 'kind' | 'checkFrom'>, outcome: CheckOutcome): DossierStatus {
+  if (d.kind === 'deposit') return outcome === 'found' ? 'deposited' : 'cancelled';
+  if (d.checkFrom === 'loading') return outcome === 'found' ? 'loaded' : 'cancelled';
+  return outcome === 'found' ? (d.checkFrom ?? 'loaded') : 'picked_up';
+}

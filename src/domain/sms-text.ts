@@ -141,6 +141,8 @@ export interface ResultReadyParams { dossierCode: string; tray: number; collectB
 export interface ResultReminderParams { dossierCode: string; collectBy: SmsTime }
 export interface ResultReturnedParams { dossierCode: string; where: string }
 export interface PickupReceiptParams { dossierCode?: string; dossierCodes?: string[]; at: SmsTime }
+export interface DepositToCheckParams { dossierCode: string; tray: number; checkAt: SmsTime }
+export interface DepositNotFoundParams { dossierCode: string; tray: number }
 
 export interface SmsParams {
   otp: OtpParams;
@@ -149,11 +151,14 @@ export interface SmsParams {
   result_reminder: ResultReminderParams;
   result_returned_to_counter: ResultReturnedParams;
   pickup_receipt: PickupReceiptParams;
+  deposit_to_check: DepositToCheckParams;
+  deposit_not_found: DepositNotFoundParams;
 }
 
 export type SmsKind = keyof SmsParams;
 export const SMS_KINDS = [
   'otp', 'deposit_receipt', 'result_ready', 'result_reminder', 'result_returned_to_counter', 'pickup_receipt',
+  'deposit_to_check', 'deposit_not_found',
 ] as const satisfies readonly SmsKind[];
 
 function finish(text: string, opts: SmsTextOptions): string {
@@ -248,6 +253,27 @@ export function pickupReceiptText(p: PickupReceiptParams, o: SmsTextOptions): st
   return finish(`Bạn đã nhận kết quả hồ sơ ${codes.join(', ')} tại ATM 24/7 ${at}. Cảm ơn bạn.`, o);
 }
 
+/**
+ * The door of a deposit's tray was not watched throughout (ADR 0012): no receipt, since the
+ * dossier may not be there; an officer looks at the next round and the citizen hears the answer.
+ */
+export function depositToCheckText(p: DepositToCheckParams, o: SmsTextOptions): string {
+  const code = need('deposit_to_check', 'dossierCode', p.dossierCode);
+  const tray = need('deposit_to_check', 'tray', p.tray);
+  const at = atPhrase(toDate('deposit_to_check', 'checkAt', p.checkAt), tz(o));
+  return finish(`ATM 24/7 chưa xác nhận được hồ sơ ${code} ở khay ${tray}. Cán bộ sẽ kiểm tra khay ${at} và nhắn tin cho Ông/Bà.`, o);
+}
+
+/** The officer found the tray of a deposit to check empty: the deposit is cancelled. */
+export function depositNotFoundText(p: DepositNotFoundParams, o: SmsTextOptions): string {
+  const code = need('deposit_not_found', 'dossierCode', p.dossierCode);
+  const tray = need('deposit_not_found', 'tray', p.tray);
+  return finish(
+    `Cán bộ không thấy hồ sơ ${code} trong khay ${tray}: giao dịch đã hủy. Mời Ông/Bà nộp lại tại ATM 24/7 hoặc Bộ phận Một cửa.`,
+    o,
+  );
+}
+
 const TEMPLATES: { [K in SmsKind]: (p: SmsParams[K], o: SmsTextOptions) => string } = {
   otp: otpText,
   deposit_receipt: depositReceiptText,
@@ -255,6 +281,8 @@ const TEMPLATES: { [K in SmsKind]: (p: SmsParams[K], o: SmsTextOptions) => strin
   result_reminder: resultReminderText,
   result_returned_to_counter: resultReturnedText,
   pickup_receipt: pickupReceiptText,
+  deposit_to_check: depositToCheckText,
+  deposit_not_found: depositNotFoundText,
 };
 
 export function isSmsKind(kind: string): kind is SmsKind {

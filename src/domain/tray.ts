@@ -1,14 +1,18 @@
 /** Tray states as the controller and its users see them. Pure rules, no I/O. */
 import type { TrayRole, TraySize } from './cabinet.js';
 
-/** What a tray holds. */
-export type TrayContent = 'free' | 'reserved' | 'holding_deposit' | 'holding_result';
+/**
+ * What a tray holds. `to_check`: the controller could not watch the door for the whole time the
+ * lock was released (restart, board silent, ...), so it does not know whether the tray holds
+ * paper; it is held until an officer looks (docs/adr/0012-uncertain-tray-outcomes.md).
+ */
+export type TrayContent = 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check';
 /** What an admin sees: the content, unless the tray is out of service. */
 export type TrayDisplayState = TrayContent | 'out_of_service';
 export type Door = 'open' | 'closed' | 'unknown';
 
 export const DISPLAY_STATES: readonly TrayDisplayState[] = [
-  'free', 'reserved', 'holding_deposit', 'holding_result', 'out_of_service',
+  'free', 'reserved', 'holding_deposit', 'holding_result', 'to_check', 'out_of_service',
 ];
 
 export interface Tray {
@@ -48,8 +52,12 @@ export function isUnexpectedOpening(
   tray: Pick<Tray, 'door' | 'releasedAt'>,
   now: Date,
   releaseWindowMs: number,
+  opts: { afterGap?: boolean } = {},
 ): boolean {
   if (tray.door === 'open') return false;
   if (!tray.releasedAt) return true;
+  // Seen only after a gap (restart, board back): the opening happened at an unknown moment of
+  // the gap, so the age of the release says nothing. A release still recorded explains it.
+  if (opts.afterGap) return false;
   return now.getTime() - tray.releasedAt.getTime() > releaseWindowMs;
 }

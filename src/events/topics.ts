@@ -17,7 +17,17 @@ export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'm
 
 /** Payload (`data`) of every event type. The event type union is derived from its keys. */
 export interface EventDataMap {
+  /** A lock release recorded; the pulse follows the commit (`tray.open_failed` if it fails). */
   'tray.opened': { tray: number; reason: TrayOpenReason };
+  /** The pulse for a recorded release failed; `sent`: the command may have reached the board. */
+  'tray.open_failed': { tray: number; reason: TrayOpenReason; code: string; sent: boolean };
+  /**
+   * The door was not watched for the whole time the lock was released: whether the tray holds
+   * paper is unknown. The tray is held until an officer looks (ADR 0012).
+   */
+  'tray.to_check': { tray: number; dossierCode: string; kind: 'deposit' | 'load_result' | 'pickup'; gap: string };
+  /** An officer looked into a tray to check: what was found, and where the dossier went. */
+  'tray.checked': { tray: number; dossierCode: string; outcome: 'found' | 'empty'; status: string; by: string };
   'tray.door_opened': { tray: number };
   'tray.door_closed': { tray: number };
   /** `reason`: an admin's maintenance note, or the board fault that took the tray out. */
@@ -35,13 +45,13 @@ export interface EventDataMap {
   /** The door opened and closed: the dossier is in the tray. */
   'deposit.completed': { depositId: string; dossierCode: string; tray: number; procedureCode: string };
   /** The door never opened (or the lock failed): the tray is free again. */
-  'deposit.cancelled': { depositId: string; tray: number | null; reason: 'door_never_opened' | 'lock_failed' };
+  'deposit.cancelled': { depositId: string; tray: number | null; reason: 'door_never_opened' | 'lock_failed' | 'empty_on_check' };
   /** A citizen proved their phone at pickup; these trays were opened for them. */
   'pickup.opened': { trays: number[]; dossierCodes: string[] };
   /** A result tray's door opened and closed: the result was taken. */
   'pickup.completed': { dossierCode: string; tray: number; procedureCode: string };
   /** A round's manifest is drawn, its lead time before the round. */
-  'round.due': { roundId: string; scheduledAt: string; collect: number; takeBack: number; trays: number[] };
+  'round.due': { roundId: string; scheduledAt: string; collect: number; takeBack: number; check: number; trays: number[] };
   'round.started': { roundId: string; by: string; oneAtATime: boolean };
   'round.completed': { roundId: string; by: string; counts: Record<string, number> };
   'item.collected': { roundId: string; dossierCode: string; tray: number; by: string };
@@ -57,6 +67,9 @@ export type EventType = keyof EventDataMap;
 /** The same list at run time (the relay and `enqueueEvent` check against it). */
 export const EVENT_TYPES = [
   'tray.opened',
+  'tray.open_failed',
+  'tray.to_check',
+  'tray.checked',
   'tray.door_opened',
   'tray.door_closed',
   'tray.out_of_service',
@@ -113,7 +126,7 @@ export type AnyEventEnvelope = { [K in EventType]: EventEnvelope<K> }[EventType]
 export type Availability = 'online' | 'offline';
 
 /** Tray states as published: the stored state, or out_of_service when disabled or faulty. */
-export type PublishedTrayState = 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'out_of_service';
+export type PublishedTrayState = 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check' | 'out_of_service';
 
 export interface OccupancyTray {
   number: number;

@@ -24,6 +24,7 @@ import { staffAccountRoutes } from './routes/staff-accounts.js';
 import type { StaffAccountService } from '../services/staff-accounts.js';
 import type { ResultService } from '../services/results.js';
 import type { RoundService } from '../services/rounds.js';
+import type { TrayChecks } from '../services/tray-checks.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { uiRoutes } from './routes/ui.js';
 
@@ -43,6 +44,8 @@ export interface HttpDeps {
   rounds?: RoundService;
   staffAccounts?: StaffAccountService;
   results?: ResultService;
+  /** Trays to check (ADR 0012): the staff list and answers. */
+  checks?: TrayChecks;
   /** Present only when the hardware driver is the simulator. */
   simulator?: SimulatorControls;
   /** The dashboard's figures and alarms; without it `/api/admin/stats` and `/alarms` are not offered. */
@@ -75,7 +78,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
   if (deps.staffAccounts) await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount });
   if (deps.rounds && deps.results) {
-    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, findAccount: deps.findAccount });
+    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, findAccount: deps.findAccount });
   }
   await app.register(dashboardRoutes, { trays: deps.trays, findAccount: deps.findAccount, stats: deps.stats });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });

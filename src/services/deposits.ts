@@ -1,7 +1,8 @@
 /**
  * Deposit: a citizen chooses a procedure, proves a phone number with a code, a free tray of the
  * right size opens, the dossier goes in, the door closes: deposited, with a receipt by SMS.
- * A door never opened within the timeout cancels the deposit and frees the tray.
+ * A door watched throughout and never opened within the timeout cancels the deposit and frees
+ * the tray; a door not watched throughout holds the tray for an officer to check (ADR 0012).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import type { Tray } from '../domain/tray.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, ProcedureInfo, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
+import type { CompletionSource, TrayChecks } from './tray-checks.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
 export interface DepositServiceDeps {
@@ -22,6 +24,7 @@ export interface DepositServiceDeps {
   trayStore: TrayStore;
   trays: TrayService;
   challenges: ChallengeService;
+  checks: TrayChecks;
   procedures: ProcedureCatalogue;
   outbox: EventOutbox;
   sms: SmsService;
@@ -43,9 +46,7 @@ export interface DepositView {
 const CITIZEN = 'citizen';
 
 export class DepositService {
-  constructor(private readonly deps: DepositServiceDeps) {
-    deps.trays.addDoorHandler((q, tray, open, at) => this.onDoor(q, tray, open, at));
-  }
+  constructor(private readonly deps: DepositServiceDeps) {}
 
   private procedure(code: string): ProcedureInfo {
     const procedure = this.deps.procedures.find(code);
@@ -69,9 +70,13 @@ export class DepositService {
     return this.deps.challenges.resend(challengeId, 'deposit');
   }
 
-  /** Checks the code; on success reserves a tray, records the deposit and opens the tray. */
+  /**
+   * Checks the code; on success reserves a tray and records the deposit and the lock release in
+   * one transaction, then pulses the lock. The transaction ends before the pulse (journal before
+   * dispense): whatever happens after it, the records know that this tray may have opened.
+   */
   async verify(challengeId: string, otp: string): Promise<{ depositId: string; dossierCode: string; tray: number }> {
-    const { db, dossiers, trayStore, challenges, outbox, clock } = this.deps;
+    const { db, dossiers, trayStore, challenges, outbox, clock, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'deposit', otp);
       if (!result.ok) return result;
@@ -88,18 +93,21 @@ export class DepositService {
         phoneEnc: challenge.phoneEnc, status: 'verified', tray: null, challengeId, at: now,
       }, CITIZEN);
       await dossiers.transition(q, id, 'verified', 'tray_open', { actor: CITIZEN, at: now, fields: { tray, openedAt: now } });
+      await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
       return { ok: true as const, id, code, tray };
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
     try {
-      await this.deps.trays.release(outcome.tray, CITIZEN, 'deposit', { dossierCode: outcome.code });
+      await trays.pulse(outcome.tray, 'deposit');
     } catch (err) {
-      await this.cancel(outcome.id, 'lock_failed');
+      // Certainly not pulsed: nothing can be in the tray, free it now. Perhaps pulsed: the window
+      // runs its course and the sweep decides, like any other release.
+      if (!trays.hasWindow(outcome.tray)) await this.cancel(outcome.id, 'lock_failed');
       throw err;
     }
-    await this.deps.trays.publish([outcome.tray]);
+    await trays.publish([outcome.tray]);
     return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray };
   }
 
@@ -113,8 +121,8 @@ export class DepositService {
   }
 
   /** Door handler: opened, then closed = deposited. */
-  private async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
-    const { dossiers, trayStore, outbox } = this.deps;
+  async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
+    const { dossiers } = this.deps;
     const [d] = await dossiers.inTray(q, tray.number, ['tray_open']);
     if (!d || d.kind !== 'deposit') return;
     if (open) {
@@ -122,10 +130,19 @@ export class DepositService {
       return;
     }
     if (!d.doorOpenedAt) return;
-    await dossiers.transition(q, d.id, 'tray_open', 'deposited', { actor: CITIZEN, at, fields: { depositedAt: at } });
-    await trayStore.setContent(q, tray.number, 'holding_deposit', at);
+    this.deps.trays.closeWindow(tray.number);
+    return this.deposited(q, d, tray.number, at, { from: 'tray_open', actor: CITIZEN });
+  }
+
+  /** The dossier is in its tray: `deposited`, its event, and the receipt after commit. */
+  async deposited(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
+    const { dossiers, trayStore, outbox } = this.deps;
+    await dossiers.transition(q, d.id, source.from, 'deposited', {
+      actor: source.actor, at, fields: { depositedAt: at, checkSince: null, checkFrom: null }, details: source.details,
+    });
+    await trayStore.setContent(q, tray, 'holding_deposit', at);
     await outbox.enqueue(q, 'deposit.completed', {
-      depositId: d.id, dossierCode: d.code, tray: tray.number, procedureCode: d.procedureCode,
+      depositId: d.id, dossierCode: d.code, tray, procedureCode: d.procedureCode,
     }, at);
     const procedure = this.deps.procedures.find(d.procedureCode);
     return () =>
@@ -134,16 +151,25 @@ export class DepositService {
       });
   }
 
-  /** Cancels deposits whose door never opened within the timeout; frees their trays. */
+  /**
+   * Deposits whose door has not opened: once their window's time is up, cancelled if the door was
+   * watched throughout, held for an officer to check if it was not. Returns the cancelled ids.
+   */
   async sweep(): Promise<string[]> {
-    const { db, dossiers } = this.deps;
-    const before = new Date(this.deps.clock.now().getTime() - this.deps.doorOpenTimeoutMs);
-    const stale = await dossiers.unopenedSince(db, before);
-    for (const d of stale) await this.cancel(d.id, 'door_never_opened');
-    return stale.map((d) => d.id);
+    const { db, dossiers, trays, checks, doorOpenTimeoutMs } = this.deps;
+    const cancelled: string[] = [];
+    for (const d of await dossiers.awaitingDoor(db, 'deposit')) {
+      const verdict = trays.verdict(d.tray!, doorOpenTimeoutMs);
+      if (verdict.kind === 'watched') {
+        if (await this.cancel(d.id, 'door_never_opened')) cancelled.push(d.id);
+      } else if (verdict.kind === 'uncertain') {
+        await checks.hold(d, verdict.gap);
+      }
+    }
+    return cancelled;
   }
 
-  private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<void> {
+  private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
     const { db, dossiers, trayStore, outbox, clock, logger } = this.deps;
     const tray = await db.tx(async (q) => {
       const d = await dossiers.get(q, id, { forUpdate: true });
@@ -157,10 +183,12 @@ export class DepositService {
       await outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, now);
       return d.tray;
     });
-    if (tray === null) return;
+    if (tray === null) return false;
+    this.deps.trays.closeWindow(tray);
     logger.info({ depositId: id, tray, reason }, 'deposit cancelled');
     outbox.committed();
     await this.deps.trays.publish([tray]);
+    return true;
   }
 
   private noTray(procedure: ProcedureInfo): AppError {

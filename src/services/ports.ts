@@ -28,6 +28,19 @@ export interface BoardRecoveredEvent {
   at: Date;
 }
 
+/**
+ * A board answered again after its doors went unread for longer than the bus's `watchGapMs`
+ * (it was offline, or its polls failed, or the process stalled). A door may have opened and shut
+ * meanwhile unseen: flows whose lock release spans a gap cannot trust "never opened".
+ */
+export interface WatchGapEvent {
+  board: string;
+  trays: number[];
+  /** How long the doors went unread, ms. */
+  unwatchedMs: number;
+  at: Date;
+}
+
 export interface BoardHealth {
   id: string;
   bus: string;
@@ -56,6 +69,7 @@ export interface LockBusEvents {
   door: [DoorEvent];
   fault: [BoardFaultEvent];
   recovered: [BoardRecoveredEvent];
+  gap: [WatchGapEvent];
   health: [BusHealth];
 }
 
@@ -71,6 +85,11 @@ export interface LockBus extends EventEmitter<LockBusEvents> {
   unlock(tray: number): Promise<void>;
   snapshot(): TrayReading[];
   health(): BusHealth;
+  /**
+   * True when this tray's door is being watched right now: the bus runs, its board answers and
+   * was read within `watchGapMs`. A gap that is still going on is not yet a `gap` event.
+   */
+  watching(tray: number): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +120,7 @@ export interface TrayStore {
   setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void>;
   reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null>;
   countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number>;
-  markHeldOpen(q: Queryable, now: Date, heldMs: number): Promise<{ number: number; openSince: Date }[]>;
+  markHeldOpen(q: Queryable, now: Date, heldMs: number, exclude?: number[]): Promise<{ number: number; openSince: Date }[]>;
   setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]>;
 }
 
@@ -143,11 +162,10 @@ export interface DossierStore {
   getByCode(q: Queryable, code: string): Promise<Dossier | null>;
   inTray(q: Queryable, tray: number, statuses: DossierStatus[]): Promise<Dossier[]>;
   byPhone(q: Queryable, phoneHash: string, kind: DossierKind, statuses: DossierStatus[]): Promise<Dossier[]>;
-  unopenedSince(q: Queryable, before: Date): Promise<Dossier[]>;
-  pickupReleasesLapsed(q: Queryable, before: Date): Promise<Dossier[]>;
+  awaitingDoor(q: Queryable, flow: 'deposit' | 'loading' | 'pickup'): Promise<Dossier[]>;
+  toCheck(q: Queryable): Promise<Dossier[]>;
   codeExists(q: Queryable, code: string): Promise<boolean>;
   liveResult(q: Queryable, code: string): Promise<Dossier | null>;
-  loadingUnopenedSince(q: Queryable, before: Date): Promise<Dossier[]>;
   dueForReminder(q: Queryable, now: Date, withinMs: number): Promise<Dossier[]>;
   pastDeadline(q: Queryable, now: Date): Promise<Dossier[]>;
   waitingResults(q: Queryable): Promise<Dossier[]>;
@@ -255,8 +273,8 @@ export interface RoundItemRow {
   roundId: string;
   dossierId: string;
   tray: number;
-  kind: 'collect' | 'take_back';
-  status: 'pending' | 'opened' | 'collected' | 'returned' | 'missing';
+  kind: 'collect' | 'take_back' | 'check';
+  status: 'pending' | 'opened' | 'collected' | 'returned' | 'missing' | 'found' | 'empty';
   dossierCode: string;
   procedureCode: string;
   depositedAt: Date | null;

@@ -15,13 +15,18 @@ import type { PhoneVault } from '../domain/phone-vault.js';
 import type { Tray } from '../domain/tray.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
+import { displayCode } from './tray-checks.js';
+import type { CompletionSource, TrayChecks } from './tray-checks.js';
 import type { AfterCommit, TrayService } from './trays.js';
+
+export { displayCode };
 
 export interface ResultServiceDeps {
   db: Database;
   dossiers: DossierStore;
   trayStore: TrayStore;
   trays: TrayService;
+  checks: TrayChecks;
   procedures: ProcedureCatalogue;
   vault: PhoneVault;
   outbox: EventOutbox;
@@ -51,18 +56,15 @@ export function canonicalCode(input: string): string {
   return normalizeDossierCode(input) ?? input.trim().toUpperCase();
 }
 
-export function displayCode(code: string): string {
-  return normalizeDossierCode(code) ? formatDossierCode(code) : code;
-}
-
 export class ResultService {
-  constructor(private readonly deps: ResultServiceDeps) {
-    deps.trays.addDoorHandler((q, tray, open, at) => this.onDoor(q, tray, open, at));
-  }
+  constructor(private readonly deps: ResultServiceDeps) {}
 
-  /** Reserves a result tray that fits, records the result and opens the tray for the officer. */
+  /**
+   * Reserves a result tray that fits, records the result and the lock release in one transaction,
+   * then pulses the lock for the officer (the transaction ends before the pulse: see deposits).
+   */
   async load(input: LoadResultInput, actor: string): Promise<LoadedResult> {
-    const { db, dossiers, trayStore, procedures, vault, audit, clock } = this.deps;
+    const { db, dossiers, trayStore, procedures, vault, audit, clock, trays, outbox } = this.deps;
     const procedure = procedures.find(input.procedureCode);
     if (!procedure) throw new AppError('PROCEDURE_NOT_FOUND', `procedure ${input.procedureCode} is not in the catalogue`);
     if (!procedure.result) {
@@ -88,15 +90,17 @@ export class ResultService {
         phoneEnc: vault.encrypt(phone.e164), status: 'loading', tray, challengeId: null, at: now, fields: { openedAt: now },
       }, actor);
       await audit.record(q, { actor, action: 'result.load', subject: `dossier:${id}`, details: { tray, procedureCode: procedure.code }, at: now });
+      await trays.recordRelease(q, tray, actor, 'load_result', { dossierCode: code });
       return { id, tray };
     });
+    outbox.committed();
     try {
-      await this.deps.trays.release(loaded.tray, actor, 'load_result', { dossierCode: code });
+      await trays.pulse(loaded.tray, 'load_result');
     } catch (err) {
-      await this.cancelLoading(loaded.id, 'lock_failed');
+      if (!trays.hasWindow(loaded.tray)) await this.cancelLoading(loaded.id, 'lock_failed');
       throw err;
     }
-    await this.deps.trays.publish([loaded.tray]);
+    await trays.publish([loaded.tray]);
     return { resultId: loaded.id, tray: loaded.tray, dossierCode: displayCode(code) };
   }
 
@@ -115,8 +119,8 @@ export class ResultService {
   }
 
   /** Door handler: a tray being loaded, opened then closed = loaded; the citizen is texted. */
-  private async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
-    const { dossiers, trayStore, outbox } = this.deps;
+  async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
+    const { dossiers } = this.deps;
     const [d] = await dossiers.inTray(q, tray.number, ['loading']);
     if (!d) return;
     if (open) {
@@ -124,15 +128,23 @@ export class ResultService {
       return;
     }
     if (!d.doorOpenedAt) return;
+    this.deps.trays.closeWindow(tray.number);
+    return this.loaded(q, d, tray.number, at, { from: 'loading', actor: 'system' });
+  }
+
+  /** The result is in its tray: `loaded` with its pickup deadline, its event, the citizen texted after commit. */
+  async loaded(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
+    const { dossiers, trayStore, outbox } = this.deps;
     const deadline = new Date(at.getTime() + this.deps.pickupWindowMs);
-    await dossiers.transition(q, d.id, 'loading', 'loaded', {
-      actor: 'system', at, fields: { loadedAt: at, pickupDeadline: deadline, openedAt: null, doorOpenedAt: null },
+    await dossiers.transition(q, d.id, source.from, 'loaded', {
+      actor: source.actor, at, details: source.details,
+      fields: { loadedAt: at, pickupDeadline: deadline, openedAt: null, doorOpenedAt: null, checkSince: null, checkFrom: null },
     });
-    await trayStore.setContent(q, tray.number, 'holding_result', at);
+    await trayStore.setContent(q, tray, 'holding_result', at);
     await outbox.enqueue(q, 'result.loaded', {
-      resultId: d.id, dossierCode: d.code, tray: tray.number, procedureCode: d.procedureCode, pickupDeadline: deadline.toISOString(),
+      resultId: d.id, dossierCode: d.code, tray, procedureCode: d.procedureCode, pickupDeadline: deadline.toISOString(),
     }, at);
-    return () => this.notify(d, tray.number, deadline);
+    return () => this.notify(d, tray, deadline);
   }
 
   private async notify(d: Dossier, tray: number, deadline: Date): Promise<void> {
@@ -155,12 +167,23 @@ export class ResultService {
     }));
   }
 
-  /** Reminders, expiry, and loadings whose door never opened. Driven by the staff timers. */
+  /**
+   * Loadings whose door has not opened (cancelled if watched throughout, held to check if not),
+   * reminders and expiry. Driven by the staff timers.
+   */
   async sweep(): Promise<{ reminded: number; expired: number; cancelled: number }> {
-    const { db, dossiers, outbox, clock } = this.deps;
+    const { db, dossiers, outbox, clock, trays, checks } = this.deps;
+    const stale: string[] = [];
+    for (const d of await dossiers.awaitingDoor(db, 'loading')) {
+      const verdict = trays.verdict(d.tray!, this.deps.doorOpenTimeoutMs);
+      if (verdict.kind === 'watched') {
+        await this.cancelLoading(d.id, 'door_never_opened');
+        stale.push(d.id);
+      } else if (verdict.kind === 'uncertain') {
+        await checks.hold(d, verdict.gap);
+      }
+    }
     const now = clock.now();
-    const stale = await dossiers.loadingUnopenedSince(db, new Date(now.getTime() - this.deps.doorOpenTimeoutMs));
-    for (const d of stale) await this.cancelLoading(d.id, 'door_never_opened');
 
     const reminders = await db.tx(async (q) => {
       const due = await dossiers.dueForReminder(q, now, this.deps.reminderBeforeMs);
@@ -203,6 +226,8 @@ export class ResultService {
       }
       return d.tray;
     });
-    if (tray !== null) await this.deps.trays.publish([tray]);
+    if (tray === null) return;
+    this.deps.trays.closeWindow(tray);
+    await this.deps.trays.publish([tray]);
   }
 }

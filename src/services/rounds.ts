@@ -15,6 +15,7 @@ import type {
 } from './ports.js';
 import { displayCode } from './results.js';
 import type { SmsService } from './sms.js';
+import type { TrayChecks } from './tray-checks.js';
 import type { TrayService } from './trays.js';
 
 export interface RoundServiceDeps {
@@ -23,6 +24,7 @@ export interface RoundServiceDeps {
   dossiers: DossierStore;
   trayStore: TrayStore;
   trays: TrayService;
+  checks: TrayChecks;
   outbox: EventOutbox;
   audit: AuditStore;
   sms: SmsService;
@@ -47,10 +49,12 @@ export interface Manifest {
   round: { id: string; scheduledAt: string; status: RoundRow['status']; drawnAt: string | null; startedAt: string | null };
   collect: (ManifestItem & { depositedAt: string | null })[];
   takeBack: (ManifestItem & { expiredAt: string | null })[];
+  /** Trays whose door was not watched throughout: look, and answer found or empty (ADR 0012). */
+  check: ManifestItem[];
   freeTrays: Record<'S' | 'M' | 'L', number>;
 }
 
-export type ItemOutcome = 'collected' | 'missing' | 'returned';
+export type ItemOutcome = 'collected' | 'missing' | 'returned' | 'found' | 'empty';
 
 export class RoundService {
   private lastPublished = '';
@@ -80,6 +84,7 @@ export class RoundService {
       },
       collect: items.filter((i) => i.kind === 'collect').map((i) => ({ ...base(i), depositedAt: i.depositedAt?.toISOString() ?? null })),
       takeBack: items.filter((i) => i.kind === 'take_back').map((i) => ({ ...base(i), expiredAt: i.expiredAt?.toISOString() ?? null })),
+      check: items.filter((i) => i.kind === 'check').map(base),
       freeTrays: await rounds.freeTrays(q),
     };
   }
@@ -100,7 +105,8 @@ export class RoundService {
       const manifest = await this.manifest(q, { ...latest, status: 'due', drawnAt: now });
       await outbox.enqueue(q, 'round.due', {
         roundId: latest.id, scheduledAt: latest.scheduledAt.toISOString(), collect: manifest.collect.length,
-        takeBack: manifest.takeBack.length, trays: [...manifest.collect, ...manifest.takeBack].map((i) => i.tray),
+        takeBack: manifest.takeBack.length, check: manifest.check.length,
+        trays: [...manifest.collect, ...manifest.takeBack, ...manifest.check].map((i) => i.tray),
       }, now);
       return manifest;
     });
@@ -174,6 +180,7 @@ export class RoundService {
   /** The officer says what became of a tray's dossier. */
   async confirm(id: string, tray: number, outcome: ItemOutcome, actor: string): Promise<Manifest> {
     const { db, rounds, dossiers, trayStore, outbox, audit, clock } = this.deps;
+    const checked: (() => Promise<void>)[] = [];
     const after = await db.tx(async (q) => {
       await this.openRound(q, id, ['running']);
       const item = await rounds.item(q, id, tray);
@@ -181,11 +188,22 @@ export class RoundService {
       if (item.status !== 'pending' && item.status !== 'opened') {
         throw new AppError('ITEM_ALREADY_CONFIRMED', `tray ${tray} was already confirmed ${item.status}`);
       }
-      const allowed = item.kind === 'collect' ? ['collected', 'missing'] : ['returned', 'missing'];
+      const allowed = { collect: ['collected', 'missing'], take_back: ['returned', 'missing'], check: ['found', 'empty'] }[item.kind];
       if (!allowed.includes(outcome)) {
-        throw new AppError('VALIDATION_FAILED', `a ${item.kind === 'collect' ? 'deposit' : 'result'} is confirmed ${allowed.join(' or ')}`);
+        const what = { collect: 'a deposit', take_back: 'a result', check: 'a tray to check' }[item.kind];
+        throw new AppError('VALIDATION_FAILED', `${what} is confirmed ${allowed.join(' or ')}`);
       }
       const dossier = await dossiers.get(q, item.dossierId, { forUpdate: true });
+      if (item.kind === 'check') {
+        if (!dossier || dossier.status !== 'to_check') {
+          throw new AppError('CONFLICT', `the dossier in tray ${tray} is now ${dossier?.status ?? 'gone'} (checked meanwhile?)`);
+        }
+        const now = clock.now();
+        const done = await this.deps.checks.resolve(q, dossier, outcome as 'found' | 'empty', actor, now, { roundId: id });
+        await rounds.setItem(q, id, item.dossierId, { status: outcome, confirmedAt: now, confirmedBy: actor });
+        checked.push(...done.after);
+        return null;
+      }
       const expected = item.kind === 'collect' ? 'deposited' : 'expired';
       if (!dossier || dossier.status !== expected) {
         throw new AppError('CONFLICT', `the dossier in tray ${tray} is now ${dossier?.status ?? 'gone'} (picked up meanwhile?)`);
@@ -207,6 +225,7 @@ export class RoundService {
     });
     outbox.committed();
     await this.deps.trays.publish([tray]);
+    for (const work of checked) await work().catch((err) => this.deps.logger.warn({ err }, 'work after a check failed'));
     if (after) {
       await this.deps.sms.sendNotice('result_returned_to_counter', after.phoneEnc, after.phoneHash, after.id, {
         dossierCode: displayCode(after.code), where: this.deps.counter,
@@ -224,6 +243,8 @@ export class RoundService {
       const count = (s: string) => items.filter((i) => i.status === s).length;
       const result = {
         collected: count('collected'), returned: count('returned'), missing: count('missing'),
+        // Trays to check, when the round had any.
+        ...(items.some((i) => i.kind === 'check') ? { found: count('found'), empty: count('empty') } : {}),
         leftInPlace: items.filter((i) => i.status === 'pending' || i.status === 'opened').length,
       };
       const now = clock.now();

@@ -10,7 +10,7 @@ const COLUMNS: [keyof Dossier, string][] = [
   ['depositedAt', 'deposited_at'], ['collectedAt', 'collected_at'], ['loadedAt', 'loaded_at'],
   ['notifiedAt', 'notified_at'], ['pickupDeadline', 'pickup_deadline'], ['remindedAt', 'reminded_at'],
   ['pickedUpAt', 'picked_up_at'], ['expiredAt', 'expired_at'], ['returnedAt', 'returned_at'],
-  ['cancelledAt', 'cancelled_at'], ['updatedAt', 'updated_at'],
+  ['cancelledAt', 'cancelled_at'], ['checkSince', 'check_since'], ['checkFrom', 'check_from'], ['updatedAt', 'updated_at'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 const SELECT = `SELECT ${COLUMNS.map(([, c]) => c).join(', ')} FROM dossiers`;
@@ -111,22 +111,29 @@ export class DossierRepository implements DossierStore {
     return rows.map(toDossier);
   }
 
-  /** Deposits whose tray was opened before `before` and whose door never opened. */
-  async unopenedSince(q: Queryable, before: Date): Promise<Dossier[]> {
+  /**
+   * Dossiers whose tray's lock was released for a flow and whose door has not opened since: a
+   * deposit (`tray_open`), a result being loaded (`loading`), a result released for pickup.
+   * Whether their time is up is for the tray's window to say (TrayService.verdict), not the wall clock.
+   */
+  async awaitingDoor(q: Queryable, flow: 'deposit' | 'loading' | 'pickup'): Promise<Dossier[]> {
+    const where = {
+      deposit: `status = 'tray_open'`,
+      loading: `status = 'loading'`,
+      pickup: `kind = 'result' AND status IN ('loaded', 'notified', 'expired') AND opened_at IS NOT NULL`,
+    }[flow];
     const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND status = 'tray_open' AND door_opened_at IS NULL AND opened_at < $2
-       ORDER BY opened_at FOR UPDATE SKIP LOCKED`,
-      [this.lockerId, before],
+      `${SELECT} WHERE locker_id = $1 AND ${where} AND door_opened_at IS NULL AND tray IS NOT NULL ORDER BY opened_at`,
+      [this.lockerId],
     );
     return rows.map(toDossier);
   }
 
-  /** Results released for pickup before `before` whose door never opened: the release lapses. */
-  async pickupReleasesLapsed(q: Queryable, before: Date): Promise<Dossier[]> {
+  /** Dossiers whose tray is to be checked by an officer, oldest first. */
+  async toCheck(q: Queryable): Promise<Dossier[]> {
     const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status = ANY($2::text[])
-         AND opened_at IS NOT NULL AND door_opened_at IS NULL AND opened_at < $3 FOR UPDATE SKIP LOCKED`,
-      [this.lockerId, ['loaded', 'notified', 'expired'], before],
+      `${SELECT} WHERE locker_id = $1 AND status = 'to_check' ORDER BY check_since, tray`,
+      [this.lockerId],
     );
     return rows.map(toDossier);
   }
@@ -138,15 +145,6 @@ export class DossierRepository implements DossierStore {
       [this.lockerId, code],
     );
     return rows[0] ? toDossier(rows[0]) : null;
-  }
-
-  /** Results loaded before `before` whose door never opened (the officer walked away). */
-  async loadingUnopenedSince(q: Queryable, before: Date): Promise<Dossier[]> {
-    const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND status = 'loading' AND door_opened_at IS NULL AND opened_at < $2 FOR UPDATE SKIP LOCKED`,
-      [this.lockerId, before],
-    );
-    return rows.map(toDossier);
   }
 
   /** Waiting results whose reminder is due (deadline within `withinMs`) and not yet sent. */

@@ -82,16 +82,17 @@ export class RoundRepository implements RoundStore {
   }
 
   /**
-   * Draws the manifest: deposits in trays and expired results, not already on a running round.
+   * Draws the manifest: deposits in trays, expired results and trays to check, not already on a
+   * running round.
    * Deposits made later wait for the next round.
    */
   async draw(q: Queryable, roundId: string): Promise<void> {
     await q.query(
       `INSERT INTO round_items (round_id, dossier_id, tray, kind)
-       SELECT $2, d.id, d.tray, CASE WHEN d.kind = 'deposit' THEN 'collect' ELSE 'take_back' END
+       SELECT $2, d.id, d.tray, CASE WHEN d.status = 'to_check' THEN 'check' WHEN d.kind = 'deposit' THEN 'collect' ELSE 'take_back' END
        FROM dossiers d
        WHERE d.locker_id = $1 AND d.tray IS NOT NULL
-         AND ((d.kind = 'deposit' AND d.status = 'deposited') OR (d.kind = 'result' AND d.status = 'expired'))
+         AND ((d.kind = 'deposit' AND d.status = 'deposited') OR (d.kind = 'result' AND d.status = 'expired') OR d.status = 'to_check')
          AND NOT EXISTS (SELECT 1 FROM round_items i JOIN rounds r ON r.id = i.round_id
                          WHERE i.dossier_id = d.id AND r.status = 'running' AND r.id <> $2)
        ON CONFLICT DO NOTHING`,
@@ -120,10 +121,10 @@ export class RoundRepository implements RoundStore {
   /** What a manifest drawn now would hold (for a round not yet drawn). */
   async preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]> {
     const { rows } = await q.query(
-      `SELECT d.id AS dossier_id, d.tray, CASE WHEN d.kind = 'deposit' THEN 'collect' ELSE 'take_back' END AS kind,
+      `SELECT d.id AS dossier_id, d.tray, CASE WHEN d.status = 'to_check' THEN 'check' WHEN d.kind = 'deposit' THEN 'collect' ELSE 'take_back' END AS kind,
          'pending' AS status, d.code, d.procedure_code, d.deposited_at, d.expired_at, d.status AS dossier_status
        FROM dossiers d WHERE d.locker_id = $1 AND d.tray IS NOT NULL
-         AND ((d.kind = 'deposit' AND d.status = 'deposited') OR (d.kind = 'result' AND d.status = 'expired'))
+         AND ((d.kind = 'deposit' AND d.status = 'deposited') OR (d.kind = 'result' AND d.status = 'expired') OR d.status = 'to_check')
        ORDER BY d.tray`,
       [this.lockerId],
     );

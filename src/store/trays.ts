@@ -140,14 +140,18 @@ export class TrayRepository implements TrayStore {
     return Number(rows[0].n);
   }
 
-  /** Trays whose door has been open longer than `heldMs` and whose alarm is not raised yet. */
-  async markHeldOpen(q: Queryable, now: Date, heldMs: number): Promise<{ number: number; openSince: Date }[]> {
+  /**
+   * Trays whose door has been open longer than `heldMs` and whose alarm is not raised yet; trays
+   * in `exclude` (doors not watched right now: the record may be stale) are left for later.
+   */
+  async markHeldOpen(q: Queryable, now: Date, heldMs: number, exclude: number[] = []): Promise<{ number: number; openSince: Date }[]> {
     const { rows } = await q.query<{ number: number; door_open_since: Date }>(
       `UPDATE trays SET held_open_alarm_at = $2
-       WHERE locker_id = $1 AND door = 'open' AND held_open_alarm_at IS NULL
+       WHERE locker_id = $1 AND door = 'open' AND held_open_alarm_at IS NULL AND fault IS NULL
+         AND NOT (number = ANY($4::int[]))
          AND door_open_since < $2::timestamptz - make_interval(secs => $3::double precision / 1000)
        RETURNING number, door_open_since`,
-      [this.lockerId, now, heldMs],
+      [this.lockerId, now, heldMs, exclude],
     );
     return rows.map((r) => ({ number: r.number, openSince: r.door_open_since })).sort((a, b) => a.number - b.number);
   }

@@ -26,6 +26,8 @@ const realistic: { [K in SmsKind]: SmsParams[K][] } = {
     { dossierCode: 'K7M3-9P2X4', at },
     { dossierCodes: ['K7M3-9P2X4', 'ABCD-EFGHJ', 'QRST-WXY23'], at },
   ],
+  deposit_to_check: [{ dossierCode: 'K7M3-9P2X4', tray: 90, checkAt: collectBy }],
+  deposit_not_found: [{ dossierCode: 'K7M3-9P2X4', tray: 90 }],
 };
 
 t.test('every template fits one GSM-7 segment unaccented, in the default alphabet proper', async (t) => {
@@ -54,7 +56,10 @@ t.test('accented templates are UCS-2, at most 3 segments', async (t) => {
     }
   }
   // What docs/sms.md reports: two segments each accented, three with a long counter name.
-  t.same(counts, { otp: 2, deposit_receipt: 2, result_ready: 2, result_reminder: 2, result_returned_to_counter: 3, pickup_receipt: 2 });
+  t.same(counts, {
+    otp: 2, deposit_receipt: 2, result_ready: 2, result_reminder: 2, result_returned_to_counter: 3, pickup_receipt: 2,
+    deposit_to_check: 2, deposit_not_found: 2,
+  });
 });
 
 t.test('the texts say what a citizen needs', async (t) => {

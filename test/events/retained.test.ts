@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 function occupancy(at: string, free: number): OccupancyPayload {
   return {
     at,
-    counts: { free, reserved: 0, holding_deposit: 2 - free, holding_result: 0, out_of_service: 0 },
+    counts: { free, reserved: 0, holding_deposit: 2 - free, holding_result: 0, to_check: 0, out_of_service: 0 },
     trays: [
       { number: 1, state: free > 0 ? 'free' : 'holding_deposit', door: 'closed' },
       { number: 2, state: free > 1 ? 'free' : 'holding_deposit', door: 'closed' },

@@ -58,7 +58,7 @@ t.test('a door never opened cancels the deposit and frees the tray; a door held 
   const first = (await locker.anonymous.post('/api/deposits', { phone: '0912000001', procedureCode })).json();
   const v1 = (await locker.anonymous.post(`/api/deposits/${first.challengeId}/verify`, { otp: await codeFor(locker, '0912000001') })).json();
 
-  locker.controller.clock.setOffset(61_000);
+  locker.controller.clock.advance(61_000);
   await locker.controller.flowTimers.tick();
   t.equal((await locker.anonymous.get(`/api/deposits/${v1.depositId}`)).json().status, 'cancelled');
   t.equal((await locker.staff.get(`/api/trays/${v1.tray}`)).json().state, 'free', 'the tray is free again');
@@ -68,7 +68,7 @@ t.test('a door never opened cancels the deposit and frees the tray; a door held 
   const second = (await locker.anonymous.post('/api/deposits', { phone: '0912000002', procedureCode })).json();
   const v2 = (await locker.anonymous.post(`/api/deposits/${second.challengeId}/verify`, { otp: await codeFor(locker, '0912000002') })).json();
   await door(locker, v2.tray, true);
-  locker.controller.clock.setOffset(61_000 + 121_000);
+  locker.controller.clock.advance(121_000);
   await locker.controller.flowTimers.tick();
   t.equal((await locker.anonymous.get(`/api/deposits/${v2.depositId}`)).json().status, 'tray_open', 'an opened door does not cancel');
   const alarms = await outboxEvents(locker, 'alarm.door_held_open');

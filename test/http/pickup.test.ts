@@ -55,8 +55,8 @@ t.test(`pickup from SMS code to picked up (${dbKind})`, async (t) => {
   t.match(await outboxEvents(locker, 'pickup.completed'), [{ data: { tray: 40 } }]);
   t.match(await outboxEvents(locker, 'pickup.opened'), [{ data: { trays: [40, 41] } }]);
 
-  // Tray 41's door was never opened: the release lapses, the result keeps waiting.
-  locker.controller.clock.setOffset(61_000);
+  // Tray 41's door was never opened (and watched all along): the release lapses, the result keeps waiting.
+  locker.controller.clock.advance(61_000);
   await locker.controller.flowTimers.tick();
   t.equal((await locker.anonymous.get(`/api/dossiers/${birth.code}`)).json().status, 'notified', 'still waiting');
   t.equal((await locker.staff.get('/api/trays/42')).json().state, 'holding_result', 'the other phone\'s result untouched');

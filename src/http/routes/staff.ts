@@ -1,7 +1,8 @@
 /** Staff routes: collection rounds and result loading (Bearer token: staff or admin). */
 import type { FastifyInstance } from 'fastify';
 import type { ResultService } from '../../services/results.js';
-import type { RoundService } from '../../services/rounds.js';
+import type { ItemOutcome, RoundService } from '../../services/rounds.js';
+import type { TrayChecks } from '../../services/tray-checks.js';
 import { actorOf, requireRole, type FindAccount } from '../auth.js';
 import { errorSchema } from '../errors.js';
 
@@ -23,8 +24,10 @@ const resultItem = {
 } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
 
-export async function staffRoutes(app: FastifyInstance, opts: { rounds: RoundService; results: ResultService; findAccount: FindAccount }) {
-  const { rounds, results } = opts;
+export async function staffRoutes(
+  app: FastifyInstance, opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; findAccount: FindAccount },
+) {
+  const { rounds, results, checks } = opts;
   const staff = requireRole('staff', opts.findAccount);
 
   app.get('/api/staff/rounds/next', { preHandler: staff, schema: { response: errors } }, async () => rounds.next());
@@ -45,13 +48,13 @@ export async function staffRoutes(app: FastifyInstance, opts: { rounds: RoundSer
     return { tray: Number(request.params.tray), opened: true };
   });
 
-  app.post<{ Params: { id: string; tray: string }; Body: { outcome: 'collected' | 'missing' | 'returned' } }>('/api/staff/rounds/:id/items/:tray', {
+  app.post<{ Params: { id: string; tray: string }; Body: { outcome: ItemOutcome } }>('/api/staff/rounds/:id/items/:tray', {
     preHandler: staff,
     schema: {
       params: itemParams,
       body: {
         type: 'object', additionalProperties: false, required: ['outcome'],
-        properties: { outcome: { enum: ['collected', 'missing', 'returned'] } },
+        properties: { outcome: { enum: ['collected', 'missing', 'returned', 'found', 'empty'] } },
       },
       response: errors,
     },
@@ -81,6 +84,21 @@ export async function staffRoutes(app: FastifyInstance, opts: { rounds: RoundSer
       actorOf(request),
     ),
   }));
+
+  if (checks) {
+    // Trays to check (ADR 0012): listed for the officer, answered found or empty outside a round too.
+    app.get('/api/staff/checks', { preHandler: staff, schema: { response: errors } }, async () => checks.list());
+    app.post<{ Params: { tray: string }; Body: { outcome: 'found' | 'empty' } }>('/api/staff/checks/:tray', {
+      preHandler: staff,
+      schema: {
+        params: {
+          type: 'object', additionalProperties: false, required: ['tray'], properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+        },
+        body: { type: 'object', additionalProperties: false, required: ['outcome'], properties: { outcome: { enum: ['found', 'empty'] } } },
+        response: errors,
+      },
+    }, async (request) => checks.resolveTray(Number(request.params.tray), request.body.outcome, actorOf(request)));
+  }
 
   app.get('/api/staff/results/unclaimed', { preHandler: staff, schema: { response: errors } }, async () => results.waiting());
 }

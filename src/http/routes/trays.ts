@@ -39,7 +39,8 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
     },
   }, async (request) => {
     const n = Number(request.params.n);
-    await trays.release(n, actorOf(request), request.body?.reason ?? 'maintenance');
+    const note = request.body?.reason;
+    await trays.release(n, actorOf(request), 'maintenance', note ? { note } : {});
     return trayView(await trays.get(n));
   });
 

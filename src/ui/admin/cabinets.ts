@@ -6,7 +6,7 @@ export interface TrayView {
   cabinet: string;
   size: 'S' | 'M' | 'L';
   role: string;
-  state: 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'out_of_service';
+  state: 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check' | 'out_of_service';
   door: 'open' | 'closed' | 'unknown';
   outOfServiceReason: string | null;
   fault: string | null;
@@ -17,6 +17,7 @@ export const STATE_NAMES: Record<TrayView['state'], string> = {
   reserved: 'Đang mở cho giao dịch',
   holding_deposit: 'Có hồ sơ nộp',
   holding_result: 'Có kết quả',
+  to_check: 'Cần kiểm tra',
   out_of_service: 'Ngừng hoạt động',
 };
 
