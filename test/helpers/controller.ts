@@ -8,8 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { Controller } from '../../src/controller.js';
 import { silentLogger } from '../../src/log.js';
-import { freshDatabaseUrl, realDatabaseUrl } from './db.js';
-import { EMBEDDED_POOL_SIZE } from '../../src/store/open.js';
+import { freshDatabaseUrl } from './db.js';
 import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-000000000000';
@@ -23,6 +22,8 @@ interface Teardown {
 export interface TestLocker {
   controller: Controller;
   config: Config;
+  /** The database this locker uses (to start another controller on it, or to cut it). */
+  databaseUrl: string;
   http: FastifyInstance;
   lockerId: string;
   mqttUrl: string;
@@ -43,11 +44,20 @@ export interface Requester {
 export async function startTestLocker(
   t: Teardown,
   overrides: Record<string, any> = {},
-  hooks: { beforeStart?: (c: Controller) => Promise<void> } = {},
+  hooks: {
+    beforeStart?: (c: Controller) => Promise<void>;
+    /** A database of the test's own (e.g. an embedded server it stops and restarts) instead of a fresh one. */
+    databaseUrl?: string;
+    /** Last changes to the configuration before the controller is built (e.g. an external cabinet). */
+    configure?: (config: Config) => void;
+    /** Another controller's database and locker: a restart on the same records (the caller drops it). */
+    reuse?: { databaseUrl: string; lockerId: string };
+  } = {},
 ): Promise<TestLocker> {
   const down = lifo(t);
-  const lockerId = uniqueLockerId('ctl');
-  const db = await freshDatabaseUrl();
+  const lockerId = hooks.reuse?.lockerId ?? uniqueLockerId('ctl');
+  const given = hooks.reuse?.databaseUrl ?? hooks.databaseUrl;
+  const db = given ? { url: given, drop: async () => undefined } : await freshDatabaseUrl();
   down.teardown(() => db.drop());
   const broker = await testBroker(down);
   const config = loadConfig({
@@ -55,8 +65,7 @@ export async function startTestLocker(
     overrides: {
       locker: { id: lockerId },
       http: { port: 0 },
-      // The embedded server is reached by URL here, so it gets the embedded pool size explicitly.
-      database: { url: db.url, poolSize: realDatabaseUrl ? 8 : EMBEDDED_POOL_SIZE },
+      database: { url: db.url, poolSize: 8 },
       mqtt: { url: broker.url, baseTopic: 'atm247test', reconnectPeriodMs: 200 },
       auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN, secretKey: SECRET_KEY },
       log: { level: 'silent' },
@@ -77,6 +86,7 @@ export async function startTestLocker(
     bus.timeoutMs = 50;
     bus.retries = 1;
   }
+  hooks.configure?.(config);
   const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
   // A shared broker keeps retained topics forever: clear what this locker published.
   const retained = ['availability', 'occupancy', 'rounds/next', ...config.hardware.map.trays.map((tr) => `trays/${tr.number}`)];
@@ -97,6 +107,7 @@ export async function startTestLocker(
   return {
     controller,
     config,
+    databaseUrl: db.url,
     http,
     lockerId,
     mqttUrl: broker.url,

@@ -20,7 +20,8 @@ export class TcpProxy {
     readonly port: number,
   ) {}
 
-  static async start(target: { host: string; port: number }, t?: Teardown): Promise<TcpProxy> {
+  /** `target`: a TCP address, or a Unix socket `path` (the embedded PostgreSQL's). */
+  static async start(target: { host: string; port: number } | { path: string }, t?: Teardown): Promise<TcpProxy> {
     let proxy!: TcpProxy;
     const server = net.createServer((downstream) => proxy.onConnection(downstream, target));
     await new Promise<void>((resolve, reject) => {
@@ -37,7 +38,20 @@ export class TcpProxy {
     const u = new URL(target);
     u.hostname = '127.0.0.1';
     u.port = String(this.port);
+    u.searchParams.delete('host');
     return u.toString().replace(/\/$/, '');
+  }
+
+  /**
+   * Where a PostgreSQL URL points: its TCP address, or the Unix socket of a URL whose `host` is
+   * a directory (`postgres://u:p@/db?host=/dir`, or a percent-encoded directory as the host).
+   */
+  static postgresTarget(url: string): { host: string; port: number } | { path: string } {
+    const u = new URL(url);
+    const port = Number(u.port || 5432);
+    const dir = u.searchParams.get('host') ?? (u.hostname.startsWith('%2F') ? decodeURIComponent(u.hostname) : null);
+    if (dir && dir.startsWith('/')) return { path: `${dir}/.s.PGSQL.${port}` };
+    return { host: u.hostname, port };
   }
 
   get open(): number {
@@ -60,13 +74,13 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private onConnection(downstream: net.Socket, target: { host: string; port: number }): void {
+  private onConnection(downstream: net.Socket, target: { host: string; port: number } | { path: string }): void {
     if (this.refusing) {
       downstream.destroy();
       return;
     }
     this.accepted += 1;
-    const upstream = net.connect(target.port, target.host);
+    const upstream = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host);
     const pair = [downstream, upstream];
     for (const s of pair) {
       this.sockets.add(s);
