@@ -86,11 +86,11 @@ export class StatsRepository implements StatsStore {
     };
   }
 
-  /** The newest `alarm.*` events, newest first. */
+  /** The newest events that need a person: `alarm.*`, a silent board, a tray to check; newest first. */
   async alarms(q: Queryable, limit: number): Promise<AlarmRow[]> {
     const { rows } = await q.query(
       `SELECT id, type, created_at, payload FROM outbox
-        WHERE locker_id = $1 AND type LIKE 'alarm.%'
+        WHERE locker_id = $1 AND (type LIKE 'alarm.%' OR type IN ('board.fault', 'tray.to_check'))
         ORDER BY seq DESC LIMIT $2`,
       [this.lockerId, limit],
     );

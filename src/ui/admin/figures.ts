@@ -91,6 +91,8 @@ const ALARM_NAMES: Record<string, string> = {
   'alarm.door_open_unexpected': 'Cửa mở bất thường',
   'alarm.door_held_open': 'Cửa để mở quá lâu',
   'alarm.board_offline': 'Bo mạch không trả lời',
+  'board.fault': 'Bo mạch không trả lời',
+  'tray.to_check': 'Khay cần kiểm tra',
 };
 
 export function Alarms({ alarms }: { alarms: Alarm[] | null }) {
@@ -103,6 +105,7 @@ export function Alarms({ alarms }: { alarms: Alarm[] | null }) {
         ${alarms.map((a) => html`<li>
           <strong>${ALARM_NAMES[a.type] ?? a.type}</strong>
           ${typeof a.data.tray === 'number' ? html` · khay ${a.data.tray}` : null}
+          ${typeof a.data.board === 'string' ? html` · bo mạch ${a.data.board}` : null}
           <span class="muted"> · ${new Date(a.at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' })}</span>
         </li>`)}
       </ul>` : null}
