@@ -198,5 +198,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!validate(config)) throw describeSchemaError();
   const result = config as unknown as Config;
   checkCabinetMap(result.hardware.map, result.hardware.driver);
+  // A released latch must lock again before the controller concludes "never opened" (ADR 0012).
+  if (result.hardware.driver === 'simulator' && result.hardware.simulator.latchHoldMs >= result.citizens.doorOpenTimeoutSec * 1000) {
+    throw new ConfigError('hardware.simulator.latchHoldMs', `(${result.hardware.simulator.latchHoldMs} ms) must be shorter than citizens.doorOpenTimeoutSec (${result.citizens.doorOpenTimeoutSec} s)`);
+  }
   return result;
 }

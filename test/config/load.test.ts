@@ -64,3 +64,11 @@ t.test('cabinet map cross-references are checked', async (t) => {
     t.match((err as Error).message, message, name);
   }
 });
+
+t.test('a simulated latch that stays released past the door-open timeout is refused', async (t) => {
+  t.throws(
+    () => loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 60_000 } } } }),
+    { message: /hardware\.simulator\.latchHoldMs .*must be shorter than citizens\.doorOpenTimeoutSec/ },
+  );
+  t.ok(loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 59_000 } } } }));
+});
