@@ -112,3 +112,28 @@ t.test('an exception answer (bad address) is reported, not retried', async (t) =
   t.teardown(() => bus.stop());
   t.match(faults, [{ board: 'a1', cause: 'exception', message: /FC02.*Illegal data address/ }]);
 });
+
+t.test('a gap in the watch: doors unread while a board is silent are reported once it answers', async (t) => {
+  const cabinet = await startCabinet({ offlineAfterFailures: 2, offlineProbeMs: 100, scanIntervalMs: 5, watchGapMs: 300 }, { timeoutMs: 50, retries: 0 });
+  t.teardown(() => cabinet.stop());
+  t.ok(await waitFor(() => cabinet.bus.watching(70)), 'tray 70 watched while its board answers');
+  t.same(cabinet.gaps, [], 'no gap while every board answers');
+  cabinet.simulator.setFault('b3', 'no_answer');
+  t.ok(await waitFor(() => !cabinet.bus.watching(70), 1000), 'not watched once its board is silent');
+  t.ok(cabinet.bus.watching(10), 'a tray of another board still watched');
+  await sleep(400);
+  cabinet.simulator.setFault('b3', 'none');
+  t.ok(await waitFor(() => cabinet.gaps.length > 0, 2000), 'gap reported when the board answers again');
+  const trays = Array.from({ length: 16 }, (_, i) => 63 + i);
+  t.match(cabinet.gaps[0], { board: 'b3', trays });
+  t.ok(cabinet.gaps[0].unwatchedMs >= 300, `unread for ${cabinet.gaps[0].unwatchedMs} ms`);
+  t.ok(await waitFor(() => cabinet.bus.watching(70)), 'watched again');
+
+  // Polls that fail now and then but answer within watchGapMs are no gap.
+  const before = cabinet.gaps.length;
+  cabinet.simulator.setFault('a1', 'slow', { delayMs: 30 });
+  await sleep(200);
+  cabinet.simulator.setFault('a1', 'none');
+  await sleep(100);
+  t.equal(cabinet.gaps.length, before, 'a slow board within the gap limit is still watched');
+});

@@ -1,7 +1,7 @@
 /** Shared set-up for the hardware tests: a simulated cabinet on loopback and the Modbus driver on it. */
 import type { HardwareConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log.js';
-import type { BoardFaultEvent, BoardRecoveredEvent, DoorEvent } from '../../src/services/ports.js';
+import type { BoardFaultEvent, BoardRecoveredEvent, DoorEvent, WatchGapEvent } from '../../src/services/ports.js';
 import { ModbusLockBus } from '../../hardware/modbus-bus.js';
 import { sampleCabinetMap, sampleHardwareConfig } from '../../hardware/sample-map.js';
 import { CabinetSimulator } from '../../hardware/simulator.js';
@@ -13,6 +13,7 @@ export interface Cabinet {
   doors: DoorEvent[];
   faults: BoardFaultEvent[];
   recovered: BoardRecoveredEvent[];
+  gaps: WatchGapEvent[];
   stop(): Promise<void>;
 }
 
@@ -43,6 +44,7 @@ export async function startCabinet(
     doors: [],
     faults: [],
     recovered: [],
+    gaps: [],
     async stop() {
       await lockBus.stop();
       await simulator.stop();
@@ -51,6 +53,7 @@ export async function startCabinet(
   lockBus.on('door', (e) => cabinet.doors.push(e));
   lockBus.on('fault', (e) => cabinet.faults.push(e));
   lockBus.on('recovered', (e) => cabinet.recovered.push(e));
+  lockBus.on('gap', (e) => cabinet.gaps.push(e));
   if (bus.startBus !== false) await lockBus.start();
   return cabinet;
 }
