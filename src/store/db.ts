@@ -1,11 +1,12 @@
 /**
  * The one way the controller reaches PostgreSQL: a `pg` pool, whether the server is a real one
- * (`DATABASE_URL`) or the embedded PGlite served on loopback (see embedded.ts).
+ * (`DATABASE_URL`) or the embedded server the daemon started (see embedded.ts).
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 import type { Queryable } from '../services/ports.js';
+import type { EmbeddedPostgres } from './embedded.js';
 export type { Queryable };
 
 export interface Db {
@@ -13,6 +14,8 @@ export interface Db {
   readonly pool: pg.Pool;
   /** Where the pool points, without credentials (for /health and logs). */
   readonly target: string;
+  /** The embedded server behind the pool, when there is one (to stop, freeze and restart it in tests). */
+  readonly embedded?: EmbeddedPostgres;
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   tx<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
@@ -25,6 +28,8 @@ export interface DbOptions {
   connectionString: string;
   max?: number;
   logger: Logger;
+  /** The embedded server behind the connection string, if any (exposed as `Db.embedded`). */
+  embedded?: EmbeddedPostgres;
   /** Extra teardown after the pool closed (the embedded server). */
   onClose?: () => Promise<void>;
 }
@@ -54,6 +59,7 @@ export function createDb(options: DbOptions): Db {
   return {
     pool,
     target: redactUrl(options.connectionString),
+    embedded: options.embedded,
     query: (text, values) => pool.query(text, values),
     async tx(fn) {
       const client = await pool.connect();

@@ -1,44 +1,75 @@
 /**
- * A fresh, migrated database for one test: the embedded PostgreSQL (PGlite, in memory) by default,
- * or a new database on the server named by TEST_DATABASE_URL (dropped afterwards).
+ * A fresh, migrated database for one test: a new database on the embedded PostgreSQL server by
+ * default (one server per test process, started on first use, on a temporary data directory that
+ * goes when the process ends), or a new database on the server named by TEST_DATABASE_URL.
+ * Either way the database is dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDb, type Db } from '../../src/store/db.js';
-import { startEmbeddedPostgres } from '../../src/store/embedded.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/store/embedded.js';
 import { migrate } from '../../src/store/migrate.js';
-import { EMBEDDED_POOL_SIZE } from '../../src/store/open.js';
 import { silentLogger } from '../../src/log.js';
 
 export const realDatabaseUrl = process.env.TEST_DATABASE_URL || null;
-export const dbKind = realDatabaseUrl ? 'postgresql server' : 'embedded PGlite';
+export const dbKind = realDatabaseUrl ? 'postgresql server' : 'embedded PostgreSQL';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
+let shared: Promise<EmbeddedPostgres> | null = null;
+
+/**
+ * This process's embedded server. It is disposed when the event loop runs dry ('beforeExit', the
+ * way a tap test process ends); should the process exit otherwise, embedded.ts stops the server
+ * and removes its directory on 'exit', and a signal that would kill the process does the same.
+ */
+export function sharedEmbeddedServer(): Promise<EmbeddedPostgres> {
+  if (!shared) {
+    shared = startEmbeddedPostgres({ dataDir: null, logger: silentLogger() });
+    const server = shared;
+    process.once('beforeExit', () => void server.then((s) => s.dispose()).catch(() => undefined));
+    // tap's own signal handlers re-raise the signal, and a process killed by a signal runs no
+    // 'exit' hook: exit instead (a test that timed out is killed with SIGTERM).
+    for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+      process.once(signal, () => process.exit(128 + number));
+    }
+  }
+  return shared;
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Creates an empty database; returns its URL and a function that drops it. */
 export async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const logger = silentLogger();
-  if (!realDatabaseUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: null, logger });
-    return { url: embedded.url, drop: () => embedded.stop() };
-  }
   const name = `atm247_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: realDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  if (!realDatabaseUrl) {
+    const server = await sharedEmbeddedServer();
+    await withClient(server.url, (c) => c.query(`CREATE DATABASE ${name}`));
+    return {
+      url: server.urlFor(name),
+      async drop() {
+        if (server.pid() === null) return; // disposed already, or stopped by the test
+        await withClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      },
+    };
+  }
+  await withClient(realDatabaseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(realDatabaseUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: realDatabaseUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
+    drop: () => withClient(realDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
 
@@ -46,7 +77,7 @@ export async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Pro
 export async function testDb(t: Teardown, opts: { migrate?: boolean } = {}): Promise<Db> {
   const logger = silentLogger();
   const fresh = await freshDatabaseUrl();
-  const db = createDb({ connectionString: fresh.url, logger, max: realDatabaseUrl ? 8 : EMBEDDED_POOL_SIZE, onClose: fresh.drop });
+  const db = createDb({ connectionString: fresh.url, logger, max: 8, onClose: fresh.drop });
   if (opts.migrate !== false) await migrate(db, logger);
   t.teardown(() => db.close());
   return db;
