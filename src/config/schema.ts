@@ -121,6 +121,9 @@ export const configSchema = {
         url: { type: ['string', 'null'], pattern: '^postgres(ql)?://' },
         dataDir: { type: 'string', minLength: 1 },
         poolSize: { type: 'integer', minimum: 1, maximum: 100 },
+        connectTimeoutMs: ms(100, 60_000),
+        statementTimeoutMs: ms(100, 600_000),
+        healthTimeoutMs: ms(100, 2_000),
       },
     },
     mqtt: {

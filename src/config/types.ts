@@ -39,7 +39,17 @@ export interface HardwareConfig {
 export interface Config {
   locker: { id: string; name: string; timezone: string };
   http: { host: string; port: number; bodyLimit: number };
-  database: { url: string | null; dataDir: string; poolSize: number };
+  database: {
+    url: string | null;
+    dataDir: string;
+    poolSize: number;
+    /** Waiting for a connection fails after this, in ms (default 3000). */
+    connectTimeoutMs?: number;
+    /** A statement is cancelled after this, in ms (default 5000); the client gives up 1 s later. */
+    statementTimeoutMs?: number;
+    /** /health's database ping reports down after this, in ms (default 1500). */
+    healthTimeoutMs?: number;
+  };
   mqtt: {
     url: string | null;
     embeddedPort: number;

@@ -1,9 +1,14 @@
 /**
  * One error shape for every route: `{error: {code, message}}`. Bad input is a 4xx with a stable
- * code; a 5xx is logged with its cause and answered with a bare message.
+ * code; a database that cannot be reached is a 503 DB_UNAVAILABLE with Retry-After; any other 5xx
+ * is logged with its cause and answered with a bare message.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { isDbUnavailable } from '../store/db.js';
+
+/** What a client is told to wait before trying again while the database is unavailable, in s. */
+export const DB_RETRY_AFTER_SEC = 5;
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -35,7 +40,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string,
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof AppError) {
+    if (err instanceof AppError && !(err.code === 'INTERNAL' && isDbUnavailable(err.cause))) {
       if (err.status >= 500) request.log.warn({ err }, 'request failed');
       const retryAfter = err.details?.retryAfterSec;
       if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
@@ -54,6 +59,14 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return sendError(reply, codeForStatus(fe.statusCode), fe.message);
+    }
+    // Down, frozen, restarting or saturated: say so and when to come back, never a bare 500.
+    if (isDbUnavailable(err)) {
+      request.log.warn({ err: err.message, code: fe.code }, 'database unavailable');
+      reply.header('retry-after', String(DB_RETRY_AFTER_SEC));
+      return sendError(reply, 'DB_UNAVAILABLE', 'the database is not available at the moment; try again shortly', {
+        retryAfterSec: DB_RETRY_AFTER_SEC,
+      });
     }
     request.log.error({ err }, 'unhandled error');
     return sendError(reply, 'INTERNAL', 'internal error');

@@ -1,6 +1,12 @@
 /**
  * The one way the controller reaches PostgreSQL: a `pg` pool, whether the server is a real one
  * (`DATABASE_URL`) or the embedded server the daemon started (see embedded.ts).
+ *
+ * A database that is down or frozen must not hang requests: getting a connection is bounded
+ * (`connectTimeoutMs`), every statement is bounded on the server (`statement_timeout`) and on the
+ * client (`query_timeout`, for a server that does not answer at all), and `ping()` for /health has
+ * its own short bound. Errors that mean "the database cannot be reached now" are recognised by
+ * `isDbUnavailable()`, which the HTTP layer answers with 503 DB_UNAVAILABLE and a Retry-After.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -8,6 +14,23 @@ import type { Logger } from 'pino';
 import type { Queryable } from '../services/ports.js';
 import type { EmbeddedPostgres } from './embedded.js';
 export type { Queryable };
+
+export const DB_DEFAULTS = {
+  poolSize: 10,
+  connectTimeoutMs: 3_000,
+  statementTimeoutMs: 5_000,
+  healthTimeoutMs: 1_500,
+} as const;
+
+/** The client gives up on an unanswered statement this long after the server would have cancelled it. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
+/** "No limit" for a transaction that must not be cut (migrations): the longest timer Node has. */
+const UNLIMITED_MS = 2_147_483_647;
+
+export interface TxOptions {
+  /** Statement timeout for this transaction, in ms; `null`: none (migrations). Default: the pool's. */
+  statementTimeoutMs?: number | null;
+}
 
 export interface Db {
   /** Runs one statement on a pooled connection. */
@@ -18,8 +41,8 @@ export interface Db {
   readonly embedded?: EmbeddedPostgres;
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
-  tx<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
-  /** A cheap round trip, for /health. */
+  tx<T>(fn: (client: Queryable) => Promise<T>, options?: TxOptions): Promise<T>;
+  /** A cheap round trip, for /health; false when it fails or takes longer than `healthTimeoutMs`. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -28,6 +51,12 @@ export interface DbOptions {
   connectionString: string;
   max?: number;
   logger: Logger;
+  /** Waiting for a connection (new, or free in the pool) fails after this; default 3 s. */
+  connectTimeoutMs?: number;
+  /** Server-side statement timeout; the client stops waiting 1 s later. Default 5 s. */
+  statementTimeoutMs?: number;
+  /** `ping()` answers false after this; default 1.5 s. */
+  healthTimeoutMs?: number;
   /** The embedded server behind the connection string, if any (exposed as `Db.embedded`). */
   embedded?: EmbeddedPostgres;
   /** Extra teardown after the pool closed (the embedded server). */
@@ -44,43 +73,155 @@ export function redactUrl(url: string): string {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// "The database is unavailable": the one classification of connection-level failures.
+
+const UNAVAILABLE = Symbol.for('atm247.dbUnavailable');
+
+/** SQLSTATEs that say the server cannot serve now (class 08 is matched by prefix). */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown: terminating connection due to administrator command
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
+  '57P05', // idle_session_timeout
+  '57014', // query_canceled: statement_timeout expired (a busy or locked database)
+  '53300', // too_many_connections
+  '58030', // io_error
+]);
+
+/** Socket-level error codes; counted only for errors that came from the database (see `markIfUnavailable`). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOENT', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH',
+  'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL',
+]);
+
+/** Messages `pg` and `pg-pool` produce for a connection that failed, closed or timed out. */
+const PG_MESSAGES = [
+  /timeout exceeded when trying to connect/i,
+  /^Connection terminated/i,
+  /^Query read timeout/i,
+  /^timeout expired$/i,
+  /is not queryable/i,
+  /^Client has encountered a connection error/i,
+  /^the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections)/i,
+];
+
+function classify(err: unknown, fromDb: boolean, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; address?: unknown; [UNAVAILABLE]?: boolean };
+  if (e[UNAVAILABLE]) return true;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (/^08[0-9A-Z]{3}$/.test(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
+  if (NETWORK_CODES.has(code)) {
+    // A refused or missing PostgreSQL socket is the database whatever path the error took.
+    if (fromDb || (typeof e.address === 'string' && e.address.includes('.s.PGSQL.'))) return true;
+  }
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (PG_MESSAGES.some((re) => re.test(message))) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => classify(x, fromDb, depth + 1))) return true;
+  return classify(e.cause, fromDb, depth + 1);
+}
+
+/**
+ * True when `err` means the database cannot be reached or cannot serve right now (down, frozen,
+ * restarting, out of connections, a statement timed out), as opposed to a bad query or a rule.
+ */
+export function isDbUnavailable(err: unknown): boolean {
+  return classify(err, false);
+}
+
+/** Tags a failure of a database call, so that a bare socket error is known to be the database's. */
+function markIfUnavailable(err: unknown): unknown {
+  if (err && typeof err === 'object' && classify(err, true)) {
+    try {
+      Object.defineProperty(err, UNAVAILABLE, { value: true });
+    } catch {
+      // frozen or exotic: the classification above still applies by code and message
+    }
+  }
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export function createDb(options: DbOptions): Db {
   const log = options.logger;
+  const statementTimeoutMs = options.statementTimeoutMs ?? DB_DEFAULTS.statementTimeoutMs;
+  const healthTimeoutMs = options.healthTimeoutMs ?? DB_DEFAULTS.healthTimeoutMs;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.max ?? 10,
-    connectionTimeoutMillis: 10_000,
+    max: options.max ?? DB_DEFAULTS.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DB_DEFAULTS.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
   });
   // An idle client losing its server must not crash the daemon: pg emits it on the pool.
-  pool.on('error', (err) => log.error({ err }, 'idle database client failed'));
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
 
   let closed = false;
   return {
     pool,
     target: redactUrl(options.connectionString),
     embedded: options.embedded,
-    query: (text, values) => pool.query(text, values),
-    async tx(fn) {
-      const client = await pool.connect();
+    async query(text, values) {
       try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
+        return await pool.query(text, values);
+      } catch (err) {
+        throw markIfUnavailable(err);
+      }
+    },
+    async tx(fn, txOptions = {}) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw markIfUnavailable(err);
+      }
+      // A checked-out client has no listener of its own: a connection lost between two statements
+      // would be an uncaught 'error'. The next statement fails and says so.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+        log.warn({ err: err.message }, 'database connection lost in a transaction');
+      };
+      client.on('error', onError);
+      const limit = txOptions.statementTimeoutMs;
+      const readTimeout = limit === undefined ? undefined : limit === null ? UNLIMITED_MS : limit + CLIENT_TIMEOUT_MARGIN_MS;
+      const run = (text: string, values?: unknown[]) =>
+        (readTimeout === undefined ? client.query(text, values) : client.query({ text, values, query_timeout: readTimeout } as pg.QueryConfig))
+          .catch((err: unknown) => {
+            throw markIfUnavailable(err);
+          });
+      const q: Queryable = { query: run as Queryable['query'] };
+      let broken = false;
+      try {
+        await run('BEGIN');
+        if (limit !== undefined) await run(`SET LOCAL statement_timeout = ${limit === null ? 0 : Math.max(0, Math.floor(limit))}`);
+        const result = await fn(q);
+        await run('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        broken = lost !== undefined || isDbUnavailable(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        // A connection that failed or timed out may still be busy with a statement: do not reuse it.
+        client.release(broken ? (lost ?? new Error('database connection broken')) : undefined);
       }
     },
     async ping() {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await pool.query('SELECT 1');
-        return true;
+        return await Promise.race([
+          pool.query({ text: 'SELECT 1', query_timeout: healthTimeoutMs } as pg.QueryConfig).then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), healthTimeoutMs))),
+        ]);
       } catch {
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

@@ -45,6 +45,7 @@ export async function migrate(db: Db, logger: Logger, dir = MIGRATIONS_DIR): Pro
       applied.push(m.name);
       logger.info({ migration: m.name }, 'migration applied');
     }
-  });
+    // A migration may rewrite a big table, and may wait for another instance's lock: no timeout.
+  }, { statementTimeoutMs: null });
   return applied;
 }

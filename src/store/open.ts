@@ -6,9 +6,16 @@ import { startEmbeddedPostgres } from './embedded.js';
 
 export async function openDatabase(config: Config['database'], logger: Logger): Promise<Db> {
   const log = logger.child({ module: 'store' });
-  if (config.url) return createDb({ connectionString: config.url, max: config.poolSize, logger: log });
-  // A real PostgreSQL server of our own (docs/adr/0011-embedded-postgresql-server.md), with the
-  // same pool size as a production server.
+  const settings = {
+    max: config.poolSize,
+    connectTimeoutMs: config.connectTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+    healthTimeoutMs: config.healthTimeoutMs,
+    logger: log,
+  };
+  if (config.url) return createDb({ connectionString: config.url, ...settings });
+  // A real PostgreSQL server of our own (docs/adr/0011-embedded-postgresql-server.md): the same
+  // pool size and timeouts as a production server.
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger: log });
-  return createDb({ connectionString: embedded.url, max: config.poolSize, logger: log, embedded, onClose: () => embedded.dispose() });
+  return createDb({ connectionString: embedded.url, ...settings, embedded, onClose: () => embedded.dispose() });
 }

@@ -10,6 +10,24 @@ export interface HealthSources {
   sms?(): { ok: boolean; detail?: string };
 }
 
+/**
+ * The database check counts as down past this, whatever the source does: a frozen database must
+ * not hold /health (the source, `Db.ping()`, has its own shorter bound).
+ */
+export const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+async function withinTimeout(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      check().catch(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `GET /health`: 200 `{status, db, mqtt, bus}`; status is `ok` only when all three are. */
 export async function healthRoutes(app: FastifyInstance, opts: { health: HealthSources }) {
   const { health } = opts;
@@ -33,7 +51,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: HealthS
       },
     },
   }, async () => {
-    const [dbOk, busHealth] = await Promise.all([health.db(), Promise.resolve(health.bus())]);
+    const [dbOk, busHealth] = await Promise.all([withinTimeout(() => health.db(), HEALTH_DB_TIMEOUT_MS), Promise.resolve(health.bus())]);
     const mqttOk = health.mqtt();
     const offline = busHealth.boards.filter((b) => !b.online).map((b) => b.id);
     const anyLink = busHealth.buses.some((b) => b.open);
