@@ -637,13 +637,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (!initialised && existsSync(pgdata) && (await fs.readdir(pgdata)).length > 0) {
       throw new Error(`${pgdata} holds something that is not a PostgreSQL data directory: move it away`);
     }
+    if (initialised) await checkVersion(pgdata, bin);
     const password = await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE), initialised, log);
     const server = new Server(
       dataDir, pgdata, socketDir, port, password, bin, user,
       opts.durable ?? !temporary, temporary, opts.startTimeoutMs ?? 60_000, log,
     );
     if (!initialised) await server.initialise();
-    else await checkVersion(pgdata, bin);
     if (user && statSync(pgdata).uid !== user.uid) {
       log.warn({ pgdata, user: user.name }, 'the data directory belongs to another user; giving it to the server\'s user');
       await chownTree(pgdata, user);
