@@ -85,6 +85,8 @@ interface TrayModel {
   released: boolean;
   releaseTimer?: NodeJS.Timeout;
   pulses: number;
+  /** Paper model: dossiers lying in the tray (nothing the boards can sense; the fault campaign's truth). */
+  paper: number;
 }
 
 interface BusEndpoint {
@@ -125,7 +127,7 @@ export class CabinetSimulator {
       this.faults.set(spec.id, { kind: 'none' });
     }
     for (const spec of options.map.trays) {
-      this.traysByNumber.set(spec.number, { spec, door: 'closed', released: false, pulses: 0 });
+      this.traysByNumber.set(spec.number, { spec, door: 'closed', released: false, pulses: 0, paper: 0 });
     }
   }
 
@@ -191,6 +193,31 @@ export class CabinetSimulator {
     tray.door = 'open';
     this.relatch(tray);
     return { ok: true, door: 'open' };
+  }
+
+  /**
+   * Paper model (for the fault campaign, bench/chaos.ts): a hand puts a dossier in a tray. Only
+   * possible while its door is physically open; returns false otherwise. The boards sense nothing
+   * of it: the controller learns of paper only from the doors.
+   */
+  putPaper(trayNumber: number): boolean {
+    const tray = this.tray(trayNumber);
+    if (tray.door !== 'open') return false;
+    tray.paper += 1;
+    return true;
+  }
+
+  /** A hand takes one dossier out; false if the door is shut or the tray holds none. */
+  takePaper(trayNumber: number): boolean {
+    const tray = this.tray(trayNumber);
+    if (tray.door !== 'open' || tray.paper === 0) return false;
+    tray.paper -= 1;
+    return true;
+  }
+
+  /** Dossiers lying in the tray now. */
+  paper(trayNumber: number): number {
+    return this.tray(trayNumber).paper;
   }
 
   trays(): SimTrayState[] {
