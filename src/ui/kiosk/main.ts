@@ -12,7 +12,9 @@ import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
 import { textsFor, type Texts } from './texts.js';
-import { DepositOpen, LookupScreen, OtpScreen, PhoneScreen, PickupOpen, ProcedureScreen, Receipt, type Procedure } from './screens.js';
+import {
+  DepositCancelled, DepositOpen, DepositToCheck, LookupScreen, OtpScreen, PhoneScreen, PickupOpen, ProcedureScreen, Receipt, type Procedure,
+} from './screens.js';
 
 export type Flow = 'deposit' | 'pickup';
 
@@ -23,7 +25,8 @@ export type Screen =
   | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string }
   | { name: 'deposit_open'; depositId: string; tray: number; dossierCode: string; procedure?: Procedure }
   | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string }
-  | { name: 'cancelled' }
+  | { name: 'cancelled'; tray?: number }
+  | { name: 'to_check'; tray: number; procedure?: Procedure }
   | { name: 'pickup_open'; trays: number[]; dossierCodes: string[]; unavailable: number[] }
   | { name: 'lookup' };
 
@@ -105,8 +108,10 @@ function App() {
       body = html`<${Receipt} ...${props} screen=${screen} />`;
       break;
     case 'cancelled':
-      body = html`<section class="screen"><h1>${t.cancelledTitle}</h1><p class="step" role="status">${t.cancelledHint}</p>
-        <div class="actions"><button class="btn btn-primary" onClick=${reset}>${t.home}</button></div></section>`;
+      body = html`<${DepositCancelled} ...${props} screen=${screen} />`;
+      break;
+    case 'to_check':
+      body = html`<${DepositToCheck} ...${props} screen=${screen} />`;
       break;
     case 'pickup_open':
       body = html`<${PickupOpen} ...${props} screen=${screen} />`;

@@ -190,7 +190,12 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
             return;
           }
           if (d.status === 'cancelled') {
-            go({ name: 'cancelled' });
+            go({ name: 'cancelled', tray: screen.tray });
+            return;
+          }
+          // The door was not watched throughout (ADR 0012): no receipt, an officer will look.
+          if (d.status === 'to_check') {
+            go({ name: 'to_check', tray: screen.tray, procedure: screen.procedure });
             return;
           }
         } catch {
@@ -231,6 +236,39 @@ export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: Receipt
         </dl>
       </div>
       <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+type ToCheckState = Extract<Screen, { name: 'to_check' }>;
+
+/** The deposit could not be confirmed: no dossier code, an officer checks the tray and texts the answer. */
+export function DepositToCheck({ t, lang, go, screen }: ScreenProps & { screen: ToCheckState }) {
+  const done = useRef<HTMLButtonElement>(null);
+  useEffect(() => done.current?.focus(), []);
+  return html`
+    <section class="screen to-check">
+      <h1>${t.toCheckTitle}</h1>
+      <div class="status-card warn" role="status">
+        <p class="status-text">${t.toCheckText(screen.tray)}</p>
+        <p>${t.toCheckNext}</p>
+      </div>
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+type CancelledState = Extract<Screen, { name: 'cancelled' }>;
+
+/** The tray was released and its door never opened: the deposit is cancelled, start again. */
+export function DepositCancelled({ t, go, screen }: ScreenProps & { screen: CancelledState }) {
+  return html`
+    <section class="screen">
+      <h1>${t.cancelledTitle}</h1>
+      <p class="step" role="status">${t.cancelledText(screen.tray)}</p>
+      <div class="actions">
+        <button class="btn btn-primary" onClick=${() => go({ name: 'procedure' })}>${t.depositAgain}</button>
+        <button class="btn btn-secondary" onClick=${() => go({ name: 'home' })}>${t.home}</button>
+      </div>
     </section>`;
 }
 

@@ -54,7 +54,14 @@ export const TEXTS = {
     receivedAt: 'Thời gian nộp',
     done: 'Xong',
     cancelledTitle: 'Chưa nộp được hồ sơ',
-    cancelledHint: 'Cửa khay không được mở nên giao dịch đã hủy. Bạn có thể nộp lại từ đầu.',
+    cancelledText: (tray?: number) =>
+      `Cửa khay${tray ? ` số ${tray}` : ''} không được mở nên giao dịch nộp hồ sơ đã hủy. Ông/Bà vui lòng nộp lại từ đầu.`,
+    depositAgain: 'Nộp lại từ đầu',
+    // The door was not watched throughout (ADR 0012): no receipt; an officer checks the tray.
+    toCheckTitle: 'Máy chưa xác nhận được hồ sơ',
+    toCheckText: (tray: number) =>
+      `Máy chưa xác nhận được hồ sơ trong khay số ${tray}. Cán bộ sẽ kiểm tra khay trong đợt thu hồ sơ tiếp theo và nhắn tin kết quả cho Ông/Bà.`,
+    toCheckNext: 'Ông/Bà không cần làm gì thêm. Nếu cán bộ thấy hồ sơ trong khay, tin nhắn sẽ có mã hồ sơ của Ông/Bà.',
     pickupOpen: (trays: number[]) =>
       trays.length === 1
         ? `Khay số ${trays[0]} đã mở. Lấy kết quả và đóng cửa.`
@@ -80,6 +87,7 @@ export const TEXTS = {
       collected: 'Cán bộ đã nhận hồ sơ và chuyển bộ phận giải quyết.',
       cancelled: 'Giao dịch nộp đã hủy: hồ sơ chưa được đặt vào máy.',
       missing: 'Cán bộ không tìm thấy hồ sơ trong khay. Vui lòng liên hệ bộ phận một cửa.',
+      to_check: 'Máy chưa xác nhận được hồ sơ trong khay. Cán bộ sẽ kiểm tra khay trong đợt thu hồ sơ tiếp theo.',
       loading: 'Kết quả đang được đưa vào máy.',
       loaded: 'Kết quả đang được đưa vào máy.',
       notified: 'Kết quả đã có tại máy. Chọn "Nhận kết quả" ở màn hình đầu để nhận.',
@@ -163,7 +171,13 @@ export const TEXTS = {
     receivedAt: 'Received at',
     done: 'Done',
     cancelledTitle: 'The dossier was not dropped off',
-    cancelledHint: 'The tray door was not opened, so the drop-off was cancelled. You can start again.',
+    cancelledText: (tray?: number) =>
+      `${tray ? `Tray ${tray}` : 'The tray'} was not opened, so the drop-off was cancelled. Please start again.`,
+    depositAgain: 'Start the drop-off again',
+    toCheckTitle: 'The machine could not confirm your dossier',
+    toCheckText: (tray: number) =>
+      `The machine could not confirm the dossier in tray ${tray}. An officer will check the tray at the next collection round and send you an SMS with the result.`,
+    toCheckNext: 'You do not need to do anything else. If the officer finds your dossier, the SMS will give you its dossier code.',
     pickupOpen: (trays: number[]) =>
       trays.length === 1
         ? `Tray ${trays[0]} is open. Take your result and close the door.`
@@ -189,6 +203,7 @@ export const TEXTS = {
       collected: 'Collected by staff and sent to the department handling it.',
       cancelled: 'Drop-off cancelled: the dossier was never put in the machine.',
       missing: 'Staff did not find the dossier in its tray. Please ask at the one-stop counter.',
+      to_check: 'The machine could not confirm this dossier in its tray. An officer will check the tray at the next collection round.',
       loading: 'The result is being loaded into the machine.',
       loaded: 'The result is being loaded into the machine.',
       notified: 'The result is waiting in the machine. Choose "Pick up a result" on the start screen.',
