@@ -225,8 +225,9 @@ export class Controller {
     const doorOpenTimeoutMs = config.citizens.doorOpenTimeoutSec * 1000;
     const audit = new AuditRepository(lockerId);
     const calendar = loadCalendar();
+    const roundStore = new RoundRepository(lockerId);
     const checks = new TrayChecks({
-      db, dossiers, trayStore: trayRepo, trays, outbox, audit, sms, clock, logger: log('checks'),
+      db, dossiers, trayStore: trayRepo, trays, rounds: roundStore, outbox, audit, sms, clock, logger: log('checks'),
       nextCheckAt: () => nextRound(calendar, clock.now()),
     });
     const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, checks, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
@@ -251,7 +252,7 @@ export class Controller {
     });
     this.trayChecks = checks;
     const rounds = new RoundService({
-      db, rounds: new RoundRepository(lockerId), dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
+      db, rounds: roundStore, dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
       calendar, checks, clock, logger: log('rounds'), leadMs: config.staff.roundLeadMin * 60_000,
       counter: config.sms.counter,
       publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),

@@ -13,7 +13,7 @@ import { AppError } from '../domain/errors.js';
 // ---------------------------------------------------------------------------------------------
 
 /** Why a tray's lock was released. */
-export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'maintenance';
+export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'check' | 'maintenance';
 
 /** Payload (`data`) of every event type. The event type union is derived from its keys. */
 export interface EventDataMap {

@@ -297,5 +297,6 @@ export interface RoundStore {
   item(q: Queryable, roundId: string, tray: number): Promise<RoundItemRow | null>;
   setItem(q: Queryable, roundId: string, dossierId: string, fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string }): Promise<void>;
   preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]>;
+  settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }): Promise<void>;
   freeTrays(q: Queryable): Promise<Record<'S' | 'M' | 'L', number>>;
 }

@@ -11,7 +11,7 @@ import type { Clock } from '../domain/clock.js';
 import { formatDossierCode, normalizeDossierCode } from '../domain/dossier-code.js';
 import { afterCheck, type CheckOutcome, type Dossier, type DossierStatus } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
-import type { AuditStore, Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
+import type { AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundStore, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
@@ -27,6 +27,7 @@ export interface TrayCheckDeps {
   dossiers: DossierStore;
   trayStore: TrayStore;
   trays: TrayService;
+  rounds: RoundStore;
   outbox: EventOutbox;
   audit: AuditStore;
   sms: SmsService;
@@ -163,13 +164,30 @@ export class TrayChecks {
     return { status, after };
   }
 
-  /** An officer's answer for a tray, outside a round (the staff screen's list of trays to check). */
+  /**
+   * Opens a tray to check for the officer to look into, outside a round (the staff screen's list).
+   */
+  async open(tray: number, actor: string): Promise<{ tray: number; opened: true }> {
+    const { db, dossiers, trays } = this.deps;
+    const [d] = await dossiers.inTray(db, tray, ['to_check']);
+    if (!d) throw new AppError('ITEM_NOT_FOUND', `tray ${tray} is not to check`);
+    await trays.release(tray, actor, 'check', { dossierCode: d.code });
+    return { tray, opened: true };
+  }
+
+  /**
+   * An officer's answer for a tray, outside a round (the staff screen's list of trays to check).
+   * A round that has the tray on its manifest shows it answered.
+   */
   async resolveTray(tray: number, outcome: CheckOutcome, actor: string): Promise<{ tray: number; status: DossierStatus }> {
-    const { db, dossiers, outbox, clock, logger } = this.deps;
+    const { db, dossiers, rounds, outbox, clock, logger } = this.deps;
     const done = await db.tx(async (q) => {
       const [d] = await dossiers.inTray(q, tray, ['to_check']);
       if (!d) throw new AppError('ITEM_NOT_FOUND', `tray ${tray} is not to check`);
-      return this.resolve(q, d, outcome, actor, clock.now());
+      const at = clock.now();
+      const result = await this.resolve(q, d, outcome, actor, at);
+      await rounds.settleOpenItems(q, d.id, { status: outcome, confirmedAt: at, confirmedBy: actor });
+      return result;
     });
     outbox.committed();
     await this.deps.trays.publish([tray]);

@@ -118,6 +118,16 @@ export class RoundRepository implements RoundStore {
     );
   }
 
+  /** A dossier answered outside its round (a tray checked from the staff list): its open items say so. */
+  async settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }) {
+    await q.query(
+      `UPDATE round_items i SET status = $2, confirmed_at = $3, confirmed_by = $4
+       FROM rounds r WHERE r.id = i.round_id AND r.status IN ('upcoming', 'due', 'running')
+         AND i.dossier_id = $1 AND i.status IN ('pending', 'opened')`,
+      [dossierId, fields.status, fields.confirmedAt, fields.confirmedBy],
+    );
+  }
+
   /** What a manifest drawn now would hold (for a round not yet drawn). */
   async preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]> {
     const { rows } = await q.query(

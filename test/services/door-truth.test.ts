@@ -124,8 +124,18 @@ t.test('a board silent and the door never touched: still held to check (the cont
   // Outside a round, from the staff screen's list: the officer finds it empty.
   const listed = (await locker.staff.get('/api/staff/checks')).json();
   t.match(listed, [{ tray: d.tray, kind: 'deposit' }]);
+  const pulses = sim.pulses().filter((p) => p.tray === d.tray).length;
+  const opened = await locker.staff.post(`/api/staff/checks/${d.tray}/open`);
+  t.same(opened.json(), { tray: d.tray, opened: true }, 'the officer opens it to look');
+  t.equal(sim.pulses().filter((p) => p.tray === d.tray).length, pulses + 1, 'its lock pulsed');
+  t.equal((await locker.staff.post('/api/staff/checks/1/open')).statusCode, 404, 'a tray not to check is not opened from here');
+  // A round already running has it on its manifest; the answer from the list settles that item too.
+  const round = (await locker.staff.get('/api/staff/rounds/next')).json().round;
+  t.equal((await locker.staff.post(`/api/staff/rounds/${round.id}/start`)).statusCode, 200);
   const answer = await locker.staff.post(`/api/staff/checks/${d.tray}`, { outcome: 'empty' });
   t.same(answer.json(), { tray: d.tray, status: 'cancelled' });
+  const completed = (await locker.staff.post(`/api/staff/rounds/${round.id}/complete`)).json();
+  t.match(completed.counts, { empty: 1, leftInPlace: 0 }, 'the round shows the tray answered');
   t.equal((await trayState(locker, d.tray)).state, 'free', 'empty: the tray is free again');
   t.match(await outboxEvents(locker, 'deposit.cancelled'), [{ data: { depositId: d.depositId, reason: 'empty_on_check' } }]);
   await until(async () => (await inbox(locker, '0912000103')).find((m) => m.kind === 'deposit_not_found'), 'citizen told');

@@ -98,6 +98,15 @@ export async function staffRoutes(
         response: errors,
       },
     }, async (request) => checks.resolveTray(Number(request.params.tray), request.body.outcome, actorOf(request)));
+    app.post<{ Params: { tray: string } }>('/api/staff/checks/:tray/open', {
+      preHandler: staff,
+      schema: {
+        params: {
+          type: 'object', additionalProperties: false, required: ['tray'], properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+        },
+        response: errors,
+      },
+    }, async (request) => checks.open(Number(request.params.tray), actorOf(request)));
   }
 
   app.get('/api/staff/results/unclaimed', { preHandler: staff, schema: { response: errors } }, async () => results.waiting());

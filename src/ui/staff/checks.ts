@@ -69,7 +69,7 @@ export interface CheckCardProps {
   badge?: { cls: string; text: string } | null;
   /** Null: no answer can be given here (shown for information). */
   onAnswer: ((outcome: CheckOutcome) => void) | null;
-  /** Opens the tray (in a running round). */
+  /** Opens the tray (in a running round, or from the list of trays to check). */
   onOpen?: (() => void) | null;
   busy: boolean;
   /** Keeps element ids apart when a tray shows in two lists. */

@@ -198,7 +198,8 @@ export function Round({ token, onUnauthorized }: Props) {
             Nhìn vào khay rồi chọn một câu trả lời; không cần đợi lượt thu.</p>
           <ul class="checks">
             ${outside.map((c) => html`<${CheckCard} key=${c.tray} tray=${c.tray} dossierCode=${c.dossierCode} kind=${c.kind}
-              scope="alone" since=${c.since} busy=${busy} onAnswer=${answerOutside(c)} />`)}
+              scope="alone" since=${c.since} busy=${busy} onAnswer=${answerOutside(c)}
+              onOpen=${() => act('POST', `/api/staff/checks/${c.tray}/open`, undefined, null)} />`)}
           </ul>`
           : html`<p class="muted">${inRound.size ? 'Các khay cần kiểm tra đều nằm trong lượt thu ở trên.' : 'Không có khay nào cần kiểm tra.'}</p>`}
     </section>`;
