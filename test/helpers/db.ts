@@ -23,18 +23,14 @@ let shared: Promise<EmbeddedPostgres> | null = null;
 /**
  * This process's embedded server. It is disposed when the event loop runs dry ('beforeExit', the
  * way a tap test process ends); should the process exit otherwise, embedded.ts stops the server
- * and removes its directory on 'exit', and a signal that would kill the process does the same.
+ * and removes its directory on 'exit', and if the process is killed (a test timing out), the
+ * server's watchdog does.
  */
 export function sharedEmbeddedServer(): Promise<EmbeddedPostgres> {
   if (!shared) {
     shared = startEmbeddedPostgres({ dataDir: null, logger: silentLogger() });
     const server = shared;
     process.once('beforeExit', () => void server.then((s) => s.dispose()).catch(() => undefined));
-    // tap's own signal handlers re-raise the signal, and a process killed by a signal runs no
-    // 'exit' hook: exit instead (a test that timed out is killed with SIGTERM).
-    for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
-      process.once(signal, () => process.exit(128 + number));
-    }
   }
   return shared;
 }
