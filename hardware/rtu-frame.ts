@@ -57,10 +57,6 @@ export function hasValidCrc(frame: Uint8Array): boolean {
   return frame[frame.length - 2] === (expected & 0xff) && frame[frame.length - 1] === expected >>> 8;
 }
 
-export function exceptionFrame(unitId: number, functionCode: number, exceptionCode: number): Buffer {
-  return buildFrame(unitId, [functionCode | 0x80, exceptionCode]);
-}
-
 /**
  * Length of the request frame that starts `buf`, from its function code, or `undefined` while too
  * few bytes are there to tell, or `null` for a function code whose length cannot be derived.

@@ -146,11 +146,6 @@ export class Controller {
     return this.bus;
   }
 
-  get eventsUnit(): Events {
-    if (!this.events) throw new Error('controller not started');
-    return this.events;
-  }
-
   /** Starts everything and the HTTP server; returns once `/health` can answer. */
   async start(): Promise<void> {
     const { config, logger } = this.options;

@@ -79,7 +79,3 @@ export interface CabinetMap {
   trays: TraySpec[];
   gpio?: GpioTraySpec[];
 }
-
-export function sizeRank(size: TraySize): number {
-  return TRAY_SIZES.indexOf(size);
-}

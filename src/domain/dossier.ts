@@ -59,8 +59,6 @@ export function canMove(from: DossierStatus | null, to: DossierStatus): boolean 
 
 /** Statuses in which a result waits in a tray for its citizen. */
 export const RESULT_WAITING: DossierStatus[] = ['loaded', 'notified', 'expired'];
-/** Statuses in which a dossier occupies its tray. */
-export const IN_TRAY: DossierStatus[] = ['tray_open', 'deposited', 'loading', 'loaded', 'notified', 'expired', 'to_check'];
 
 /** What an officer found in a tray to check. */
 export type CheckOutcome = 'found' | 'empty';

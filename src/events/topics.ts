@@ -5,6 +5,7 @@
  *
  * To add an event: add its type and payload to `EventDataMap` and its name to `EVENT_TYPES`.
  */
+import type { TraySize } from '../domain/cabinet.js';
 import type { BusFaultCause, DoorState } from '../services/ports.js';
 import { AppError } from '../domain/errors.js';
 
@@ -143,7 +144,7 @@ export interface OccupancyPayload {
 export interface TrayPayload {
   number: number;
   cabinet: string;
-  size: 'S' | 'M' | 'L';
+  size: TraySize;
   state: PublishedTrayState;
   door: DoorState;
   at: string;

@@ -12,7 +12,7 @@ import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
 import type { Tray } from '../domain/tray.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
-import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
+import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';
 import type { AfterCommit, TrayService } from './trays.js';
@@ -24,7 +24,6 @@ export interface PickupServiceDeps {
   trays: TrayService;
   challenges: ChallengeService;
   checks: TrayChecks;
-  procedures: ProcedureCatalogue;
   vault: PhoneVault;
   outbox: EventOutbox;
   sms: SmsService;

@@ -3,6 +3,9 @@
  * nothing here imports an adapter.
  */
 import type { EventEmitter } from 'node:events';
+import type { CabinetMap, TraySize } from '../domain/cabinet.js';
+import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
+import type { Door, Tray, TrayContent } from '../domain/tray.js';
 
 export type DoorState = 'open' | 'closed' | 'unknown';
 
@@ -95,8 +98,6 @@ export interface LockBus extends EventEmitter<LockBusEvents> {
 // ---------------------------------------------------------------------------------------------
 // Persistence and events, as the use cases need them. src/store and src/events implement these.
 
-import type { CabinetMap } from '../domain/cabinet.js';
-import type { Door, Tray, TrayContent } from '../domain/tray.js';
 
 /** One statement runner: a pool, or the client of an open transaction. */
 export interface Queryable {
@@ -143,7 +144,6 @@ export interface TrayStatePublisher {
 // ---------------------------------------------------------------------------------------------
 // Citizens: dossiers and one-time-code challenges.
 
-import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
 
 /** A new dossier: its identity and first status; later fields may be set at once in `fields`. */
 export type NewDossierRow = Pick<Dossier, 'id' | 'code' | 'kind' | 'procedureCode' | 'phoneHash' | 'phoneEnc' | 'status' | 'tray' | 'challengeId'> & {
@@ -243,7 +243,7 @@ export interface ProcedureInfo {
   code: string;
   deposit: boolean;
   result: boolean;
-  traySize: 'S' | 'M' | 'L';
+  traySize: TraySize;
   /** short Vietnamese name, for SMS */
   shortVi: string;
 }
@@ -298,5 +298,5 @@ export interface RoundStore {
   setItem(q: Queryable, roundId: string, dossierId: string, fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string }): Promise<void>;
   preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]>;
   settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }): Promise<void>;
-  freeTrays(q: Queryable): Promise<Record<'S' | 'M' | 'L', number>>;
+  freeTrays(q: Queryable): Promise<Record<TraySize, number>>;
 }

@@ -6,6 +6,7 @@
  * completes it. Deposits made after the manifest was drawn wait for the next round; what was not
  * confirmed stays where it is and comes back on the next manifest.
  */
+import type { TraySize } from '../domain/cabinet.js';
 import type { Logger } from 'pino';
 import { nextRound, type WorkCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
@@ -51,7 +52,7 @@ export interface Manifest {
   takeBack: (ManifestItem & { expiredAt: string | null })[];
   /** Trays whose door was not watched throughout: look, and answer found or empty (ADR 0012). */
   check: ManifestItem[];
-  freeTrays: Record<'S' | 'M' | 'L', number>;
+  freeTrays: Record<TraySize, number>;
 }
 
 export type ItemOutcome = 'collected' | 'missing' | 'returned' | 'found' | 'empty';

@@ -21,12 +21,10 @@ function toDossier(row: Record<string, any>): Dossier {
   return d as unknown as Dossier;
 }
 
-export type NewDossier = NewDossierRow;
-
 export class DossierRepository implements DossierStore {
   constructor(private readonly lockerId: string) {}
 
-  async insert(q: Queryable, d: NewDossier, actor: string): Promise<void> {
+  async insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void> {
     const extra = Object.entries(d.fields ?? {});
     const columns = ['id', 'locker_id', 'code', 'kind', 'procedure_code', 'phone_hash', 'phone_enc', 'status', 'tray',
       'challenge_id', 'created_at', 'updated_at', ...extra.map(([k]) => COLUMN_OF.get(k as keyof Dossier)!)];

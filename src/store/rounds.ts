@@ -1,4 +1,5 @@
 /** Collection rounds, their manifests (items) and what the manifest is drawn from. */
+import type { TraySize } from '../domain/cabinet.js';
 import { randomUUID } from 'node:crypto';
 import type { Queryable, RoundItemRow, RoundRow, RoundStore } from '../services/ports.js';
 
@@ -141,14 +142,14 @@ export class RoundRepository implements RoundStore {
     return rows.map(toItem);
   }
 
-  async freeTrays(q: Queryable): Promise<Record<'S' | 'M' | 'L', number>> {
+  async freeTrays(q: Queryable): Promise<Record<TraySize, number>> {
     const { rows } = await q.query(
       `SELECT size, count(*)::int AS n FROM trays WHERE locker_id = $1 AND state = 'free'
          AND disabled_reason IS NULL AND fault IS NULL GROUP BY size`,
       [this.lockerId],
     );
     const out = { S: 0, M: 0, L: 0 };
-    for (const r of rows) out[r.size as 'S' | 'M' | 'L'] = r.n;
+    for (const r of rows) out[r.size as TraySize] = r.n;
     return out;
   }
 }

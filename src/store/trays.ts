@@ -198,12 +198,4 @@ export class TrayRepository implements TrayStore {
     );
     return rows.map((r) => r.number).sort((a, b) => a - b);
   }
-
-  async boards(q: Queryable): Promise<{ id: string; bus: string; unitId: number; online: boolean; lastFault: string | null }[]> {
-    const { rows } = await q.query(
-      `SELECT id, bus, unit_id, online, last_fault FROM boards WHERE locker_id = $1 ORDER BY id`,
-      [this.lockerId],
-    );
-    return rows.map((r: any) => ({ id: r.id, bus: r.bus, unitId: r.unit_id, online: r.online, lastFault: r.last_fault }));
-  }
 }

@@ -1,10 +1,11 @@
 /** The cabinets drawn as they stand: trays numbered down each column, six to a column. */
+import type { TraySize } from '../../domain/cabinet.js';
 import { html } from '../shared/html.js';
 
 export interface TrayView {
   number: number;
   cabinet: string;
-  size: 'S' | 'M' | 'L';
+  size: TraySize;
   role: string;
   state: 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check' | 'out_of_service';
   door: 'open' | 'closed' | 'unknown';

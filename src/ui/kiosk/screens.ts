@@ -1,4 +1,5 @@
 /** The kiosk's steps: procedure, phone, code, tray open, receipt, pickup, lookup. */
+import type { TraySize } from '../../domain/cabinet.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api.js';
 import { fold, formatDateTime, formatFee, formatPhone } from '../shared/format.js';
@@ -13,7 +14,7 @@ export interface Procedure {
   short: { vi: string; en: string };
   fee: number;
   feeNote?: string;
-  traySize: 'S' | 'M' | 'L';
+  traySize: TraySize;
 }
 
 const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXY';
