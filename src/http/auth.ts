@@ -4,19 +4,19 @@
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../domain/errors.js';
-import type { Account, Role } from '../store/accounts.js';
+import { actorFor, type SignedInAccount, type StaffRole } from '../domain/accounts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    account?: Account;
+    account?: SignedInAccount;
   }
 }
 
-export type FindAccount = (token: string) => Promise<Account | null>;
+export type FindAccount = (token: string) => Promise<SignedInAccount | null>;
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
 
-export function requireRole(role: Role, findAccount: FindAccount): preHandlerAsyncHookHandler {
+export function requireRole(role: StaffRole, findAccount: FindAccount): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization;
     if (!header) throw new AppError('UNAUTHORIZED', 'sign in: an Authorization: Bearer token is required');
@@ -33,5 +33,5 @@ export function requireRole(role: Role, findAccount: FindAccount): preHandlerAsy
 
 /** The name written in the audit log for the signed-in account. */
 export function actorOf(request: FastifyRequest): string {
-  return request.account ? `${request.account.role}:${request.account.id}:${request.account.name}` : 'anonymous';
+  return request.account ? actorFor(request.account) : 'anonymous';
 }

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { CabinetMap, TraySize } from '../domain/cabinet.js';
 import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
 import type { Door, Tray, TrayContent } from '../domain/tray.js';
+import type { SignedInAccount, StaffRole } from '../domain/accounts.js';
 
 export type DoorState = 'open' | 'closed' | 'unknown';
 
@@ -210,16 +211,35 @@ export interface ChallengeStore {
 // ---------------------------------------------------------------------------------------------
 // SMS: the gateway as the use cases see it, and the log of what was sent.
 
-export interface OutgoingSms {
+export interface SmsMessage {
   id: string;
-  /** E.164 */
+  /** E.164, e.g. +84912345678 */
   to: string;
   text: string;
+  /** 'otp', 'deposit_receipt', … */
   kind: string;
 }
 
-export interface SmsSender {
-  send(msg: OutgoingSms): Promise<{ providerMessageId: string | null; segments: number }>;
+export interface SmsSendResult {
+  providerMessageId: string | null;
+  segments: number;
+  encoding: 'GSM-7' | 'UCS-2';
+}
+
+export interface SmsDeliveryReport {
+  providerMessageId: string;
+  status: 'delivered' | 'failed' | 'expired' | 'rejected' | 'unknown';
+  at: Date;
+}
+
+/** The SMS gateway port; its adapters (console, HTTP provider, SMPP) are in src/sms. */
+export interface SmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport] }> {
+  readonly kind: 'console' | 'http' | 'smpp';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once the provider took the message; throws AppError SMS_FAILED otherwise. */
+  send(msg: SmsMessage): Promise<SmsSendResult>;
+  status(): { ok: boolean; detail?: string };
 }
 
 export interface SmsLogEntry {
@@ -299,4 +319,52 @@ export interface RoundStore {
   preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]>;
   settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }): Promise<void>;
   freeTrays(q: Queryable): Promise<Record<TraySize, number>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff accounts.
+
+/** An account row, secrets included: for this service only, never sent out. */
+export interface AccountRecord extends SignedInAccount {
+  createdAt: Date;
+  createdBy: string | null;
+  disabledAt: Date | null;
+  /** scrypt string; null when the account has no touchscreen sign-in */
+  pinHash: string | null;
+  /** sealed TOTP secret; null when the account has no touchscreen sign-in */
+  totpSecretEnc: string | null;
+  totpLastStep: number | null;
+  pinFailures: number;
+  lockedUntil: Date | null;
+}
+
+export interface NewAccount {
+  name: string;
+  role: StaffRole;
+  /** the permanent bearer token; the store keeps only its digest */
+  token: string;
+  pinHash: string | null;
+  totpSecretEnc: string | null;
+  createdBy: string;
+  at: Date;
+}
+
+/** The accounts and sessions tables (src/store/accounts.ts). */
+export interface StaffAccountStore {
+  findByToken(q: Queryable, token: string): Promise<SignedInAccount | null>;
+  insert(q: Queryable, a: NewAccount): Promise<number>;
+  list(q: Queryable): Promise<AccountRecord[]>;
+  get(q: Queryable, id: number, opts?: { forUpdate?: boolean }): Promise<AccountRecord | null>;
+  findLiveByName(q: Queryable, name: string): Promise<AccountRecord | null>;
+  setDisabled(q: Queryable, id: number, at: Date): Promise<void>;
+  /** Replaces the permanent token (the store keeps only its digest). */
+  setToken(q: Queryable, id: number, token: string): Promise<void>;
+  countAttempt(q: Queryable, id: number, now: Date): Promise<number | null>;
+  lock(q: Queryable, id: number, until: Date): Promise<void>;
+  acceptSignIn(q: Queryable, id: number, totpStep: number): Promise<boolean>;
+  insertSession(q: Queryable, s: { token: string; accountId: number; createdAt: Date; expiresAt: Date }): Promise<void>;
+  findBySessionToken(q: Queryable, token: string, now: Date): Promise<(SignedInAccount & { expiresAt: Date }) | null>;
+  revokeSession(q: Queryable, token: string, at: Date): Promise<number | null>;
+  revokeSessions(q: Queryable, accountId: number, at: Date): Promise<number>;
+  pruneSessions(q: Queryable, before: Date): Promise<void>;
 }

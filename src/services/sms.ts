@@ -8,14 +8,14 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { Database, SmsLog, SmsSender } from './ports.js';
+import type { Database, SmsGateway, SmsLog } from './ports.js';
 
 /** Renders a template: kind and parameters to the text in the configured style. */
 export type SmsRenderer = (kind: string, params: Record<string, unknown>) => string;
 
 export interface SmsServiceDeps {
   db: Database;
-  gateway: SmsSender;
+  gateway: Pick<SmsGateway, 'send'>;
   log: SmsLog;
   vault: PhoneVault;
   render: SmsRenderer;

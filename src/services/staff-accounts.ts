@@ -8,66 +8,20 @@
  * Wrong sign-ins are counted per account (the count is taken before the factors are checked, so
  * attempts made at once cannot together try more than the limit); the fifth locks the account.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
-import type { AuditStore, Database, Queryable } from './ports.js';
+import {
+  ACCOUNT_NAME, actorFor, DUMMY_PIN_HASH, generateToken, hashPin, normaliseName, pinMatches, pinWeakness,
+  type SignedInAccount, type StaffRole,
+} from '../domain/accounts.js';
+import { SecretBox } from '../domain/sealing.js';
+import type { AccountRecord, AuditStore, Database, StaffAccountStore } from './ports.js';
 
-export type StaffRole = 'admin' | 'staff';
-
-/** Who a token belongs to (the shape HTTP auth expects). */
-export interface SignedInAccount {
-  id: number;
-  name: string;
-  role: StaffRole;
-}
-
-/** An account row, secrets included: for this service only, never sent out. */
-export interface AccountRecord extends SignedInAccount {
-  createdAt: Date;
-  createdBy: string | null;
-  disabledAt: Date | null;
-  /** scrypt string; null when the account has no touchscreen sign-in */
-  pinHash: string | null;
-  /** sealed TOTP secret; null when the account has no touchscreen sign-in */
-  totpSecretEnc: string | null;
-  totpLastStep: number | null;
-  pinFailures: number;
-  lockedUntil: Date | null;
-}
-
-export interface NewAccount {
-  name: string;
-  role: StaffRole;
-  /** the permanent bearer token; the store keeps only its digest */
-  token: string;
-  pinHash: string | null;
-  totpSecretEnc: string | null;
-  createdBy: string;
-  at: Date;
-}
-
-/** The accounts and sessions tables as this service needs them (src/store/accounts.ts). */
-export interface StaffAccountStore {
-  findByToken(q: Queryable, token: string): Promise<SignedInAccount | null>;
-  insert(q: Queryable, a: NewAccount): Promise<number>;
-  list(q: Queryable): Promise<AccountRecord[]>;
-  get(q: Queryable, id: number, opts?: { forUpdate?: boolean }): Promise<AccountRecord | null>;
-  findLiveByName(q: Queryable, name: string): Promise<AccountRecord | null>;
-  setDisabled(q: Queryable, id: number, at: Date): Promise<void>;
-  /** Replaces the permanent token (the store keeps only its digest). */
-  setToken(q: Queryable, id: number, token: string): Promise<void>;
-  countAttempt(q: Queryable, id: number, now: Date): Promise<number | null>;
-  lock(q: Queryable, id: number, until: Date): Promise<void>;
-  acceptSignIn(q: Queryable, id: number, totpStep: number): Promise<boolean>;
-  insertSession(q: Queryable, s: { token: string; accountId: number; createdAt: Date; expiresAt: Date }): Promise<void>;
-  findBySessionToken(q: Queryable, token: string, now: Date): Promise<(SignedInAccount & { expiresAt: Date }) | null>;
-  revokeSession(q: Queryable, token: string, at: Date): Promise<number | null>;
-  revokeSessions(q: Queryable, accountId: number, at: Date): Promise<number>;
-  pruneSessions(q: Queryable, before: Date): Promise<void>;
-}
+export type { SignedInAccount, StaffRole } from '../domain/accounts.js';
+export { hashPin, pinMatches, pinWeakness } from '../domain/accounts.js';
 
 export interface StaffAccountServiceDeps {
   db: Database;
@@ -119,88 +73,6 @@ export const LOCK_MS = 15 * 60_000;
 /** Ended sessions are kept this long (for the audit trail's sake), then deleted. */
 const SESSION_RETENTION_MS = 30 * 86_400_000;
 const TOTP_PERIOD_SEC = 30;
-const NAME = /^[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N} .'-]{0,79}$/u;
-
-// ---------------------------------------------------------------------------------------------
-// PIN policy and hashing
-
-/** Why a PIN is refused, or null when it is acceptable: 6–8 digits, not a trivial pattern. */
-export function pinWeakness(pin: string): string | null {
-  if (!/^[0-9]{6,8}$/.test(pin)) return 'a PIN is 6 to 8 digits';
-  const digits = [...pin].map(Number);
-  const steps = digits.slice(1).map((d, i) => (d - digits[i] + 10) % 10);
-  if (steps.every((s) => s === 0)) return 'a PIN of one repeated digit is too easy to guess';
-  if (steps.every((s) => s === 1) || steps.every((s) => s === 9)) return 'a PIN of consecutive digits is too easy to guess';
-  for (const period of [2, 3, 4]) {
-    if (pin.length > period && [...pin].every((c, i) => c === pin[i % period])) {
-      return 'a PIN that repeats a short group of digits is too easy to guess';
-    }
-  }
-  return null;
-}
-
-const SCRYPT = { log2N: 15, r: 8, p: 1, keyLen: 32 };
-
-function scrypt(secret: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(secret, salt, keyLen, opts, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-}
-
-const scryptOptions = (log2N: number, r: number, p: number): ScryptOptions => ({
-  N: 2 ** log2N, r, p, maxmem: 256 * 2 ** log2N * r,
-});
-
-export async function hashPin(pin: string, salt: Buffer): Promise<string> {
-  const { log2N, r, p, keyLen } = SCRYPT;
-  const key = await scrypt(pin, salt, keyLen, scryptOptions(log2N, r, p));
-  return `scrypt$${log2N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function pinMatches(pin: string, stored: string): Promise<boolean> {
-  const [scheme, log2N, r, p, salt, key] = stored.split('$');
-  if (scheme !== 'scrypt' || !key) return false;
-  const expected = Buffer.from(key, 'base64');
-  const actual = await scrypt(pin, Buffer.from(salt, 'base64'), expected.length, scryptOptions(Number(log2N), Number(r), Number(p)));
-  return timingSafeEqual(actual, expected);
-}
-
-/** Compared against when the account does not exist, so that the answer takes as long. */
-const DUMMY_PIN_HASH = `scrypt$${SCRYPT.log2N}$${SCRYPT.r}$${SCRYPT.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
-
-// ---------------------------------------------------------------------------------------------
-// TOTP secrets at rest: AES-256-GCM, the scheme of PhoneVault (src/domain/phone-vault.ts).
-
-class SecretBox {
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new Error('the TOTP key must be 32 bytes');
-  }
-
-  seal(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
-  }
-
-  open(sealed: string): string {
-    if (!sealed.startsWith('v1.')) throw new Error('unknown TOTP secret encryption version');
-    const raw = Buffer.from(sealed.slice(3), 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function actorFor(a: SignedInAccount): string {
-  return `${a.role}:${a.id}:${a.name}`;
-}
-
-function normaliseName(raw: string): string {
-  return raw.normalize('NFC').trim().replace(/\s+/g, ' ');
-}
 
 export class StaffAccountService {
   private readonly box: SecretBox;
@@ -209,20 +81,20 @@ export class StaffAccountService {
   private readonly random: (n: number) => Buffer;
 
   constructor(private readonly deps: StaffAccountServiceDeps) {
-    this.box = new SecretBox(deps.totpKey);
+    this.box = new SecretBox(deps.totpKey, 'TOTP');
     this.log = deps.logger.child({ module: 'staff-accounts' });
     this.sessionMs = (deps.sessionHours ?? 12) * 3_600_000;
     this.random = deps.randomBytes ?? randomBytes;
   }
 
   private newToken(): string {
-    return this.random(32).toString('base64url');
+    return generateToken(this.random);
   }
 
   async create(input: NewStaffAccount, actor: string): Promise<CreatedStaffAccount> {
     const { db, accounts, audit, clock } = this.deps;
     const name = normaliseName(input.name);
-    if (!NAME.test(name)) {
+    if (!ACCOUNT_NAME.test(name)) {
       throw new AppError('VALIDATION_FAILED', 'a name is 1 to 80 letters, digits, spaces, dots, apostrophes or hyphens');
     }
     if (input.role !== 'staff' && input.role !== 'admin') throw new AppError('VALIDATION_FAILED', 'role is "staff" or "admin"');

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { encodeInfo } from '../domain/sms-text.js';
-import type { SmsDeliveryReport, SmsGateway, SmsMessage, SmsSendResult } from './gateway.js';
+import type { SmsDeliveryReport, SmsGateway, SmsMessage, SmsSendResult } from '../services/ports.js';
 import { maskNumber, maskText } from './mask.js';
 
 export interface InboxEntry extends SmsMessage {

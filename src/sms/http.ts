@@ -10,7 +10,7 @@ import type { Config } from '../config/types.js';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import { encodeInfo } from '../domain/sms-text.js';
-import type { SmsDeliveryReport, SmsGateway, SmsMessage, SmsSendResult } from './gateway.js';
+import type { SmsDeliveryReport, SmsGateway, SmsMessage, SmsSendResult } from '../services/ports.js';
 import { maskText } from './mask.js';
 
 export interface SmsFailure {

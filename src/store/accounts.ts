@@ -1,27 +1,10 @@
 /**
- * Staff and admin accounts. A bearer token is stored only as its SHA-256 digest: tokens are long
- * random strings (at least 16 characters, 32 random bytes when generated), so a fast digest is
- * enough; a slow password hash is for the low-entropy PINs that come with touchscreen sign-in.
+ * Staff and admin accounts and touchscreen sessions in PostgreSQL. Tokens are kept only as their
+ * digests (`hashToken`, src/domain/accounts.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, type SignedInAccount, type StaffRole } from '../domain/accounts.js';
 import type { Queryable } from './db.js';
-import type { AccountRecord, NewAccount, StaffAccountStore } from '../services/staff-accounts.js';
-
-export type Role = 'admin' | 'staff';
-
-export interface Account {
-  id: number;
-  name: string;
-  role: Role;
-}
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function generateToken(): string {
-  return randomBytes(32).toString('base64url');
-}
+import type { AccountRecord, NewAccount, StaffAccountStore } from '../services/ports.js';
 
 // Accounts managed by admins (migration 004) carry touchscreen factors, failures and sessions.
 const RECORD_COLUMNS = `id, name, role, created_at, created_by, disabled_at, pin_hash, totp_secret_enc,
@@ -44,7 +27,7 @@ function toRecord(r: any): AccountRecord {
 }
 
 export class AccountRepository implements StaffAccountStore {
-  async findByToken(q: Queryable, token: string): Promise<Account | null> {
+  async findByToken(q: Queryable, token: string): Promise<SignedInAccount | null> {
     const { rows } = await q.query(
       `SELECT id, name, role FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL`,
       [hashToken(token)],
@@ -53,7 +36,7 @@ export class AccountRepository implements StaffAccountStore {
   }
 
   /** Ensures an account with this token exists (the ATM247_*_TOKEN seeds); idempotent. */
-  async seed(q: Queryable, name: string, role: Role, token: string): Promise<Account> {
+  async seed(q: Queryable, name: string, role: StaffRole, token: string): Promise<SignedInAccount> {
     const { rows } = await q.query(
       `INSERT INTO accounts (name, role, token_hash) VALUES ($1, $2, $3)
        ON CONFLICT (token_hash) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL
@@ -143,7 +126,7 @@ export class AccountRepository implements StaffAccountStore {
   }
 
   /** The account of a live session (not expired, not revoked, account not disabled). */
-  async findBySessionToken(q: Queryable, token: string, now: Date): Promise<(Account & { expiresAt: Date }) | null> {
+  async findBySessionToken(q: Queryable, token: string, now: Date): Promise<(SignedInAccount & { expiresAt: Date }) | null> {
     const { rows } = await q.query(
       `SELECT a.id, a.name, a.role, s.expires_at FROM sessions s JOIN accounts a ON a.id = s.account_id
        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND a.disabled_at IS NULL`,
