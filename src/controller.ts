@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLockBus, type CabinetSimulator } from '../hardware/index.js';
+import { simulatorControls } from '../hardware/simulator-controls.js';
 import type { Config } from './config/types.js';
 import { OffsetClock, type Clock } from './domain/clock.js';
 import { enqueueEvent, Events, type EventType } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
-import type { SimulatorControls } from './http/routes/simulator.js';
 import type { EventOutbox, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import { TrayChecks } from './services/tray-checks.js';
@@ -35,7 +35,7 @@ import { loadSecretKeys } from './config/secrets.js';
 import { DEFAULT_OTP_POLICY, type OtpPolicy } from './domain/otp.js';
 import { PhoneVault } from './domain/phone-vault.js';
 import { renderSms } from './domain/sms-text.js';
-import { createSmsGateway, type SmsGateway } from './sms/gateway.js';
+import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gateway.js';
 import type { Config as FullConfig } from './config/types.js';
 import { AccountRepository } from './store/accounts.js';
 import { generateToken } from './domain/accounts.js';
@@ -301,15 +301,16 @@ export class Controller {
       sms,
       procedures,
       simulator: simulator
-        ? {
-          ...this.simulatorControls(simulator, gateway),
+        ? simulatorControls(simulator, {
+          clock: this.clock,
+          smsInbox: gateway instanceof ConsoleSmsGateway ? () => gateway.inbox() : undefined,
           // The demo (npm start alone) can try the staff and admin screens with a fresh account.
           demoToken: async (role) => {
             const token = generateToken();
             await accounts.seed(db, `demo ${role} (simulator)`, role, token);
             return token;
           },
-        }
+        })
         : undefined,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
     });
@@ -345,27 +346,6 @@ export class Controller {
       log.info('controller stopped');
     })();
     return this.stopping;
-  }
-
-  private simulatorControls(sim: CabinetSimulator, gateway: SmsGateway): SimulatorControls {
-    const inbox = 'inbox' in gateway && typeof gateway.inbox === 'function' ? () => (gateway as any).inbox() : undefined;
-    return {
-      smsInbox: inbox,
-      trays: () => sim.trays().map((t) => ({ tray: t.tray, board: t.board, door: t.door, latched: t.latched })),
-      boards: () => sim.boardStates().map((b) => ({ id: b.id, unitId: b.unitId, fault: b.fault.kind })),
-      setDoor: (tray, open, force) => sim.setDoor(tray, open, { force }),
-      setFault: (board, fault, delayMs) => {
-        if (!sim.boardStates().some((b) => b.id === board)) return false;
-        sim.setFault(board, fault, { delayMs });
-        return true;
-      },
-      pulses: () => sim.pulses().map((p) => ({ tray: p.tray, board: p.board, channel: p.channel, at: p.at })),
-      clockOffsetMs: () => this.clock.offset,
-      setClockOffsetMs: (ms) => {
-        this.clock.setOffset(ms);
-        return this.clock.now();
-      },
-    };
   }
 }
 

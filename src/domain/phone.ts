@@ -35,8 +35,10 @@ export function parseVnMobile(input: string): VnMobile {
   return { e164: phone.number, national: `0${phone.nationalNumber}` };
 }
 
-/** `+84*****678`: enough for a person to recognise their number, nothing more. */
+/**
+ * A number as it may be shown or logged: `+84912345678` → `+84*****678` (country code and the last
+ * three digits; a fixed run of stars, so not even the length shows).
+ */
 export function maskPhone(e164: string): string {
-  if (e164.length < 6) return '***';
-  return `${e164.slice(0, 3)}${'*'.repeat(e164.length - 6)}${e164.slice(-3)}`;
+  return e164.length < 8 ? '*****' : `${e164.slice(0, 3)}*****${e164.slice(-3)}`;
 }

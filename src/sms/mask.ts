@@ -1,12 +1,7 @@
 /** What of a text message may reach a log line. */
 
-/**
- * A number as it may appear in a log line: `+84912345678` → `+84*****678` (country code and the
- * last three digits; a fixed run of stars, so not even the length shows).
- */
-export function maskNumber(e164: string): string {
-  return e164.length < 8 ? '*****' : `${e164.slice(0, 3)}*****${e164.slice(-3)}`;
-}
+/** The number masked by the domain's one rule (`maskPhone`: the length does not show either). */
+export { maskPhone as maskNumber } from '../domain/phone.js';
 
 /**
  * A text as it may appear in a log line: every run of 4 or more digits (codes, numbers) becomes

@@ -23,7 +23,7 @@ t.test('Vietnamese mobile numbers in any usual form', async (t) => {
     const err = t.throws(() => parseVnMobile(input), input) as AppError;
     t.equal(err.code, code, `${input}: ${code}`);
   }
-  t.equal(maskPhone('+84912345678'), '+84******678');
+  t.equal(maskPhone('+84912345678'), '+84*****678', 'one masking rule: a fixed run of stars, the length hidden');
 });
 
 t.test('dossier codes: unambiguous characters and a check character', async (t) => {

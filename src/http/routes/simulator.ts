@@ -6,31 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { errorSchema } from '../errors.js';
 import { trayNumberParams } from '../schemas.js';
+import type { SimulatorControls } from '../../services/ports.js';
 
-export const SIM_FAULTS = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'] as const;
-export type SimFault = (typeof SIM_FAULTS)[number];
-
-export interface SimTray {
-  tray: number;
-  board: string;
-  door: 'open' | 'closed';
-  latched: boolean;
-}
-
-export interface SimulatorControls {
-  trays(): SimTray[];
-  boards(): { id: string; unitId: number; fault: SimFault }[];
-  /** Opens or closes a door; opening a latched door fails unless forced. */
-  setDoor(tray: number, open: boolean, force: boolean): { ok: boolean; reason?: string };
-  setFault(board: string, fault: SimFault, delayMs?: number): boolean;
-  pulses(): { tray: number | null; board: string; channel: number; at: Date }[];
-  clockOffsetMs(): number;
-  setClockOffsetMs(ms: number): Date;
-  /** Texts the console SMS gateway "sent", newest last (absent with a real gateway). */
-  smsInbox?(): { id: string; to: string; text: string; kind: string; at: Date }[];
-  /** Creates a demo account and returns its bearer token, so the demo can try the staff and admin screens. */
-  demoToken?(role: 'admin' | 'staff'): Promise<string>;
-}
+export type { SimulatorControls, SimTray } from '../../services/ports.js';
 
 export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: SimulatorControls }) {
   const sim = opts.simulator;
@@ -81,7 +59,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: S
     return { tray, door: request.body.open ? 'open' : 'closed' };
   });
 
-  app.post<{ Params: { id: string }; Body: { fault: SimFault; delayMs?: number } }>('/api/sim/boards/:id/fault', {
+  app.post<{ Params: { id: string }; Body: { fault: string; delayMs?: number } }>('/api/sim/boards/:id/fault', {
     schema: {
       params: {
         type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
@@ -90,7 +68,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: S
         type: 'object',
         additionalProperties: false,
         required: ['fault'],
-        properties: { fault: { enum: [...SIM_FAULTS] }, delayMs: { type: 'integer', minimum: 0, maximum: 60_000 } },
+        properties: { fault: { enum: [...sim.faultKinds] }, delayMs: { type: 'integer', minimum: 0, maximum: 60_000 } },
       },
       response: errors,
     },
