@@ -9,7 +9,7 @@ import { createLockBus, type CabinetSimulator } from '../hardware/index.js';
 import { simulatorControls } from '../hardware/simulator-controls.js';
 import type { Config } from './config/types.js';
 import { OffsetClock, type Clock } from './domain/clock.js';
-import { enqueueEvent, Events, type EventType } from './events/index.js';
+import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
 import type { EventOutbox, LockBus } from './services/ports.js';
@@ -30,11 +30,12 @@ import { SmsService } from './services/sms.js';
 import { ChallengeRepository } from './store/challenges.js';
 import { DossierRepository } from './store/dossiers.js';
 import { SmsLogRepository } from './store/sms-log.js';
-import { loadProcedures } from './config/procedures.js';
+import { loadProcedures, procedureCatalogue } from './config/procedures.js';
 import { loadSecretKeys } from './config/secrets.js';
 import { DEFAULT_OTP_POLICY, type OtpPolicy } from './domain/otp.js';
 import { PhoneVault } from './domain/phone-vault.js';
-import { renderSms } from './domain/sms-text.js';
+import { smsRenderer } from './domain/sms-text.js';
+import { durations } from './config/durations.js';
 import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gateway.js';
 import type { Config as FullConfig } from './config/types.js';
 import { AccountRepository } from './store/accounts.js';
@@ -56,96 +57,59 @@ export interface ControllerOptions {
   logger: Logger;
   /** Defaults to the system clock behind an adjustable offset (the simulator's clock shift). */
   clock?: OffsetClock;
-  /** Events unit tuning (tests). */
-  events?: ConstructorParameters<typeof Events>[0]['relay'];
+  /** EventsUnit unit tuning (tests). */
+  events?: ConstructorParameters<typeof EventsUnit>[0]['relay'];
+}
+
+/** What `start()` builds; the getters below hand them out once the controller runs. */
+interface Units {
+  db: Db;
+  events: EventsUnit;
+  bus: LockBus;
+  simulator?: CabinetSimulator;
+  trays: TrayService;
+  sms: SmsGateway;
+  flowTimers: FlowTimers;
+  staffTimers: FlowTimers;
+  deposits: DepositService;
+  pickups: PickupService;
+  results: ResultService;
+  rounds: RoundService;
+  checks: TrayChecks;
+  http: FastifyInstance;
 }
 
 export class Controller {
   readonly clock: OffsetClock;
-  private db?: Db;
-  private events?: Events;
-  private bus?: LockBus;
-  private simulator?: CabinetSimulator;
-  private traysService?: TrayService;
-  private smsGateway?: SmsGateway;
-  private timers?: FlowTimers;
-  private staffTimers?: FlowTimers;
-  private roundService?: RoundService;
-  private resultService?: ResultService;
-  private depositService?: DepositService;
-  private pickupService?: PickupService;
-  private trayChecks?: TrayChecks;
-  private httpApp?: FastifyInstance;
+  /** Filled in as `start()` goes, so that `stop()` stops what did start. */
+  private units: Partial<Units> = {};
+  private running = false;
   private stopping?: Promise<void>;
 
   constructor(private readonly options: ControllerOptions) {
     this.clock = options.clock ?? new OffsetClock();
   }
 
-  get http(): FastifyInstance {
-    if (!this.httpApp) throw new Error('controller not started');
-    return this.httpApp;
+  private get started(): Units {
+    if (!this.running) throw new Error('controller not started');
+    return this.units as Units;
   }
 
-  get trays(): TrayService {
-    if (!this.traysService) throw new Error('controller not started');
-    return this.traysService;
-  }
-
-  get cabinet(): CabinetSimulator | undefined {
-    return this.simulator;
-  }
-
-  get deposits(): DepositService {
-    if (!this.depositService) throw new Error('controller not started');
-    return this.depositService;
-  }
-
-  get pickups(): PickupService {
-    if (!this.pickupService) throw new Error('controller not started');
-    return this.pickupService;
-  }
-
-  get checks(): TrayChecks {
-    if (!this.trayChecks) throw new Error('controller not started');
-    return this.trayChecks;
-  }
-
-  get rounds(): RoundService {
-    if (!this.roundService) throw new Error('controller not started');
-    return this.roundService;
-  }
-
-  get results(): ResultService {
-    if (!this.resultService) throw new Error('controller not started');
-    return this.resultService;
-  }
-
+  get http(): FastifyInstance { return this.started.http; }
+  get trays(): TrayService { return this.started.trays; }
+  get cabinet(): CabinetSimulator | undefined { return this.units.simulator; }
+  get deposits(): DepositService { return this.started.deposits; }
+  get pickups(): PickupService { return this.started.pickups; }
+  get checks(): TrayChecks { return this.started.checks; }
+  get rounds(): RoundService { return this.started.rounds; }
+  get results(): ResultService { return this.started.results; }
   /** Rounds coming due, reminders and expiry (`tick()` runs one pass). */
-  get staffTimersUnit(): FlowTimers {
-    if (!this.staffTimers) throw new Error('controller not started');
-    return this.staffTimers;
-  }
-
-  get flowTimers(): FlowTimers {
-    if (!this.timers) throw new Error('controller not started');
-    return this.timers;
-  }
-
-  get sms(): SmsGateway {
-    if (!this.smsGateway) throw new Error('controller not started');
-    return this.smsGateway;
-  }
-
-  get database(): Db {
-    if (!this.db) throw new Error('controller not started');
-    return this.db;
-  }
-
-  get lockBus(): LockBus {
-    if (!this.bus) throw new Error('controller not started');
-    return this.bus;
-  }
+  get staffTimersUnit(): FlowTimers { return this.started.staffTimers; }
+  /** Deposit and pickup windows, doors held open (`tick()` runs one pass). */
+  get flowTimers(): FlowTimers { return this.started.flowTimers; }
+  get sms(): SmsGateway { return this.started.sms; }
+  get database(): Db { return this.started.db; }
+  get lockBus(): LockBus { return this.started.bus; }
 
   /** Starts everything and the HTTP server; returns once `/health` can answer. */
   async start(): Promise<void> {
@@ -155,7 +119,7 @@ export class Controller {
     const log = (module: string) => logger.child({ module });
 
     const db = await openDatabase(config.database, logger);
-    this.db = db;
+    this.units.db = db;
     await migrate(db, log('migrate'));
 
     const trayRepo = new TrayRepository(lockerId);
@@ -166,19 +130,15 @@ export class Controller {
       if (config.auth.staffToken) await accounts.seed(q, 'staff (ATM247_STAFF_TOKEN)', 'staff', config.auth.staffToken);
     });
 
-    const events = new Events({ mqtt: config.mqtt, lockerId, db, logger, relay: this.options.events });
-    this.events = events;
+    const events = new EventsUnit({ mqtt: config.mqtt, lockerId, db, logger, relay: this.options.events });
+    this.units.events = events;
     await events.start();
 
-    const outbox: EventOutbox = {
-      enqueue: (q, type, data, at) =>
-        enqueueEvent(q, { lockerId, type: type as EventType, data: data as never, at }),
-      committed: () => events.signal.notify(),
-    };
+    const outbox = events.outbox();
 
     const { bus, simulator } = createLockBus({ config: config.hardware, logger, clock });
-    this.bus = bus;
-    this.simulator = simulator;
+    this.units.bus = bus;
+    this.units.simulator = simulator;
     await bus.start();
 
     const trays = new TrayService({
@@ -192,33 +152,28 @@ export class Controller {
       logger: log('trays'),
       version: VERSION,
     });
-    this.traysService = trays;
+    this.units.trays = trays;
 
     const procedures = loadProcedures();
-    const catalogue = {
-      find: (code: string) => {
-        const p = procedures.find((x) => x.code === code);
-        return p ? { code: p.code, deposit: p.deposit, result: p.result, traySize: p.traySize, shortVi: p.short.vi } : null;
-      },
-    };
+    const catalogue = procedureCatalogue(procedures);
+    const ms = durations(config);
     const keys = loadSecretKeys(config, log('secrets'));
     const vault = new PhoneVault(keys);
     const gateway = createSmsGateway(config.sms, { logger: log('sms'), clock });
-    this.smsGateway = gateway;
+    this.units.sms = gateway;
     await gateway.start();
     const smsLog = new SmsLogRepository(lockerId);
     const sms = new SmsService({
       db, gateway, log: smsLog, vault, clock, logger: log('sms'),
-      render: (kind, params) =>
-        renderSms(kind as never, params as never, { accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
+      render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
     const challenges = new ChallengeService({
-      db, challenges: new ChallengeRepository(lockerId), vault, otpKey: keys.otp, policy: otpPolicy(config), sms, clock,
+      db, challenges: new ChallengeRepository(lockerId), vault, otpKey: keys.otp, policy: ms.otp, sms, clock,
       logger: log('otp'),
     });
     const dossiers = new DossierRepository(lockerId);
-    const doorOpenTimeoutMs = config.citizens.doorOpenTimeoutSec * 1000;
+    const { doorOpenTimeoutMs } = ms;
     const audit = new AuditRepository(lockerId);
     const calendar = loadCalendar();
     const roundStore = new RoundRepository(lockerId);
@@ -229,12 +184,12 @@ export class Controller {
     const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, checks, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
     const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
-    this.depositService = deposits;
-    this.pickupService = pickups;
+    this.units.deposits = deposits;
+    this.units.pickups = pickups;
     const results = new ResultService({
       db, dossiers, trayStore: trayRepo, trays, checks, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
-      pickupWindowMs: config.staff.pickupWindowDays * 86_400_000,
-      reminderBeforeMs: config.staff.reminderBeforeHours * 3_600_000,
+      pickupWindowMs: ms.pickupWindowMs,
+      reminderBeforeMs: ms.reminderBeforeMs,
       doorOpenTimeoutMs,
     });
     // Each flow follows its trays' doors ("opened, then closed"); an officer's "found" reuses the
@@ -246,26 +201,26 @@ export class Controller {
       deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
       loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),
     });
-    this.trayChecks = checks;
+    this.units.checks = checks;
     const rounds = new RoundService({
       db, rounds: roundStore, dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
-      calendar, checks, clock, logger: log('rounds'), leadMs: config.staff.roundLeadMin * 60_000,
+      calendar, checks, clock, logger: log('rounds'), leadMs: ms.roundLeadMs,
       counter: config.sms.counter,
       publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
     });
     const staffAccounts = new StaffAccountService({ db, accounts, audit, clock, logger: log('staff-accounts'), totpKey: keys.totpSecret });
-    this.resultService = results;
-    this.roundService = rounds;
-    this.timers = new FlowTimers({
+    this.units.results = results;
+    this.units.rounds = rounds;
+    this.units.flowTimers = new FlowTimers({
       tasks: [
         { name: 'deposits', run: () => deposits.sweep() },
         { name: 'pickups', run: () => pickups.sweep() },
-        { name: 'held open', run: () => trays.sweepHeldOpen(config.citizens.doorHeldOpenSec * 1000) },
+        { name: 'held open', run: () => trays.sweepHeldOpen(ms.doorHeldOpenMs) },
       ],
       intervalMs: config.citizens.sweepMs,
       logger: log('timers'),
     });
-    this.staffTimers = new FlowTimers({
+    this.units.staffTimers = new FlowTimers({
       tasks: [
         { name: 'results', run: () => results.sweep() },
         { name: 'rounds', run: () => rounds.tick() },
@@ -275,10 +230,10 @@ export class Controller {
     });
 
     await trays.start();
-    this.timers.start();
-    this.staffTimers.start();
+    this.units.flowTimers.start();
+    this.units.staffTimers.start();
 
-    this.httpApp = await buildHttp({
+    const http = (this.units.http = await buildHttp({
       logger: log('http'),
       bodyLimit: config.http.bodyLimit,
       lockerName: config.locker.name,
@@ -313,8 +268,9 @@ export class Controller {
         })
         : undefined,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
-    });
-    await this.httpApp.ready();
+    }));
+    await http.ready();
+    this.running = true;
     logger.info({ lockerId, version: VERSION, hardware: config.hardware.driver, db: db.target }, 'controller started');
   }
 
@@ -335,32 +291,17 @@ export class Controller {
           log.error({ err }, `stopping ${name} failed`);
         }
       };
-      await step('http', () => this.httpApp?.close());
-      await step('flow timers', () => this.timers?.stop());
-      await step('staff timers', () => this.staffTimers?.stop());
-      await step('trays', () => this.traysService?.stop());
-      await step('hardware', () => this.bus?.stop());
-      await step('sms', () => this.smsGateway?.stop());
-      await step('events', () => this.events?.stop());
-      await step('database', () => this.db?.close());
+      const u = this.units;
+      await step('http', () => u.http?.close());
+      await step('flow timers', () => u.flowTimers?.stop());
+      await step('staff timers', () => u.staffTimers?.stop());
+      await step('trays', () => u.trays?.stop());
+      await step('hardware', () => u.bus?.stop());
+      await step('sms', () => u.sms?.stop());
+      await step('events', () => u.events?.stop());
+      await step('database', () => u.db?.close());
       log.info('controller stopped');
     })();
     return this.stopping;
   }
-}
-
-/** The OTP policy from configuration (seconds and minutes in the file, milliseconds here). */
-export function otpPolicy(config: FullConfig): OtpPolicy {
-  const o = config.citizens.otp;
-  const limits = (l: { count: number; windowMin: number }[]) => l.map((x) => ({ count: x.count, windowMs: x.windowMin * 60_000 }));
-  return {
-    ...DEFAULT_OTP_POLICY,
-    ttlMs: o.ttlSec * 1000,
-    maxAttemptsPerCode: o.maxAttemptsPerCode,
-    resendAfterMs: o.resendAfterSec * 1000,
-    failuresBeforeCooldown: o.failuresBeforeCooldown,
-    cooldownMs: o.cooldownSec * 1000,
-    perPhone: limits(o.perPhone),
-    perLocker: limits(o.perLocker),
-  };
 }

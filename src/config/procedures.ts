@@ -9,6 +9,7 @@ import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { TRAY_SIZES } from '../domain/cabinet.js';
 import type { Procedure } from '../domain/procedures.js';
+import type { ProcedureCatalogue } from '../services/ports.js';
 import { CONFIG_DIR, ConfigError } from './load.js';
 
 export const DEFAULT_PROCEDURES_FILE = path.join(CONFIG_DIR, 'procedures.yaml');
@@ -99,4 +100,15 @@ export function loadProcedures(file?: string): Procedure[] {
     if (!p.deposit && !p.result) throw new ConfigError(`procedures[${i}]`, 'must have deposit or result true');
   });
   return procedures;
+}
+
+/** The catalogue as the flows look procedures up (`ProcedureCatalogue`). */
+export function procedureCatalogue(procedures: Procedure[]): ProcedureCatalogue {
+  const byCode = new Map(procedures.map((p) => [p.code, p]));
+  return {
+    find: (code) => {
+      const p = byCode.get(code);
+      return p ? { code: p.code, deposit: p.deposit, result: p.result, traySize: p.traySize, shortVi: p.short.vi } : null;
+    },
+  };
 }

@@ -289,6 +289,11 @@ export function isSmsKind(kind: string): kind is SmsKind {
   return Object.hasOwn(TEMPLATES, kind);
 }
 
+/** A renderer bound to the locker's options, as the SMS service takes it. */
+export function smsRenderer(opts: SmsTextOptions): (kind: string, params: Record<string, unknown>) => string {
+  return (kind, params) => renderSms(kind as SmsKind, params as never, opts);
+}
+
 /** Renders the text of one kind; throws for an unknown kind or a missing parameter. */
 export function renderSms<K extends SmsKind>(kind: K, params: SmsParams[K], opts: SmsTextOptions): string {
   if (!isSmsKind(kind)) throw new AppError('INTERNAL', `no SMS template for kind ${String(kind)}`);

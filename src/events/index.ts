@@ -10,7 +10,9 @@ import type { Config } from '../config/types.js';
 import type { Db } from '../store/db.js';
 import { EmbeddedBroker } from './broker.js';
 import { MqttLink } from './mqtt-link.js';
-import { OutboxSignal, countPending } from './outbox.js';
+import { OutboxSignal, countPending, enqueueEvent } from './outbox.js';
+import type { EventOutbox } from '../services/ports.js';
+import type { EventType } from './topics.js';
 import { OutboxRelay } from './relay.js';
 import { RetainedState } from './retained.js';
 
@@ -42,11 +44,11 @@ export interface EventsStatus {
   embedded: boolean;
   clientId: string;
   since: string | null;
-  /** Events published since start. */
+  /** EventsUnit published since start. */
   sent: number;
 }
 
-export class Events {
+export class EventsUnit {
   readonly signal = new OutboxSignal();
   private broker: EmbeddedBroker | null = null;
   private linkRef: MqttLink | null = null;
@@ -120,6 +122,18 @@ export class Events {
       clientId: link?.clientId ?? '',
       since: link?.since ?? null,
       sent: this.relayRef?.sent ?? 0,
+    };
+  }
+
+  /**
+   * The use cases' outbox port: an event written in the caller's transaction (`enqueue`), the
+   * relay woken once that transaction committed (`committed`).
+   */
+  outbox(): EventOutbox {
+    const { lockerId } = this.options;
+    return {
+      enqueue: (q, type, data, at) => enqueueEvent(q, { lockerId, type: type as EventType, data: data as never, at }),
+      committed: () => this.signal.notify(),
     };
   }
 

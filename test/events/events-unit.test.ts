@@ -2,7 +2,7 @@ import t from 'tap';
 import { testDb, dbKind } from '../helpers/db.js';
 import { brokerKind, forgetSession, lifo, realBrokerUrl, testBroker, testMqttConfig, testSubscriber, uniqueLockerId, until } from '../helpers/mqtt.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { Events, enqueueEvent } from '../../src/events/index.js';
+import { EventsUnit, enqueueEvent } from '../../src/events/index.js';
 import { silentLogger } from '../../src/log.js';
 
 const kind = `${dbKind}, ${realBrokerUrl ? brokerKind : 'broker embedded by the unit'}`;
@@ -11,7 +11,7 @@ t.test(`the events unit: starts its broker when no URL is set, relays, drains on
   const scope = lifo(t);
   const db = await testDb(scope);
   const lockerId = uniqueLockerId('unit');
-  const events = new Events({
+  const events = new EventsUnit({
     mqtt: testMqttConfig(realBrokerUrl), // null: the unit embeds its own broker
     lockerId,
     db,
@@ -57,7 +57,7 @@ t.test(`the events unit starts without a broker; events wait and go out when it 
   const proxy = await TcpProxy.start({ host: u.hostname, port: Number(u.port || 1883) }, scope);
   proxy.cut(); // the broker is unreachable at boot
   const lockerId = uniqueLockerId('boot');
-  const events = new Events({
+  const events = new EventsUnit({
     mqtt: testMqttConfig(proxy.urlFor(url)),
     lockerId,
     db,

@@ -1,0 +1,44 @@
+/**
+ * The configuration's durations in milliseconds. The file speaks in the units people set them in
+ * (seconds, minutes, hours, days); the services take milliseconds, converted here once.
+ */
+import { DEFAULT_OTP_POLICY, type OtpPolicy } from '../domain/otp.js';
+import type { Config } from './types.js';
+
+export interface Durations {
+  /** A released tray whose door was watched and never opened within this is given up. */
+  doorOpenTimeoutMs: number;
+  /** A door open longer than this raises alarm.door_held_open. */
+  doorHeldOpenMs: number;
+  pickupWindowMs: number;
+  reminderBeforeMs: number;
+  roundLeadMs: number;
+  otp: OtpPolicy;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export function durations(config: Config): Durations {
+  const o = config.citizens.otp;
+  const limits = (l: { count: number; windowMin: number }[]) => l.map((x) => ({ count: x.count, windowMs: x.windowMin * MINUTE }));
+  return {
+    doorOpenTimeoutMs: config.citizens.doorOpenTimeoutSec * SECOND,
+    doorHeldOpenMs: config.citizens.doorHeldOpenSec * SECOND,
+    pickupWindowMs: config.staff.pickupWindowDays * DAY,
+    reminderBeforeMs: config.staff.reminderBeforeHours * HOUR,
+    roundLeadMs: config.staff.roundLeadMin * MINUTE,
+    otp: {
+      ...DEFAULT_OTP_POLICY,
+      ttlMs: o.ttlSec * SECOND,
+      maxAttemptsPerCode: o.maxAttemptsPerCode,
+      resendAfterMs: o.resendAfterSec * SECOND,
+      failuresBeforeCooldown: o.failuresBeforeCooldown,
+      cooldownMs: o.cooldownSec * SECOND,
+      perPhone: limits(o.perPhone),
+      perLocker: limits(o.perLocker),
+    },
+  };
+}
