@@ -5,7 +5,6 @@
  * A mistyped character is always caught by the check character, and two swapped neighbours are
  * too, except 2 and Y (the first and last of the alphabet: the one blind spot of Luhn mod N).
  */
-import { randomInt } from 'node:crypto';
 
 // An even count, as Luhn mod N needs for the doubling to be one-to-one (Z goes: it reads as 2).
 export const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXY';
@@ -25,8 +24,17 @@ function checkCharacter(body: string): string {
   return DOSSIER_ALPHABET[(N - (sum % N)) % N];
 }
 
-/** A new code; `random(n)` returns an integer in [0, n) and defaults to node:crypto. */
-export function newDossierCode(random: (n: number) => number = (n) => randomInt(n)): string {
+/** A uniform integer in [0, n) from Web Crypto (in Node as in the kiosk's browser). */
+function cryptoInt(n: number): number {
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  const word = new Uint32Array(1);
+  do globalThis.crypto.getRandomValues(word);
+  while (word[0] >= limit);
+  return word[0] % n;
+}
+
+/** A new code; `random(n)` returns an integer in [0, n) and defaults to Web Crypto. */
+export function newDossierCode(random: (n: number) => number = cryptoInt): string {
   let body = '';
   for (let i = 0; i < BODY_LENGTH; i++) body += DOSSIER_ALPHABET[random(N)];
   return body + checkCharacter(body);
@@ -42,4 +50,28 @@ export function normalizeDossierCode(input: string): string | null {
 
 export function formatDossierCode(code: string): string {
   return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The city's online system's dossier numbers, accepted beside our own codes for results.
+
+/** The online system's dossier numbers: letters, digits (at least four), dots and dashes, e.g. 000.00.22.H29-250123-0001. */
+export const ONLINE_DOSSIER_NUMBER = /^(?=(?:[^0-9]*[0-9]){4})[A-Za-z0-9][A-Za-z0-9.-]{5,39}$/;
+/** Something shaped like our code (4 + 5 characters) whose check failed is a typo, not an online number. */
+const OWN_SHAPE = /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{5}$/;
+
+/** A code as stored: ours normalised (`K7M39P2X4`), an online-system number trimmed and upper-cased. */
+export function canonicalCode(input: string): string {
+  return normalizeDossierCode(input) ?? input.trim().toUpperCase();
+}
+
+/** A code as read by people: ours grouped (`K7M3-9P2X4`), an online-system number as it is. */
+export function displayCode(code: string): string {
+  return normalizeDossierCode(code) ? formatDossierCode(code) : code;
+}
+
+/** What a lookup may search for: our code (check character right) or an online-system number; else null. */
+export function lookupCode(input: string): string | null {
+  const trimmed = input.trim();
+  return normalizeDossierCode(input) ?? (ONLINE_DOSSIER_NUMBER.test(trimmed) && !OWN_SHAPE.test(trimmed) ? trimmed.toUpperCase() : null);
 }

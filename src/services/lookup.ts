@@ -1,8 +1,7 @@
 /** `GET /api/dossiers/:dossierCode`: where a dossier stands, with dates and no personal data. */
-import { normalizeDossierCode } from '../domain/dossier-code.js';
+import { displayCode, lookupCode } from '../domain/dossier-code.js';
 import { AppError } from '../domain/errors.js';
 import type { Database, DossierStore } from './ports.js';
-import { displayCode } from './results.js';
 
 export interface DossierStatusView {
   dossierCode: string;
@@ -19,17 +18,13 @@ export interface DossierStatusView {
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-/** The online system's dossier numbers: letters, digits (at least four), dots and dashes, e.g. 000.00.22.H29-250123-0001. */
-const EXTERNAL_CODE = /^(?=(?:[^0-9]*[0-9]){4})[A-Za-z0-9][A-Za-z0-9.-]{5,39}$/;
-/** Something shaped like our code (4 + 5 characters) whose check failed is a typo, not an external number. */
-const OWN_SHAPE = /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{5}$/;
 
 export class DossierLookup {
   constructor(private readonly db: Database, private readonly dossiers: DossierStore) {}
 
   async byCode(input: string): Promise<DossierStatusView> {
     // Our own codes (with a check character), or the online system's dossier number for a result.
-    const code = normalizeDossierCode(input) ?? (EXTERNAL_CODE.test(input.trim()) && !OWN_SHAPE.test(input.trim()) ? input.trim().toUpperCase() : null);
+    const code = lookupCode(input);
     if (!code) {
       throw new AppError('DOSSIER_CODE_INVALID', 'this is not a dossier code: check the characters (e.g. K7M3-9P2X4)');
     }

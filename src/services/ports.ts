@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { CabinetMap, TraySize } from '../domain/cabinet.js';
 import type { Dossier, DossierKind, DossierStatus } from '../domain/dossier.js';
 import type { Door, Tray, TrayContent } from '../domain/tray.js';
+import type { Procedure } from '../domain/procedures.js';
 import type { SignedInAccount, StaffRole } from '../domain/accounts.js';
 
 export type DoorState = 'open' | 'closed' | 'unknown';
@@ -259,14 +260,10 @@ export interface SmsLog {
 }
 
 /** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */
-export interface ProcedureInfo {
-  code: string;
-  deposit: boolean;
-  result: boolean;
-  traySize: TraySize;
+export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize'> & {
   /** short Vietnamese name, for SMS */
   shortVi: string;
-}
+};
 
 export interface ProcedureCatalogue {
   find(code: string): ProcedureInfo | null;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import { formatDossierCode, normalizeDossierCode } from '../domain/dossier-code.js';
+import { canonicalCode, displayCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
@@ -15,11 +15,9 @@ import type { PhoneVault } from '../domain/phone-vault.js';
 import type { Tray } from '../domain/tray.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import { displayCode } from './tray-checks.js';
 import type { CompletionSource, TrayChecks } from './tray-checks.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
-export { displayCode };
 
 export interface ResultServiceDeps {
   db: Database;
@@ -49,11 +47,6 @@ export interface LoadedResult {
   resultId: string;
   tray: number;
   dossierCode: string;
-}
-
-/** Our own codes are shown grouped; a code from the online system is kept as scanned (upper-case). */
-export function canonicalCode(input: string): string {
-  return normalizeDossierCode(input) ?? input.trim().toUpperCase();
 }
 
 export class ResultService {

@@ -14,7 +14,7 @@ import { AppError } from '../domain/errors.js';
 import type {
   AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundItemRow, RoundRow, RoundStore, TrayStore,
 } from './ports.js';
-import { displayCode } from './results.js';
+import { displayCode } from '../domain/dossier-code.js';
 import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';
 import type { TrayService } from './trays.js';

@@ -8,17 +8,12 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import { formatDossierCode, normalizeDossierCode } from '../domain/dossier-code.js';
+import { displayCode } from '../domain/dossier-code.js';
 import { afterCheck, type CheckOutcome, type Dossier, type DossierStatus } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundStore, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { AfterCommit, TrayService } from './trays.js';
-
-/** Our own codes grouped for reading; an online-system number as it is. */
-export function displayCode(code: string): string {
-  return normalizeDossierCode(code) ? formatDossierCode(code) : code;
-}
 
 export type CheckKind = 'deposit' | 'load_result' | 'pickup';
 

@@ -1,5 +1,6 @@
 /** The kiosk's steps: procedure, phone, code, tray open, receipt, pickup, lookup. */
-import type { TraySize } from '../../domain/cabinet.js';
+import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
+import { DOSSIER_ALPHABET } from '../../domain/dossier-code.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api.js';
 import { fold, formatDateTime, formatFee, formatPhone } from '../shared/format.js';
@@ -7,17 +8,8 @@ import { html } from '../shared/html.js';
 import { DIGIT_KEYS, Keypad } from '../shared/keypad.js';
 import type { Flow, Screen, ScreenProps } from './main.js';
 
-export interface Procedure {
-  code: string;
-  field: string;
-  name: { vi: string; en: string };
-  short: { vi: string; en: string };
-  fee: number;
-  feeNote?: string;
-  traySize: TraySize;
-}
-
-const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXY';
+/** A procedure as `GET /api/procedures` lists it for the kiosk (the domain's, without the flags). */
+export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'>;
 
 function Step({ title, hint }: { title: string; hint: string }) {
   return html`<h1>${title}</h1><p class="step" aria-live="polite">${hint}</p>`;

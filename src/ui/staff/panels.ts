@@ -1,4 +1,5 @@
 /** The staff panels: the round's manifest and the trays to check, loading results one after another, the unclaimed list. */
+import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api.js';
 import { formatDateTime, formatTime } from '../shared/format.js';
@@ -205,7 +206,7 @@ export function Round({ token, onUnauthorized }: Props) {
     </section>`;
 }
 
-interface Procedure { code: string; field: string; name: { vi: string } }
+type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name'>;
 interface Loaded { resultId: string; tray: number; dossierCode: string; procedureCode: string; at: Date }
 
 export function LoadResults({ token, onUnauthorized }: Props) {
