@@ -15,6 +15,7 @@ import { buildHttp } from './http/app.js';
 import type { EventOutbox, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import { TrayChecks } from './services/tray-checks.js';
+import { TrayCycle } from './services/tray-cycle.js';
 import { nextRound } from './domain/calendar.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
@@ -173,7 +174,6 @@ export class Controller {
       logger: log('otp'),
     });
     const dossiers = new DossierRepository(lockerId);
-    const { doorOpenTimeoutMs } = ms;
     const audit = new AuditRepository(lockerId);
     const calendar = loadCalendar();
     const roundStore = new RoundRepository(lockerId);
@@ -181,22 +181,20 @@ export class Controller {
       db, dossiers, trayStore: trayRepo, trays, rounds: roundStore, outbox, audit, sms, clock, logger: log('checks'),
       nextCheckAt: () => nextRound(calendar, clock.now()),
     });
-    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, checks, procedures: catalogue, outbox, sms, clock, doorOpenTimeoutMs };
+    const cycle = new TrayCycle({ db, dossiers, trays, checks, doorOpenTimeoutMs: ms.doorOpenTimeoutMs });
+    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
     const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
     this.units.deposits = deposits;
     this.units.pickups = pickups;
     const results = new ResultService({
-      db, dossiers, trayStore: trayRepo, trays, checks, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
+      db, dossiers, trayStore: trayRepo, trays, cycle, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
       pickupWindowMs: ms.pickupWindowMs,
       reminderBeforeMs: ms.reminderBeforeMs,
-      doorOpenTimeoutMs,
     });
     // Each flow follows its trays' doors ("opened, then closed"); an officer's "found" reuses the
     // flows' own completions.
-    trays.addDoorHandler((q, tray, open, at) => deposits.onDoor(q, tray, open, at));
-    trays.addDoorHandler((q, tray, open, at) => results.onDoor(q, tray, open, at));
-    trays.addDoorHandler((q, tray, open, at) => pickups.onDoor(q, tray, open, at));
+    for (const flow of [deposits.doorFlow, results.doorFlow, pickups.doorFlow]) trays.addDoorHandler(cycle.doorHandler(flow));
     checks.setCompletions({
       deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
       loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),

@@ -11,11 +11,11 @@ import { newDossierCode, formatDossierCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
-import type { Tray } from '../domain/tray.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, ProcedureInfo, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import type { CompletionSource, TrayChecks } from './tray-checks.js';
+import type { CompletionSource } from './tray-checks.js';
+import type { CycleFlow, TrayCycle } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
 export interface DepositServiceDeps {
@@ -24,13 +24,12 @@ export interface DepositServiceDeps {
   trayStore: TrayStore;
   trays: TrayService;
   challenges: ChallengeService;
-  checks: TrayChecks;
+  cycle: TrayCycle;
   procedures: ProcedureCatalogue;
   outbox: EventOutbox;
   sms: SmsService;
   clock: Clock;
   logger: Logger;
-  doorOpenTimeoutMs: number;
 }
 
 export interface DepositView {
@@ -99,14 +98,7 @@ export class DepositService {
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
-    try {
-      await trays.pulse(outcome.tray, 'deposit');
-    } catch (err) {
-      // Certainly not pulsed: nothing can be in the tray, free it now. Perhaps pulsed: the window
-      // runs its course and the sweep decides, like any other release.
-      if (!trays.hasWindow(outcome.tray)) await this.cancel(outcome.id, 'lock_failed');
-      throw err;
-    }
+    await this.deps.cycle.pulse(outcome.tray, 'deposit', () => this.cancel(outcome.id, 'lock_failed'));
     await trays.publish([outcome.tray]);
     return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray };
   }
@@ -120,19 +112,11 @@ export class DepositService {
     };
   }
 
-  /** Door handler: opened, then closed = deposited. */
-  async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
-    const { dossiers } = this.deps;
-    const [d] = await dossiers.inTray(q, tray.number, ['tray_open']);
-    if (!d || d.kind !== 'deposit') return;
-    if (open) {
-      if (!d.doorOpenedAt) await dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
-      return;
-    }
-    if (!d.doorOpenedAt) return;
-    this.deps.trays.closeWindow(tray.number);
-    return this.deposited(q, d, tray.number, at, { from: 'tray_open', actor: CITIZEN });
-  }
+  /** At the door (the tray cycle): a deposit whose tray is open; opened, then closed = deposited. */
+  readonly doorFlow: CycleFlow = {
+    waiting: async (q, tray) => (await this.deps.dossiers.inTray(q, tray, ['tray_open'])).find((d) => d.kind === 'deposit'),
+    complete: (q, d, tray, at) => this.deposited(q, d, tray, at, { from: 'tray_open', actor: CITIZEN }),
+  };
 
   /** The dossier is in its tray: `deposited`, its event, and the receipt after commit. */
   async deposited(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
@@ -155,18 +139,8 @@ export class DepositService {
    * Deposits whose door has not opened: once their window's time is up, cancelled if the door was
    * watched throughout, held for an officer to check if it was not. Returns the cancelled ids.
    */
-  async sweep(): Promise<string[]> {
-    const { db, dossiers, trays, checks, doorOpenTimeoutMs } = this.deps;
-    const cancelled: string[] = [];
-    for (const d of await dossiers.awaitingDoor(db, 'deposit')) {
-      const verdict = trays.verdict(d.tray!, doorOpenTimeoutMs);
-      if (verdict.kind === 'watched') {
-        if (await this.cancel(d.id, 'door_never_opened')) cancelled.push(d.id);
-      } else if (verdict.kind === 'uncertain') {
-        await checks.hold(d, verdict.gap);
-      }
-    }
-    return cancelled;
+  sweep(): Promise<string[]> {
+    return this.deps.cycle.sweep('deposit', (d) => this.cancel(d.id, 'door_never_opened'));
   }
 
   private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
@@ -184,7 +158,6 @@ export class DepositService {
       return d.tray;
     });
     if (tray === null) return false;
-    this.deps.trays.closeWindow(tray);
     logger.info({ depositId: id, tray, reason }, 'deposit cancelled');
     outbox.committed();
     await this.deps.trays.publish([tray]);

@@ -6,15 +6,14 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import { formatDossierCode } from '../domain/dossier-code.js';
+import { displayCode } from '../domain/dossier-code.js';
 import { RESULT_WAITING } from '../domain/dossier.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { Tray } from '../domain/tray.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import type { TrayChecks } from './tray-checks.js';
+import type { CycleFlow, TrayCycle } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
 export interface PickupServiceDeps {
@@ -23,13 +22,12 @@ export interface PickupServiceDeps {
   trayStore: TrayStore;
   trays: TrayService;
   challenges: ChallengeService;
-  checks: TrayChecks;
+  cycle: TrayCycle;
   vault: PhoneVault;
   outbox: EventOutbox;
   sms: SmsService;
   clock: Clock;
   logger: Logger;
-  doorOpenTimeoutMs: number;
 }
 
 const CITIZEN = 'citizen';
@@ -83,41 +81,33 @@ export class PickupService {
     const unavailable = [...outcome.unavailable];
     for (const d of outcome.ready) {
       try {
-        await trays.pulse(d.tray!, 'pickup');
+        // Certainly not pulsed: the release lapses now; perhaps pulsed: the sweep decides.
+        await this.deps.cycle.pulse(d.tray!, 'pickup', () => this.lapse(d.id));
         opened.push(d.tray!);
       } catch (err) {
         logger.warn({ err, tray: d.tray }, 'a result tray could not be opened for pickup');
-        // Certainly not pulsed: the release lapses now; perhaps pulsed: the sweep decides.
-        if (!trays.hasWindow(d.tray!)) {
-          await db.tx((q) => dossiers.touch(q, d.id, { openedAt: null }, clock.now()));
-        }
         unavailable.push(d.tray!);
       }
     }
     return {
       trays: opened,
-      dossierCodes: outcome.ready.filter((d) => opened.includes(d.tray!)).map((d) => formatDossierCode(d.code)),
+      dossierCodes: outcome.ready.filter((d) => opened.includes(d.tray!)).map((d) => displayCode(d.code)),
       unavailable,
     };
   }
 
-  /** Door handler: a result tray released for pickup, opened then closed = picked up. */
-  async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
-    const { dossiers, trayStore, outbox } = this.deps;
-    const [d] = (await dossiers.inTray(q, tray.number, RESULT_WAITING)).filter((x) => x.kind === 'result' && x.openedAt);
-    if (!d) return;
-    if (open) {
-      if (!d.doorOpenedAt) await dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
-      return;
-    }
-    if (!d.doorOpenedAt) return;
-    this.deps.trays.closeWindow(tray.number);
-    await dossiers.transition(q, d.id, d.status, 'picked_up', { actor: CITIZEN, at, fields: { pickedUpAt: at } });
-    await trayStore.setContent(q, tray.number, 'free', at);
-    await outbox.enqueue(q, 'pickup.completed', { dossierCode: d.code, tray: tray.number, procedureCode: d.procedureCode }, at);
-    return () =>
-      this.deps.sms.sendNotice('pickup_receipt', d.phoneEnc, d.phoneHash, d.id, { dossierCode: formatDossierCode(d.code), at });
-  }
+  /** At the door (the tray cycle): a result tray released for pickup, opened then closed = picked up. */
+  readonly doorFlow: CycleFlow = {
+    waiting: async (q, tray) =>
+      (await this.deps.dossiers.inTray(q, tray, RESULT_WAITING)).find((x) => x.kind === 'result' && x.openedAt),
+    complete: async (q, d, tray, at) => {
+      const { dossiers, trayStore, outbox } = this.deps;
+      await dossiers.transition(q, d.id, d.status, 'picked_up', { actor: CITIZEN, at, fields: { pickedUpAt: at } });
+      await trayStore.setContent(q, tray, 'free', at);
+      await outbox.enqueue(q, 'pickup.completed', { dossierCode: d.code, tray, procedureCode: d.procedureCode }, at);
+      return () => this.deps.sms.sendNotice('pickup_receipt', d.phoneEnc, d.phoneHash, d.id, { dossierCode: displayCode(d.code), at });
+    },
+  };
 
   /**
    * A pickup release whose door has not opened: once its time is up it lapses (the result stays
@@ -125,25 +115,19 @@ export class PickupService {
    * unseen, so the tray is held for an officer to check. Returns how many lapsed.
    */
   async sweep(): Promise<number> {
-    const { db, dossiers, clock, trays, checks } = this.deps;
-    let lapsed = 0;
-    for (const d of await dossiers.awaitingDoor(db, 'pickup')) {
-      const verdict = trays.verdict(d.tray!, this.deps.doorOpenTimeoutMs);
-      if (verdict.kind === 'watched') {
-        const done = await db.tx(async (q) => {
-          const current = await dossiers.get(q, d.id, { forUpdate: true });
-          if (!current || current.doorOpenedAt || !current.openedAt || !RESULT_WAITING.includes(current.status)) return false;
-          await dossiers.touch(q, d.id, { openedAt: null }, clock.now());
-          await this.deps.trayStore.clearRelease(q, d.tray!);
-          return true;
-        });
-        trays.closeWindow(d.tray!);
-        if (done) lapsed += 1;
-      } else if (verdict.kind === 'uncertain') {
-        await checks.hold(d, verdict.gap);
-      }
-    }
-    return lapsed;
+    return (await this.deps.cycle.sweep('pickup', (d) => this.lapse(d.id))).length;
+  }
+
+  /** The release lapses: the result stays waiting, its tray locked. */
+  private lapse(id: string): Promise<boolean> {
+    const { db, dossiers, trayStore, clock } = this.deps;
+    return db.tx(async (q) => {
+      const d = await dossiers.get(q, id, { forUpdate: true });
+      if (!d || d.doorOpenedAt || !d.openedAt || d.tray === null || !RESULT_WAITING.includes(d.status)) return false;
+      await dossiers.touch(q, id, { openedAt: null }, clock.now());
+      await trayStore.clearRelease(q, d.tray);
+      return true;
+    });
   }
 }
 

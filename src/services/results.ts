@@ -12,10 +12,10 @@ import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { Tray } from '../domain/tray.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import type { CompletionSource, TrayChecks } from './tray-checks.js';
+import type { CompletionSource } from './tray-checks.js';
+import type { CycleFlow, TrayCycle } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
 
@@ -24,7 +24,7 @@ export interface ResultServiceDeps {
   dossiers: DossierStore;
   trayStore: TrayStore;
   trays: TrayService;
-  checks: TrayChecks;
+  cycle: TrayCycle;
   procedures: ProcedureCatalogue;
   vault: PhoneVault;
   outbox: EventOutbox;
@@ -34,7 +34,6 @@ export interface ResultServiceDeps {
   logger: Logger;
   pickupWindowMs: number;
   reminderBeforeMs: number;
-  doorOpenTimeoutMs: number;
 }
 
 export interface LoadResultInput {
@@ -87,12 +86,7 @@ export class ResultService {
       return { id, tray };
     });
     outbox.committed();
-    try {
-      await trays.pulse(loaded.tray, 'load_result');
-    } catch (err) {
-      if (!trays.hasWindow(loaded.tray)) await this.cancelLoading(loaded.id, 'lock_failed');
-      throw err;
-    }
+    await this.deps.cycle.pulse(loaded.tray, 'load_result', () => this.cancelLoading(loaded.id, 'lock_failed'));
     await trays.publish([loaded.tray]);
     return { resultId: loaded.id, tray: loaded.tray, dossierCode: displayCode(code) };
   }
@@ -111,19 +105,11 @@ export class ResultService {
     return out;
   }
 
-  /** Door handler: a tray being loaded, opened then closed = loaded; the citizen is texted. */
-  async onDoor(q: Queryable, tray: Tray, open: boolean, at: Date): Promise<AfterCommit | void> {
-    const { dossiers } = this.deps;
-    const [d] = await dossiers.inTray(q, tray.number, ['loading']);
-    if (!d) return;
-    if (open) {
-      if (!d.doorOpenedAt) await dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
-      return;
-    }
-    if (!d.doorOpenedAt) return;
-    this.deps.trays.closeWindow(tray.number);
-    return this.loaded(q, d, tray.number, at, { from: 'loading', actor: 'system' });
-  }
+  /** At the door (the tray cycle): a tray being loaded, opened then closed = loaded; the citizen is texted. */
+  readonly doorFlow: CycleFlow = {
+    waiting: async (q, tray) => (await this.deps.dossiers.inTray(q, tray, ['loading']))[0],
+    complete: (q, d, tray, at) => this.loaded(q, d, tray, at, { from: 'loading', actor: 'system' }),
+  };
 
   /** The result is in its tray: `loaded` with its pickup deadline, its event, the citizen texted after commit. */
   async loaded(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
@@ -165,17 +151,8 @@ export class ResultService {
    * reminders and expiry. Driven by the staff timers.
    */
   async sweep(): Promise<{ reminded: number; expired: number; cancelled: number }> {
-    const { db, dossiers, outbox, clock, trays, checks } = this.deps;
-    const stale: string[] = [];
-    for (const d of await dossiers.awaitingDoor(db, 'loading')) {
-      const verdict = trays.verdict(d.tray!, this.deps.doorOpenTimeoutMs);
-      if (verdict.kind === 'watched') {
-        await this.cancelLoading(d.id, 'door_never_opened');
-        stale.push(d.id);
-      } else if (verdict.kind === 'uncertain') {
-        await checks.hold(d, verdict.gap);
-      }
-    }
+    const { db, dossiers, outbox, clock } = this.deps;
+    const stale = await this.deps.cycle.sweep('loading', (d) => this.cancelLoading(d.id, 'door_never_opened'));
     const now = clock.now();
 
     const reminders = await db.tx(async (q) => {
@@ -206,7 +183,7 @@ export class ResultService {
     return { reminded: reminders.length, expired, cancelled: stale.length };
   }
 
-  private async cancelLoading(id: string, reason: string): Promise<void> {
+  private async cancelLoading(id: string, reason: string): Promise<boolean> {
     const { db, dossiers, trayStore, clock } = this.deps;
     const tray = await db.tx(async (q) => {
       const d = await dossiers.get(q, id, { forUpdate: true });
@@ -219,8 +196,8 @@ export class ResultService {
       }
       return d.tray;
     });
-    if (tray === null) return;
-    this.deps.trays.closeWindow(tray);
+    if (tray === null) return false;
     await this.deps.trays.publish([tray]);
+    return true;
   }
 }

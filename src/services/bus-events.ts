@@ -1,0 +1,210 @@
+/**
+ * What the bus reports, recorded: door changes (with the flows' transitions in the same
+ * transaction), boards going silent and coming back, gaps in the watch, and the start-up reading.
+ * Events go through the door watch's ordered, retrying queue (src/services/door-watch.ts).
+ */
+import type { Logger } from 'pino';
+import { isUnexpectedOpening, type Tray } from '../domain/tray.js';
+import type { DoorWatch } from './door-watch.js';
+import type {
+  BoardFaultEvent, BoardRecoveredEvent, DoorEvent, Queryable, TrayReading, WatchGapEvent,
+} from './ports.js';
+import type { AfterCommit, DoorHandler, TrayServiceDeps } from './trays.js';
+
+export interface BusEventRecorderDeps extends TrayServiceDeps {
+  watch: DoorWatch;
+  /** Retained state and live views for the trays that changed (null: all). */
+  publish: (changed: number[] | null) => Promise<void>;
+}
+
+export class BusEventRecorder {
+  private readonly releaseWindowMs: number;
+  private readonly watch: DoorWatch;
+  private readonly log: Logger;
+  private readonly doorHandlers: DoorHandler[] = [];
+  private readonly listeners: { event: string; fn: (...args: any[]) => void }[] = [];
+
+  constructor(private readonly deps: BusEventRecorderDeps) {
+    this.releaseWindowMs = deps.releaseWindowMs ?? 60_000;
+    this.watch = deps.watch;
+    this.log = deps.logger;
+  }
+
+  /** Flows (deposit, pickup, loading) register here to follow their trays' doors. */
+  addDoorHandler(handler: DoorHandler): void {
+    this.doorHandlers.push(handler);
+  }
+
+  private publish(changed: number[] | null): Promise<void> {
+    return this.deps.publish(changed);
+  }
+
+  /** Subscribes to the bus and reconciles every tray with what the bus reads now. */
+  async start(): Promise<void> {
+    this.watch.start();
+    const on = <E extends 'door' | 'fault' | 'recovered' | 'gap'>(
+      event: E, fn: (e: any) => Promise<void>, trays: (e: any) => number[], now?: (e: any) => void,
+    ) => {
+      const listener = (e: unknown) => {
+        now?.(e);
+        void this.watch.record(() => fn(e), trays(e));
+      };
+      this.deps.bus.on(event, listener as any);
+      this.listeners.push({ event, fn: listener });
+    };
+    on('door', (e: DoorEvent) => this.onDoor(e), (e: DoorEvent) => [e.tray]);
+    // A silent board interrupts the watch at once, before its event is even recorded.
+    on('fault', (e: BoardFaultEvent) => this.onFault(e), (e: BoardFaultEvent) => e.trays,
+      (e: BoardFaultEvent) => this.watch.markGap(e.trays, `board ${e.board} offline (${e.cause})`));
+    on('recovered', (e: BoardRecoveredEvent) => this.onRecovered(e), (e: BoardRecoveredEvent) => e.trays);
+    on('gap', (e: WatchGapEvent) => this.onGap(e), (e: WatchGapEvent) => e.trays,
+      (e: WatchGapEvent) => this.watch.markGap(e.trays, `board ${e.board} unread for ${e.unwatchedMs} ms`));
+    await this.watch.record(() => this.reconcile(this.deps.bus.snapshot()), []);
+  }
+
+  async stop(): Promise<void> {
+    for (const { event, fn } of this.listeners) this.deps.bus.off(event as any, fn);
+    this.listeners.length = 0;
+    await this.watch.stop();
+  }
+
+  private async onDoor(e: DoorEvent): Promise<void> {
+    const { db, trays, outbox } = this.deps;
+    const afterCommit: AfterCommit[] = [];
+    const changed = await db.tx(async (q) => {
+      const tray = await trays.get(q, e.tray, { forUpdate: true });
+      if (!tray) return false;
+      const door = e.open ? 'open' : 'closed';
+      if (tray.door === door) return false;
+      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at)));
+      return true;
+    });
+    if (!changed) return;
+    outbox.committed();
+    await this.publish([e.tray]);
+    await this.runAfterCommit(afterCommit);
+  }
+
+  private async runAfterCommit(work: AfterCommit[]): Promise<void> {
+    for (const fn of work) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, 'work after a door change failed');
+      }
+    }
+  }
+
+  /**
+   * Records a door change, its event, and the alarm if the door opened without a release.
+   * `afterGap`: the change was found by reading the door after a gap, not seen as it happened.
+   */
+  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date, afterGap = false): Promise<AfterCommit[]> {
+    const { trays, outbox } = this.deps;
+    const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs, { afterGap });
+    await trays.setDoor(q, tray.number, open ? 'open' : 'closed', at);
+    await outbox.enqueue(q, open ? 'tray.door_opened' : 'tray.door_closed', { tray: tray.number }, at);
+    if (unexpected) {
+      this.log.warn({ tray: tray.number }, 'door open without a release');
+      await outbox.enqueue(q, 'alarm.door_open_unexpected', { tray: tray.number, content: tray.content }, at);
+    }
+    const work: AfterCommit[] = [];
+    for (const handler of this.doorHandlers) {
+      const after = await handler(q, tray, open, at);
+      if (after) work.push(after);
+    }
+    return work;
+  }
+
+  private async onFault(e: BoardFaultEvent): Promise<void> {
+    const { db, trays, outbox } = this.deps;
+    const fault = `board ${e.board} not answering (${e.cause})`;
+    const affected = await db.tx(async (q) => {
+      const changed = await trays.setBoardFault(q, e.board, fault, e.at);
+      await outbox.enqueue(q, 'board.fault', { board: e.board, cause: e.cause, message: e.message, trays: e.trays }, e.at);
+      return changed;
+    });
+    this.log.warn({ board: e.board, cause: e.cause, trays: affected.length }, 'board fault: trays out of service');
+    outbox.committed();
+    await this.publish(affected);
+  }
+
+  private async onRecovered(e: BoardRecoveredEvent): Promise<void> {
+    const { db, trays, outbox } = this.deps;
+    const affected = await db.tx(async (q) => {
+      const changed = await trays.setBoardFault(q, e.board, null, e.at);
+      await outbox.enqueue(q, 'board.recovered', { board: e.board, trays: e.trays }, e.at);
+      return changed;
+    });
+    this.log.info({ board: e.board, trays: affected.length }, 'board answers again: trays back in service');
+    outbox.committed();
+    await this.publish(affected);
+  }
+
+  /**
+   * A board answers again after a gap: its doors are read now and compared with the records, so
+   * a door that moved unseen is recorded as it stands (no alarm for a tray whose lock was
+   * released: the opening happened at some moment of the gap).
+   */
+  private async onGap(e: WatchGapEvent): Promise<void> {
+    const { db, trays, outbox } = this.deps;
+    const wanted = new Set(e.trays);
+    const readings = this.deps.bus.snapshot().filter((r) => wanted.has(r.tray) && r.online && r.door !== 'unknown');
+    const afterCommit: AfterCommit[] = [];
+    const changed: number[] = [];
+    await db.tx(async (q) => {
+      for (const reading of readings) {
+        const tray = await trays.get(q, reading.tray, { forUpdate: true });
+        if (!tray) continue;
+        const open = reading.door === 'open';
+        if ((tray.door === 'open') !== open || tray.door === 'unknown') {
+          afterCommit.push(...(await this.applyDoor(q, tray, open, e.at, true)));
+          changed.push(tray.number);
+        }
+      }
+    });
+    this.log.info({ board: e.board, unwatchedMs: e.unwatchedMs, doorsChanged: changed }, 'doors read again after a gap');
+    if (!changed.length) return;
+    outbox.committed();
+    await this.publish(changed);
+    await this.runAfterCommit(afterCommit);
+  }
+
+  /**
+   * Start-up: every door is read and compared with the database. A door found open that the
+   * database has closed (and no release explains) raises an alarm; boards that do not answer put
+   * their trays out of service; boards that answer clear a fault left from the last run.
+   */
+  async reconcile(readings: TrayReading[]): Promise<void> {
+    const { db, trays, outbox, clock } = this.deps;
+    const at = clock.now();
+    const changed: number[] = [];
+    const afterCommit: AfterCommit[] = [];
+    await db.tx(async (q) => {
+      const known = new Map((await trays.list(q)).map((t) => [t.number, t]));
+      const boardsDown = new Set<string>();
+      const boardsUp = new Set<string>();
+      for (const reading of readings) {
+        const tray = known.get(reading.tray);
+        if (!tray) continue;
+        (reading.online ? boardsUp : boardsDown).add(tray.board);
+        if (reading.door === 'unknown') continue;
+        const open = reading.door === 'open';
+        if ((tray.door === 'open') !== open || tray.door === 'unknown') {
+          afterCommit.push(...(await this.applyDoor(q, tray, open, at, true)));
+          changed.push(tray.number);
+        }
+      }
+      for (const board of boardsDown) {
+        changed.push(...(await trays.setBoardFault(q, board, `board ${board} not answering (start-up)`, at)));
+      }
+      for (const board of boardsUp) {
+        if (!boardsDown.has(board)) changed.push(...(await trays.setBoardFault(q, board, null, at)));
+      }
+      await outbox.enqueue(q, 'locker.started', { version: this.deps.version ?? 'unknown', trays: known.size, boardsOffline: [...boardsDown] }, at);
+    });
+    outbox.committed();
+    await this.publish(null);
+    await this.runAfterCommit(afterCommit);
+  }
+}

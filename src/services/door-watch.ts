@@ -1,0 +1,148 @@
+/**
+ * The watch over the doors (docs/adr/0012-uncertain-tray-outcomes.md): each lock release opens a
+ * *window*, kept in memory and timed by the monotonic clock; a window is *watched* only while this
+ * process runs, the tray's board answers without a gap, and every door change seen has been
+ * recorded. A window opened by an earlier process is not in memory: after a restart every open
+ * flow is uncertain by construction.
+ *
+ * Bus events are recorded one at a time, in the order the bus saw them; one that cannot be written
+ * (the database is down) is retried until it can, and the events behind it wait their turn.
+ */
+import type { Logger } from 'pino';
+import { monotonicMs, type Clock } from '../domain/clock.js';
+import { isAppError } from '../domain/errors.js';
+import type { Database, LockBus } from './ports.js';
+
+/** What is known of a lock release once its time is up. */
+export type WindowVerdict =
+  /** Still within its time, or door changes seen but not yet recorded: ask again later. */
+  | { kind: 'running' }
+  /** Watched throughout: the records say all that happened at the door. */
+  | { kind: 'watched' }
+  /** A gap in the watch: the door may have moved unseen. */
+  | { kind: 'uncertain'; gap: string };
+
+interface ReleaseWindow {
+  startedMs: number;
+  /** Why the watch was interrupted, once it was. */
+  gap: string | null;
+}
+
+export interface DoorWatchDeps {
+  db: Pick<Database, 'ping'>;
+  bus: Pick<LockBus, 'watching'>;
+  clock: Clock;
+  logger: Logger;
+  /** First and longest pause between two tries of a bus event the database refused, ms. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export class DoorWatch {
+  private readonly windows = new Map<number, ReleaseWindow>();
+  /** Bus events are recorded one at a time, in the order the bus saw them. */
+  private chain: Promise<void> = Promise.resolve();
+  /** Bus events received and not yet recorded. */
+  private pending = 0;
+  /** Monotonic time this process started watching: windows of earlier processes count from here. */
+  private startedMs = 0;
+  private stopped = false;
+
+  constructor(private readonly deps: DoorWatchDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.startedMs = monotonicMs(this.deps.clock);
+  }
+
+  /** Stops retrying; resolves once the events queued so far are recorded or given up. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+  }
+
+  /** Resolves once every bus event received so far has been recorded (or given up). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Bus events received and not yet recorded (waiting for the database). */
+  get unrecorded(): number {
+    return this.pending;
+  }
+
+  /**
+   * Queues the recording of a bus event. A failure is retried with backoff for as long as the
+   * database does not answer (the event is kept, in order); a failure with the database up is a
+   * defect: after a few tries the event is dropped, and its trays' windows are marked as not
+   * watched, so no flow concludes anything from the hole it leaves.
+   */
+  record(task: () => Promise<void>, trays: number[]): Promise<void> {
+    this.pending += 1;
+    const { logger } = this.deps;
+    const run = async () => {
+      let delay = this.deps.retryMinMs ?? 200;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await task();
+          return;
+        } catch (err) {
+          const dbUp = await this.deps.db.ping().catch(() => false);
+          const definite = isAppError(err) && (err.code as string) !== 'DB_UNAVAILABLE';
+          if (this.stopped || (dbUp && attempt >= 3) || definite) {
+            logger.error({ err, trays, attempt }, 'a bus event could not be recorded; its trays are to be checked');
+            this.markGap(trays, 'a door change could not be recorded');
+            return;
+          }
+          if (attempt === 1 || attempt % 20 === 0) {
+            logger.warn({ err: (err as Error).message, trays, attempt }, 'a bus event waits for the database');
+          }
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay = Math.min(delay * 2, this.deps.retryMaxMs ?? 2000);
+        }
+      }
+    };
+    const next = this.chain.then(run).finally(() => {
+      this.pending -= 1;
+    });
+    this.chain = next;
+    return next;
+  }
+
+  /** Opens a tray's window (at the release, before the pulse). */
+  open(tray: number): void {
+    this.windows.set(tray, { startedMs: monotonicMs(this.deps.clock), gap: null });
+  }
+
+  /** True while a release of this tray is being watched for its flow's outcome. */
+  has(tray: number): boolean {
+    return this.windows.has(tray);
+  }
+
+  /** Forgets a tray's window once its flow has concluded. */
+  close(tray: number): void {
+    this.windows.delete(tray);
+  }
+
+  /** The watch over these trays was interrupted (`why` is kept for the record). */
+  markGap(trays: number[], why: string): void {
+    for (const tray of trays) {
+      const window = this.windows.get(tray);
+      if (window && !window.gap) window.gap = why;
+    }
+  }
+
+  /**
+   * What is known of the door since the tray's lock was released, `timeoutMs` after the release.
+   * A release by an earlier process counts from this process's start and is uncertain.
+   */
+  verdict(tray: number, timeoutMs: number): WindowVerdict {
+    const window = this.windows.get(tray) ?? { startedMs: this.startedMs, gap: 'the controller restarted' };
+    if (monotonicMs(this.deps.clock) - window.startedMs < timeoutMs) return { kind: 'running' };
+    if (window.gap) return { kind: 'uncertain', gap: window.gap };
+    // Seen but not yet written, or a board failing right now: no conclusion yet.
+    if (this.pending > 0) return { kind: 'running' };
+    if (!this.deps.bus.watching(tray)) return { kind: 'running' };
+    return { kind: 'watched' };
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The one tray cycle that deposits, result loading and pickups share:
+ *
+ *   1. in ONE transaction, the flow's own records (reserve a tray, the dossier, its status) and the
+ *      lock release (`TrayService.recordRelease`: intent, audit row, `tray.opened`) — the
+ *      transaction boundary is here, before the pulse, so that whatever happens next the records
+ *      already say this tray may open (journal before dispense);
+ *   2. after commit, the pulse (`pulse`): if it certainly did not leave, the flow undoes its intent
+ *      at once; if it may have, the window runs its course like any other;
+ *   3. the door: opened, then closed — the flow's completion, in the door change's transaction
+ *      (`doorHandler`);
+ *   4. the window's end (`sweep`): watched throughout and never opened → the flow lapses; not
+ *      watched throughout → the tray is held for an officer to check (ADR 0012).
+ *
+ * What differs between the flows is passed in: which dossier waits at a tray's door, what
+ * completing means, what lapsing means.
+ */
+import type { Dossier } from '../domain/dossier.js';
+import type { TrayOpenReason } from '../events/topics.js';
+import type { Database, DossierStore, Queryable } from './ports.js';
+import type { TrayChecks } from './tray-checks.js';
+import type { AfterCommit, DoorHandler, TrayService } from './trays.js';
+
+/** Which dossiers wait at their tray's door, per flow (see DossierStore.awaitingDoor). */
+export type AwaitingDoor = 'deposit' | 'loading' | 'pickup';
+
+export interface CycleFlow {
+  /** This flow's dossier waiting at the tray's door, if any (locked for update). */
+  waiting(q: Queryable, tray: number): Promise<Dossier | undefined>;
+  /** The door opened, then closed: the flow's completion, in the door change's transaction. */
+  complete(q: Queryable, d: Dossier, tray: number, at: Date): Promise<AfterCommit>;
+}
+
+export interface TrayCycleDeps {
+  db: Database;
+  dossiers: DossierStore;
+  trays: TrayService;
+  checks: TrayChecks;
+  /** A release whose door has not opened within this is concluded (lapsed or held to check). */
+  doorOpenTimeoutMs: number;
+}
+
+export class TrayCycle {
+  constructor(private readonly deps: TrayCycleDeps) {}
+
+  /** Step 3: the door handler of one flow, registered at the composition root. */
+  doorHandler(flow: CycleFlow): DoorHandler {
+    return async (q, tray, open, at) => {
+      const d = await flow.waiting(q, tray.number);
+      if (!d) return;
+      if (open) {
+        if (!d.doorOpenedAt) await this.deps.dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
+        return;
+      }
+      if (!d.doorOpenedAt) return;
+      this.deps.trays.closeWindow(tray.number);
+      return flow.complete(q, d, tray.number, at);
+    };
+  }
+
+  /**
+   * Step 2: the pulse of a release committed in step 1. When it certainly did not leave (the
+   * board offline, the bus stopped), nothing can be in the tray: `undo` runs now. Rethrows.
+   */
+  async pulse(tray: number, reason: TrayOpenReason, undo: () => Promise<unknown>): Promise<void> {
+    const { trays } = this.deps;
+    try {
+      await trays.pulse(tray, reason);
+    } catch (err) {
+      if (!trays.hasWindow(tray)) await undo();
+      throw err;
+    }
+  }
+
+  /**
+   * Step 4: every dossier of the flow still waiting at its door whose time is up: `lapse` when the
+   * door was watched throughout (returns whether it did), held to check when it was not. Returns
+   * the ids that lapsed.
+   */
+  async sweep(flow: AwaitingDoor, lapse: (d: Dossier) => Promise<boolean>): Promise<string[]> {
+    const { db, dossiers, trays, checks, doorOpenTimeoutMs } = this.deps;
+    const lapsed: string[] = [];
+    for (const d of await dossiers.awaitingDoor(db, flow)) {
+      const verdict = trays.verdict(d.tray!, doorOpenTimeoutMs);
+      if (verdict.kind === 'watched') {
+        if (await lapse(d)) lapsed.push(d.id);
+        trays.closeWindow(d.tray!);
+      } else if (verdict.kind === 'uncertain') {
+        await checks.hold(d, verdict.gap);
+      }
+    }
+    return lapsed;
+  }
+}
