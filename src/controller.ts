@@ -181,7 +181,7 @@ export class Controller {
       db, dossiers, trayStore: trayRepo, trays, rounds: roundStore, outbox, audit, sms, clock, logger: log('checks'),
       nextCheckAt: () => nextRound(calendar, clock.now()),
     });
-    const cycle = new TrayCycle({ db, dossiers, trays, checks, doorOpenTimeoutMs: ms.doorOpenTimeoutMs });
+    const cycle = new TrayCycle({ db, dossiers, trayStore: trayRepo, trays, checks, clock, doorOpenTimeoutMs: ms.doorOpenTimeoutMs });
     const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
     const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });

@@ -15,21 +15,12 @@ import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, ProcedureInfo, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { CompletionSource } from './tray-checks.js';
-import type { CycleFlow, TrayCycle } from './tray-cycle.js';
+import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
-export interface DepositServiceDeps {
-  db: Database;
-  dossiers: DossierStore;
-  trayStore: TrayStore;
-  trays: TrayService;
+export interface DepositServiceDeps extends FlowDeps {
   challenges: ChallengeService;
-  cycle: TrayCycle;
   procedures: ProcedureCatalogue;
-  outbox: EventOutbox;
-  sms: SmsService;
-  clock: Clock;
-  logger: Logger;
 }
 
 export interface DepositView {
@@ -144,24 +135,14 @@ export class DepositService {
   }
 
   private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
-    const { db, dossiers, trayStore, outbox, clock, logger } = this.deps;
-    const tray = await db.tx(async (q) => {
-      const d = await dossiers.get(q, id, { forUpdate: true });
-      if (!d || d.status !== 'tray_open' || d.doorOpenedAt) return null;
-      const now = clock.now();
-      await dossiers.transition(q, id, 'tray_open', 'cancelled', { actor: 'system', at: now, fields: { cancelledAt: now }, details: { reason } });
-      if (d.tray !== null) {
-        await trayStore.setContent(q, d.tray, 'free', now);
-        await trayStore.clearRelease(q, d.tray);
-      }
-      await outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, now);
-      return d.tray;
-    });
-    if (tray === null) return false;
-    logger.info({ depositId: id, tray, reason }, 'deposit cancelled');
-    outbox.committed();
-    await this.deps.trays.publish([tray]);
-    return true;
+    const { outbox, cycle, logger } = this.deps;
+    const done = await cycle.cancel(id, 'tray_open', reason, (q, d, at) =>
+      outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at));
+    if (done) {
+      logger.info({ depositId: id, reason }, 'deposit cancelled');
+      outbox.committed();
+    }
+    return done;
   }
 
   private noTray(procedure: ProcedureInfo): AppError {

@@ -13,21 +13,12 @@ import type { PhoneVault } from '../domain/phone-vault.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import type { CycleFlow, TrayCycle } from './tray-cycle.js';
+import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
-export interface PickupServiceDeps {
-  db: Database;
-  dossiers: DossierStore;
-  trayStore: TrayStore;
-  trays: TrayService;
+export interface PickupServiceDeps extends FlowDeps {
   challenges: ChallengeService;
-  cycle: TrayCycle;
   vault: PhoneVault;
-  outbox: EventOutbox;
-  sms: SmsService;
-  clock: Clock;
-  logger: Logger;
 }
 
 const CITIZEN = 'citizen';

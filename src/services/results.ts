@@ -15,23 +15,14 @@ import type { PhoneVault } from '../domain/phone-vault.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { CompletionSource } from './tray-checks.js';
-import type { CycleFlow, TrayCycle } from './tray-cycle.js';
+import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit, TrayService } from './trays.js';
 
 
-export interface ResultServiceDeps {
-  db: Database;
-  dossiers: DossierStore;
-  trayStore: TrayStore;
-  trays: TrayService;
-  cycle: TrayCycle;
+export interface ResultServiceDeps extends FlowDeps {
   procedures: ProcedureCatalogue;
   vault: PhoneVault;
-  outbox: EventOutbox;
   audit: AuditStore;
-  sms: SmsService;
-  clock: Clock;
-  logger: Logger;
   pickupWindowMs: number;
   reminderBeforeMs: number;
 }
@@ -183,21 +174,7 @@ export class ResultService {
     return { reminded: reminders.length, expired, cancelled: stale.length };
   }
 
-  private async cancelLoading(id: string, reason: string): Promise<boolean> {
-    const { db, dossiers, trayStore, clock } = this.deps;
-    const tray = await db.tx(async (q) => {
-      const d = await dossiers.get(q, id, { forUpdate: true });
-      if (!d || d.status !== 'loading' || d.doorOpenedAt) return null;
-      const now = clock.now();
-      await dossiers.transition(q, id, 'loading', 'cancelled', { actor: 'system', at: now, fields: { cancelledAt: now }, details: { reason } });
-      if (d.tray !== null) {
-        await trayStore.setContent(q, d.tray, 'free', now);
-        await trayStore.clearRelease(q, d.tray);
-      }
-      return d.tray;
-    });
-    if (tray === null) return false;
-    await this.deps.trays.publish([tray]);
-    return true;
+  private cancelLoading(id: string, reason: string): Promise<boolean> {
+    return this.deps.cycle.cancel(id, 'loading', reason);
   }
 }

@@ -15,11 +15,27 @@
  * What differs between the flows is passed in: which dossier waits at a tray's door, what
  * completing means, what lapsing means.
  */
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
 import type { Dossier } from '../domain/dossier.js';
 import type { TrayOpenReason } from '../events/topics.js';
-import type { Database, DossierStore, Queryable } from './ports.js';
+import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
+import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';
 import type { AfterCommit, DoorHandler, TrayService } from './trays.js';
+
+/** What every flow of the cycle is built with (each adds its own). */
+export interface FlowDeps {
+  db: Database;
+  dossiers: DossierStore;
+  trayStore: TrayStore;
+  trays: TrayService;
+  cycle: TrayCycle;
+  outbox: EventOutbox;
+  sms: SmsService;
+  clock: Clock;
+  logger: Logger;
+}
 
 /** Which dossiers wait at their tray's door, per flow (see DossierStore.awaitingDoor). */
 export type AwaitingDoor = 'deposit' | 'loading' | 'pickup';
@@ -34,8 +50,10 @@ export interface CycleFlow {
 export interface TrayCycleDeps {
   db: Database;
   dossiers: DossierStore;
+  trayStore: TrayStore;
   trays: TrayService;
   checks: TrayChecks;
+  clock: Clock;
   /** A release whose door has not opened within this is concluded (lapsed or held to check). */
   doorOpenTimeoutMs: number;
 }
@@ -90,5 +108,32 @@ export class TrayCycle {
       }
     }
     return lapsed;
+  }
+
+  /**
+   * Gives up a flow whose door never opened (a watched window, or a pulse that certainly did not
+   * leave): the dossier cancelled, the tray free and locked, `event` written in the same
+   * transaction. Nothing happens if the dossier moved on meanwhile. Returns whether it did.
+   */
+  async cancel(
+    id: string, from: 'tray_open' | 'loading', reason: string,
+    event?: (q: Queryable, d: Dossier, at: Date) => Promise<unknown>,
+  ): Promise<boolean> {
+    const { db, dossiers, trayStore, trays, clock } = this.deps;
+    const tray = await db.tx(async (q) => {
+      const d = await dossiers.get(q, id, { forUpdate: true });
+      if (!d || d.status !== from || d.doorOpenedAt) return null;
+      const now = clock.now();
+      await dossiers.transition(q, id, from, 'cancelled', { actor: 'system', at: now, fields: { cancelledAt: now }, details: { reason } });
+      if (d.tray !== null) {
+        await trayStore.setContent(q, d.tray, 'free', now);
+        await trayStore.clearRelease(q, d.tray);
+      }
+      await event?.(q, d, now);
+      return d.tray;
+    });
+    if (tray === null) return false;
+    await trays.publish([tray]);
+    return true;
   }
 }
