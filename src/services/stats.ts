@@ -4,39 +4,9 @@
  * recent alarms.
  */
 import type { Clock } from '../domain/clock.js';
-import type { Database, Queryable } from './ports.js';
+import type { AlarmRow, Database, DayFigures, HeldNow, StatsStore } from './ports.js';
 
-/** One local day's figures. */
-export interface DayFigures {
-  /** The local date, `YYYY-MM-DD`. */
-  day: string;
-  /** Deposits completed (door closed on a dossier) that day. */
-  deposits: number;
-  /** Results loaded into a tray that day. */
-  loaded: number;
-  /** Results picked up that day. */
-  pickedUp: number;
-  /** Results whose pickup deadline fell that day (and has passed). */
-  due: number;
-  /** Of those, picked up before the deadline. */
-  onTime: number;
-  /** Of those, not picked up before the deadline. */
-  unclaimed: number;
-}
-
-export interface AlarmRow {
-  id: string;
-  type: string;
-  at: Date;
-  data: Record<string, unknown>;
-}
-
-/** The queries behind the dashboard (store/stats.ts). */
-export interface StatsStore {
-  daily(q: Queryable, now: Date, days: number, timezone: string): Promise<DayFigures[]>;
-  current(q: Queryable, now: Date): Promise<DashboardStats['now']>;
-  alarms(q: Queryable, limit: number): Promise<AlarmRow[]>;
-}
+export type { AlarmRow, DayFigures } from './ports.js';
 
 export interface PeriodFigures {
   deposits: number;
@@ -56,7 +26,7 @@ export interface DashboardStats {
   today: PeriodFigures;
   last30Days: PeriodFigures;
   days: DayFigures[];
-  now: { depositsWaiting: number; resultsWaiting: number; resultsOverdue: number };
+  now: HeldNow;
 }
 
 export interface AlarmView {

@@ -2,7 +2,7 @@
  * Figures for the admin dashboard, computed in SQL from the dossiers table, and the recent alarms
  * from the outbox. Days are local days (the locker's time zone), oldest first.
  */
-import type { AlarmRow, DayFigures, StatsStore } from '../services/stats.js';
+import type { AlarmRow, DayFigures, StatsStore } from '../services/ports.js';
 import type { Queryable } from './db.js';
 
 export class StatsRepository implements StatsStore {

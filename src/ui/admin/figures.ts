@@ -1,29 +1,9 @@
 /** Today's and 30 days' figures with a daily chart (inline SVG), and the recent alarms. */
 import { html } from '../shared/html.js';
 
-interface Period {
-  deposits: number;
-  loaded: number;
-  pickedUp: number;
-  due: number;
-  unclaimed: number;
-  onTimeRate: number | null;
-}
-
-export interface Stats {
-  at: string;
-  today: Period;
-  last30Days: Period;
-  days: { day: string; deposits: number; loaded: number; pickedUp: number }[];
-  now: { depositsWaiting: number; resultsWaiting: number; resultsOverdue: number };
-}
-
-export interface Alarm {
-  id: string;
-  type: string;
-  at: string;
-  data: Record<string, unknown>;
-}
+/** What `GET /api/admin/stats` and `/api/admin/alarms` answer (the service's own types). */
+export type { DashboardStats as Stats, AlarmView as Alarm } from '../../services/stats.js';
+import type { DashboardStats as Stats, AlarmView as Alarm } from '../../services/stats.js';
 
 const rate = (r: number | null) => (r === null ? '–' : `${Math.round(r * 1000) / 10}%`);
 
