@@ -12,7 +12,7 @@ import { OffsetClock, type Clock } from './domain/clock.js';
 import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
-import type { EventOutbox, LockBus } from './services/ports.js';
+import type { LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import { TrayChecks } from './services/tray-checks.js';
 import { TrayCycle } from './services/tray-cycle.js';
@@ -33,16 +33,14 @@ import { DossierRepository } from './store/dossiers.js';
 import { SmsLogRepository } from './store/sms-log.js';
 import { loadProcedures, procedureCatalogue } from './config/procedures.js';
 import { loadSecretKeys } from './config/secrets.js';
-import { DEFAULT_OTP_POLICY, type OtpPolicy } from './domain/otp.js';
 import { PhoneVault } from './domain/phone-vault.js';
 import { smsRenderer } from './domain/sms-text.js';
 import { durations } from './config/durations.js';
 import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gateway.js';
-import type { Config as FullConfig } from './config/types.js';
 import { AccountRepository } from './store/accounts.js';
 import { generateToken } from './domain/accounts.js';
 import { AuditRepository } from './store/audit.js';
-import type { Db } from './store/db.js';
+import { isDbUnavailable, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
 import { TrayRepository } from './store/trays.js';
@@ -233,6 +231,7 @@ export class Controller {
 
     const http = (this.units.http = await buildHttp({
       logger: log('http'),
+      dbUnavailable: isDbUnavailable,
       bodyLimit: config.http.bodyLimit,
       lockerName: config.locker.name,
       health: {

@@ -29,3 +29,14 @@ export function createLogger(opts: { level?: string; destination?: pino.Destinat
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/** A URL as it may appear in a log line or /health: the password starred out. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

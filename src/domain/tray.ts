@@ -11,6 +11,9 @@ export type TrayContent = 'free' | 'reserved' | 'holding_deposit' | 'holding_res
 export type TrayDisplayState = TrayContent | 'out_of_service';
 export type Door = 'open' | 'closed' | 'unknown';
 
+/** Why a tray's lock was released. */
+export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'check' | 'maintenance';
+
 export const DISPLAY_STATES: readonly TrayDisplayState[] = [
   'free', 'reserved', 'holding_deposit', 'holding_result', 'to_check', 'out_of_service',
 ];

@@ -13,7 +13,7 @@ import { MqttLink } from './mqtt-link.js';
 import { OutboxSignal, countPending, enqueueEvent } from './outbox.js';
 import type { EventOutbox } from '../services/ports.js';
 import type { EventType } from './topics.js';
-import { OutboxRelay } from './relay.js';
+import { OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import { RetainedState } from './retained.js';
 
 export * from './topics.js';
@@ -35,7 +35,7 @@ export interface EventsOptions {
   /** How long `start()` waits for the first connection before going on without. Default 5 s. */
   connectWaitMs?: number;
   /** Relay tuning (tests). */
-  relay?: Pick<import('./relay.js').OutboxRelayOptions, 'batchSize' | 'pollMs' | 'backoffMinMs' | 'backoffMaxMs'>;
+  relay?: Pick<OutboxRelayOptions, 'batchSize' | 'pollMs' | 'backoffMinMs' | 'backoffMaxMs'>;
 }
 
 export interface EventsStatus {

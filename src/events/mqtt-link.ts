@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
-import { redactUrl } from '../store/db.js';
+import { redactUrl } from '../log.js';
 import { lockerBase, topicSpec, type Topic, type TopicMap, type TopicSpec } from './topics.js';
 
 export interface MqttLinkOptions {

@@ -13,8 +13,8 @@ import { AppError } from '../domain/errors.js';
 // Events: `events/<type>`, QoS 1, not retained. Subscribers dedupe by `id`.
 // ---------------------------------------------------------------------------------------------
 
-/** Why a tray's lock was released. */
-export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'check' | 'maintenance';
+export type { TrayOpenReason } from '../domain/tray.js';
+import type { TrayOpenReason } from '../domain/tray.js';
 
 /** Payload (`data`) of every event type. The event type union is derived from its keys. */
 export interface EventDataMap {
@@ -213,7 +213,7 @@ export function topicSpec(topic: string): TopicSpec {
  */
 export function lockerBase(baseTopic: string, lockerId: string): string {
   const bad = (part: string, slashAllowed: boolean) =>
-    !part || /[+#\u0000]/.test(part) || (!slashAllowed && part.includes('/')) || part.split('/').some((l) => !l);
+    !part || /[+#]/.test(part) || part.includes('\u0000') || (!slashAllowed && part.includes('/')) || part.split('/').some((l) => !l);
   if (bad(baseTopic, true)) {
     throw new AppError('CONFIG_INVALID', `mqtt.baseTopic "${baseTopic}" cannot be used as an MQTT topic prefix`);
   }

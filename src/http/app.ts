@@ -50,6 +50,8 @@ export interface HttpDeps {
   simulator?: SimulatorControls;
   /** The dashboard's figures and alarms; without it `/api/admin/stats` and `/alarms` are not offered. */
   stats?: StatsService;
+  /** The store's classification of database errors that mean "down right now" (503, not 500). */
+  dbUnavailable?: (err: unknown) => boolean;
   /** Where the built screens are (`dist/ui` by default). */
   uiDir?: string;
 }
@@ -62,7 +64,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
   });
-  installErrorHandling(app);
+  installErrorHandling(app, { dbUnavailable: deps.dbUnavailable });
   // The API speaks JSON only: a text body is refused with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
   app.addHook('onResponse', async (request, reply) => {

@@ -5,7 +5,6 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import { isDbUnavailable } from '../store/db.js';
 
 /** What a client is told to wait before trying again while the database is unavailable, in s. */
 export const DB_RETRY_AFTER_SEC = 5;
@@ -38,7 +37,16 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string,
   return reply.status(ERROR_CODES[code]).send(body);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export interface ErrorHandlingOptions {
+  /**
+   * True when an error means the database cannot serve right now (the store's classification,
+   * handed in by the composition root): answered 503 DB_UNAVAILABLE with a Retry-After.
+   */
+  dbUnavailable?: (err: unknown) => boolean;
+}
+
+export function installErrorHandling(app: FastifyInstance, opts: ErrorHandlingOptions = {}): void {
+  const isDbUnavailable = opts.dbUnavailable ?? (() => false);
   app.setErrorHandler((err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError && !(err.code === 'INTERNAL' && isDbUnavailable(err.cause))) {
       if (err.status >= 500) request.log.warn({ err }, 'request failed');

@@ -5,18 +5,15 @@
  * the tray; a door not watched throughout holds the tray for an officer to check (ADR 0012).
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.js';
 import { newDossierCode, formatDossierCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
-import type { Database, DossierStore, EventOutbox, ProcedureCatalogue, ProcedureInfo, Queryable, TrayStore } from './ports.js';
-import type { SmsService } from './sms.js';
+import type { ProcedureCatalogue, ProcedureInfo, Queryable } from './ports.js';
 import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
-import type { AfterCommit, TrayService } from './trays.js';
+import type { AfterCommit } from './trays.js';
 
 export interface DepositServiceDeps extends FlowDeps {
   challenges: ChallengeService;

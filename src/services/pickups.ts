@@ -4,17 +4,12 @@
  * The right code opens that phone's result trays one after another; each door opened and closed
  * marks its result picked up and sends a confirmation.
  */
-import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.js';
 import { displayCode } from '../domain/dossier-code.js';
 import { RESULT_WAITING } from '../domain/dossier.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
-import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
-import type { SmsService } from './sms.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
-import type { AfterCommit, TrayService } from './trays.js';
 
 export interface PickupServiceDeps extends FlowDeps {
   challenges: ChallengeService;

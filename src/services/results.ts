@@ -5,18 +5,15 @@
  * out before it ends; at its end the result is `expired` and goes on the next round's manifest.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.js';
 import { canonicalCode, displayCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { AuditStore, Database, DossierStore, EventOutbox, ProcedureCatalogue, Queryable, TrayStore } from './ports.js';
-import type { SmsService } from './sms.js';
+import type { AuditStore, ProcedureCatalogue, Queryable } from './ports.js';
 import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
-import type { AfterCommit, TrayService } from './trays.js';
+import type { AfterCommit } from './trays.js';
 
 
 export interface ResultServiceDeps extends FlowDeps {

@@ -18,7 +18,7 @@ import {
   type SignedInAccount, type StaffRole,
 } from '../domain/accounts.js';
 import { SecretBox } from '../domain/sealing.js';
-import type { AccountRecord, AuditStore, Database, StaffAccountStore } from './ports.js';
+import type { AuditStore, Database, StaffAccountStore } from './ports.js';
 
 export type { SignedInAccount, StaffRole } from '../domain/accounts.js';
 export { hashPin, pinMatches, pinWeakness } from '../domain/accounts.js';

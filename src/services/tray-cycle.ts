@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Dossier } from '../domain/dossier.js';
-import type { TrayOpenReason } from '../events/topics.js';
+import type { TrayOpenReason } from '../domain/tray.js';
 import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';

@@ -14,7 +14,7 @@ import { displayState, type Tray } from '../domain/tray.js';
 import type {
   AuditStore, Database, EventOutbox, LockBus, Queryable, TrayReading, TrayStatePublisher, TrayStore,
 } from './ports.js';
-import type { TrayOpenReason } from '../events/topics.js';
+import type { TrayOpenReason } from '../domain/tray.js';
 
 export interface TrayServiceDeps {
   db: Database;

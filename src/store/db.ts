@@ -63,15 +63,8 @@ export interface DbOptions {
   onClose?: () => Promise<void>;
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
+export { redactUrl } from '../log.js';
+import { redactUrl } from '../log.js';
 
 // ---------------------------------------------------------------------------------------------
 // "The database is unavailable": the one classification of connection-level failures.

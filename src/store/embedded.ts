@@ -667,7 +667,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 /** A data directory of another major version (such as the PGlite data of earlier versions) is refused with a way out. */
 async function checkVersion(pgdata: string, bin: Binaries): Promise<void> {
   const version = (await fs.readFile(path.join(pgdata, 'PG_VERSION'), 'utf8')).trim();
-  let serverMajor: string | null = null;
+  let serverMajor: string | null;
   try {
     const out = execFileSync(bin.postgres, ['--version'], { encoding: 'utf8' });
     serverMajor = /(\d+)(?:\.\d+)?/.exec(out)?.[1] ?? null;

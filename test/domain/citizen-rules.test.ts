@@ -3,7 +3,7 @@ import { newDossierCode, normalizeDossierCode, formatDossierCode, DOSSIER_ALPHAB
 import { cooldownMs, DEFAULT_OTP_POLICY, hashOtp, newOtp, otpMatches, sendWaitMs } from '../../src/domain/otp.js';
 import { parseVnMobile, maskPhone } from '../../src/domain/phone.js';
 import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
-import { AppError } from '../../src/domain/errors.js';
+import type { AppError } from '../../src/domain/errors.js';
 
 t.test('Vietnamese mobile numbers in any usual form', async (t) => {
   for (const input of ['0912 345 678', '+84912345678', '84912345678', '+84 (91) 234-5678', '091.234.5678', ' 0912345678 ']) {

@@ -22,6 +22,8 @@ export class TcpProxy {
 
   /** `target`: a TCP address, or a Unix socket `path` (the embedded PostgreSQL's). */
   static async start(target: { host: string; port: number } | { path: string }, t?: Teardown): Promise<TcpProxy> {
+    // Assigned once the server listens; the connection handler only runs after that.
+    // eslint-disable-next-line prefer-const
     let proxy!: TcpProxy;
     const server = net.createServer((downstream) => proxy.onConnection(downstream, target));
     await new Promise<void>((resolve, reject) => {

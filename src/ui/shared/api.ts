@@ -34,7 +34,7 @@ export async function api<T = any>(method: string, url: string, opts: CallOption
     throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
   }
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
