@@ -1,0 +1,76 @@
+/** Ports: Citizens: dossiers and one-time-code challenges. */
+import type { Dossier, DossierKind, DossierStatus } from '../../domain/dossier.js';
+import type { Procedure } from '../../domain/procedures.js';
+import type { Queryable } from './persistence.js';
+
+/** A new dossier: its identity and first status; later fields may be set at once in `fields`. */
+export type NewDossierRow = Pick<Dossier, 'id' | 'code' | 'kind' | 'procedureCode' | 'phoneHash' | 'phoneEnc' | 'status' | 'tray' | 'challengeId'> & {
+  at: Date;
+  fields?: Partial<Dossier>;
+};
+
+export interface DossierStore {
+  insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void>;
+  transition(
+    q: Queryable, id: string, from: DossierStatus, to: DossierStatus,
+    opts: { actor: string; at: Date; fields?: Partial<Dossier>; details?: Record<string, unknown> },
+  ): Promise<void>;
+  touch(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void>;
+  get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Dossier | null>;
+  getByCode(q: Queryable, code: string): Promise<Dossier | null>;
+  inTray(q: Queryable, tray: number, statuses: DossierStatus[]): Promise<Dossier[]>;
+  byPhone(q: Queryable, phoneHash: string, kind: DossierKind, statuses: DossierStatus[]): Promise<Dossier[]>;
+  awaitingDoor(q: Queryable, flow: 'deposit' | 'loading' | 'pickup'): Promise<Dossier[]>;
+  toCheck(q: Queryable): Promise<Dossier[]>;
+  codeExists(q: Queryable, code: string): Promise<boolean>;
+  liveResult(q: Queryable, code: string): Promise<Dossier | null>;
+  dueForReminder(q: Queryable, now: Date, withinMs: number): Promise<Dossier[]>;
+  pastDeadline(q: Queryable, now: Date): Promise<Dossier[]>;
+  waitingResults(q: Queryable): Promise<Dossier[]>;
+  allByCode(q: Queryable, code: string): Promise<Dossier[]>;
+}
+
+export type ChallengePurpose = 'deposit' | 'pickup';
+export type ChallengeStatus = 'pending' | 'verified' | 'failed' | 'expired';
+
+export interface Challenge {
+  id: string;
+  purpose: ChallengePurpose;
+  phoneHash: string;
+  phoneEnc: string;
+  procedureCode: string | null;
+  otpHash: string | null;
+  status: ChallengeStatus;
+  attempts: number;
+  sends: number;
+  createdAt: Date;
+  sentAt: Date;
+  expiresAt: Date;
+  verifiedAt: Date | null;
+}
+
+export interface PhoneGuard {
+  failures: number;
+  lastFailureAt: Date | null;
+  lockedUntil: Date | null;
+}
+
+export interface ChallengeStore {
+  insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void>;
+  get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Challenge | null>;
+  update(q: Queryable, id: string, fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>): Promise<void>;
+  recordSend(q: Queryable, phoneHash: string, at: Date): Promise<void>;
+  sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]>;
+  guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;
+  setGuard(q: Queryable, phoneHash: string, guard: PhoneGuard): Promise<void>;
+}
+
+/** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */
+export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize'> & {
+  /** short Vietnamese name, for SMS */
+  shortVi: string;
+};
+
+export interface ProcedureCatalogue {
+  find(code: string): ProcedureInfo | null;
+}

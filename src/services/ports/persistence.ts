@@ -1,0 +1,45 @@
+/** Ports: Persistence and events, as the use cases need them. src/store and src/events implement these. */
+import type { CabinetMap } from '../../domain/cabinet.js';
+import type { Door, Tray, TrayContent } from '../../domain/tray.js';
+
+/** One statement runner: a pool, or the client of an open transaction. */
+export interface Queryable {
+  query<R extends { [column: string]: any } = any>(text: string, values?: any[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export interface Database extends Queryable {
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<boolean>;
+}
+
+export interface TrayStore {
+  applyMap(q: Queryable, name: string, map: CabinetMap): Promise<void>;
+  list(q: Queryable): Promise<Tray[]>;
+  get(q: Queryable, number: number, opts?: { forUpdate?: boolean }): Promise<Tray | null>;
+  setDoor(q: Queryable, number: number, door: Door, at: Date): Promise<void>;
+  markReleased(q: Queryable, number: number, at: Date): Promise<void>;
+  /** Forgets a release whose pulse failed (the door was not opened). */
+  clearRelease(q: Queryable, number: number): Promise<void>;
+  setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void>;
+  setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void>;
+  reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null>;
+  countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number>;
+  markHeldOpen(q: Queryable, now: Date, heldMs: number, exclude?: number[]): Promise<{ number: number; openSince: Date }[]>;
+  setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]>;
+}
+
+export interface AuditStore {
+  record(q: Queryable, entry: { actor: string; action: string; subject?: string | null; details?: Record<string, unknown>; at: Date }): Promise<void>;
+}
+
+/** The transactional outbox: events written in the caller's transaction, published after commit. */
+export interface EventOutbox {
+  enqueue(q: Queryable, type: string, data: Record<string, unknown>, at: Date): Promise<{ id: string }>;
+  /** Call after the transaction committed: wakes the relay. */
+  committed(): void;
+}
+
+/** Retained state on MQTT (`occupancy`, `trays/<n>`), published when trays change. */
+export interface TrayStatePublisher {
+  publishTrays(all: Tray[], changed: number[]): void;
+}
