@@ -12,14 +12,14 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { HardwareConfig } from '../src/config/types.js';
-import type { BoardSpec, TraySpec } from '../src/domain/cabinet.js';
+import type { TraySpec } from '../src/domain/cabinet.js';
 import { systemClock, type Clock } from '../src/domain/clock.js';
 import { AppError, isAppError } from '../src/domain/errors.js';
 import type { BoardHealth, BusFaultCause, BusHealth, LockBus, LockBusEvents, TrayReading } from '../src/services/ports.js';
 import { DoorDebouncer } from './door-debouncer.js';
-import { BusError, ModbusLink, describeRequest, type ModbusRequest } from './modbus-link.js';
+import { BusError, ModbusLink, type ModbusRequest } from './modbus-link.js';
+import { LockOutputs, type BoardRuntime } from './modbus-outputs.js';
 import { PulseLimiter } from './pulse-limiter.js';
-import { WAVESHARE_FLASH_ON_BASE } from './rtu-frame.js';
 
 export interface ModbusLockBusOptions {
   config: HardwareConfig;
@@ -35,22 +35,6 @@ export interface ModbusLockBusOptions {
   afterStop?: () => Promise<void>;
   /** Keep scanning after start() (default true). False leaves scanning to `scanOnce()`. */
   continuousScan?: boolean;
-}
-
-interface BoardRuntime {
-  spec: BoardSpec;
-  link: ModbusLink;
-  trays: TraySpec[];
-  online: boolean;
-  failures: number;
-  lastError?: string;
-  lastSeenAt?: Date;
-  /** performance.now() of the last answered poll (undefined before the first). */
-  lastReadMs?: number;
-  /** performance.now() before which an offline board is not probed again. */
-  nextProbeAtMs: number;
-  /** The start-up "all outputs off" reached this board (else it is sent when the board answers). */
-  outputsCleared: boolean;
 }
 
 interface BusRuntime {
@@ -69,7 +53,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   private readonly doors = new Map<number, DoorDebouncer>();
   private readonly limiter: PulseLimiter;
   private readonly watchGapMs: number;
-  private readonly coilsOn = new Map<string, { board: BoardRuntime; channel: number; timer?: NodeJS.Timeout }>();
+  private readonly outputs: LockOutputs;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout | NodeJS.Immediate; wake: () => void }>();
   private scanLoops: Promise<void>[] = [];
   private running = false;
@@ -81,6 +65,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     this.log = options.logger;
     this.clock = options.clock ?? systemClock;
     this.limiter = PulseLimiter.fromConfig(this.config);
+    this.outputs = new LockOutputs(this.config, this.log);
     this.watchGapMs = this.config.watchGapMs ?? DEFAULT_WATCH_GAP_MS;
     const { map } = this.config;
     for (const bus of map.buses) {
@@ -116,9 +101,10 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     if (this.running) return;
     this.running = true;
     this.stopping = false;
+    this.outputs.start();
     await this.options.beforeStart?.();
     await Promise.all([...this.buses.values()].map((bus) => bus.link.start()));
-    await Promise.all([...this.boards.values()].map((board) => this.allOutputsOff(board)));
+    await Promise.all([...this.boards.values()].map((board) => this.outputs.allOff(board)));
     await this.scanOnce({ initial: true });
     if (this.options.continuousScan !== false) {
       this.scanLoops = [...this.buses.values()].map((bus) => this.scanLoop(bus));
@@ -133,7 +119,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     await Promise.all(this.scanLoops);
     this.scanLoops = [];
     // Outputs we switched on ourselves must not stay on.
-    await Promise.all([...this.coilsOn.values()].map(({ board, channel }) => this.switchCoilOff(board, channel, false)));
+    await this.outputs.stop();
     await Promise.all([...this.buses.values()].map((bus) => bus.link.stop()));
     await this.options.afterStop?.();
     this.running = false;
@@ -244,7 +230,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     board.failures = 0;
     board.lastSeenAt = this.clock.now();
     board.lastReadMs = nowMs;
-    if (!board.outputsCleared) void this.allOutputsOff(board);
+    if (!board.outputsCleared) void this.outputs.allOff(board);
     if (!board.online) {
       board.online = true;
       board.lastError = undefined;
@@ -317,55 +303,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   private async pulse(board: BoardRuntime, tray: TraySpec): Promise<void> {
     if (this.stopping) throw new AppError('BUS_UNAVAILABLE', `unlock tray ${tray.number}: the lock bus is stopping`);
     this.assertOnline(board, tray.number);
-    const unit = board.spec.unitId;
-    if (board.spec.profile === 'waveshare-flash') {
-      const value = Math.max(1, Math.ceil(this.config.pulseMs / 100));
-      await board.link.request({ fc: 5, unit, address: WAVESHARE_FLASH_ON_BASE + tray.lockChannel, value }, { priority: 'command' });
-      return;
-    }
-    const channel = tray.lockChannel;
-    const address = (board.spec.outputBase ?? 0) + channel;
-    const key = `${board.spec.id}:${channel}`;
-    // Register before sending: if the answer is lost the coil may be on all the same.
-    this.coilsOn.set(key, { board, channel });
-    try {
-      await board.link.request({ fc: 5, unit, address, on: true }, { priority: 'command' });
-    } finally {
-      const entry = this.coilsOn.get(key);
-      if (entry) {
-        entry.timer = setTimeout(() => void this.switchCoilOff(board, channel, true), this.config.pulseMs);
-      }
-    }
-  }
-
-  /** Switch a host-timed coil off; while running, a failure is retried after `offlineProbeMs`. */
-  private async switchCoilOff(board: BoardRuntime, channel: number, retryLater: boolean): Promise<void> {
-    const key = `${board.spec.id}:${channel}`;
-    const entry = this.coilsOn.get(key);
-    if (entry?.timer) clearTimeout(entry.timer);
-    const request: ModbusRequest = { fc: 5, unit: board.spec.unitId, address: (board.spec.outputBase ?? 0) + channel, on: false };
-    try {
-      await board.link.request(request, { priority: 'command' });
-      this.coilsOn.delete(key);
-    } catch (err) {
-      this.log.error({ board: board.spec.id, channel, err: (err as Error).message }, 'could not switch a lock output off');
-      if (retryLater && !this.stopping && entry) {
-        entry.timer = setTimeout(() => void this.switchCoilOff(board, channel, true), this.config.offlineProbeMs);
-      }
-    }
-  }
-
-  private async allOutputsOff(board: BoardRuntime): Promise<void> {
-    // Not reachable now: done when the board first answers a poll.
-    if (!board.link.open) return;
-    const request: ModbusRequest = { fc: 15, unit: board.spec.unitId, address: board.spec.outputBase ?? 0, values: new Array<boolean>(board.spec.outputs).fill(false) };
-    board.outputsCleared = true;
-    try {
-      await board.link.request(request, { priority: 'command' });
-    } catch (err) {
-      board.outputsCleared = false;
-      this.log.warn({ board: board.spec.id, err: (err as Error).message }, `could not switch outputs off: ${describeRequest(board.spec.bus, request)}`);
-    }
+    await this.outputs.pulse(board, tray);
   }
 
   private sleep(ms: number): Promise<void> {
