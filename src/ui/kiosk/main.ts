@@ -12,9 +12,8 @@ import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
 import { textsFor, type Texts } from './texts.js';
-import {
-  DepositCancelled, DepositOpen, DepositToCheck, LookupScreen, OtpScreen, PhoneScreen, PickupOpen, ProcedureScreen, Receipt, type Procedure,
-} from './screens.js';
+import { DepositCancelled, DepositOpen, DepositToCheck, Receipt } from './deposit-screens.js';
+import { LookupScreen, OtpScreen, PhoneScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
 
 export type Flow = 'deposit' | 'pickup';
 

@@ -1,0 +1,104 @@
+/** The kiosk's deposit outcomes: the tray open, the receipt, a tray to check, a deposit cancelled. */
+import { useEffect, useRef } from 'preact/hooks';
+import { api } from '../shared/api.js';
+import { formatDateTime } from '../shared/format.js';
+import { html } from '../shared/html.js';
+import type { Screen, ScreenProps } from './main.js';
+import { ProcedureLine, Step } from './screens.js';
+
+type DepositOpenState = Extract<Screen, { name: 'deposit_open' }>;
+
+export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: DepositOpenState }) {
+  // Follow the deposit until the door closes on the dossier (or the tray is released unused).
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped) {
+        try {
+          const d = await api<{ status: string; depositedAt: string | null }>('GET', `/api/deposits/${screen.depositId}`);
+          if (d.status === 'deposited' || d.status === 'collected') {
+            go({ name: 'receipt', dossierCode: screen.dossierCode, tray: screen.tray, procedure: screen.procedure, at: d.depositedAt ?? new Date().toISOString() });
+            return;
+          }
+          if (d.status === 'cancelled') {
+            go({ name: 'cancelled', tray: screen.tray });
+            return;
+          }
+          // The door was not watched throughout (ADR 0012): no receipt, an officer will look.
+          if (d.status === 'to_check') {
+            go({ name: 'to_check', tray: screen.tray, procedure: screen.procedure });
+            return;
+          }
+        } catch {
+          // a dropped request is tried again
+        }
+        await new Promise((r) => setTimeout(r, 700));
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
+  }, [screen.depositId]);
+  return html`
+    <section class="screen tray-open">
+      <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
+      <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+      <p class="step">${t.trayOpenWait}</p>
+    </section>`;
+}
+
+type ReceiptState = Extract<Screen, { name: 'receipt' }>;
+
+export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: ReceiptState }) {
+  const done = useRef<HTMLButtonElement>(null);
+  useEffect(() => done.current?.focus(), []);
+  return html`
+    <section class="screen receipt">
+      <${Step} title=${t.receiptTitle} hint=${t.receiptHint} />
+      <div class="ticket" role="group" aria-label=${t.dossierCode}>
+        <div class="ticket-label">${t.dossierCode}</div>
+        <div class="ticket-code" data-testid="dossier-code">${screen.dossierCode}</div>
+        <dl>
+          ${screen.procedure ? html`<dt>${t.procedureChosen}</dt><dd>${lang === 'en' ? screen.procedure.name.en : screen.procedure.name.vi}</dd>` : null}
+          <dt>${t.trayLabel}</dt><dd>${screen.tray}</dd>
+          <dt>${t.receivedAt}</dt><dd>${formatDateTime(screen.at, lang)}</dd>
+        </dl>
+      </div>
+      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+type ToCheckState = Extract<Screen, { name: 'to_check' }>;
+
+/** The deposit could not be confirmed: no dossier code, an officer checks the tray and texts the answer. */
+export function DepositToCheck({ t, lang, go, screen }: ScreenProps & { screen: ToCheckState }) {
+  const done = useRef<HTMLButtonElement>(null);
+  useEffect(() => done.current?.focus(), []);
+  return html`
+    <section class="screen to-check">
+      <h1>${t.toCheckTitle}</h1>
+      <div class="status-card warn" role="status">
+        <p class="status-text">${t.toCheckText(screen.tray)}</p>
+        <p>${t.toCheckNext}</p>
+      </div>
+      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+    </section>`;
+}
+
+type CancelledState = Extract<Screen, { name: 'cancelled' }>;
+
+/** The tray was released and its door never opened: the deposit is cancelled, start again. */
+export function DepositCancelled({ t, go, screen }: ScreenProps & { screen: CancelledState }) {
+  return html`
+    <section class="screen">
+      <h1>${t.cancelledTitle}</h1>
+      <p class="step" role="status">${t.cancelledText(screen.tray)}</p>
+      <div class="actions">
+        <button class="btn btn-primary" onClick=${() => go({ name: 'procedure' })}>${t.depositAgain}</button>
+        <button class="btn btn-secondary" onClick=${() => go({ name: 'home' })}>${t.home}</button>
+      </div>
+    </section>`;
+}
