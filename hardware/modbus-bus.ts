@@ -37,6 +37,9 @@ export interface ModbusLockBusOptions {
   continuousScan?: boolean;
 }
 
+/** The start-up scan (one failed poll takes a board offline: there is no earlier reading) or a later one. */
+type ScanPhase = 'initial' | 'running';
+
 interface BusRuntime {
   link: ModbusLink;
   boards: BoardRuntime[];
@@ -182,13 +185,13 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   /** One full door scan of every bus (buses in parallel); resolves with its duration in ms. */
   async scanOnce(opts: { initial?: boolean } = {}): Promise<number> {
     const started = performance.now();
-    await Promise.all([...this.buses.values()].map((bus) => this.scanBus(bus, opts.initial === true)));
+    await Promise.all([...this.buses.values()].map((bus) => this.scanBus(bus, opts.initial === true ? 'initial' : 'running')));
     return performance.now() - started;
   }
 
   private async scanLoop(bus: BusRuntime): Promise<void> {
     while (!this.stopping) {
-      const polled = await this.scanBus(bus, false);
+      const polled = await this.scanBus(bus, 'running');
       if (this.stopping) break;
       // Nothing to poll (link down, every board waiting for its probe): do not spin.
       const pause = polled === 0 ? Math.max(this.config.scanIntervalMs, 10) : this.config.scanIntervalMs;
@@ -197,7 +200,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   }
 
   /** Poll every board of a bus in turn; returns how many polls were made. */
-  private async scanBus(bus: BusRuntime, initial: boolean): Promise<number> {
+  private async scanBus(bus: BusRuntime, phase: ScanPhase): Promise<number> {
     const started = performance.now();
     let polled = 0;
     for (const board of bus.boards) {
@@ -205,19 +208,19 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
       if (!bus.link.open) break;
       if (!board.online && performance.now() < board.nextProbeAtMs) continue;
       polled += 1;
-      await this.pollBoard(board, initial);
+      await this.pollBoard(board, phase);
     }
     if (polled === bus.boards.length) bus.lastScanMs = performance.now() - started;
     return polled;
   }
 
-  private async pollBoard(board: BoardRuntime, initial: boolean): Promise<void> {
+  private async pollBoard(board: BoardRuntime, phase: ScanPhase): Promise<void> {
     const request: ModbusRequest = { fc: 2, unit: board.spec.unitId, address: board.spec.inputBase ?? 0, count: board.spec.inputs };
     let bits: boolean[] | undefined;
     try {
       bits = await board.link.request(request, { priority: 'poll', retries: board.online ? undefined : 0 });
     } catch (err) {
-      this.onPollFailed(board, err, initial);
+      this.onPollFailed(board, err, phase);
       return;
     }
     this.onPollAnswered(board, bits ?? []);
@@ -253,7 +256,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     }
   }
 
-  private onPollFailed(board: BoardRuntime, err: unknown, initial: boolean): void {
+  private onPollFailed(board: BoardRuntime, err: unknown, phase: ScanPhase): void {
     const busError = err instanceof BusError ? err : undefined;
     board.lastError = err instanceof Error ? err.message : String(err);
     if (!board.online) {
@@ -263,7 +266,7 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     board.failures += 1;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ board: board.spec.id, failures: board.failures, err: board.lastError }, 'poll failed');
     // At start-up there is no earlier reading to fall back on: one failed poll is enough.
-    if (initial || board.failures >= this.config.offlineAfterFailures) {
+    if (phase === 'initial' || board.failures >= this.config.offlineAfterFailures) {
       this.markOffline(board, busError?.faultCause ?? 'io', board.lastError);
     }
   }

@@ -142,7 +142,7 @@ export class Controller {
 
     const trays = new TrayService({
       db,
-      trays: trayRepo,
+      trayStore: trayRepo,
       audit: new AuditRepository(lockerId),
       outbox,
       bus,

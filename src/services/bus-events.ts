@@ -69,10 +69,10 @@ export class BusEventRecorder {
   }
 
   private async onDoor(e: DoorEvent): Promise<void> {
-    const { db, trays, outbox } = this.deps;
+    const { db, trayStore, outbox } = this.deps;
     const afterCommit: AfterCommit[] = [];
     const changed = await db.tx(async (q) => {
-      const tray = await trays.get(q, e.tray, { forUpdate: true });
+      const tray = await trayStore.get(q, e.tray, { forUpdate: true });
       if (!tray) return false;
       const door = e.open ? 'open' : 'closed';
       if (tray.door === door) return false;
@@ -97,12 +97,12 @@ export class BusEventRecorder {
 
   /**
    * Records a door change, its event, and the alarm if the door opened without a release.
-   * `afterGap`: the change was found by reading the door after a gap, not seen as it happened.
+   * `seen`: as it happened, or found by reading the door after a gap in the watch.
    */
-  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date, afterGap = false): Promise<AfterCommit[]> {
-    const { trays, outbox } = this.deps;
-    const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs, { afterGap });
-    await trays.setDoor(q, tray.number, open ? 'open' : 'closed', at);
+  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date, seen: 'as_it_happened' | 'after_a_gap' = 'as_it_happened'): Promise<AfterCommit[]> {
+    const { trayStore, outbox } = this.deps;
+    const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs, { afterGap: seen === 'after_a_gap' });
+    await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at);
     await outbox.enqueue(q, open ? 'tray.door_opened' : 'tray.door_closed', { tray: tray.number }, at);
     if (unexpected) {
       this.log.warn({ tray: tray.number }, 'door open without a release');
@@ -117,10 +117,10 @@ export class BusEventRecorder {
   }
 
   private async onFault(e: BoardFaultEvent): Promise<void> {
-    const { db, trays, outbox } = this.deps;
+    const { db, trayStore, outbox } = this.deps;
     const fault = `board ${e.board} not answering (${e.cause})`;
     const affected = await db.tx(async (q) => {
-      const changed = await trays.setBoardFault(q, e.board, fault, e.at);
+      const changed = await trayStore.setBoardFault(q, e.board, fault, e.at);
       await outbox.enqueue(q, 'board.fault', { board: e.board, cause: e.cause, message: e.message, trays: e.trays }, e.at);
       return changed;
     });
@@ -130,9 +130,9 @@ export class BusEventRecorder {
   }
 
   private async onRecovered(e: BoardRecoveredEvent): Promise<void> {
-    const { db, trays, outbox } = this.deps;
+    const { db, trayStore, outbox } = this.deps;
     const affected = await db.tx(async (q) => {
-      const changed = await trays.setBoardFault(q, e.board, null, e.at);
+      const changed = await trayStore.setBoardFault(q, e.board, null, e.at);
       await outbox.enqueue(q, 'board.recovered', { board: e.board, trays: e.trays }, e.at);
       return changed;
     });
@@ -147,18 +147,18 @@ export class BusEventRecorder {
    * released: the opening happened at some moment of the gap).
    */
   private async onGap(e: WatchGapEvent): Promise<void> {
-    const { db, trays, outbox } = this.deps;
+    const { db, trayStore, outbox } = this.deps;
     const wanted = new Set(e.trays);
     const readings = this.deps.bus.snapshot().filter((r) => wanted.has(r.tray) && r.online && r.door !== 'unknown');
     const afterCommit: AfterCommit[] = [];
     const changed: number[] = [];
     await db.tx(async (q) => {
       for (const reading of readings) {
-        const tray = await trays.get(q, reading.tray, { forUpdate: true });
+        const tray = await trayStore.get(q, reading.tray, { forUpdate: true });
         if (!tray) continue;
         const open = reading.door === 'open';
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
-          afterCommit.push(...(await this.applyDoor(q, tray, open, e.at, true)));
+          afterCommit.push(...(await this.applyDoor(q, tray, open, e.at, 'after_a_gap')));
           changed.push(tray.number);
         }
       }
@@ -176,12 +176,12 @@ export class BusEventRecorder {
    * their trays out of service; boards that answer clear a fault left from the last run.
    */
   async reconcile(readings: TrayReading[]): Promise<void> {
-    const { db, trays, outbox, clock } = this.deps;
+    const { db, trayStore, outbox, clock } = this.deps;
     const at = clock.now();
     const changed: number[] = [];
     const afterCommit: AfterCommit[] = [];
     await db.tx(async (q) => {
-      const known = new Map((await trays.list(q)).map((t) => [t.number, t]));
+      const known = new Map((await trayStore.list(q)).map((t) => [t.number, t]));
       const boardsDown = new Set<string>();
       const boardsUp = new Set<string>();
       for (const reading of readings) {
@@ -191,15 +191,15 @@ export class BusEventRecorder {
         if (reading.door === 'unknown') continue;
         const open = reading.door === 'open';
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
-          afterCommit.push(...(await this.applyDoor(q, tray, open, at, true)));
+          afterCommit.push(...(await this.applyDoor(q, tray, open, at, 'after_a_gap')));
           changed.push(tray.number);
         }
       }
       for (const board of boardsDown) {
-        changed.push(...(await trays.setBoardFault(q, board, `board ${board} not answering (start-up)`, at)));
+        changed.push(...(await trayStore.setBoardFault(q, board, `board ${board} not answering (start-up)`, at)));
       }
       for (const board of boardsUp) {
-        if (!boardsDown.has(board)) changed.push(...(await trays.setBoardFault(q, board, null, at)));
+        if (!boardsDown.has(board)) changed.push(...(await trayStore.setBoardFault(q, board, null, at)));
       }
       await outbox.enqueue(q, 'locker.started', { version: this.deps.version ?? 'unknown', trays: known.size, boardsOffline: [...boardsDown] }, at);
     });

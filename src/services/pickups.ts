@@ -52,7 +52,7 @@ export class PickupService {
           unavailable.push(d.tray!);
           continue;
         }
-        await dossiers.touch(q, d.id, { openedAt: now, doorOpenedAt: null }, now);
+        await dossiers.setFields(q, d.id, { openedAt: now, doorOpenedAt: null }, now);
         await trays.recordRelease(q, d.tray!, CITIZEN, 'pickup', { dossierCode: d.code });
         ready.push(d);
       }
@@ -110,7 +110,7 @@ export class PickupService {
     return db.tx(async (q) => {
       const d = await dossiers.get(q, id, { forUpdate: true });
       if (!d || d.doorOpenedAt || !d.openedAt || d.tray === null || !RESULT_WAITING.includes(d.status)) return false;
-      await dossiers.touch(q, id, { openedAt: null }, clock.now());
+      await dossiers.setFields(q, id, { openedAt: null }, clock.now());
       await trayStore.clearRelease(q, d.tray);
       return true;
     });

@@ -146,7 +146,7 @@ export class ResultService {
     const reminders = await db.tx(async (q) => {
       const due = await dossiers.dueForReminder(q, now, this.deps.reminderBeforeMs);
       for (const d of due) {
-        await dossiers.touch(q, d.id, { remindedAt: now }, now);
+        await dossiers.setFields(q, d.id, { remindedAt: now }, now);
         await outbox.enqueue(q, 'result.reminded', {
           resultId: d.id, dossierCode: d.code, tray: d.tray!, pickupDeadline: d.pickupDeadline!.toISOString(),
         }, now);

@@ -67,7 +67,7 @@ export class TrayCycle {
       const d = await flow.waiting(q, tray.number);
       if (!d) return;
       if (open) {
-        if (!d.doorOpenedAt) await this.deps.dossiers.touch(q, d.id, { doorOpenedAt: at }, at);
+        if (!d.doorOpenedAt) await this.deps.dossiers.setFields(q, d.id, { doorOpenedAt: at }, at);
         return;
       }
       if (!d.doorOpenedAt) return;

@@ -18,7 +18,7 @@ import type { TrayOpenReason } from '../domain/tray.js';
 
 export interface TrayServiceDeps {
   db: Database;
-  trays: TrayStore;
+  trayStore: TrayStore;
   audit: AuditStore;
   outbox: EventOutbox;
   bus: LockBus;
@@ -127,11 +127,11 @@ export class TrayService {
   }
 
   async list(): Promise<Tray[]> {
-    return this.deps.trays.list(this.deps.db);
+    return this.deps.trayStore.list(this.deps.db);
   }
 
   async get(number: number): Promise<Tray> {
-    const tray = await this.deps.trays.get(this.deps.db, number);
+    const tray = await this.deps.trayStore.get(this.deps.db, number);
     if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${number} does not exist`, { tray: number });
     return tray;
   }
@@ -145,8 +145,8 @@ export class TrayService {
   async recordRelease(
     q: Queryable, number: number, actor: string, reason: TrayOpenReason, extra: Record<string, unknown> = {},
   ): Promise<void> {
-    const { trays, audit, outbox, clock } = this.deps;
-    const tray = await trays.get(q, number, { forUpdate: true });
+    const { trayStore, audit, outbox, clock } = this.deps;
+    const tray = await trayStore.get(q, number, { forUpdate: true });
     if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${number} does not exist`, { tray: number });
     if (tray.fault) {
       throw new AppError('BOARD_OFFLINE', `tray ${number} cannot be opened: its board ${tray.board} does not answer`, {
@@ -155,7 +155,7 @@ export class TrayService {
     }
     const at = clock.now();
     this.watch.open(number);
-    await trays.markReleased(q, number, at);
+    await trayStore.markReleased(q, number, at);
     await audit.record(q, { actor, action: 'tray.open', subject: `tray:${number}`, details: { reason, ...extra }, at });
     // Free text (an admin's note) stays in the audit row, out of the published event.
     const { note: _note, ...published } = extra;
@@ -169,14 +169,14 @@ export class TrayService {
    * course, watched like any other. Rethrows.
    */
   async pulse(number: number, reason: TrayOpenReason): Promise<void> {
-    const { db, trays, outbox, bus, clock } = this.deps;
+    const { db, trayStore, outbox, bus, clock } = this.deps;
     try {
       await bus.unlock(number);
     } catch (err) {
       const sent = !notSent(err);
       if (!sent) this.watch.close(number);
       await db.tx(async (q) => {
-        if (!sent) await trays.clearRelease(q, number);
+        if (!sent) await trayStore.clearRelease(q, number);
         await outbox.enqueue(q, 'tray.open_failed', {
           tray: number, reason, code: isAppError(err) ? err.code : 'BUS_ERROR', sent,
         }, clock.now());
@@ -193,11 +193,11 @@ export class TrayService {
   }
 
   async setOutOfService(number: number, reason: string | null, actor: string): Promise<Tray> {
-    const { db, trays, audit, outbox, clock } = this.deps;
+    const { db, trayStore, audit, outbox, clock } = this.deps;
     await this.get(number);
     await db.tx(async (q) => {
       const at = clock.now();
-      await trays.setDisabled(q, number, reason, at);
+      await trayStore.setDisabled(q, number, reason, at);
       await audit.record(q, {
         actor, action: reason ? 'tray.out_of_service' : 'tray.back_in_service', subject: `tray:${number}`,
         details: reason ? { reason } : {}, at,
@@ -219,13 +219,13 @@ export class TrayService {
    * who walked away, a dossier jammed in the door). Called by the flow timers.
    */
   async sweepHeldOpen(heldOpenMs: number): Promise<number[]> {
-    const { db, trays, outbox, clock, bus } = this.deps;
+    const { db, trayStore, outbox, clock, bus } = this.deps;
     // A door change seen and not yet recorded would make the records a stale view.
     if (this.watch.unrecorded > 0) return [];
     const now = clock.now();
     const held = await db.tx(async (q) => {
       const unwatched = bus.snapshot().map((r) => r.tray).filter((n) => !bus.watching(n));
-      const found = await trays.markHeldOpen(q, now, heldOpenMs, unwatched);
+      const found = await trayStore.markHeldOpen(q, now, heldOpenMs, unwatched);
       for (const { number, openSince } of found) {
         await outbox.enqueue(q, 'alarm.door_held_open', { tray: number, openSince: openSince.toISOString() }, now);
       }

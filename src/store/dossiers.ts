@@ -70,7 +70,7 @@ export class DossierRepository implements DossierStore {
   }
 
   /** Sets fields without a status change (e.g. the moment the door opened). */
-  async touch(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void> {
+  async setFields(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void> {
     const sets = ['updated_at = $3'];
     const values: unknown[] = [this.lockerId, id, at];
     for (const [key, value] of Object.entries(fields)) {

@@ -15,7 +15,7 @@ export interface DossierStore {
     q: Queryable, id: string, from: DossierStatus, to: DossierStatus,
     opts: { actor: string; at: Date; fields?: Partial<Dossier>; details?: Record<string, unknown> },
   ): Promise<void>;
-  touch(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void>;
+  setFields(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void>;
   get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Dossier | null>;
   getByCode(q: Queryable, code: string): Promise<Dossier | null>;
   inTray(q: Queryable, tray: number, statuses: DossierStatus[]): Promise<Dossier[]>;
