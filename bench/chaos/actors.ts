@@ -116,6 +116,14 @@ export async function depositCycle(ctx: Ctx, rng: Rng, who: string): Promise<Out
   return done(opened ? 'deposited' : 'door latched, kept the dossier');
 }
 
+type HeldPaper = Paper & { heldSinceMs?: number; procedureCode?: string };
+
+/** The officer keeps a result she could not load, to try again later. */
+function keep(ctx: Ctx, paper: Paper): void {
+  (paper as HeldPaper).heldSinceMs = Date.now();
+  ctx.officerHand.push(paper);
+}
+
 /** The controller told someone to use a tray for new paper: it must be empty. */
 function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): void {
   const inside = ctx.world.papersIn(tray);
@@ -129,11 +137,13 @@ function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): voi
 export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
   const procedures = await ctx.procedures('result');
   if (!procedures) return abandoned('procedures unavailable');
-  // A result she still holds from a load that did not go through, tried again; or a new one.
-  let paper: Paper | null = ctx.officerHand.length && rng.chance(0.5) ? ctx.officerHand.shift()! : null;
+  // A result she still holds from a load that did not go through, tried again some time later
+  // (the machine has concluded about the first try by then); or a new one.
+  const ripe = ctx.officerHand.findIndex((p) => Date.now() - ((p as HeldPaper).heldSinceMs ?? 0) > 15_000);
+  let paper: Paper | null = ripe >= 0 && rng.chance(0.6) ? ctx.officerHand.splice(ripe, 1)[0] : null;
   let procedureCode: string;
   if (paper) {
-    procedureCode = (paper as Paper & { procedureCode?: string }).procedureCode ?? rng.pick(procedures).code;
+    procedureCode = (paper as HeldPaper).procedureCode ?? rng.pick(procedures).code;
   } else {
     procedureCode = rng.pick(procedures).code;
     const waitingPhones = [...ctx.world.papers.values()].filter((p) => p.kind === 'result' && p.place.at === 'tray').map((p) => p.phone);
@@ -141,12 +151,13 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
     const code = ctx.collectedCodes.length && rng.chance(0.3) ? ctx.collectedCodes.splice(rng.int(0, ctx.collectedCodes.length - 1), 1)[0]
       : ctx.newOnlineCode(rng);
     paper = ctx.world.newPaper('result', code, phone, who);
-    (paper as Paper & { procedureCode?: string }).procedureCode = procedureCode;
+    (paper as HeldPaper).procedureCode = procedureCode;
   }
   const r = await ctx.api.retry('POST', '/api/staff/results', { dossierCode: paper.display, phone: paper.phone, procedureCode }, { auth: 'staff', deadlineMs: 20_000 });
   if (!r.ok) {
-    // She keeps the result and tries again later (unless the machine says it is already in).
-    if (r.code !== 'RESULT_ALREADY_LOADED') ctx.officerHand.push(paper);
+    // She keeps the result and tries again later (also when the machine says it is already in a
+    // tray: she holds it, so that try did not put it anywhere).
+    keep(ctx, paper);
     return abandoned(`load: ${why(r)}`);
   }
   const tray = (r.body as { tray: number }).tray;
@@ -154,7 +165,7 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
   const door = planDoor(rng, ctx.latchHoldMs, { now: 70, later: 22, tooLate: 3, never: 5 });
   ctx.world.note(tray, `${who}: told tray ${tray} for result ${paper.display}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`);
   if (door.plan === 'never') {
-    ctx.officerHand.push(paper);
+    keep(ctx, paper);
     return done('loaded elsewhere (left the tray)');
   }
   if (door.plan === 'later' && rng.chance(0.35)) ctx.faults.targetBoard(ctx.boardOf(tray), door.delayMs + rng.between(1_000, 4_000));
@@ -162,7 +173,7 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
   const held = paper;
   const opened = await useDoor(ctx, rng, tray, who, door.dwellMs, () => void ctx.world.put(tray, held, who));
   if (!opened || held.place.at !== 'tray') {
-    ctx.officerHand.push(held);
+    keep(ctx, held);
     return done('door latched, kept the result');
   }
   return done('loaded');
@@ -234,9 +245,13 @@ export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outco
   if (next.body.round.status === 'completed' || next.body.round.status === 'skipped') {
     // This round's slot is done: the next round comes when the wall clock reaches the next slot.
     ctx.clock.advanceTo(Date.parse(next.body.round.scheduledAt) + 60_000);
-    await sleep(200);
-    next = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 30_000 });
-    if (!next.ok) return abandoned(`manifest: ${why(next)}`);
+    // The step reaches the daemon over IPC (or with its next start): ask until it shows.
+    for (let i = 0; i < 20; i++) {
+      await sleep(150);
+      next = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 30_000 });
+      if (!next.ok) return abandoned(`manifest: ${why(next)}`);
+      if (['upcoming', 'due', 'running'].includes(next.body.round.status)) break;
+    }
     if (!['upcoming', 'due', 'running'].includes(next.body.round.status)) return abandoned(`round is ${next.body.round.status}`);
   }
   const id: string = next.body.round.id;
@@ -350,7 +365,7 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
   return false;
 }
 
-/** Trays to check off the round (GET /api/staff/checks): opened by an admin one by one and answered. */
+/** Trays to check off the round (GET /api/staff/checks): opened from the list one by one and answered. */
 export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<number> {
   const { api, world } = ctx;
   const list = await api.retry('GET', '/api/staff/checks', undefined, { auth: 'staff', deadlineMs: 20_000 });
@@ -361,7 +376,11 @@ export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<nu
     const answer = await world.withTray(tray, async () => {
       let opened = world.open(tray, who);
       if (!opened) {
-        const r = await api.retry('POST', `/api/admin/trays/${tray}/open`, { reason: 'tray to check' }, { auth: 'admin', deadlineMs: 15_000 });
+        // The staff screen opens a tray to check from its list (an admin's maintenance open otherwise).
+        let r = await api.retry('POST', `/api/staff/checks/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 15_000 });
+        if (!r.ok && r.status === 404 && r.code === 'NOT_FOUND') {
+          r = await api.retry('POST', `/api/admin/trays/${tray}/open`, { reason: 'tray to check' }, { auth: 'admin', deadlineMs: 15_000 });
+        }
         if (r.ok) {
           await sleep(250);
           opened = world.open(tray, who);
