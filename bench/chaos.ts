@@ -259,7 +259,8 @@ async function main(): Promise<number> {
     cycles, answers: {}, officerHand: [], collectedCodes: [], busyPhones: new Set(),
     newPhone: (rng) => {
       for (;;) {
-        const phone = `09${String(rng.int(0, 99_999_999)).padStart(8, '0')}`;
+        // Vietnamese mobile ranges that are assigned (090, 091, 093, 094, 096, 097, 098).
+        const phone = `${rng.pick(['090', '091', '093', '094', '096', '097', '098'])}${String(rng.int(0, 9_999_999)).padStart(7, '0')}`;
         if (!phones.has(phone)) {
           phones.add(phone);
           return phone;
@@ -420,6 +421,16 @@ async function main(): Promise<number> {
   watcher.stop();
   const report = await finalChecks({ pool, lockerId, world, sim, watcher, lost, received });
   const quietMs = Date.now() - quietStarted;
+  // For a 5xx about a dossier code: what the records held for that code (the story behind it).
+  for (const odd of api.unexpected5xx) {
+    if (!odd.dossierCode) continue;
+    const { rows } = await pool.query(
+      `SELECT d.kind, d.status, d.tray, array_agg(t.to_status ORDER BY t.id) AS path FROM dossiers d
+         JOIN dossier_transitions t ON t.dossier_id = d.id WHERE d.locker_id = $1 AND d.code = upper($2)
+        GROUP BY d.id, d.kind, d.status, d.tray, d.created_at ORDER BY d.created_at`,
+      [lockerId, odd.dossierCode.replace(/^([0-9A-Z]{4})-([0-9A-Z]{5})$/i, '$1$2')]).catch(() => ({ rows: [] as any[] }));
+    odd.body += ` — records of ${odd.dossierCode}: ${rows.map((r: any) => `${r.kind} ${r.path.join('→')} (tray ${r.tray})`).join('; ') || 'none'}`;
+  }
 
   printReport({ report, runMs, quietMs, finalRounds, cycles, faults, world, api, daemon, duplicates, ctx, db, stoppedAtDeadline, finished });
   const broken = invariantsBroken(report);

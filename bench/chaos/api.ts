@@ -21,6 +21,8 @@ export interface Odd5xx {
   path: string;
   status: number;
   body: string;
+  /** The dossier code the request was about, if any (never a phone number or a code). */
+  dossierCode?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +75,8 @@ export class Api {
     }
     if (res.status < 300) return { ok: true, status: res.status, body: json as T };
     const code = typeof json?.error?.code === 'string' ? json.error.code : '';
-    const odd: Odd5xx = { atS: this.seconds(), method, path, status: res.status, body: text.slice(0, 300) };
+    const dossierCode = typeof (body as { dossierCode?: unknown })?.dossierCode === 'string' ? (body as { dossierCode: string }).dossierCode : undefined;
+    const odd: Odd5xx = { atS: this.seconds(), method, path, status: res.status, body: text.slice(0, 300), dossierCode };
     if (res.status >= 500 && res.status !== 503) this.unexpected5xx.push(odd);
     if (res.status === 503 && !code) this.bare503.push(odd);
     return this.count({ ok: false, kind: 'http', status: res.status, code: code || 'NO_CODE', message: json?.error?.message ?? text.slice(0, 200) });
