@@ -56,8 +56,11 @@ export class ResultService {
       const now = clock.now();
       const existing = await dossiers.liveResult(q, code);
       if (existing) {
-        throw new AppError('RESULT_ALREADY_LOADED', `the result of ${displayCode(code)} is already in tray ${existing.tray}`, {
-          tray: existing.tray,
+        const where = existing.status === 'to_check'
+          ? `tray ${existing.tray}, which is to be checked first (GET /api/staff/checks)`
+          : `tray ${existing.tray}`;
+        throw new AppError('RESULT_ALREADY_LOADED', `the result of ${displayCode(code)} is already in ${where}`, {
+          tray: existing.tray, status: existing.status,
         });
       }
       const tray = await trayStore.reserveFree(q, 'result', procedure.traySize, now);

@@ -139,7 +139,7 @@ export class DossierRepository implements DossierStore {
   /** A result with this code still in the machine (or being loaded). */
   async liveResult(q: Queryable, code: string): Promise<Dossier | null> {
     const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND code = $2 AND kind = 'result' AND status IN ('loading', 'loaded', 'notified', 'expired')`,
+      `${SELECT} WHERE locker_id = $1 AND code = $2 AND kind = 'result' AND status IN ('loading', 'loaded', 'notified', 'expired', 'to_check')`,
       [this.lockerId, code],
     );
     return rows[0] ? toDossier(rows[0]) : null;

@@ -175,6 +175,9 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
   locker.controller.clock.advance(61_000);
   await locker.controller.staffTimersUnit.tick();
   t.equal((await trayState(locker, tray)).state, 'to_check', 'a result tray is never reported empty on a guess');
+  const again = await locker.staff.post('/api/staff/results', { dossierCode: '000.00.22.H29-251120-0042', phone: '0912000105', procedureCode: procedure });
+  t.equal(again.statusCode, 409, 'loading it again while its tray is to check is refused, not a 500');
+  t.match(again.json().error, { code: 'RESULT_ALREADY_LOADED', details: { tray, status: 'to_check' } });
   t.notOk((await inbox(locker, '0912000105')).some((m) => m.kind === 'result_ready'), 'the citizen is not texted yet');
   const answer = await locker.staff.post(`/api/staff/checks/${tray}`, { outcome: 'found' });
   t.same(answer.json(), { tray, status: 'loaded' });
