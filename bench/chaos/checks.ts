@@ -114,6 +114,11 @@ export interface FinalReport {
   /** Sheets whose place disagrees with their dossier's records. */
   disagreements: string[];
   toCheckByKind: Record<string, number>;
+  /**
+   * Alarms about doors (held open, opened without a release): in the campaign no door stays open
+   * 10 s and none opens unreleased, so each one is a false alarm.
+   */
+  doorAlarms: Record<string, number>;
   checkedByOutcome: Record<string, number>;
   dossierStatuses: Record<string, number>;
   trayStates: Record<string, number>;
@@ -209,6 +214,9 @@ export async function finalChecks(opts: {
     `SELECT payload->'data'->>'kind' AS kind, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check' GROUP BY 1`, [lockerId]);
   const checked = await q<{ outcome: string; n: number }>(
     `SELECT payload->'data'->>'outcome' AS outcome, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.checked' GROUP BY 1`, [lockerId]);
+  const alarms = await q<{ type: string; n: number }>(
+    `SELECT type, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type IN ('alarm.door_held_open', 'alarm.door_open_unexpected') GROUP BY 1`,
+    [lockerId]);
   const trays = await q<{ state: string; n: number }>(
     `SELECT state, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [lockerId]);
 
@@ -225,6 +233,7 @@ export async function finalChecks(opts: {
     leftToCheck,
     disagreements,
     toCheckByKind: Object.fromEntries(toCheck.rows.map((r) => [r.kind, r.n])),
+    doorAlarms: Object.fromEntries(alarms.rows.map((r) => [r.type, r.n])),
     checkedByOutcome: Object.fromEntries(checked.rows.map((r) => [r.outcome, r.n])),
     dossierStatuses,
     trayStates: Object.fromEntries(trays.rows.map((r) => [r.state, r.n])),

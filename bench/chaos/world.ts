@@ -29,6 +29,8 @@ export interface Paper {
   place: Place;
   /** Trays it was ever put in. */
   trays: number[];
+  /** What happened to it, for the report. */
+  history: string[];
 }
 
 export function normalizeCode(code: string): string {
@@ -73,7 +75,7 @@ export class World {
     if (faults.length) line += `   [faults: ${faults.join(', ')}]`;
     const list = this.timelines.get(tray) ?? [];
     list.push(line);
-    if (list.length > 80) list.splice(0, list.length - 80);
+    if (list.length > 400) list.splice(0, list.length - 400);
     this.timelines.set(tray, list);
   }
 
@@ -92,6 +94,7 @@ export class World {
   newPaper(kind: PaperKind, display: string, phone: string, who: string): Paper {
     const paper: Paper = {
       id: this.nextPaper++, kind, code: normalizeCode(display), display, phone, place: { at: 'hand', who }, trays: [],
+      history: [`${this.seconds().toFixed(1)}s in the hand of ${who}`],
     };
     this.papers.set(paper.id, paper);
     return paper;
@@ -162,6 +165,7 @@ export class World {
     this.inTray.set(tray, list);
     paper.place = { at: 'tray', tray };
     paper.trays.push(tray);
+    paper.history.push(`${this.seconds().toFixed(1)}s put in tray ${tray} by ${who}`);
     this.bump(tray);
     this.note(tray, `${who}: puts ${paper.kind} ${paper.display} in`);
     return true;
@@ -176,6 +180,7 @@ export class World {
       const list = this.inTray.get(tray)!;
       list.splice(list.indexOf(paper.id), 1);
       paper.place = to;
+      paper.history.push(`${this.seconds().toFixed(1)}s taken from tray ${tray} by ${who} (${to.at})`);
       taken.push(paper);
     }
     if (taken.length) {
@@ -183,6 +188,19 @@ export class World {
       this.note(tray, `${who}: takes ${taken.map((p) => `${p.kind} ${p.display}`).join(', ')} out`);
     }
     return taken;
+  }
+
+  /** Every tray's timeline and every sheet's history, for the run directory. */
+  dump(): string {
+    const out: string[] = [];
+    for (const tray of [...this.timelines.keys()].sort((a, b) => a - b)) {
+      out.push(`tray ${tray}`, ...this.timeline(tray).map((l) => `  ${l}`));
+    }
+    for (const paper of this.papers.values()) {
+      out.push(`${paper.kind} ${paper.display} (${paper.phone}): now ${paper.place.at}${paper.place.at === 'tray' ? ` ${paper.place.tray}` : ''}`,
+        ...paper.history.map((l) => `  ${l}`));
+    }
+    return out.join('\n') + '\n';
   }
 
   /** Records a finding once per key; returns whether it was new. */
