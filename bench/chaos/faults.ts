@@ -1,7 +1,7 @@
 /**
  * The fault loop: at random moments, for random durations, it breaks one part of the locker —
  * the daemon (SIGKILL, then started again), a lock board (no answer, CRC errors, garbage, slow,
- * powered off), the database (stopped, frozen with SIGSTOP, restarted, crashed), the broker link
+ * powered off), the RS-485 gateway link (every connection dropped, new ones refused), the database (stopped, frozen with SIGSTOP, restarted, crashed), the broker link
  * (cut at the proxy), the wall clock (stepped forward or back) — and puts it right afterwards.
  * Citizens can also ask for the board of their tray to fail while they are at the door, so that
  * door movements fall inside gaps of the watch on purpose, not only by chance.
@@ -15,6 +15,7 @@ import type { DaemonSupervisor } from './supervisor.js';
 export const FAULT_KINDS = [
   'daemon_kill',
   'board_no_answer', 'board_crc_error', 'board_garbage', 'board_slow', 'board_offline',
+  'bus_unplug',
   'db_stop', 'db_freeze', 'db_restart', 'db_crash',
   'broker_cut',
   'clock_forward', 'clock_back',
@@ -155,6 +156,7 @@ export class FaultLoop {
     return {
       daemon_kill: daemon.isUp ? 9 : 0,
       board_no_answer: 8, board_crc_error: 5, board_garbage: 4, board_slow: 5, board_offline: 6,
+      bus_unplug: has('bus') ? 0 : 3,
       db_stop: dbOk ? 7 : 0, db_freeze: dbOk ? 8 : 0, db_restart: dbOk ? 4 : 0, db_crash: dbOk ? 4 : 0,
       broker_cut: has('broker') ? 0 : 10,
       clock_forward: has('clock') ? 0 : 5, clock_back: has('clock') ? 0 : 5,
@@ -249,6 +251,16 @@ export class FaultLoop {
       } finally {
         this.dbBusy = false;
       }
+      return;
+    }
+    if (kind === 'bus_unplug') {
+      // The gateway's link drops (an adapter unplugged): connections cut, refused for a while.
+      const bus = rng.pick([...sim.endpoints().keys()]);
+      const ms = rng.between(300, 5_000);
+      const fault = this.begin(kind, `bus_unplug ${bus}`);
+      await sim.closeConnections(bus, { refuseMs: ms });
+      await this.sleep(ms + 100);
+      this.end(fault);
       return;
     }
     if (kind === 'broker_cut') {
