@@ -11,7 +11,7 @@
  * Exits 0 when every invariant held, 1 when one broke (the seed, the tray and its timeline are
  * printed), 2 when the campaign itself could not run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -130,7 +130,7 @@ const note = (line: string) => {
 
 console.log(`fault campaign: seed ${options.seed}, ${options.cycles} cycles, concurrency ${options.concurrency}, database ${options.db}` +
   ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}${options.db === 'url' ? ' --db url' : ''})`);
-console.log(`run directory: ${runDir} (daemon.log, campaign.log)`);
+console.log(`run directory: ${runDir} (daemon.log, campaign.log, timelines.txt)`);
 
 const LATCH_HOLD_MS = 4_000;
 /** The schema's minimum; the latch (4 s) locks again well before (the physical contract of ADR 0012). */
@@ -256,7 +256,7 @@ async function main(): Promise<number> {
     api, world, sms, faults, clock, latchHoldMs: LATCH_HOLD_MS,
     boardOf: (tray) => trayBoard.get(tray)!,
     roleOf: (tray) => trayRole.get(tray)!,
-    cycles, answers: {}, officerHand: [], collectedCodes: [], busyPhones: new Set(),
+    cycles, answers: {}, officerHand: [], collectedCodes: [], busyPhones: new Set(), pickupTries: new Map(), wantRound: false,
     newPhone: (rng) => {
       for (;;) {
         // Vietnamese mobile ranges that are assigned (090, 091, 093, 094, 096, 097, 098).
@@ -310,8 +310,10 @@ async function main(): Promise<number> {
     const free = watcher.freeByRole;
     const freeDeposit = (free.deposit ?? 0) + (free.both ?? 0);
     const freeResult = (free.result ?? 0) + (free.both ?? 0);
-    if (!roundRunning && (n - lastRoundCycle >= roundEvery || (watcher.reads > 0 && (freeDeposit < 8 || freeResult < 8)) && n - lastRoundCycle >= 5)) {
+    const short = ctx.wantRound || (watcher.reads > 0 && (freeDeposit < 8 || freeResult < 8));
+    if (!roundRunning && (n - lastRoundCycle >= roundEvery || (short && n - lastRoundCycle >= 3))) {
       roundRunning = true;
+      ctx.wantRound = false;
       lastRoundCycle = n;
       roundEvery = rng.int(15, 30);
       return 'round';
@@ -420,6 +422,7 @@ async function main(): Promise<number> {
   }, 15_000);
   watcher.stop();
   const report = await finalChecks({ pool, lockerId, world, sim, watcher, lost, received });
+  writeFileSync(path.join(runDir, 'timelines.txt'), world.dump());
   const quietMs = Date.now() - quietStarted;
   // For a 5xx about a dossier code: what the records held for that code (the story behind it).
   for (const odd of api.unexpected5xx) {
@@ -500,6 +503,7 @@ function printReport(p: {
   inv.push(['dossiers whose paper is not where the records say', r.disagreements.length]);
   inv.push([`trays sent to check: ${toCheck}`, totalToCheck]);
   inv.push([`  resolved by the officer: ${resolved}`, Object.values(r.checkedByOutcome).reduce((a, b) => a + b, 0)]);
+  inv.push(['door alarms (false: no door is held open or opened unreleased here)', Object.values(r.doorAlarms).reduce((a, b) => a + b, 0)]);
   inv.push(['5xx other than 503', api.unexpected5xx.length]);
   inv.push(['503 without a stable error code', api.bare503.length]);
   out.push(table(inv));
@@ -508,6 +512,7 @@ function printReport(p: {
   out.push(`HTTP: ${api.requests} requests; answers other than 2xx: ${errs || 'none'}`);
   out.push(`daemon: ${daemon.stats.starts} starts (${daemon.stats.kills} after a SIGKILL, ${daemon.stats.startFailures} failed while a fault was on), ` +
     `${daemon.stats.unexpectedExits.length} exits it was not asked for`);
+  if (Object.keys(r.doorAlarms).length) out.push(`door alarms: ${Object.entries(r.doorAlarms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const answers = Object.entries(p.ctx.answers).sort().map(([k, v]) => `${k} ${v}`).join(', ');
   out.push(`officer answers: ${answers || 'none'}`);
   out.push(`records at the end: dossiers ${Object.entries(r.dossierStatuses).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +

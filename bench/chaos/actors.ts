@@ -44,6 +44,10 @@ export interface Ctx {
   collectedCodes: string[];
   /** Phones with a pickup in progress. */
   busyPhones: Set<string>;
+  /** Pickups tried per phone since the last round (a citizen turned away twice comes back later). */
+  pickupTries: Map<string, number>;
+  /** No tray was free for someone: an officer should do a round soon. */
+  wantRound: boolean;
   newPhone(rng: Rng): string;
   newOnlineCode(rng: Rng): string;
   procedures(kind: 'deposit' | 'result'): Promise<Procedure[] | null>;
@@ -98,7 +102,10 @@ export async function depositCycle(ctx: Ctx, rng: Rng, who: string): Promise<Out
   const started = await ctx.api.retry('POST', '/api/deposits', { phone, procedureCode: procedure.code }, {
     deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq),
   });
-  if (!started.ok) return abandoned(`start: ${why(started)}`);
+  if (!started.ok) {
+    if (started.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
+    return abandoned(`start: ${why(started)}`);
+  }
   const otp = await ctx.sms.codeFor(phone, seq, 8_000);
   if (!otp) return abandoned('no code texted');
   // A second verify after a lost answer is refused (the code is spent); detected, not harmful.
@@ -120,6 +127,10 @@ type HeldPaper = Paper & { heldSinceMs?: number; procedureCode?: string };
 
 /** The officer keeps a result she could not load, to try again later. */
 function keep(ctx: Ctx, paper: Paper): void {
+  if (ctx.officerHand.includes(paper) || paper.place.at !== 'hand') {
+    ctx.note(`campaign: result ${paper.display} kept twice or kept from ${paper.place.at}: ${paper.history.join(' / ')}`);
+  }
+  paper.history.push(`${ctx.world.seconds().toFixed(1)}s kept by the officer`);
   (paper as HeldPaper).heldSinceMs = Date.now();
   ctx.officerHand.push(paper);
 }
@@ -153,8 +164,11 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
     paper = ctx.world.newPaper('result', code, phone, who);
     (paper as HeldPaper).procedureCode = procedureCode;
   }
+  paper.history.push(`${ctx.world.seconds().toFixed(1)}s ${who} loads it`);
   const r = await ctx.api.retry('POST', '/api/staff/results', { dossierCode: paper.display, phone: paper.phone, procedureCode }, { auth: 'staff', deadlineMs: 20_000 });
+  if (!r.ok && (r.status ?? 0) >= 500 && r.status !== 503) ctx.note(`load of ${paper.display} answered ${r.status} ${r.code}; the result's history: ${paper.history.join(' / ')}`);
   if (!r.ok) {
+    if (r.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
     // She keeps the result and tries again later (also when the machine says it is already in a
     // tray: she holds it, so that try did not put it anywhere).
     keep(ctx, paper);
@@ -182,10 +196,12 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
 /** A citizen collects: phone, code by SMS, the trays open, each result taken, each door shut. */
 export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
   const phones = [...new Set([...ctx.world.papers.values()]
-    .filter((p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone)).map((p) => p.phone))];
+    .filter((p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone) && (ctx.pickupTries.get(p.phone) ?? 0) < 2)
+    .map((p) => p.phone))];
   if (!phones.length) return abandoned('no result waiting');
   const phone = rng.pick(phones);
   ctx.busyPhones.add(phone);
+  ctx.pickupTries.set(phone, (ctx.pickupTries.get(phone) ?? 0) + 1);
   try {
     let seq = ctx.sms.lastSeq;
     const started = await ctx.api.retry('POST', '/api/pickups', { phone }, { deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq) });
@@ -256,8 +272,12 @@ export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outco
   }
   const id: string = next.body.round.id;
   let manifest = next.body;
+  const began = Date.now();
   if (manifest.round.status !== 'running') {
-    const started = await api.retry('POST', `/api/staff/rounds/${id}/start`, {}, { auth: 'staff', timeoutMs: 60_000, deadlineMs: 60_000 });
+    // Mostly one tray at a time (each opens when she is at it, as the staff screen offers), now
+    // and then all at once (the latches of the last ones lock again before she gets there).
+    const oneAtATime = rng.chance(0.7);
+    const started = await api.retry('POST', `/api/staff/rounds/${id}/start`, { oneAtATime }, { auth: 'staff', timeoutMs: 60_000, deadlineMs: 60_000 });
     if (!started.ok) {
       // An answer lost while the round did start: carry on with it.
       const again = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 20_000 });
@@ -279,7 +299,10 @@ export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outco
   const completed = await api.retry('POST', `/api/staff/rounds/${id}/complete`, undefined, { auth: 'staff', deadlineMs: 30_000 });
   const roundDone = completed.ok || completed.code === 'ROUND_NOT_OPEN';
   // Trays to check that were not on this manifest (held since it was drawn), or left on it.
-  await outsideChecks(ctx, rng, who);
+  const off = await outsideChecks(ctx, rng, who);
+  ctx.note(`${who}: round ${id.slice(0, 8)} (${manifest.round.scheduledAt}) ${roundDone ? 'completed' : `not completed (${why(completed)})`}: ` +
+    `${answered}/${items.length} trays answered, ${off} checks off the round, in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  ctx.pickupTries.clear();
   if (!roundDone) return abandoned(`complete: ${why(completed)}`);
   return done(`round of ${items.length} (${answered} answered)`);
 }
@@ -332,7 +355,7 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
     let opened = world.open(tray, who);
     if (!opened) {
       // Locked again (the round started a while ago), or its board was silent: open it again.
-      const again = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 15_000 });
+      const again = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 10_000 });
       if (again.ok) {
         await sleep(250);
         opened = world.open(tray, who);
@@ -349,7 +372,7 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
     return outcome;
   });
   if (!answer) return false;
-  const r = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 30_000 });
+  const r = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 15_000 });
   if (r.ok || r.code === 'ITEM_ALREADY_CONFIRMED') {
     world.note(tray, `${who}: answered ${answer} for ${item.dossierCode}${r.ok ? '' : ' (already recorded)'}`);
     ctx.answers[`${item.kind} ${answer}`] = (ctx.answers[`${item.kind} ${answer}`] ?? 0) + 1;
@@ -377,7 +400,7 @@ export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<nu
       let opened = world.open(tray, who);
       if (!opened) {
         // The staff screen opens a tray to check from its list (an admin's maintenance open otherwise).
-        let r = await api.retry('POST', `/api/staff/checks/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 15_000 });
+        let r = await api.retry('POST', `/api/staff/checks/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 10_000 });
         if (!r.ok && r.status === 404 && r.code === 'NOT_FOUND') {
           r = await api.retry('POST', `/api/admin/trays/${tray}/open`, { reason: 'tray to check' }, { auth: 'admin', deadlineMs: 15_000 });
         }
@@ -397,7 +420,7 @@ export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<nu
       return outcome;
     });
     if (!answer) continue;
-    const r = await api.retry('POST', `/api/staff/checks/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 30_000 });
+    const r = await api.retry('POST', `/api/staff/checks/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 15_000 });
     if (r.ok || r.code === 'ITEM_NOT_FOUND') {
       world.note(tray, `${who}: answered ${answer} for ${check.dossierCode} (${check.kind}, off the round)${r.ok ? '' : ' (no longer to check)'}`);
       ctx.answers[`check ${answer} (off round)`] = (ctx.answers[`check ${answer} (off round)`] ?? 0) + 1;
