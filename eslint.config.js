@@ -17,7 +17,10 @@ const boundaries = [
     room: 'src/services',
     files: ['src/services/**/*.ts'],
     patterns: [
-      { group: [...ADAPTERS, '**/config/**', '**/ui/**'], message: 'use cases import only the domain and their ports (src/services/ports.ts).' },
+      {
+        group: [...ADAPTERS, '**/config/**', '**/ui/**'],
+        message: 'use cases import only the domain and their ports (src/services/ports.ts).',
+      },
     ],
   },
   {
@@ -26,7 +29,16 @@ const boundaries = [
     // The screens run in the browser: the domain's pure rules and types, never server code.
     patterns: [
       {
-        group: ['**/services/**', '**/store/**', '**/events/**', '**/sms/**', '**/http/**', '**/config/**', '**/hardware/**', '**/controller.js'],
+        group: [
+          '**/services/**',
+          '**/store/**',
+          '**/events/**',
+          '**/sms/**',
+          '**/http/**',
+          '**/config/**',
+          '**/hardware/**',
+          '**/controller.js',
+        ],
         allowTypeImports: true,
         message: 'the screens import no server code: only the domain and (type-only) shared types.',
       },
@@ -36,22 +48,44 @@ const boundaries = [
   {
     room: 'src/store',
     files: ['src/store/**/*.ts'],
-    patterns: [{ group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js'], message: 'the store implements ports; it does not reach other adapters.' }],
+    patterns: [
+      {
+        group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js'],
+        message: 'the store implements ports; it does not reach other adapters.',
+      },
+    ],
   },
   {
     room: 'src/events, src/sms',
     files: ['src/events/**/*.ts', 'src/sms/**/*.ts'],
-    patterns: [{ group: ['**/store/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js'], allowTypeImports: true, message: 'an adapter implements ports; it does not reach other adapters.' }],
+    patterns: [
+      {
+        group: ['**/store/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js'],
+        allowTypeImports: true,
+        message: 'an adapter implements ports; it does not reach other adapters.',
+      },
+    ],
   },
   {
     room: 'src/http',
     files: ['src/http/**/*.ts'],
-    patterns: [{ group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/ui/**', '**/controller.js'], allowTypeImports: true, message: 'HTTP drives the use cases; it does not reach other adapters.' }],
+    patterns: [
+      {
+        group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/ui/**', '**/controller.js'],
+        allowTypeImports: true,
+        message: 'HTTP drives the use cases; it does not reach other adapters.',
+      },
+    ],
   },
   {
     room: 'hardware',
     files: ['hardware/**/*.ts'],
-    patterns: [{ group: ['**/src/store/**', '**/src/events/**', '**/src/sms/**', '**/src/http/**', '**/src/ui/**', '**/src/controller.js'], message: 'the hardware room implements the LockBus port; it does not reach other adapters.' }],
+    patterns: [
+      {
+        group: ['**/src/store/**', '**/src/events/**', '**/src/sms/**', '**/src/http/**', '**/src/ui/**', '**/src/controller.js'],
+        message: 'the hardware room implements the LockBus port; it does not reach other adapters.',
+      },
+    ],
   },
 ];
 

@@ -251,7 +251,10 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     const unwatchedMs = previousReadMs === undefined ? undefined : nowMs - previousReadMs;
     if (previousReadMs === undefined ? wasOffline : wasOffline || unwatchedMs! > this.watchGapMs) {
       this.emit('gap', {
-        board: board.spec.id, trays: board.trays.map((t) => t.number), unwatchedMs: Math.round(unwatchedMs ?? 0), at: this.clock.now(),
+        board: board.spec.id,
+        trays: board.trays.map((t) => t.number),
+        unwatchedMs: Math.round(unwatchedMs ?? 0),
+        at: this.clock.now(),
       });
     }
   }
@@ -264,7 +267,8 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
       return;
     }
     board.failures += 1;
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ board: board.spec.id, failures: board.failures, err: board.lastError }, 'poll failed');
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ board: board.spec.id, failures: board.failures, err: board.lastError }, 'poll failed');
     // At start-up there is no earlier reading to fall back on: one failed poll is enough.
     if (phase === 'initial' || board.failures >= this.config.offlineAfterFailures) {
       this.markOffline(board, busError?.faultCause ?? 'io', board.lastError);

@@ -46,7 +46,13 @@ const GUARD_MARGIN_MS = 25;
 export class BusError extends AppError {
   readonly faultCause: BusFaultCause;
 
-  constructor(code: ErrorCode, faultCause: BusFaultCause, message: string, details: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    faultCause: BusFaultCause,
+    message: string,
+    details: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, { ...details, faultCause }, options);
     this.faultCause = faultCause;
   }
@@ -203,7 +209,13 @@ export class ModbusLink {
       return new BusError('BUS_CRC_ERROR', 'crc', `${what}: corrupt answer (${message})`, details, { cause: err });
     }
     if (typeof e.modbusCode === 'number') {
-      return new BusError('BUS_UNAVAILABLE', 'exception', `${what}: ${message}`, { ...details, exceptionCode: e.modbusCode }, { cause: err });
+      return new BusError(
+        'BUS_UNAVAILABLE',
+        'exception',
+        `${what}: ${message}`,
+        { ...details, exceptionCode: e.modbusCode },
+        { cause: err },
+      );
     }
     if (e.name === 'PortNotOpenError' || message === 'Port Not Open') {
       return this.unavailable('link is not open', req);
@@ -226,7 +238,7 @@ export class ModbusLink {
     if (this.stopped) return;
     const client = new ModbusRTU();
     const target = this.opts.endpoint?.() ?? (this.spec.host ? { host: this.spec.host, port: this.spec.port ?? 502 } : undefined);
-    const where = target ? `${target.host}:${target.port}` : this.spec.path ?? '(no path)';
+    const where = target ? `${target.host}:${target.port}` : (this.spec.path ?? '(no path)');
     try {
       await withTimeout(
         target

@@ -31,7 +31,10 @@ export class LockOutputs {
   private readonly coilsOn = new Map<string, { board: BoardRuntime; channel: number; timer?: NodeJS.Timeout }>();
   private stopping = false;
 
-  constructor(private readonly config: HardwareConfig, private readonly log: Logger) {}
+  constructor(
+    private readonly config: HardwareConfig,
+    private readonly log: Logger,
+  ) {}
 
   /** One lock pulse on the tray's channel. */
   async pulse(board: BoardRuntime, tray: TraySpec): Promise<void> {
@@ -57,13 +60,21 @@ export class LockOutputs {
   /** Every output of a board off (FC15); not reachable now: done when the board first answers. */
   async allOff(board: BoardRuntime): Promise<void> {
     if (!board.link.open) return;
-    const request: ModbusRequest = { fc: 15, unit: board.spec.unitId, address: board.spec.outputBase ?? 0, values: new Array<boolean>(board.spec.outputs).fill(false) };
+    const request: ModbusRequest = {
+      fc: 15,
+      unit: board.spec.unitId,
+      address: board.spec.outputBase ?? 0,
+      values: new Array<boolean>(board.spec.outputs).fill(false),
+    };
     board.outputsCleared = true;
     try {
       await board.link.request(request, { priority: 'command' });
     } catch (err) {
       board.outputsCleared = false;
-      this.log.warn({ board: board.spec.id, err: (err as Error).message }, `could not switch outputs off: ${describeRequest(board.spec.bus, request)}`);
+      this.log.warn(
+        { board: board.spec.id, err: (err as Error).message },
+        `could not switch outputs off: ${describeRequest(board.spec.bus, request)}`,
+      );
     }
   }
 

@@ -64,9 +64,15 @@ export function hasValidCrc(frame: Uint8Array): boolean {
 export function requestFrameLength(buf: Uint8Array): number | undefined | null {
   if (buf.length < 2) return undefined;
   switch (buf[1]) {
-    case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x05:
+    case 0x06:
       return 8;
-    case 0x0f: case 0x10:
+    case 0x0f:
+    case 0x10:
       return buf.length < 7 ? undefined : 9 + buf[6];
     default:
       return null;
@@ -89,5 +95,7 @@ export function unpackBits(bytes: Uint8Array, count: number): boolean[] {
 }
 
 export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(bytes)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 }

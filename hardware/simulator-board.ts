@@ -36,7 +36,10 @@ export class SimBoard {
   readonly coils: boolean[];
   private readonly flashTimers = new Map<number, NodeJS.Timeout>();
 
-  constructor(readonly spec: BoardSpec, private readonly hooks: SimBoardHooks) {
+  constructor(
+    readonly spec: BoardSpec,
+    private readonly hooks: SimBoardHooks,
+  ) {
     this.coils = new Array<boolean>(spec.outputs).fill(false);
   }
 

@@ -119,8 +119,7 @@ export class CabinetSimulator {
     this.host = options.host ?? '127.0.0.1';
     const hooks = {
       readInputs: (board: SimBoard) => this.readInputs(board),
-      onPulse: (board: SimBoard, channel: number, kind: PulseKind, durationMs?: number) =>
-        this.onPulse(board, channel, kind, durationMs),
+      onPulse: (board: SimBoard, channel: number, kind: PulseKind, durationMs?: number) => this.onPulse(board, channel, kind, durationMs),
     };
     for (const spec of options.map.boards) {
       this.boards.set(spec.id, new SimBoard(spec, hooks));

@@ -47,9 +47,7 @@ import { TrayRepository } from './store/trays.js';
 import { StatsRepository } from './store/stats.js';
 import { StatsService } from './services/stats.js';
 
-export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 export interface ControllerOptions {
   config: Config;
@@ -94,21 +92,47 @@ export class Controller {
     return this.units as Units;
   }
 
-  get http(): FastifyInstance { return this.started.http; }
-  get trays(): TrayService { return this.started.trays; }
-  get cabinet(): CabinetSimulator | undefined { return this.units.simulator; }
-  get deposits(): DepositService { return this.started.deposits; }
-  get pickups(): PickupService { return this.started.pickups; }
-  get checks(): TrayChecks { return this.started.checks; }
-  get rounds(): RoundService { return this.started.rounds; }
-  get results(): ResultService { return this.started.results; }
+  get http(): FastifyInstance {
+    return this.started.http;
+  }
+  get trays(): TrayService {
+    return this.started.trays;
+  }
+  get cabinet(): CabinetSimulator | undefined {
+    return this.units.simulator;
+  }
+  get deposits(): DepositService {
+    return this.started.deposits;
+  }
+  get pickups(): PickupService {
+    return this.started.pickups;
+  }
+  get checks(): TrayChecks {
+    return this.started.checks;
+  }
+  get rounds(): RoundService {
+    return this.started.rounds;
+  }
+  get results(): ResultService {
+    return this.started.results;
+  }
   /** Rounds coming due, reminders and expiry (`tick()` runs one pass). */
-  get staffTimersUnit(): FlowTimers { return this.started.staffTimers; }
+  get staffTimersUnit(): FlowTimers {
+    return this.started.staffTimers;
+  }
   /** Deposit and pickup windows, doors held open (`tick()` runs one pass). */
-  get flowTimers(): FlowTimers { return this.started.flowTimers; }
-  get sms(): SmsGateway { return this.started.sms; }
-  get database(): Db { return this.started.db; }
-  get lockBus(): LockBus { return this.started.bus; }
+  get flowTimers(): FlowTimers {
+    return this.started.flowTimers;
+  }
+  get sms(): SmsGateway {
+    return this.started.sms;
+  }
+  get database(): Db {
+    return this.started.db;
+  }
+  get lockBus(): LockBus {
+    return this.started.bus;
+  }
 
   /** Starts everything and the HTTP server; returns once `/health` can answer. */
   async start(): Promise<void> {
@@ -163,12 +187,23 @@ export class Controller {
     await gateway.start();
     const smsLog = new SmsLogRepository(lockerId);
     const sms = new SmsService({
-      db, gateway, log: smsLog, vault, clock, logger: log('sms'),
+      db,
+      gateway,
+      log: smsLog,
+      vault,
+      clock,
+      logger: log('sms'),
       render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
     const challenges = new ChallengeService({
-      db, challenges: new ChallengeRepository(lockerId), vault, otpKey: keys.otp, policy: ms.otp, sms, clock,
+      db,
+      challenges: new ChallengeRepository(lockerId),
+      vault,
+      otpKey: keys.otp,
+      policy: ms.otp,
+      sms,
+      clock,
       logger: log('otp'),
     });
     const dossiers = new DossierRepository(lockerId);
@@ -176,7 +211,16 @@ export class Controller {
     const calendar = loadCalendar();
     const roundStore = new RoundRepository(lockerId);
     const checks = new TrayChecks({
-      db, dossiers, trayStore: trayRepo, trays, rounds: roundStore, outbox, audit, sms, clock, logger: log('checks'),
+      db,
+      dossiers,
+      trayStore: trayRepo,
+      trays,
+      rounds: roundStore,
+      outbox,
+      audit,
+      sms,
+      clock,
+      logger: log('checks'),
       nextCheckAt: () => nextRound(calendar, clock.now()),
     });
     const cycle = new TrayCycle({ db, dossiers, trayStore: trayRepo, trays, checks, clock, doorOpenTimeoutMs: ms.doorOpenTimeoutMs });
@@ -186,7 +230,18 @@ export class Controller {
     this.units.deposits = deposits;
     this.units.pickups = pickups;
     const results = new ResultService({
-      db, dossiers, trayStore: trayRepo, trays, cycle, procedures: catalogue, vault, outbox, audit, sms, clock, logger: log('results'),
+      db,
+      dossiers,
+      trayStore: trayRepo,
+      trays,
+      cycle,
+      procedures: catalogue,
+      vault,
+      outbox,
+      audit,
+      sms,
+      clock,
+      logger: log('results'),
       pickupWindowMs: ms.pickupWindowMs,
       reminderBeforeMs: ms.reminderBeforeMs,
     });
@@ -199,8 +254,19 @@ export class Controller {
     });
     this.units.checks = checks;
     const rounds = new RoundService({
-      db, rounds: roundStore, dossiers, trayStore: trayRepo, trays, outbox, audit, sms,
-      calendar, checks, clock, logger: log('rounds'), leadMs: ms.roundLeadMs,
+      db,
+      rounds: roundStore,
+      dossiers,
+      trayStore: trayRepo,
+      trays,
+      outbox,
+      audit,
+      sms,
+      calendar,
+      checks,
+      clock,
+      logger: log('rounds'),
+      leadMs: ms.roundLeadMs,
       counter: config.sms.counter,
       publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
     });
@@ -254,15 +320,15 @@ export class Controller {
       procedures,
       simulator: simulator
         ? simulatorControls(simulator, {
-          clock: this.clock,
-          smsInbox: gateway instanceof ConsoleSmsGateway ? () => gateway.inbox() : undefined,
-          // The demo (npm start alone) can try the staff and admin screens with a fresh account.
-          demoToken: async (role) => {
-            const token = generateToken();
-            await accounts.seed(db, `demo ${role} (simulator)`, role, token);
-            return token;
-          },
-        })
+            clock: this.clock,
+            smsInbox: gateway instanceof ConsoleSmsGateway ? () => gateway.inbox() : undefined,
+            // The demo (npm start alone) can try the staff and admin screens with a fresh account.
+            demoToken: async (role) => {
+              const token = generateToken();
+              await accounts.seed(db, `demo ${role} (simulator)`, role, token);
+              return token;
+            },
+          })
         : undefined,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
     }));

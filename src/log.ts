@@ -5,13 +5,26 @@
 import pino, { type Logger } from 'pino';
 
 export const REDACT_PATHS = [
-  'phone', '*.phone', '*.*.phone',
-  'otp', '*.otp', '*.*.otp',
+  'phone',
+  '*.phone',
+  '*.*.phone',
+  'otp',
+  '*.otp',
+  '*.*.otp',
   '*.otpCode',
-  'pin', '*.pin',
-  'token', '*.token', 'password', '*.password',
-  'req.headers.authorization', 'headers.authorization', 'authorization',
-  'body.phone', 'body.otp', 'body.pin', 'body.token',
+  'pin',
+  '*.pin',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'body.phone',
+  'body.otp',
+  'body.pin',
+  'body.token',
 ];
 
 export function createLogger(opts: { level?: string; destination?: pino.DestinationStream } = {}): Logger {

@@ -7,11 +7,15 @@ import type { WorkCalendar } from '../domain/calendar.js';
 import { CONFIG_DIR, ConfigError } from './load.js';
 
 const day = {
-  type: 'object', additionalProperties: false, required: ['date', 'name'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['date', 'name'],
   properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, name: { type: 'string', minLength: 1, maxLength: 200 } },
 } as const;
 const schema = {
-  type: 'object', additionalProperties: false, required: ['timezone', 'rounds', 'holidays', 'workdays'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['timezone', 'rounds', 'holidays', 'workdays'],
   properties: {
     timezone: { type: 'string', minLength: 1 },
     rounds: { type: 'array', minItems: 1, maxItems: 12, items: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' } },
@@ -30,7 +34,11 @@ export function loadCalendar(file = process.env.CALENDAR_FILE || path.join(CONFI
   }
   if (!validate(raw)) {
     const e = validate.errors![0];
-    const field = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('');
+    const field = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+      .join('');
     throw new ConfigError(`calendar${field}`, e.message ?? 'is invalid');
   }
   const calendar = raw as WorkCalendar;
@@ -39,7 +47,10 @@ export function loadCalendar(file = process.env.CALENDAR_FILE || path.join(CONFI
   } catch {
     throw new ConfigError('calendar.timezone', `"${calendar.timezone}" is not a known time zone`);
   }
-  for (const [list, name] of [[calendar.holidays, 'holidays'], [calendar.workdays, 'workdays']] as const) {
+  for (const [list, name] of [
+    [calendar.holidays, 'holidays'],
+    [calendar.workdays, 'workdays'],
+  ] as const) {
     list.forEach((d, i) => {
       if (Number.isNaN(Date.parse(`${d.date}T00:00:00Z`)) || new Date(`${d.date}T00:00:00Z`).toISOString().slice(0, 10) !== d.date) {
         throw new ConfigError(`calendar.${name}[${i}].date`, `"${d.date}" is not a date`);

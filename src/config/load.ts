@@ -15,7 +15,10 @@ export const CONFIG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export const DEFAULT_CONFIG_FILE = path.join(CONFIG_DIR, 'default.yaml');
 
 export class ConfigError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`configuration: ${field} ${message}`);
     this.name = 'ConfigError';
   }
@@ -200,7 +203,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   checkCabinetMap(result.hardware.map, result.hardware.driver);
   // A released latch must lock again before the controller concludes "never opened" (ADR 0012).
   if (result.hardware.driver === 'simulator' && result.hardware.simulator.latchHoldMs >= result.citizens.doorOpenTimeoutSec * 1000) {
-    throw new ConfigError('hardware.simulator.latchHoldMs', `(${result.hardware.simulator.latchHoldMs} ms) must be shorter than citizens.doorOpenTimeoutSec (${result.citizens.doorOpenTimeoutSec} s)`);
+    throw new ConfigError(
+      'hardware.simulator.latchHoldMs',
+      `(${result.hardware.simulator.latchHoldMs} ms) must be shorter than citizens.doorOpenTimeoutSec (${result.citizens.doorOpenTimeoutSec} s)`,
+    );
   }
   return result;
 }

@@ -61,7 +61,12 @@ function composed(value: unknown): unknown {
 
 function describeError(): ConfigError {
   const e = validate.errors![0];
-  const where = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+  const where = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+    .join('')
+    .replace(/^\./, '');
   const params = e.params as Record<string, any>;
   switch (e.keyword) {
     case 'required':
@@ -75,7 +80,9 @@ function describeError(): ConfigError {
         ? new ConfigError(where, 'must be 2 to 20 upper-case letters, digits or "-"')
         : new ConfigError(where, 'must not be blank');
     case 'type':
-      return where ? new ConfigError(where, e.message ?? 'is invalid') : new ConfigError('procedures', 'file must hold a mapping with a procedures list');
+      return where
+        ? new ConfigError(where, e.message ?? 'is invalid')
+        : new ConfigError('procedures', 'file must hold a mapping with a procedures list');
     default:
       return new ConfigError(where || 'procedures', e.message ?? 'is invalid');
   }

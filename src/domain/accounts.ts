@@ -59,13 +59,14 @@ export function pinWeakness(pin: string): string | null {
 const SCRYPT = { log2N: 15, r: 8, p: 1, keyLen: 32 };
 
 function scrypt(secret: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(secret, salt, keyLen, opts, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scryptCb(secret, salt, keyLen, opts, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
 const scryptOptions = (log2N: number, r: number, p: number): ScryptOptions => ({
-  N: 2 ** log2N, r, p, maxmem: 256 * 2 ** log2N * r,
+  N: 2 ** log2N,
+  r,
+  p,
+  maxmem: 256 * 2 ** log2N * r,
 });
 
 export async function hashPin(pin: string, salt: Buffer): Promise<string> {
@@ -84,4 +85,3 @@ export async function pinMatches(pin: string, stored: string): Promise<boolean> 
 
 /** Compared against when the account does not exist, so that the answer takes as long. */
 export const DUMMY_PIN_HASH = `scrypt$${SCRYPT.log2N}$${SCRYPT.r}$${SCRYPT.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
-

@@ -5,8 +5,7 @@
  * released, so whether the paper is there is unknown; an officer looks and says (ADR 0012).
  */
 export type DepositStatus = 'verified' | 'tray_open' | 'deposited' | 'collected' | 'cancelled' | 'missing' | 'to_check';
-export type ResultStatus =
-  | 'loading' | 'loaded' | 'notified' | 'picked_up' | 'expired' | 'returned_to_counter' | 'cancelled' | 'to_check';
+export type ResultStatus = 'loading' | 'loaded' | 'notified' | 'picked_up' | 'expired' | 'returned_to_counter' | 'cancelled' | 'to_check';
 export type DossierStatus = DepositStatus | ResultStatus;
 export type DossierKind = 'deposit' | 'result';
 

@@ -18,7 +18,9 @@ export interface SecretKeys {
 export function deriveKeys(master: Buffer): SecretKeys {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.from('atm247'), info, 32));
   return {
-    phoneHash: derive('phone-hash'), phoneEncryption: derive('phone-encryption'), otp: derive('otp'),
+    phoneHash: derive('phone-hash'),
+    phoneEncryption: derive('phone-encryption'),
+    otp: derive('otp'),
     totpSecret: derive('totp-secret'),
   };
 }

@@ -6,7 +6,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export class SecretBox {
-  constructor(private readonly key: Buffer, private readonly what = 'secret') {
+  constructor(
+    private readonly key: Buffer,
+    private readonly what = 'secret',
+  ) {
     if (key.length !== 32) throw new Error(`the ${what} key must be 32 bytes`);
   }
 

@@ -18,13 +18,19 @@ export const GSM7_BASIC =
 
 /** Extension table: character → septet sent after the 0x1B escape (each counts two septets). */
 export const GSM7_EXTENSION: ReadonlyMap<string, number> = new Map([
-  ['\f', 0x0a], ['^', 0x14], ['{', 0x28], ['}', 0x29], ['\\', 0x2f],
-  ['[', 0x3c], ['~', 0x3d], [']', 0x3e], ['|', 0x40], ['€', 0x65],
+  ['\f', 0x0a],
+  ['^', 0x14],
+  ['{', 0x28],
+  ['}', 0x29],
+  ['\\', 0x2f],
+  ['[', 0x3c],
+  ['~', 0x3d],
+  [']', 0x3e],
+  ['|', 0x40],
+  ['€', 0x65],
 ]);
 
-const GSM7_INDEX: ReadonlyMap<string, number> = new Map(
-  [...GSM7_BASIC].map((c, i) => [c, i] as const).filter(([c]) => c !== '\x1b'),
-);
+const GSM7_INDEX: ReadonlyMap<string, number> = new Map([...GSM7_BASIC].map((c, i) => [c, i] as const).filter(([c]) => c !== '\x1b'));
 
 export type SmsEncoding = 'GSM-7' | 'UCS-2';
 
@@ -100,8 +106,15 @@ export function encodeInfo(text: string): { encoding: SmsEncoding; segments: num
 // Diacritics.
 
 const PUNCTUATION: Record<string, string> = {
-  '\u2018': "'", '\u2019': "'", '\u201c': '"', '\u201d': '"', '\u2013': '-', '\u2014': '-',
-  '\u2026': '...', '\u00a0': ' ', '\u00b7': '.',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2026': '...',
+  '\u00a0': ' ',
+  '\u00b7': '.',
 };
 
 /**
@@ -135,14 +148,42 @@ export interface SmsTextOptions {
 
 export type SmsTime = Date | string | number;
 
-export interface OtpParams { code: string; minutes: number }
-export interface DepositReceiptParams { dossierCode: string; procedure: string; at: SmsTime }
-export interface ResultReadyParams { dossierCode: string; tray: number; collectBy: SmsTime }
-export interface ResultReminderParams { dossierCode: string; collectBy: SmsTime }
-export interface ResultReturnedParams { dossierCode: string; where: string }
-export interface PickupReceiptParams { dossierCode?: string; dossierCodes?: string[]; at: SmsTime }
-export interface DepositToCheckParams { dossierCode: string; tray: number; checkAt: SmsTime }
-export interface DepositNotFoundParams { dossierCode: string; tray: number }
+export interface OtpParams {
+  code: string;
+  minutes: number;
+}
+export interface DepositReceiptParams {
+  dossierCode: string;
+  procedure: string;
+  at: SmsTime;
+}
+export interface ResultReadyParams {
+  dossierCode: string;
+  tray: number;
+  collectBy: SmsTime;
+}
+export interface ResultReminderParams {
+  dossierCode: string;
+  collectBy: SmsTime;
+}
+export interface ResultReturnedParams {
+  dossierCode: string;
+  where: string;
+}
+export interface PickupReceiptParams {
+  dossierCode?: string;
+  dossierCodes?: string[];
+  at: SmsTime;
+}
+export interface DepositToCheckParams {
+  dossierCode: string;
+  tray: number;
+  checkAt: SmsTime;
+}
+export interface DepositNotFoundParams {
+  dossierCode: string;
+  tray: number;
+}
 
 export interface SmsParams {
   otp: OtpParams;
@@ -157,8 +198,14 @@ export interface SmsParams {
 
 export type SmsKind = keyof SmsParams;
 export const SMS_KINDS = [
-  'otp', 'deposit_receipt', 'result_ready', 'result_reminder', 'result_returned_to_counter', 'pickup_receipt',
-  'deposit_to_check', 'deposit_not_found',
+  'otp',
+  'deposit_receipt',
+  'result_ready',
+  'result_reminder',
+  'result_returned_to_counter',
+  'pickup_receipt',
+  'deposit_to_check',
+  'deposit_not_found',
 ] as const satisfies readonly SmsKind[];
 
 function finish(text: string, opts: SmsTextOptions): string {
@@ -182,7 +229,12 @@ function toDate(kind: string, name: string, value: SmsTime | undefined): Date {
 function parts(date: Date, timezone: string): Record<string, string> {
   const out: Record<string, string> = {};
   const fmt = new Intl.DateTimeFormat('en-GB', {
-    timeZone: timezone, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZone: timezone,
+    day: '2-digit',
+    month: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
   });
   for (const p of fmt.formatToParts(date)) out[p.type] = p.value;
   return out;
@@ -235,10 +287,7 @@ export function resultReadyText(p: ResultReadyParams, o: SmsTextOptions): string
 export function resultReminderText(p: ResultReminderParams, o: SmsTextOptions): string {
   const code = need('result_reminder', 'dossierCode', p.dossierCode);
   const by = formatSmsDate(toDate('result_reminder', 'collectBy', p.collectBy), tz(o));
-  return finish(
-    `Nhắc: kết quả hồ sơ ${code} đang chờ tại ATM 24/7, hạn nhận hết ngày ${by}. Quá hạn sẽ chuyển về Bộ phận Một cửa.`,
-    o,
-  );
+  return finish(`Nhắc: kết quả hồ sơ ${code} đang chờ tại ATM 24/7, hạn nhận hết ngày ${by}. Quá hạn sẽ chuyển về Bộ phận Một cửa.`, o);
 }
 
 export function resultReturnedText(p: ResultReturnedParams, o: SmsTextOptions): string {

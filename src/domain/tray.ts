@@ -15,7 +15,12 @@ export type Door = 'open' | 'closed' | 'unknown';
 export type TrayOpenReason = 'deposit' | 'pickup' | 'load_result' | 'round' | 'check' | 'maintenance';
 
 export const DISPLAY_STATES: readonly TrayDisplayState[] = [
-  'free', 'reserved', 'holding_deposit', 'holding_result', 'to_check', 'out_of_service',
+  'free',
+  'reserved',
+  'holding_deposit',
+  'holding_result',
+  'to_check',
+  'out_of_service',
 ];
 
 export interface Tray {

@@ -41,10 +41,12 @@ export async function enqueueEvent<T extends EventType>(q: Queryable, event: New
     lockerId: event.lockerId,
     data: event.data,
   };
-  await q.query(
-    `INSERT INTO outbox (id, locker_id, type, payload) VALUES ($1, $2, $3, $4)`,
-    [envelope.id, envelope.lockerId, envelope.type, JSON.stringify(envelope)],
-  );
+  await q.query(`INSERT INTO outbox (id, locker_id, type, payload) VALUES ($1, $2, $3, $4)`, [
+    envelope.id,
+    envelope.lockerId,
+    envelope.type,
+    JSON.stringify(envelope),
+  ]);
   return { id: envelope.id };
 }
 
@@ -61,9 +63,6 @@ export class OutboxSignal extends EventEmitter<OutboxSignalEvents> {
 
 /** Unsent events still waiting in the outbox for one locker (for /health and shutdown). */
 export async function countPending(q: Queryable, lockerId: string): Promise<number> {
-  const { rows } = await q.query(
-    `SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`,
-    [lockerId],
-  );
+  const { rows } = await q.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`, [lockerId]);
   return rows[0].n as number;
 }

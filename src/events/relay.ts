@@ -188,9 +188,7 @@ export class OutboxRelay {
           try {
             await link.publish(eventTopic(row.type), envelopeOf(row, row.type, lockerId));
           } catch (err) {
-            await db
-              .query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq])
-              .catch(() => undefined);
+            await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq]).catch(() => undefined);
             this.log.warn({ err, seq: row.seq, id: row.id, type: row.type, sent }, 'outbox publish failed; will retry');
             return { sent, ok: false };
           }

@@ -5,7 +5,10 @@ import type { TrayStatePublisher } from '../services/ports.js';
 import type { RetainedState } from './retained.js';
 
 export class RetainedTrayState implements TrayStatePublisher {
-  constructor(private readonly retained: () => RetainedState, private readonly clock: Clock) {}
+  constructor(
+    private readonly retained: () => RetainedState,
+    private readonly clock: Clock,
+  ) {}
 
   publishTrays(all: Tray[], changed: number[]): void {
     const at = this.clock.now().toISOString();
@@ -14,7 +17,12 @@ export class RetainedTrayState implements TrayStatePublisher {
     for (const tray of all) {
       if (!wanted.has(tray.number)) continue;
       void retained.publishRetained(`trays/${tray.number}`, {
-        number: tray.number, cabinet: tray.cabinet, size: tray.size, state: displayState(tray), door: tray.door, at,
+        number: tray.number,
+        cabinet: tray.cabinet,
+        size: tray.size,
+        state: displayState(tray),
+        door: tray.door,
+        at,
       });
     }
     void retained.publishRetained('occupancy', {

@@ -80,9 +80,7 @@ export function installErrorHandling(app: FastifyInstance, opts: ErrorHandlingOp
     return sendError(reply, 'INTERNAL', 'internal error');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
 }
 
 /** The error schema, for route `response` declarations. */

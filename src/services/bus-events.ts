@@ -6,9 +6,7 @@
 import type { Logger } from 'pino';
 import { isUnexpectedOpening, type Tray } from '../domain/tray.js';
 import type { DoorWatch } from './door-watch.js';
-import type {
-  BoardFaultEvent, BoardRecoveredEvent, DoorEvent, Queryable, TrayReading, WatchGapEvent,
-} from './ports.js';
+import type { BoardFaultEvent, BoardRecoveredEvent, DoorEvent, Queryable, TrayReading, WatchGapEvent } from './ports.js';
 import type { AfterCommit, DoorHandler, TrayServiceDeps } from './trays.js';
 
 export interface BusEventRecorderDeps extends TrayServiceDeps {
@@ -43,7 +41,10 @@ export class BusEventRecorder {
   async start(): Promise<void> {
     this.watch.start();
     const on = <E extends 'door' | 'fault' | 'recovered' | 'gap'>(
-      event: E, fn: (e: any) => Promise<void>, trays: (e: any) => number[], now?: (e: any) => void,
+      event: E,
+      fn: (e: any) => Promise<void>,
+      trays: (e: any) => number[],
+      now?: (e: any) => void,
     ) => {
       const listener = (e: unknown) => {
         now?.(e);
@@ -52,13 +53,29 @@ export class BusEventRecorder {
       this.deps.bus.on(event, listener as any);
       this.listeners.push({ event, fn: listener });
     };
-    on('door', (e: DoorEvent) => this.onDoor(e), (e: DoorEvent) => [e.tray]);
+    on(
+      'door',
+      (e: DoorEvent) => this.onDoor(e),
+      (e: DoorEvent) => [e.tray],
+    );
     // A silent board interrupts the watch at once, before its event is even recorded.
-    on('fault', (e: BoardFaultEvent) => this.onFault(e), (e: BoardFaultEvent) => e.trays,
-      (e: BoardFaultEvent) => this.watch.markGap(e.trays, `board ${e.board} offline (${e.cause})`));
-    on('recovered', (e: BoardRecoveredEvent) => this.onRecovered(e), (e: BoardRecoveredEvent) => e.trays);
-    on('gap', (e: WatchGapEvent) => this.onGap(e), (e: WatchGapEvent) => e.trays,
-      (e: WatchGapEvent) => this.watch.markGap(e.trays, `board ${e.board} unread for ${e.unwatchedMs} ms`));
+    on(
+      'fault',
+      (e: BoardFaultEvent) => this.onFault(e),
+      (e: BoardFaultEvent) => e.trays,
+      (e: BoardFaultEvent) => this.watch.markGap(e.trays, `board ${e.board} offline (${e.cause})`),
+    );
+    on(
+      'recovered',
+      (e: BoardRecoveredEvent) => this.onRecovered(e),
+      (e: BoardRecoveredEvent) => e.trays,
+    );
+    on(
+      'gap',
+      (e: WatchGapEvent) => this.onGap(e),
+      (e: WatchGapEvent) => e.trays,
+      (e: WatchGapEvent) => this.watch.markGap(e.trays, `board ${e.board} unread for ${e.unwatchedMs} ms`),
+    );
     await this.watch.record(() => this.reconcile(this.deps.bus.snapshot()), []);
   }
 
@@ -99,7 +116,13 @@ export class BusEventRecorder {
    * Records a door change, its event, and the alarm if the door opened without a release.
    * `seen`: as it happened, or found by reading the door after a gap in the watch.
    */
-  private async applyDoor(q: Queryable, tray: Tray, open: boolean, at: Date, seen: 'as_it_happened' | 'after_a_gap' = 'as_it_happened'): Promise<AfterCommit[]> {
+  private async applyDoor(
+    q: Queryable,
+    tray: Tray,
+    open: boolean,
+    at: Date,
+    seen: 'as_it_happened' | 'after_a_gap' = 'as_it_happened',
+  ): Promise<AfterCommit[]> {
     const { trayStore, outbox } = this.deps;
     const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs, { afterGap: seen === 'after_a_gap' });
     await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at);
@@ -201,7 +224,12 @@ export class BusEventRecorder {
       for (const board of boardsUp) {
         if (!boardsDown.has(board)) changed.push(...(await trayStore.setBoardFault(q, board, null, at)));
       }
-      await outbox.enqueue(q, 'locker.started', { version: this.deps.version ?? 'unknown', trays: known.size, boardsOffline: [...boardsDown] }, at);
+      await outbox.enqueue(
+        q,
+        'locker.started',
+        { version: this.deps.version ?? 'unknown', trays: known.size, boardsOffline: [...boardsDown] },
+        at,
+      );
     });
     outbox.committed();
     await this.publish(null);

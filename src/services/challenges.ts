@@ -60,8 +60,15 @@ export class ChallengeService {
     await db.tx(async (q) => {
       await this.checkCaps(q, phoneHash, now);
       await challenges.insert(q, {
-        id, purpose, phoneHash, phoneEnc: vault.encrypt(phone.e164), procedureCode: opts.procedureCode ?? null,
-        otpHash: opts.sendCode ? hashOtp(this.deps.otpKey, id, code) : null, createdAt: now, sentAt: now, expiresAt,
+        id,
+        purpose,
+        phoneHash,
+        phoneEnc: vault.encrypt(phone.e164),
+        procedureCode: opts.procedureCode ?? null,
+        otpHash: opts.sendCode ? hashOtp(this.deps.otpKey, id, code) : null,
+        createdAt: now,
+        sentAt: now,
+        expiresAt,
       });
       await challenges.recordSend(q, phoneHash, now);
     });
@@ -88,13 +95,22 @@ export class ChallengeService {
       await this.checkCaps(q, c.phoneHash, now);
       await challenges.update(q, id, {
         otpHash: c.otpHash === null ? null : hashOtp(this.deps.otpKey, id, code),
-        sentAt: now, expiresAt, attempts: 0, sends: c.sends + 1,
+        sentAt: now,
+        expiresAt,
+        attempts: 0,
+        sends: c.sends + 1,
       });
       await challenges.recordSend(q, c.phoneHash, now);
       return c;
     });
     if (challenge.otpHash !== null) {
-      await this.send(vault.decrypt(challenge.phoneEnc), challenge.phoneHash, code, id, challenge.purpose === 'pickup' ? 'background' : 'await');
+      await this.send(
+        vault.decrypt(challenge.phoneEnc),
+        challenge.phoneHash,
+        code,
+        id,
+        challenge.purpose === 'pickup' ? 'background' : 'await',
+      );
     }
     return { challengeId: id, expiresAt, resendAt: new Date(now.getTime() + this.policy.resendAfterMs) };
   }
@@ -139,22 +155,33 @@ export class ChallengeService {
     const failures = guard.failures + 1;
     const cooldown = cooldownMs(this.policy, failures);
     await challenges.setGuard(q, c.phoneHash, {
-      failures, lastFailureAt: now, lockedUntil: cooldown ? new Date(now.getTime() + cooldown) : null,
+      failures,
+      lastFailureAt: now,
+      lockedUntil: cooldown ? new Date(now.getTime() + cooldown) : null,
     });
     const attemptsLeft = this.policy.maxAttemptsPerCode - attempts;
     if (cooldown) {
       return {
         ok: false,
-        error: new AppError('OTP_LOCKED', `wrong code; too many wrong codes for this number: try again in ${Math.ceil(cooldown / 60_000)} min`, {
-          retryAfterSec: Math.ceil(cooldown / 1000), attemptsLeft,
-        }),
+        error: new AppError(
+          'OTP_LOCKED',
+          `wrong code; too many wrong codes for this number: try again in ${Math.ceil(cooldown / 60_000)} min`,
+          {
+            retryAfterSec: Math.ceil(cooldown / 1000),
+            attemptsLeft,
+          },
+        ),
       };
     }
     return {
       ok: false,
-      error: new AppError('OTP_INVALID', dead ? 'wrong code; this code can no longer be used, ask for a new one' : `wrong code; ${attemptsLeft} tries left`, {
-        attemptsLeft,
-      }),
+      error: new AppError(
+        'OTP_INVALID',
+        dead ? 'wrong code; this code can no longer be used, ask for a new one' : `wrong code; ${attemptsLeft} tries left`,
+        {
+          attemptsLeft,
+        },
+      ),
     };
   }
 

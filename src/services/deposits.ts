@@ -39,7 +39,10 @@ export class DepositService {
     const procedure = this.deps.procedures.find(code);
     if (!procedure) throw new AppError('PROCEDURE_NOT_FOUND', `procedure ${code} is not in the catalogue`);
     if (!procedure.deposit) {
-      throw new AppError('PROCEDURE_NOT_ACCEPTED', `dossiers for procedure ${code} are not received by this machine; please use the counter`);
+      throw new AppError(
+        'PROCEDURE_NOT_ACCEPTED',
+        `dossiers for procedure ${code} are not received by this machine; please use the counter`,
+      );
     }
     return procedure;
   }
@@ -75,10 +78,22 @@ export class DepositService {
       if (tray === null) throw this.noTray(procedure);
       const id = randomUUID();
       const code = await this.uniqueCode(q);
-      await dossiers.insert(q, {
-        id, code, kind: 'deposit', procedureCode: procedure.code, phoneHash: challenge.phoneHash,
-        phoneEnc: challenge.phoneEnc, status: 'verified', tray: null, challengeId, at: now,
-      }, CITIZEN);
+      await dossiers.insert(
+        q,
+        {
+          id,
+          code,
+          kind: 'deposit',
+          procedureCode: procedure.code,
+          phoneHash: challenge.phoneHash,
+          phoneEnc: challenge.phoneEnc,
+          status: 'verified',
+          tray: null,
+          challengeId,
+          at: now,
+        },
+        CITIZEN,
+      );
       await dossiers.transition(q, id, 'verified', 'tray_open', { actor: CITIZEN, at: now, fields: { tray, openedAt: now } });
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
@@ -95,8 +110,13 @@ export class DepositService {
     const d = await this.deps.dossiers.get(this.deps.db, depositId);
     if (!d || d.kind !== 'deposit') throw new AppError('DEPOSIT_NOT_FOUND', 'no such deposit');
     return {
-      depositId: d.id, status: d.status, tray: d.tray, dossierCode: formatDossierCode(d.code), procedureCode: d.procedureCode,
-      createdAt: d.createdAt.toISOString(), depositedAt: d.depositedAt?.toISOString() ?? null,
+      depositId: d.id,
+      status: d.status,
+      tray: d.tray,
+      dossierCode: formatDossierCode(d.code),
+      procedureCode: d.procedureCode,
+      createdAt: d.createdAt.toISOString(),
+      depositedAt: d.depositedAt?.toISOString() ?? null,
     };
   }
 
@@ -110,16 +130,29 @@ export class DepositService {
   async deposited(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
     const { dossiers, trayStore, outbox } = this.deps;
     await dossiers.transition(q, d.id, source.from, 'deposited', {
-      actor: source.actor, at, fields: { depositedAt: at, checkSince: null, checkFrom: null }, details: source.details,
+      actor: source.actor,
+      at,
+      fields: { depositedAt: at, checkSince: null, checkFrom: null },
+      details: source.details,
     });
     await trayStore.setContent(q, tray, 'holding_deposit', at);
-    await outbox.enqueue(q, 'deposit.completed', {
-      depositId: d.id, dossierCode: d.code, tray, procedureCode: d.procedureCode,
-    }, at);
+    await outbox.enqueue(
+      q,
+      'deposit.completed',
+      {
+        depositId: d.id,
+        dossierCode: d.code,
+        tray,
+        procedureCode: d.procedureCode,
+      },
+      at,
+    );
     const procedure = this.deps.procedures.find(d.procedureCode);
     return () =>
       this.deps.sms.sendNotice('deposit_receipt', d.phoneEnc, d.phoneHash, d.id, {
-        dossierCode: formatDossierCode(d.code), procedure: procedure?.shortVi ?? d.procedureCode, at,
+        dossierCode: formatDossierCode(d.code),
+        procedure: procedure?.shortVi ?? d.procedureCode,
+        at,
       });
   }
 
@@ -134,7 +167,8 @@ export class DepositService {
   private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
     const { outbox, cycle, logger } = this.deps;
     const done = await cycle.cancel(id, 'tray_open', reason, (q, d, at) =>
-      outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at));
+      outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at),
+    );
     if (done) {
       logger.info({ depositId: id, reason }, 'deposit cancelled');
       outbox.committed();
@@ -143,9 +177,13 @@ export class DepositService {
   }
 
   private noTray(procedure: ProcedureInfo): AppError {
-    return new AppError('TRAY_UNAVAILABLE', `no free tray of size ${procedure.traySize} or larger right now; please come back later or use the counter`, {
-      size: procedure.traySize,
-    });
+    return new AppError(
+      'TRAY_UNAVAILABLE',
+      `no free tray of size ${procedure.traySize} or larger right now; please come back later or use the counter`,
+      {
+        size: procedure.traySize,
+      },
+    );
   }
 
   private async uniqueCode(q: Queryable): Promise<string> {

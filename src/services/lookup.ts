@@ -20,7 +20,10 @@ export interface DossierStatusView {
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export class DossierLookup {
-  constructor(private readonly db: Database, private readonly dossiers: DossierStore) {}
+  constructor(
+    private readonly db: Database,
+    private readonly dossiers: DossierStore,
+  ) {}
 
   async byCode(input: string): Promise<DossierStatusView> {
     // Our own codes (with a check character), or the online system's dossier number for a result.
@@ -33,9 +36,17 @@ export class DossierLookup {
     const d = (await this.dossiers.allByCode(this.db, code)).find((x) => x.status !== 'cancelled' && x.status !== 'verified');
     if (!d) throw new AppError('DOSSIER_NOT_FOUND', 'no dossier with this code');
     return {
-      dossierCode: displayCode(d.code), kind: d.kind, procedureCode: d.procedureCode, status: d.status,
-      createdAt: d.createdAt.toISOString(), depositedAt: iso(d.depositedAt), collectedAt: iso(d.collectedAt),
-      loadedAt: iso(d.loadedAt), pickupDeadline: iso(d.pickupDeadline), pickedUpAt: iso(d.pickedUpAt), returnedAt: iso(d.returnedAt),
+      dossierCode: displayCode(d.code),
+      kind: d.kind,
+      procedureCode: d.procedureCode,
+      status: d.status,
+      createdAt: d.createdAt.toISOString(),
+      depositedAt: iso(d.depositedAt),
+      collectedAt: iso(d.collectedAt),
+      loadedAt: iso(d.loadedAt),
+      pickupDeadline: iso(d.pickupDeadline),
+      pickedUpAt: iso(d.pickedUpAt),
+      returnedAt: iso(d.returnedAt),
     };
   }
 }

@@ -15,7 +15,6 @@ import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit } from './trays.js';
 
-
 export interface ResultServiceDeps extends FlowDeps {
   procedures: ProcedureCatalogue;
   vault: PhoneVault;
@@ -56,11 +55,13 @@ export class ResultService {
       const now = clock.now();
       const existing = await dossiers.liveResult(q, code);
       if (existing) {
-        const where = existing.status === 'to_check'
-          ? `tray ${existing.tray}, which is to be checked first (GET /api/staff/checks)`
-          : `tray ${existing.tray}`;
+        const where =
+          existing.status === 'to_check'
+            ? `tray ${existing.tray}, which is to be checked first (GET /api/staff/checks)`
+            : `tray ${existing.tray}`;
         throw new AppError('RESULT_ALREADY_LOADED', `the result of ${displayCode(code)} is already in ${where}`, {
-          tray: existing.tray, status: existing.status,
+          tray: existing.tray,
+          status: existing.status,
         });
       }
       const tray = await trayStore.reserveFree(q, 'result', procedure.traySize, now);
@@ -68,11 +69,30 @@ export class ResultService {
         throw new AppError('TRAY_UNAVAILABLE', `no free result tray of size ${procedure.traySize} or larger`, { size: procedure.traySize });
       }
       const id = randomUUID();
-      await dossiers.insert(q, {
-        id, code, kind: 'result', procedureCode: procedure.code, phoneHash: vault.hash(phone.e164),
-        phoneEnc: vault.encrypt(phone.e164), status: 'loading', tray, challengeId: null, at: now, fields: { openedAt: now },
-      }, actor);
-      await audit.record(q, { actor, action: 'result.load', subject: `dossier:${id}`, details: { tray, procedureCode: procedure.code }, at: now });
+      await dossiers.insert(
+        q,
+        {
+          id,
+          code,
+          kind: 'result',
+          procedureCode: procedure.code,
+          phoneHash: vault.hash(phone.e164),
+          phoneEnc: vault.encrypt(phone.e164),
+          status: 'loading',
+          tray,
+          challengeId: null,
+          at: now,
+          fields: { openedAt: now },
+        },
+        actor,
+      );
+      await audit.record(q, {
+        actor,
+        action: 'result.load',
+        subject: `dossier:${id}`,
+        details: { tray, procedureCode: procedure.code },
+        at: now,
+      });
       await trays.recordRelease(q, tray, actor, 'load_result', { dossierCode: code });
       return { id, tray };
     });
@@ -84,7 +104,7 @@ export class ResultService {
 
   /** An armful: each result in turn; one failure does not stop the others. */
   async loadBatch(items: LoadResultInput[], actor: string) {
-    const out: ({ ok: true } & LoadedResult | { ok: false; dossierCode: string; error: { code: string; message: string } })[] = [];
+    const out: (({ ok: true } & LoadedResult) | { ok: false; dossierCode: string; error: { code: string; message: string } })[] = [];
     for (const item of items) {
       try {
         out.push({ ok: true, ...(await this.load(item, actor)) });
@@ -107,23 +127,37 @@ export class ResultService {
     const { dossiers, trayStore, outbox } = this.deps;
     const deadline = new Date(at.getTime() + this.deps.pickupWindowMs);
     await dossiers.transition(q, d.id, source.from, 'loaded', {
-      actor: source.actor, at, details: source.details,
+      actor: source.actor,
+      at,
+      details: source.details,
       fields: { loadedAt: at, pickupDeadline: deadline, openedAt: null, doorOpenedAt: null, checkSince: null, checkFrom: null },
     });
     await trayStore.setContent(q, tray, 'holding_result', at);
-    await outbox.enqueue(q, 'result.loaded', {
-      resultId: d.id, dossierCode: d.code, tray, procedureCode: d.procedureCode, pickupDeadline: deadline.toISOString(),
-    }, at);
+    await outbox.enqueue(
+      q,
+      'result.loaded',
+      {
+        resultId: d.id,
+        dossierCode: d.code,
+        tray,
+        procedureCode: d.procedureCode,
+        pickupDeadline: deadline.toISOString(),
+      },
+      at,
+    );
     return () => this.notify(d, tray, deadline);
   }
 
   private async notify(d: Dossier, tray: number, deadline: Date): Promise<void> {
     const { sms, db, dossiers, clock } = this.deps;
     await sms.sendNotice('result_ready', d.phoneEnc, d.phoneHash, d.id, {
-      dossierCode: displayCode(d.code), tray, collectBy: deadline,
+      dossierCode: displayCode(d.code),
+      tray,
+      collectBy: deadline,
     });
     const now = clock.now();
-    await db.tx((q) => dossiers.transition(q, d.id, 'loaded', 'notified', { actor: 'system', at: now, fields: { notifiedAt: now } }))
+    await db
+      .tx((q) => dossiers.transition(q, d.id, 'loaded', 'notified', { actor: 'system', at: now, fields: { notifiedAt: now } }))
       .catch((err) => this.deps.logger.warn({ err, resultId: d.id }, 'result not marked notified'));
   }
 
@@ -131,8 +165,13 @@ export class ResultService {
   async waiting() {
     const list = await this.deps.dossiers.waitingResults(this.deps.db);
     return list.map((d) => ({
-      resultId: d.id, dossierCode: displayCode(d.code), tray: d.tray, procedureCode: d.procedureCode, status: d.status,
-      loadedAt: d.loadedAt?.toISOString() ?? null, pickupDeadline: d.pickupDeadline?.toISOString() ?? null,
+      resultId: d.id,
+      dossierCode: displayCode(d.code),
+      tray: d.tray,
+      procedureCode: d.procedureCode,
+      status: d.status,
+      loadedAt: d.loadedAt?.toISOString() ?? null,
+      pickupDeadline: d.pickupDeadline?.toISOString() ?? null,
       remindedAt: d.remindedAt?.toISOString() ?? null,
     }));
   }
@@ -150,15 +189,24 @@ export class ResultService {
       const due = await dossiers.dueForReminder(q, now, this.deps.reminderBeforeMs);
       for (const d of due) {
         await dossiers.setFields(q, d.id, { remindedAt: now }, now);
-        await outbox.enqueue(q, 'result.reminded', {
-          resultId: d.id, dossierCode: d.code, tray: d.tray!, pickupDeadline: d.pickupDeadline!.toISOString(),
-        }, now);
+        await outbox.enqueue(
+          q,
+          'result.reminded',
+          {
+            resultId: d.id,
+            dossierCode: d.code,
+            tray: d.tray!,
+            pickupDeadline: d.pickupDeadline!.toISOString(),
+          },
+          now,
+        );
       }
       return due;
     });
     for (const d of reminders) {
       await this.deps.sms.sendNotice('result_reminder', d.phoneEnc, d.phoneHash, d.id, {
-        dossierCode: displayCode(d.code), collectBy: d.pickupDeadline!,
+        dossierCode: displayCode(d.code),
+        collectBy: d.pickupDeadline!,
       });
     }
 

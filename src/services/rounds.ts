@@ -11,9 +11,7 @@ import type { Logger } from 'pino';
 import { nextRound, type WorkCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
-import type {
-  AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundItemRow, RoundRow, RoundStore, TrayStore,
-} from './ports.js';
+import type { AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundItemRow, RoundRow, RoundStore, TrayStore } from './ports.js';
 import { displayCode } from '../domain/dossier-code.js';
 import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';
@@ -76,12 +74,18 @@ export class RoundService {
     const { rounds } = this.deps;
     const items = round.status === 'upcoming' ? await rounds.preview(q) : await rounds.items(q, round.id);
     const base = (i: Omit<RoundItemRow, 'roundId'>) => ({
-      tray: i.tray, dossierCode: displayCode(i.dossierCode), procedureCode: i.procedureCode, status: i.status,
+      tray: i.tray,
+      dossierCode: displayCode(i.dossierCode),
+      procedureCode: i.procedureCode,
+      status: i.status,
     });
     return {
       round: {
-        id: round.id, scheduledAt: round.scheduledAt.toISOString(), status: round.status,
-        drawnAt: round.drawnAt?.toISOString() ?? null, startedAt: round.startedAt?.toISOString() ?? null,
+        id: round.id,
+        scheduledAt: round.scheduledAt.toISOString(),
+        status: round.status,
+        drawnAt: round.drawnAt?.toISOString() ?? null,
+        startedAt: round.startedAt?.toISOString() ?? null,
       },
       collect: items.filter((i) => i.kind === 'collect').map((i) => ({ ...base(i), depositedAt: i.depositedAt?.toISOString() ?? null })),
       takeBack: items.filter((i) => i.kind === 'take_back').map((i) => ({ ...base(i), expiredAt: i.expiredAt?.toISOString() ?? null })),
@@ -104,11 +108,19 @@ export class RoundService {
       await rounds.draw(q, latest.id);
       await rounds.update(q, latest.id, { status: 'due', drawnAt: now });
       const manifest = await this.manifest(q, { ...latest, status: 'due', drawnAt: now });
-      await outbox.enqueue(q, 'round.due', {
-        roundId: latest.id, scheduledAt: latest.scheduledAt.toISOString(), collect: manifest.collect.length,
-        takeBack: manifest.takeBack.length, check: manifest.check.length,
-        trays: [...manifest.collect, ...manifest.takeBack, ...manifest.check].map((i) => i.tray),
-      }, now);
+      await outbox.enqueue(
+        q,
+        'round.due',
+        {
+          roundId: latest.id,
+          scheduledAt: latest.scheduledAt.toISOString(),
+          collect: manifest.collect.length,
+          takeBack: manifest.takeBack.length,
+          check: manifest.check.length,
+          trays: [...manifest.collect, ...manifest.takeBack, ...manifest.check].map((i) => i.tray),
+        },
+        now,
+      );
       return manifest;
     });
     if (drawn) {
@@ -217,11 +229,18 @@ export class RoundService {
       await rounds.setItem(q, id, item.dossierId, { status: outcome, confirmedAt: now, confirmedBy: actor });
       const code = dossier.code;
       if (outcome === 'collected') await outbox.enqueue(q, 'item.collected', { roundId: id, dossierCode: code, tray, by: actor }, now);
-      if (outcome === 'missing') await outbox.enqueue(q, 'item.missing', { roundId: id, dossierCode: code, tray, by: actor, kind: item.kind }, now);
+      if (outcome === 'missing')
+        await outbox.enqueue(q, 'item.missing', { roundId: id, dossierCode: code, tray, by: actor, kind: item.kind }, now);
       if (outcome === 'returned') {
         await outbox.enqueue(q, 'result.returned_to_counter', { resultId: dossier.id, dossierCode: code, tray, by: actor }, now);
       }
-      await audit.record(q, { actor, action: `round.item.${outcome}`, subject: `dossier:${dossier.id}`, details: { roundId: id, tray }, at: now });
+      await audit.record(q, {
+        actor,
+        action: `round.item.${outcome}`,
+        subject: `dossier:${dossier.id}`,
+        details: { roundId: id, tray },
+        at: now,
+      });
       return outcome === 'returned' ? dossier : null;
     });
     outbox.committed();
@@ -229,7 +248,8 @@ export class RoundService {
     for (const work of checked) await work().catch((err) => this.deps.logger.warn({ err }, 'work after a check failed'));
     if (after) {
       await this.deps.sms.sendNotice('result_returned_to_counter', after.phoneEnc, after.phoneHash, after.id, {
-        dossierCode: displayCode(after.code), where: this.deps.counter,
+        dossierCode: displayCode(after.code),
+        where: this.deps.counter,
       });
     }
     await this.publish();
@@ -243,7 +263,9 @@ export class RoundService {
       const items = await rounds.items(q, id);
       const count = (s: string) => items.filter((i) => i.status === s).length;
       const result = {
-        collected: count('collected'), returned: count('returned'), missing: count('missing'),
+        collected: count('collected'),
+        returned: count('returned'),
+        missing: count('missing'),
         // Trays to check, when the round had any.
         ...(items.some((i) => i.kind === 'check') ? { found: count('found'), empty: count('empty') } : {}),
         leftInPlace: items.filter((i) => i.status === 'pending' || i.status === 'opened').length,

@@ -66,9 +66,7 @@ export class SmsService {
       await log.failed(db, id, reason, 1);
       logger.warn({ kind, smsId: id, dossierId, reason }, 'SMS not sent');
       if (raise) {
-        throw err instanceof AppError
-          ? err
-          : new AppError('SMS_FAILED', 'the text message could not be sent; try again in a minute');
+        throw err instanceof AppError ? err : new AppError('SMS_FAILED', 'the text message could not be sent; try again in a minute');
       }
     }
   }

@@ -14,8 +14,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import {
-  ACCOUNT_NAME, actorFor, DUMMY_PIN_HASH, generateToken, hashPin, normaliseName, pinMatches, pinWeakness,
-  type SignedInAccount, type StaffRole,
+  ACCOUNT_NAME,
+  actorFor,
+  DUMMY_PIN_HASH,
+  generateToken,
+  hashPin,
+  normaliseName,
+  pinMatches,
+  pinWeakness,
+  type SignedInAccount,
+  type StaffRole,
 } from '../domain/accounts.js';
 import { SecretBox } from '../domain/sealing.js';
 import type { AuditStore, Database, StaffAccountStore } from './ports.js';
@@ -122,15 +130,23 @@ export class StaffAccountService {
       let newId: number;
       try {
         newId = await accounts.insert(q, {
-          name, role: input.role, token, pinHash,
-          totpSecretEnc: totpSecret ? this.box.seal(totpSecret) : null, createdBy: actor, at: now,
+          name,
+          role: input.role,
+          token,
+          pinHash,
+          totpSecretEnc: totpSecret ? this.box.seal(totpSecret) : null,
+          createdBy: actor,
+          at: now,
         });
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw new AppError('ACCOUNT_NAME_TAKEN', 'a live account already has this name');
         throw err;
       }
       await audit.record(q, {
-        actor, action: 'staff.created', subject: `account:${newId}`, at: now,
+        actor,
+        action: 'staff.created',
+        subject: `account:${newId}`,
+        at: now,
         details: { name, role: input.role, touchscreen: input.withTouchscreen },
       });
       return newId;
@@ -147,8 +163,13 @@ export class StaffAccountService {
   async list(): Promise<StaffAccountView[]> {
     const now = this.deps.clock.now();
     return (await this.deps.accounts.list(this.deps.db)).map((a) => ({
-      id: a.id, name: a.name, role: a.role, touchscreen: a.pinHash !== null,
-      createdAt: a.createdAt, createdBy: a.createdBy, disabledAt: a.disabledAt,
+      id: a.id,
+      name: a.name,
+      role: a.role,
+      touchscreen: a.pinHash !== null,
+      createdAt: a.createdAt,
+      createdBy: a.createdBy,
+      disabledAt: a.disabledAt,
       lockedUntil: a.lockedUntil && a.lockedUntil > now ? a.lockedUntil : null,
     }));
   }
@@ -169,8 +190,15 @@ export class StaffAccountService {
     this.log.info({ account: id, sessionsRevoked: result.sessionsRevoked }, 'account disabled');
     const a = result.account;
     return {
-      id: a.id, name: a.name, role: a.role, touchscreen: a.pinHash !== null, createdAt: a.createdAt,
-      createdBy: a.createdBy, disabledAt: a.disabledAt, lockedUntil: null, sessionsRevoked: result.sessionsRevoked,
+      id: a.id,
+      name: a.name,
+      role: a.role,
+      touchscreen: a.pinHash !== null,
+      createdAt: a.createdAt,
+      createdBy: a.createdBy,
+      disabledAt: a.disabledAt,
+      lockedUntil: null,
+      sessionsRevoked: result.sessionsRevoked,
     };
   }
 
@@ -201,13 +229,19 @@ export class StaffAccountService {
     const now = clock.now();
     const failed = () => new AppError('SIGN_IN_FAILED', 'sign-in failed: check the name, PIN and authenticator code');
 
-    const account = input.accountId !== undefined
-      ? await accounts.get(db, input.accountId)
-      : input.name !== undefined ? await accounts.findLiveByName(db, normaliseName(input.name)) : null;
+    const account =
+      input.accountId !== undefined
+        ? await accounts.get(db, input.accountId)
+        : input.name !== undefined
+          ? await accounts.findLiveByName(db, normaliseName(input.name))
+          : null;
     if (!account || account.disabledAt || !account.pinHash || !account.totpSecretEnc) {
       await pinMatches(input.pin, DUMMY_PIN_HASH);
       await audit.record(db, {
-        actor: 'touchscreen', action: 'staff.sign_in_failed', subject: account ? `account:${account.id}` : null, at: now,
+        actor: 'touchscreen',
+        action: 'staff.sign_in_failed',
+        subject: account ? `account:${account.id}` : null,
+        at: now,
         details: { reason: account ? 'no touchscreen sign-in' : 'unknown account' },
       });
       this.log.info({ account: account?.id ?? null }, 'sign-in refused');
@@ -237,7 +271,10 @@ export class StaffAccountService {
         await accounts.insertSession(q, { token, accountId: account.id, createdAt: now, expiresAt });
         await accounts.pruneSessions(q, new Date(now.getTime() - SESSION_RETENTION_MS));
         await audit.record(q, {
-          actor: actorFor(account), action: 'staff.signed_in', subject, at: now,
+          actor: actorFor(account),
+          action: 'staff.signed_in',
+          subject,
+          at: now,
           details: { expiresAt: expiresAt.toISOString() },
         });
         return true;
@@ -254,7 +291,10 @@ export class StaffAccountService {
       await db.tx(async (q) => {
         await accounts.lock(q, account.id, until);
         await audit.record(q, {
-          actor: 'touchscreen', action: 'staff.sign_in_locked', subject, at: now,
+          actor: 'touchscreen',
+          action: 'staff.sign_in_locked',
+          subject,
+          at: now,
           details: { failures: MAX_SIGN_IN_FAILURES, lockedUntil: until.toISOString() },
         });
       });
@@ -270,8 +310,11 @@ export class StaffAccountService {
   private async totpStep(sealedSecret: string, code: string, now: Date): Promise<number | null> {
     if (!/^[0-9]{6}$/.test(code)) return null;
     const result = await verify({
-      secret: this.box.open(sealedSecret), token: code, period: TOTP_PERIOD_SEC,
-      epoch: Math.floor(now.getTime() / 1000), epochTolerance: TOTP_PERIOD_SEC,
+      secret: this.box.open(sealedSecret),
+      token: code,
+      period: TOTP_PERIOD_SEC,
+      epoch: Math.floor(now.getTime() / 1000),
+      epochTolerance: TOTP_PERIOD_SEC,
     });
     return result.valid && 'timeStep' in result ? result.timeStep : null;
   }
@@ -279,7 +322,8 @@ export class StaffAccountService {
   private locked(until: Date, now: Date): AppError {
     const retryAfterSec = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
     return new AppError('SIGN_IN_LOCKED', 'too many wrong sign-ins: this account is locked for a while', {
-      retryAfterSec, lockedUntil: until.toISOString(),
+      retryAfterSec,
+      lockedUntil: until.toISOString(),
     });
   }
 

@@ -72,10 +72,7 @@ export class StatsService {
   async dashboard(): Promise<DashboardStats> {
     const { db, stats, clock, timezone } = this.deps;
     const now = clock.now();
-    const [days, current] = await Promise.all([
-      stats.daily(db, now, STATS_DAYS, timezone),
-      stats.current(db, now),
-    ]);
+    const [days, current] = await Promise.all([stats.daily(db, now, STATS_DAYS, timezone), stats.current(db, now)]);
     return {
       at: now.toISOString(),
       timezone,

@@ -83,13 +83,20 @@ export class TrayChecks {
       const tray = current.tray;
       const kind = checkKind({ kind: current.kind, checkFrom: current.status });
       await dossiers.transition(q, current.id, current.status, 'to_check', {
-        actor: 'system', at: now, fields: { checkSince: now, checkFrom: current.status, openedAt: null }, details: { gap },
+        actor: 'system',
+        at: now,
+        fields: { checkSince: now, checkFrom: current.status, openedAt: null },
+        details: { gap },
       });
       await trayStore.setContent(q, tray, 'to_check', now);
       await trayStore.clearRelease(q, tray);
       await outbox.enqueue(q, 'tray.to_check', { tray, dossierCode: current.code, kind, gap }, now);
       await audit.record(q, {
-        actor: 'system', action: 'tray.to_check', subject: `dossier:${current.id}`, details: { tray, kind, gap }, at: now,
+        actor: 'system',
+        action: 'tray.to_check',
+        subject: `dossier:${current.id}`,
+        details: { tray, kind, gap },
+        at: now,
       });
       return { dossier: current, tray, kind };
     });
@@ -100,9 +107,13 @@ export class TrayChecks {
     await this.deps.trays.publish([held.tray]);
     // A citizen who deposited is told the truth: not confirmed, an officer will look (no receipt).
     if (held.kind === 'deposit') {
-      await this.deps.sms.sendNotice('deposit_to_check', held.dossier.phoneEnc, held.dossier.phoneHash, held.dossier.id, {
-        dossierCode: displayCode(held.dossier.code), tray: held.tray, checkAt: this.deps.nextCheckAt(),
-      }).catch((err) => logger.warn({ err }, 'the to-check notice was not sent'));
+      await this.deps.sms
+        .sendNotice('deposit_to_check', held.dossier.phoneEnc, held.dossier.phoneHash, held.dossier.id, {
+          dossierCode: displayCode(held.dossier.code),
+          tray: held.tray,
+          checkAt: this.deps.nextCheckAt(),
+        })
+        .catch((err) => logger.warn({ err }, 'the to-check notice was not sent'));
     }
     return true;
   }
@@ -112,7 +123,12 @@ export class TrayChecks {
    * check on its own). Returns the dossier's new status and what to do after commit (texts).
    */
   async resolve(
-    q: Queryable, d: Dossier, outcome: CheckOutcome, actor: string, at: Date, details: Record<string, unknown> = {},
+    q: Queryable,
+    d: Dossier,
+    outcome: CheckOutcome,
+    actor: string,
+    at: Date,
+    details: Record<string, unknown> = {},
   ): Promise<{ status: DossierStatus; after: AfterCommit[] }> {
     const { dossiers, trayStore, outbox, audit, sms } = this.deps;
     if (d.status !== 'to_check' || d.tray === null) {
@@ -125,14 +141,22 @@ export class TrayChecks {
     const after: AfterCommit[] = [];
     const move = (status: DossierStatus, fields: Partial<Dossier> = {}) =>
       dossiers.transition(q, d.id, 'to_check', status, {
-        actor, at, fields: { checkSince: null, ...fields }, details: { check: outcome, ...details },
+        actor,
+        at,
+        fields: { checkSince: null, ...fields },
+        details: { check: outcome, ...details },
       });
     let status: DossierStatus = to;
     const source: CompletionSource = { from: 'to_check', actor, details: { check: outcome, ...details } };
     if (kind === 'deposit' && outcome === 'found') {
       // Deposited (the receipt goes out now, not before: ADR 0012), and taken by the officer who found it.
       after.push(await this.completions.deposited(q, d, tray, at, source));
-      await dossiers.transition(q, d.id, 'deposited', 'collected', { actor, at, fields: { collectedAt: at }, details: { check: outcome, ...details } });
+      await dossiers.transition(q, d.id, 'deposited', 'collected', {
+        actor,
+        at,
+        fields: { collectedAt: at },
+        details: { check: outcome, ...details },
+      });
       await trayStore.setContent(q, tray, 'free', at);
       status = 'collected';
     } else if (kind === 'load_result' && outcome === 'found') {
@@ -155,7 +179,13 @@ export class TrayChecks {
       }
     }
     await outbox.enqueue(q, 'tray.checked', { tray, dossierCode: d.code, outcome, status, by: actor }, at);
-    await audit.record(q, { actor, action: `tray.checked.${outcome}`, subject: `dossier:${d.id}`, details: { tray, kind, status, ...details }, at });
+    await audit.record(q, {
+      actor,
+      action: `tray.checked.${outcome}`,
+      subject: `dossier:${d.id}`,
+      details: { tray, kind, status, ...details },
+      at,
+    });
     return { status, after };
   }
 
@@ -193,7 +223,10 @@ export class TrayChecks {
   async list(): Promise<CheckView[]> {
     const rows = await this.deps.dossiers.toCheck(this.deps.db);
     return rows.map((d) => ({
-      tray: d.tray!, dossierCode: displayCode(d.code), kind: checkKind(d), since: d.checkSince?.toISOString() ?? null,
+      tray: d.tray!,
+      dossierCode: displayCode(d.code),
+      kind: checkKind(d),
+      since: d.checkSince?.toISOString() ?? null,
     }));
   }
 }

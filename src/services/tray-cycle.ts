@@ -116,7 +116,9 @@ export class TrayCycle {
    * transaction. Nothing happens if the dossier moved on meanwhile. Returns whether it did.
    */
   async cancel(
-    id: string, from: 'tray_open' | 'loading', reason: string,
+    id: string,
+    from: 'tray_open' | 'loading',
+    reason: string,
     event?: (q: Queryable, d: Dossier, at: Date) => Promise<unknown>,
   ): Promise<boolean> {
     const { db, dossiers, trayStore, trays, clock } = this.deps;

@@ -11,9 +11,7 @@ import { DoorWatch, type WindowVerdict } from './door-watch.js';
 import { BusEventRecorder } from './bus-events.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { displayState, type Tray } from '../domain/tray.js';
-import type {
-  AuditStore, Database, EventOutbox, LockBus, Queryable, TrayReading, TrayStatePublisher, TrayStore,
-} from './ports.js';
+import type { AuditStore, Database, EventOutbox, LockBus, Queryable, TrayReading, TrayStatePublisher, TrayStore } from './ports.js';
 import type { TrayOpenReason } from '../domain/tray.js';
 
 export interface TrayServiceDeps {
@@ -57,8 +55,11 @@ export interface TrayView {
 
 /** True when an unlock failed before any command could reach the board. */
 function notSent(err: unknown): boolean {
-  return isAppError(err) && (err.code === 'BOARD_OFFLINE' || err.code === 'BUS_UNAVAILABLE' || err.code === 'TRAY_NOT_FOUND')
-    && !('faultCause' in (err as object));
+  return (
+    isAppError(err) &&
+    (err.code === 'BOARD_OFFLINE' || err.code === 'BUS_UNAVAILABLE' || err.code === 'TRAY_NOT_FOUND') &&
+    !('faultCause' in (err as object))
+  );
 }
 
 export function trayView(t: Tray): TrayView {
@@ -143,14 +144,19 @@ export class TrayService {
    * nobody watched, which the flows treat as uncertain, never as "not opened".
    */
   async recordRelease(
-    q: Queryable, number: number, actor: string, reason: TrayOpenReason, extra: Record<string, unknown> = {},
+    q: Queryable,
+    number: number,
+    actor: string,
+    reason: TrayOpenReason,
+    extra: Record<string, unknown> = {},
   ): Promise<void> {
     const { trayStore, audit, outbox, clock } = this.deps;
     const tray = await trayStore.get(q, number, { forUpdate: true });
     if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${number} does not exist`, { tray: number });
     if (tray.fault) {
       throw new AppError('BOARD_OFFLINE', `tray ${number} cannot be opened: its board ${tray.board} does not answer`, {
-        tray: number, board: tray.board,
+        tray: number,
+        board: tray.board,
       });
     }
     const at = clock.now();
@@ -175,12 +181,25 @@ export class TrayService {
     } catch (err) {
       const sent = !notSent(err);
       if (!sent) this.watch.close(number);
-      await db.tx(async (q) => {
-        if (!sent) await trayStore.clearRelease(q, number);
-        await outbox.enqueue(q, 'tray.open_failed', {
-          tray: number, reason, code: isAppError(err) ? err.code : 'BUS_ERROR', sent,
-        }, clock.now());
-      }).then(() => outbox.committed(), (dbErr) => this.log.error({ err: dbErr, tray: number }, 'a failed pulse was not recorded'));
+      await db
+        .tx(async (q) => {
+          if (!sent) await trayStore.clearRelease(q, number);
+          await outbox.enqueue(
+            q,
+            'tray.open_failed',
+            {
+              tray: number,
+              reason,
+              code: isAppError(err) ? err.code : 'BUS_ERROR',
+              sent,
+            },
+            clock.now(),
+          );
+        })
+        .then(
+          () => outbox.committed(),
+          (dbErr) => this.log.error({ err: dbErr, tray: number }, 'a failed pulse was not recorded'),
+        );
       throw err;
     }
   }
@@ -199,8 +218,11 @@ export class TrayService {
       const at = clock.now();
       await trayStore.setDisabled(q, number, reason, at);
       await audit.record(q, {
-        actor, action: reason ? 'tray.out_of_service' : 'tray.back_in_service', subject: `tray:${number}`,
-        details: reason ? { reason } : {}, at,
+        actor,
+        action: reason ? 'tray.out_of_service' : 'tray.back_in_service',
+        subject: `tray:${number}`,
+        details: reason ? { reason } : {},
+        at,
       });
       await outbox.enqueue(
         q,
@@ -224,7 +246,10 @@ export class TrayService {
     if (this.watch.unrecorded > 0) return [];
     const now = clock.now();
     const held = await db.tx(async (q) => {
-      const unwatched = bus.snapshot().map((r) => r.tray).filter((n) => !bus.watching(n));
+      const unwatched = bus
+        .snapshot()
+        .map((r) => r.tray)
+        .filter((n) => !bus.watching(n));
       const found = await trayStore.markHeldOpen(q, now, heldOpenMs, unwatched);
       for (const { number, openSince } of found) {
         await outbox.enqueue(q, 'alarm.door_held_open', { tray: number, openSince: openSince.toISOString() }, now);

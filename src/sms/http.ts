@@ -33,7 +33,10 @@ export function renderBody(template: string, values: Record<string, string>, con
 }
 
 class Retryable extends Error {
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
   }
 }
@@ -57,8 +60,11 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
   async send(msg: SmsMessage): Promise<SmsSendResult> {
     const info = encodeInfo(msg.text);
     const values = {
-      to: msg.to, to_local: msg.to.startsWith('+84') ? `0${msg.to.slice(3)}` : msg.to, text: msg.text,
-      brandname: this.brand, id: msg.id,
+      to: msg.to,
+      to_local: msg.to.startsWith('+84') ? `0${msg.to.slice(3)}` : msg.to,
+      text: msg.text,
+      brandname: this.brand,
+      id: msg.id,
     };
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     let attempt = 0;
@@ -69,10 +75,13 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
         this.lastOk = this.deps.clock.now();
         return { providerMessageId, segments: info.segments, encoding: info.encoding };
       } catch (err) {
-        const status = err instanceof Retryable ? err.status : (err as AppError).details?.status as number | null ?? null;
+        const status = err instanceof Retryable ? err.status : (((err as AppError).details?.status as number | null) ?? null);
         this.recordFailure(status, (err as Error).message);
         if (!(err instanceof Retryable) || attempt > this.config.retries) {
-          throw new AppError('SMS_FAILED', `the SMS provider did not take the message: ${maskText((err as Error).message)}`, { attempts: attempt, status });
+          throw new AppError('SMS_FAILED', `the SMS provider did not take the message: ${maskText((err as Error).message)}`, {
+            attempts: attempt,
+            status,
+          });
         }
         this.deps.logger.warn({ attempt, status, smsId: msg.id }, 'SMS provider failed; retrying');
         await sleep(this.config.backoffMs * 2 ** (attempt - 1));

@@ -38,7 +38,10 @@ declare module 'smpp' {
     address(): AddressInfo;
   }
 
-  export function connect(options: { host?: string | null; port?: number; url?: string; auto_enquire_link_period?: number } | string, listener?: () => void): Session;
+  export function connect(
+    options: { host?: string | null; port?: number; url?: string; auto_enquire_link_period?: number } | string,
+    listener?: () => void,
+  ): Session;
   export function createServer(options: Record<string, unknown>, listener?: (session: Session) => void): Server;
   export function createServer(listener?: (session: Session) => void): Server;
 

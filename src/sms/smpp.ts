@@ -25,15 +25,32 @@ const MAX_BACKOFF_MS = 60_000;
 const TRACKED_MESSAGES = 2_000;
 
 const RECEIPT_STATUS: Record<string, SmsDeliveryReport['status']> = {
-  DELIVRD: 'delivered', UNDELIV: 'failed', EXPIRED: 'expired', REJECTD: 'rejected', DELETED: 'failed', UNKNOWN: 'unknown',
+  DELIVRD: 'delivered',
+  UNDELIV: 'failed',
+  EXPIRED: 'expired',
+  REJECTD: 'rejected',
+  DELETED: 'failed',
+  UNKNOWN: 'unknown',
 };
 /** message_state TLV values (SMPP 3.4 §5.3.2.35). */
-const MESSAGE_STATE: Record<number, SmsDeliveryReport['status']> = { 2: 'delivered', 3: 'expired', 4: 'failed', 5: 'failed', 6: 'unknown', 7: 'unknown', 8: 'rejected' };
+const MESSAGE_STATE: Record<number, SmsDeliveryReport['status']> = {
+  2: 'delivered',
+  3: 'expired',
+  4: 'failed',
+  5: 'failed',
+  6: 'unknown',
+  7: 'unknown',
+  8: 'rejected',
+};
 
 /** A delivery receipt's id and final state, from the TLVs or the receipt text (`id:… stat:DELIVRD`). */
 export function parseReceipt(pdu: smpp.PDU): { id: string; status: SmsDeliveryReport['status'] } | null {
   const raw = pdu.short_message;
-  const text = Buffer.isBuffer(raw) ? raw.toString('latin1') : typeof raw === 'object' && raw ? String(raw.message ?? '') : String(raw ?? '');
+  const text = Buffer.isBuffer(raw)
+    ? raw.toString('latin1')
+    : typeof raw === 'object' && raw
+      ? String(raw.message ?? '')
+      : String(raw ?? '');
   const id = pdu.receipted_message_id ? String(pdu.receipted_message_id) : /\bid:(\S+)/i.exec(text)?.[1];
   if (!id) return null;
   const stat = /\bstat:(\w+)/i.exec(text)?.[1]?.toUpperCase();
@@ -65,7 +82,11 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
   /** Signals a successful bind to sends waiting for one. */
   private readonly binds = new EventEmitter<{ bound: [] }>();
 
-  constructor(private readonly config: SmppConfig, private readonly brand: string, private readonly deps: { logger: Logger; clock: Clock }) {
+  constructor(
+    private readonly config: SmppConfig,
+    private readonly brand: string,
+    private readonly deps: { logger: Logger; clock: Clock },
+  ) {
     super();
     this.reconnectDelay = config.reconnectMs;
     this.log = deps.logger;
@@ -90,7 +111,11 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     if (!session) return;
     await new Promise<void>((resolve) => {
       const done = setTimeout(() => session.destroy(resolve), 1_000);
-      const close = () => session.close(() => { clearTimeout(done); resolve(); });
+      const close = () =>
+        session.close(() => {
+          clearTimeout(done);
+          resolve();
+        });
       if (!wasBound || !session.unbind({}, close)) close();
     });
   }
@@ -178,7 +203,10 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
         fn();
       };
       const fail = (err: Error) => settle(() => reject(err));
-      const timer = setTimeout(() => fail(new AppError('SMS_FAILED', `no ${command}_resp from the SMSC within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new AppError('SMS_FAILED', `no ${command}_resp from the SMSC within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.pending.add(fail);
       const sent = session.send(new smpp.PDU(command, fields), (pdu: smpp.PDU) => settle(() => resolve(pdu)));
       if (!sent) fail(new AppError('SMS_FAILED', 'SMPP link is not writable'));
@@ -242,8 +270,12 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
       const session = this.session;
       if (!session || !this.bound) throw new AppError('SMS_FAILED', 'SMPP link lost while sending a long text');
       const pdu = await this.request(session, 'submit_sm', {
-        source_addr_ton: 5, source_addr_npi: 0, source_addr: this.brand,
-        dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: msg.to.replace(/^\+/, ''),
+        source_addr_ton: 5,
+        source_addr_npi: 0,
+        source_addr: this.brand,
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: msg.to.replace(/^\+/, ''),
         esm_class: udh ? ESM_UDHI : 0,
         data_coding: DATA_CODING[encoding],
         registered_delivery: 1,
@@ -251,7 +283,9 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
       });
       if (pdu.command_status !== 0) {
         throw new AppError('SMS_FAILED', `the SMSC refused the message (${statusName(pdu.command_status)})`, {
-          commandStatus: pdu.command_status, part: i + 1, parts: parts.length,
+          commandStatus: pdu.command_status,
+          part: i + 1,
+          parts: parts.length,
         });
       }
       if (pdu.message_id) ids.push(String(pdu.message_id));

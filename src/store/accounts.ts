@@ -28,10 +28,7 @@ function toRecord(r: any): AccountRecord {
 
 export class AccountRepository implements StaffAccountStore {
   async findByToken(q: Queryable, token: string): Promise<SignedInAccount | null> {
-    const { rows } = await q.query(
-      `SELECT id, name, role FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL`,
-      [hashToken(token)],
-    );
+    const { rows } = await q.query(`SELECT id, name, role FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL`, [hashToken(token)]);
     return rows[0] ? { id: Number(rows[0].id), name: rows[0].name, role: rows[0].role } : null;
   }
 
@@ -61,10 +58,7 @@ export class AccountRepository implements StaffAccountStore {
   }
 
   async get(q: Queryable, id: number, opts: { forUpdate?: boolean } = {}): Promise<AccountRecord | null> {
-    const { rows } = await q.query(
-      `SELECT ${RECORD_COLUMNS} FROM accounts WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
+    const { rows } = await q.query(`SELECT ${RECORD_COLUMNS} FROM accounts WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -119,10 +113,12 @@ export class AccountRepository implements StaffAccountStore {
   }
 
   async insertSession(q: Queryable, s: { token: string; accountId: number; createdAt: Date; expiresAt: Date }): Promise<void> {
-    await q.query(
-      `INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-      [hashToken(s.token), s.accountId, s.createdAt, s.expiresAt],
-    );
+    await q.query(`INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`, [
+      hashToken(s.token),
+      s.accountId,
+      s.createdAt,
+      s.expiresAt,
+    ]);
   }
 
   /** The account of a live session (not expired, not revoked, account not disabled). */

@@ -14,10 +14,14 @@ export class AuditRepository implements AuditStore {
   constructor(private readonly lockerId: string) {}
 
   async record(q: Queryable, entry: AuditEntry): Promise<void> {
-    await q.query(
-      `INSERT INTO audit_log (locker_id, at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [this.lockerId, entry.at, entry.actor, entry.action, entry.subject ?? null, JSON.stringify(entry.details ?? {})],
-    );
+    await q.query(`INSERT INTO audit_log (locker_id, at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      this.lockerId,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject ?? null,
+      JSON.stringify(entry.details ?? {}),
+    ]);
   }
 
   async recent(q: Queryable, limit = 100): Promise<(AuditEntry & { id: number })[]> {

@@ -2,15 +2,30 @@
 import type { Challenge, ChallengeStore, PhoneGuard, Queryable } from '../services/ports.js';
 
 const FIELDS: Record<string, string> = {
-  otpHash: 'otp_hash', status: 'status', attempts: 'attempts', sends: 'sends', sentAt: 'sent_at',
-  expiresAt: 'expires_at', verifiedAt: 'verified_at',
+  otpHash: 'otp_hash',
+  status: 'status',
+  attempts: 'attempts',
+  sends: 'sends',
+  sentAt: 'sent_at',
+  expiresAt: 'expires_at',
+  verifiedAt: 'verified_at',
 };
 
 function toChallenge(r: Record<string, any>): Challenge {
   return {
-    id: r.id, purpose: r.purpose, phoneHash: r.phone_hash, phoneEnc: r.phone_enc, procedureCode: r.procedure_code,
-    otpHash: r.otp_hash, status: r.status, attempts: r.attempts, sends: r.sends, createdAt: r.created_at,
-    sentAt: r.sent_at, expiresAt: r.expires_at, verifiedAt: r.verified_at,
+    id: r.id,
+    purpose: r.purpose,
+    phoneHash: r.phone_hash,
+    phoneEnc: r.phone_enc,
+    procedureCode: r.procedure_code,
+    otpHash: r.otp_hash,
+    status: r.status,
+    attempts: r.attempts,
+    sends: r.sends,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+    expiresAt: r.expires_at,
+    verifiedAt: r.verified_at,
   };
 }
 
@@ -26,10 +41,10 @@ export class ChallengeRepository implements ChallengeStore {
   }
 
   async get(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<Challenge | null> {
-    const { rows } = await q.query(
-      `SELECT * FROM challenges WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
-      [this.lockerId, id],
-    );
+    const { rows } = await q.query(`SELECT * FROM challenges WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [
+      this.lockerId,
+      id,
+    ]);
     return rows[0] ? toChallenge(rows[0]) : null;
   }
 
@@ -48,26 +63,28 @@ export class ChallengeRepository implements ChallengeStore {
   }
 
   async sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]> {
-    const { rows } = scope === 'locker'
-      ? await q.query(`SELECT at FROM otp_sends WHERE locker_id = $1 AND at > $2 ORDER BY at DESC`, [this.lockerId, since])
-      : await q.query(`SELECT at FROM otp_sends WHERE phone_hash = $1 AND at > $2 ORDER BY at DESC`, [scope.phoneHash, since]);
+    const { rows } =
+      scope === 'locker'
+        ? await q.query(`SELECT at FROM otp_sends WHERE locker_id = $1 AND at > $2 ORDER BY at DESC`, [this.lockerId, since])
+        : await q.query(`SELECT at FROM otp_sends WHERE phone_hash = $1 AND at > $2 ORDER BY at DESC`, [scope.phoneHash, since]);
     return rows.map((r: any) => r.at);
   }
 
   async guard(q: Queryable, phoneHash: string): Promise<PhoneGuard> {
     // The row is created and locked, so that concurrent wrong entries for one phone count one by one.
     await q.query(`INSERT INTO phone_guards (phone_hash) VALUES ($1) ON CONFLICT DO NOTHING`, [phoneHash]);
-    const { rows } = await q.query(
-      `SELECT failures, last_failure_at, locked_until FROM phone_guards WHERE phone_hash = $1 FOR UPDATE`,
-      [phoneHash],
-    );
+    const { rows } = await q.query(`SELECT failures, last_failure_at, locked_until FROM phone_guards WHERE phone_hash = $1 FOR UPDATE`, [
+      phoneHash,
+    ]);
     return { failures: rows[0].failures, lastFailureAt: rows[0].last_failure_at, lockedUntil: rows[0].locked_until };
   }
 
   async setGuard(q: Queryable, phoneHash: string, g: PhoneGuard): Promise<void> {
-    await q.query(
-      `UPDATE phone_guards SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE phone_hash = $1`,
-      [phoneHash, g.failures, g.lastFailureAt, g.lockedUntil],
-    );
+    await q.query(`UPDATE phone_guards SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE phone_hash = $1`, [
+      phoneHash,
+      g.failures,
+      g.lastFailureAt,
+      g.lockedUntil,
+    ]);
   }
 }

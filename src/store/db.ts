@@ -84,8 +84,19 @@ const UNAVAILABLE_SQLSTATES = new Set([
 
 /** Socket-level error codes; counted only for errors that came from the database (see `markIfUnavailable`). */
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOENT', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH',
-  'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
 ]);
 
 /** Messages `pg` and `pg-pool` produce for a connection that failed, closed or timed out. */
@@ -182,10 +193,12 @@ export function createDb(options: DbOptions): Db {
       const limit = txOptions.statementTimeoutMs;
       const readTimeout = limit === undefined ? undefined : limit === null ? UNLIMITED_MS : limit + CLIENT_TIMEOUT_MARGIN_MS;
       const run = (text: string, values?: unknown[]) =>
-        (readTimeout === undefined ? client.query(text, values) : client.query({ text, values, query_timeout: readTimeout } as pg.QueryConfig))
-          .catch((err: unknown) => {
-            throw markIfUnavailable(err);
-          });
+        (readTimeout === undefined
+          ? client.query(text, values)
+          : client.query({ text, values, query_timeout: readTimeout } as pg.QueryConfig)
+        ).catch((err: unknown) => {
+          throw markIfUnavailable(err);
+        });
       const q: Queryable = { query: run as Queryable['query'] };
       let broken = false;
       try {

@@ -4,13 +4,31 @@ import { canMove, type Dossier, type DossierKind, type DossierStatus } from '../
 import type { DossierStore, NewDossierRow, Queryable } from '../services/ports.js';
 
 const COLUMNS: [keyof Dossier, string][] = [
-  ['id', 'id'], ['code', 'code'], ['kind', 'kind'], ['procedureCode', 'procedure_code'], ['phoneHash', 'phone_hash'],
-  ['phoneEnc', 'phone_enc'], ['status', 'status'], ['tray', 'tray'], ['challengeId', 'challenge_id'],
-  ['createdAt', 'created_at'], ['openedAt', 'opened_at'], ['doorOpenedAt', 'door_opened_at'],
-  ['depositedAt', 'deposited_at'], ['collectedAt', 'collected_at'], ['loadedAt', 'loaded_at'],
-  ['notifiedAt', 'notified_at'], ['pickupDeadline', 'pickup_deadline'], ['remindedAt', 'reminded_at'],
-  ['pickedUpAt', 'picked_up_at'], ['expiredAt', 'expired_at'], ['returnedAt', 'returned_at'],
-  ['cancelledAt', 'cancelled_at'], ['checkSince', 'check_since'], ['checkFrom', 'check_from'], ['updatedAt', 'updated_at'],
+  ['id', 'id'],
+  ['code', 'code'],
+  ['kind', 'kind'],
+  ['procedureCode', 'procedure_code'],
+  ['phoneHash', 'phone_hash'],
+  ['phoneEnc', 'phone_enc'],
+  ['status', 'status'],
+  ['tray', 'tray'],
+  ['challengeId', 'challenge_id'],
+  ['createdAt', 'created_at'],
+  ['openedAt', 'opened_at'],
+  ['doorOpenedAt', 'door_opened_at'],
+  ['depositedAt', 'deposited_at'],
+  ['collectedAt', 'collected_at'],
+  ['loadedAt', 'loaded_at'],
+  ['notifiedAt', 'notified_at'],
+  ['pickupDeadline', 'pickup_deadline'],
+  ['remindedAt', 'reminded_at'],
+  ['pickedUpAt', 'picked_up_at'],
+  ['expiredAt', 'expired_at'],
+  ['returnedAt', 'returned_at'],
+  ['cancelledAt', 'cancelled_at'],
+  ['checkSince', 'check_since'],
+  ['checkFrom', 'check_from'],
+  ['updatedAt', 'updated_at'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 const SELECT = `SELECT ${COLUMNS.map(([, c]) => c).join(', ')} FROM dossiers`;
@@ -26,18 +44,43 @@ export class DossierRepository implements DossierStore {
 
   async insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void> {
     const extra = Object.entries(d.fields ?? {});
-    const columns = ['id', 'locker_id', 'code', 'kind', 'procedure_code', 'phone_hash', 'phone_enc', 'status', 'tray',
-      'challenge_id', 'created_at', 'updated_at', ...extra.map(([k]) => COLUMN_OF.get(k as keyof Dossier)!)];
-    const values = [d.id, this.lockerId, d.code, d.kind, d.procedureCode, d.phoneHash, d.phoneEnc, d.status, d.tray,
-      d.challengeId, d.at, d.at, ...extra.map(([, v]) => v)];
-    await q.query(
-      `INSERT INTO dossiers (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-      values,
-    );
-    await q.query(
-      `INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor) VALUES ($1, $2, NULL, $3, $4)`,
-      [d.id, d.at, d.status, actor],
-    );
+    const columns = [
+      'id',
+      'locker_id',
+      'code',
+      'kind',
+      'procedure_code',
+      'phone_hash',
+      'phone_enc',
+      'status',
+      'tray',
+      'challenge_id',
+      'created_at',
+      'updated_at',
+      ...extra.map(([k]) => COLUMN_OF.get(k as keyof Dossier)!),
+    ];
+    const values = [
+      d.id,
+      this.lockerId,
+      d.code,
+      d.kind,
+      d.procedureCode,
+      d.phoneHash,
+      d.phoneEnc,
+      d.status,
+      d.tray,
+      d.challengeId,
+      d.at,
+      d.at,
+      ...extra.map(([, v]) => v),
+    ];
+    await q.query(`INSERT INTO dossiers (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    await q.query(`INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor) VALUES ($1, $2, NULL, $3, $4)`, [
+      d.id,
+      d.at,
+      d.status,
+      actor,
+    ]);
   }
 
   /**
@@ -58,10 +101,7 @@ export class DossierRepository implements DossierStore {
       values.push(value);
       sets.push(`${COLUMN_OF.get(key as keyof Dossier)} = $${values.length}`);
     }
-    const res = await q.query(
-      `UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2 AND status = $5`,
-      values,
-    );
+    const res = await q.query(`UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2 AND status = $5`, values);
     if (res.rowCount !== 1) throw new AppError('CONFLICT', `dossier ${id} is no longer ${from}`);
     await q.query(
       `INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor, details) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -81,9 +121,7 @@ export class DossierRepository implements DossierStore {
   }
 
   async get(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<Dossier | null> {
-    const { rows } = await q.query(`${SELECT} WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [
-      this.lockerId, id,
-    ]);
+    const { rows } = await q.query(`${SELECT} WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [this.lockerId, id]);
     return rows[0] ? toDossier(rows[0]) : null;
   }
 
@@ -129,10 +167,7 @@ export class DossierRepository implements DossierStore {
 
   /** Dossiers whose tray is to be checked by an officer, oldest first. */
   async toCheck(q: Queryable): Promise<Dossier[]> {
-    const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND status = 'to_check' ORDER BY check_since, tray`,
-      [this.lockerId],
-    );
+    const { rows } = await q.query(`${SELECT} WHERE locker_id = $1 AND status = 'to_check' ORDER BY check_since, tray`, [this.lockerId]);
     return rows.map(toDossier);
   }
 

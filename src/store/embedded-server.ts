@@ -8,7 +8,20 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { type Binaries, type RunAs, sleep, within, sleepSync, processAlive, readLockFile, lockOwner, initdb, EMBEDDED_DATABASE, EMBEDDED_USER, PASSWORD_FILE } from './embedded-os.js';
+import {
+  type Binaries,
+  type RunAs,
+  sleep,
+  within,
+  sleepSync,
+  processAlive,
+  readLockFile,
+  lockOwner,
+  initdb,
+  EMBEDDED_DATABASE,
+  EMBEDDED_USER,
+  PASSWORD_FILE,
+} from './embedded-os.js';
 import type { EmbeddedPostgres } from './embedded.js';
 
 /** Servers this process runs: stopped by the exit hook if the process ends without dispose(). */
@@ -121,12 +134,18 @@ export class Server implements EmbeddedPostgres {
 
   private spawnPostmaster(): ChildProcess {
     const args = [
-      '-D', this.pgdata,
-      '-p', String(this.port),
-      '-c', 'listen_addresses=',
-      '-c', `unix_socket_directories="${this.socketDir}"`,
-      '-c', 'unix_socket_permissions=0700',
-      '-c', 'password_encryption=scram-sha-256',
+      '-D',
+      this.pgdata,
+      '-p',
+      String(this.port),
+      '-c',
+      'listen_addresses=',
+      '-c',
+      `unix_socket_directories="${this.socketDir}"`,
+      '-c',
+      'unix_socket_permissions=0700',
+      '-c',
+      'password_encryption=scram-sha-256',
       // Not durable: nothing is forced to disk, which only an OS crash or power cut would show. A
       // commit is still written out before it returns, so a killed server loses nothing committed.
       ...(this.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
@@ -271,7 +290,14 @@ export class Server implements EmbeddedPostgres {
   /** initdb into a scratch directory renamed into place when complete: a killed initdb leaves no half-made pgdata. */
   async initialise(): Promise<void> {
     const began = Date.now();
-    await initdb({ pgdata: this.pgdata, socketDir: this.socketDir, password: this.password, bin: this.bin, user: this.user, durable: this.durable });
+    await initdb({
+      pgdata: this.pgdata,
+      socketDir: this.socketDir,
+      password: this.password,
+      bin: this.bin,
+      user: this.user,
+      durable: this.durable,
+    });
     this.log.info({ pgdata: this.pgdata, ms: Date.now() - began }, 'embedded PostgreSQL data directory created (initdb)');
   }
 }

@@ -24,7 +24,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { live, Server } from './embedded-server.js';
-import { MAX_SOCKET_PATH, binaries, runAs, searchable, assertReachable, chownTree, readOrCreatePassword, startWatchdog, checkVersion, PASSWORD_FILE } from './embedded-os.js';
+import {
+  MAX_SOCKET_PATH,
+  binaries,
+  runAs,
+  searchable,
+  assertReachable,
+  chownTree,
+  readOrCreatePassword,
+  startWatchdog,
+  checkVersion,
+  PASSWORD_FILE,
+} from './embedded-os.js';
 
 export interface EmbeddedPostgres {
   /** postgres URL with the password and the socket directory as host, ready for `pg` */
@@ -78,7 +89,6 @@ function installExitHook(): void {
   });
 }
 
-
 /**
  * Starts the embedded server on `<dataDir>` (creating the data on the first start) and returns
  * once it accepts connections on its socket with the password.
@@ -88,9 +98,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const user = runAs(opts.osUser ?? 'postgres');
   const bin = await binaries();
   const temporary = opts.dataDir === null;
-  const dataDir = temporary
-    ? await fs.mkdtemp(path.join(os.tmpdir(), 'atm247-pg-'))
-    : path.resolve(opts.dataDir as string);
+  const dataDir = temporary ? await fs.mkdtemp(path.join(os.tmpdir(), 'atm247-pg-')) : path.resolve(opts.dataDir as string);
   try {
     await fs.mkdir(dataDir, { recursive: true });
     const pgdata = path.join(dataDir, 'pgdata');
@@ -119,12 +127,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (initialised) await checkVersion(pgdata, bin);
     const password = await readOrCreatePassword(path.join(dataDir, PASSWORD_FILE), initialised, log);
     const server = new Server(
-      dataDir, pgdata, socketDir, port, password, bin, user,
-      opts.durable ?? !temporary, temporary, opts.startTimeoutMs ?? 60_000, log,
+      dataDir,
+      pgdata,
+      socketDir,
+      port,
+      password,
+      bin,
+      user,
+      opts.durable ?? !temporary,
+      temporary,
+      opts.startTimeoutMs ?? 60_000,
+      log,
     );
     if (!initialised) await server.initialise();
     if (user && statSync(pgdata).uid !== user.uid) {
-      log.warn({ pgdata, user: user.name }, 'the data directory belongs to another user; giving it to the server\'s user');
+      log.warn({ pgdata, user: user.name }, "the data directory belongs to another user; giving it to the server's user");
       await chownTree(pgdata, user);
     }
     live.add(server);

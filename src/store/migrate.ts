@@ -31,21 +31,22 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(db: Db, logger: Logger, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await loadMigrations(dir);
   const applied: string[] = [];
-  await db.tx(async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock(247247)');
-    await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  await db.tx(
+    async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(247247)');
+      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set(
-      (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
-    );
-    for (const m of migrations) {
-      if (done.has(m.version)) continue;
-      await c.query(m.sql);
-      await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      applied.push(m.name);
-      logger.info({ migration: m.name }, 'migration applied');
-    }
-    // A migration may rewrite a big table, and may wait for another instance's lock: no timeout.
-  }, { statementTimeoutMs: null });
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        applied.push(m.name);
+        logger.info({ migration: m.name }, 'migration applied');
+      }
+      // A migration may rewrite a big table, and may wait for another instance's lock: no timeout.
+    },
+    { statementTimeoutMs: null },
+  );
   return applied;
 }

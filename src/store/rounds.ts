@@ -5,16 +5,33 @@ import type { Queryable, RoundItemRow, RoundRow, RoundStore } from '../services/
 
 function toRound(r: any): RoundRow {
   return {
-    id: r.id, scheduledAt: r.scheduled_at, status: r.status, drawnAt: r.drawn_at, startedAt: r.started_at,
-    startedBy: r.started_by, completedAt: r.completed_at, completedBy: r.completed_by, counts: r.counts,
+    id: r.id,
+    scheduledAt: r.scheduled_at,
+    status: r.status,
+    drawnAt: r.drawn_at,
+    startedAt: r.started_at,
+    startedBy: r.started_by,
+    completedAt: r.completed_at,
+    completedBy: r.completed_by,
+    counts: r.counts,
   };
 }
 
 function toItem(r: any): RoundItemRow {
   return {
-    roundId: r.round_id, dossierId: r.dossier_id, tray: r.tray, kind: r.kind, status: r.status,
-    dossierCode: r.code, procedureCode: r.procedure_code, depositedAt: r.deposited_at, expiredAt: r.expired_at,
-    dossierStatus: r.dossier_status, openedAt: r.opened_at, confirmedAt: r.confirmed_at, confirmedBy: r.confirmed_by,
+    roundId: r.round_id,
+    dossierId: r.dossier_id,
+    tray: r.tray,
+    kind: r.kind,
+    status: r.status,
+    dossierCode: r.code,
+    procedureCode: r.procedure_code,
+    depositedAt: r.deposited_at,
+    expiredAt: r.expired_at,
+    dossierStatus: r.dossier_status,
+    openedAt: r.opened_at,
+    confirmedAt: r.confirmed_at,
+    confirmedBy: r.confirmed_by,
   };
 }
 
@@ -25,17 +42,20 @@ export class RoundRepository implements RoundStore {
   constructor(private readonly lockerId: string) {}
 
   async ensure(q: Queryable, scheduledAt: Date): Promise<RoundRow> {
-    await q.query(
-      `INSERT INTO rounds (id, locker_id, scheduled_at, status) VALUES ($1, $2, $3, 'upcoming') ON CONFLICT DO NOTHING`,
-      [randomUUID(), this.lockerId, scheduledAt],
-    );
+    await q.query(`INSERT INTO rounds (id, locker_id, scheduled_at, status) VALUES ($1, $2, $3, 'upcoming') ON CONFLICT DO NOTHING`, [
+      randomUUID(),
+      this.lockerId,
+      scheduledAt,
+    ]);
     const { rows } = await q.query(`SELECT * FROM rounds WHERE locker_id = $1 AND scheduled_at = $2`, [this.lockerId, scheduledAt]);
     return toRound(rows[0]);
   }
 
   async get(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<RoundRow | null> {
-    const { rows } = await q.query(
-      `SELECT * FROM rounds WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [this.lockerId, id]);
+    const { rows } = await q.query(`SELECT * FROM rounds WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`, [
+      this.lockerId,
+      id,
+    ]);
     return rows[0] ? toRound(rows[0]) : null;
   }
 
@@ -61,8 +81,13 @@ export class RoundRepository implements RoundStore {
 
   async update(q: Queryable, id: string, fields: Partial<RoundRow>): Promise<void> {
     const columns: Record<string, string> = {
-      status: 'status', drawnAt: 'drawn_at', startedAt: 'started_at', startedBy: 'started_by',
-      completedAt: 'completed_at', completedBy: 'completed_by', counts: 'counts',
+      status: 'status',
+      drawnAt: 'drawn_at',
+      startedAt: 'started_at',
+      startedBy: 'started_by',
+      completedAt: 'completed_at',
+      completedBy: 'completed_by',
+      counts: 'counts',
     };
     const sets: string[] = [];
     const values: unknown[] = [this.lockerId, id];
@@ -111,7 +136,12 @@ export class RoundRepository implements RoundStore {
     return rows[0] ? toItem(rows[0]) : null;
   }
 
-  async setItem(q: Queryable, roundId: string, dossierId: string, fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string }) {
+  async setItem(
+    q: Queryable,
+    roundId: string,
+    dossierId: string,
+    fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string },
+  ) {
     await q.query(
       `UPDATE round_items SET status = $3, opened_at = COALESCE($4, opened_at), confirmed_at = COALESCE($5, confirmed_at),
          confirmed_by = COALESCE($6, confirmed_by) WHERE round_id = $1 AND dossier_id = $2`,
@@ -120,7 +150,11 @@ export class RoundRepository implements RoundStore {
   }
 
   /** A dossier answered outside its round (a tray checked from the staff list): its open items say so. */
-  async settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }) {
+  async settleOpenItems(
+    q: Queryable,
+    dossierId: string,
+    fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string },
+  ) {
     await q.query(
       `UPDATE round_items i SET status = $2, confirmed_at = $3, confirmed_by = $4
        FROM rounds r WHERE r.id = i.round_id AND r.status IN ('upcoming', 'due', 'running')

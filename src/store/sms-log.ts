@@ -22,15 +22,19 @@ export class SmsLogRepository implements SmsLog {
 
   async failed(q: Queryable, id: string, error: string, attempts: number): Promise<void> {
     await q.query(`UPDATE sms_messages SET status = 'failed', last_error = $2, attempts = $3 WHERE id = $1`, [
-      id, error.slice(0, 500), attempts,
+      id,
+      error.slice(0, 500),
+      attempts,
     ]);
   }
 
   async delivered(q: Queryable, providerMessageId: string, ok: boolean, at: Date): Promise<void> {
-    await q.query(
-      `UPDATE sms_messages SET status = $2, delivered_at = $3 WHERE locker_id = $4 AND provider_message_id = $1`,
-      [providerMessageId, ok ? 'delivered' : 'undelivered', at, this.lockerId],
-    );
+    await q.query(`UPDATE sms_messages SET status = $2, delivered_at = $3 WHERE locker_id = $4 AND provider_message_id = $1`, [
+      providerMessageId,
+      ok ? 'delivered' : 'undelivered',
+      at,
+      this.lockerId,
+    ]);
   }
 
   async recent(q: Queryable, limit: number): Promise<Record<string, unknown>[]> {

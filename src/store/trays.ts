@@ -49,10 +49,10 @@ export class TrayRepository implements TrayStore {
    * keep their content, door and service state; their wiring, size and role follow the map.
    */
   async applyMap(q: Queryable, name: string, map: CabinetMap): Promise<void> {
-    await q.query(
-      `INSERT INTO lockers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
-      [this.lockerId, name],
-    );
+    await q.query(`INSERT INTO lockers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`, [
+      this.lockerId,
+      name,
+    ]);
     for (const b of map.boards) {
       await q.query(
         `INSERT INTO boards (locker_id, id, bus, unit_id, profile) VALUES ($1, $2, $3, $4, $5)
@@ -81,10 +81,7 @@ export class TrayRepository implements TrayStore {
   }
 
   async list(q: Queryable): Promise<Tray[]> {
-    const { rows } = await q.query<TrayRow>(
-      `SELECT ${COLUMNS} FROM trays WHERE locker_id = $1 ORDER BY number`,
-      [this.lockerId],
-    );
+    const { rows } = await q.query<TrayRow>(`SELECT ${COLUMNS} FROM trays WHERE locker_id = $1 ORDER BY number`, [this.lockerId]);
     return rows.map(toTray);
   }
 
@@ -157,31 +154,36 @@ export class TrayRepository implements TrayStore {
   }
 
   async markReleased(q: Queryable, number: number, at: Date): Promise<void> {
-    await q.query(
-      `UPDATE trays SET released_at = $3, changed_at = $3, version = version + 1 WHERE locker_id = $1 AND number = $2`,
-      [this.lockerId, number, at],
-    );
+    await q.query(`UPDATE trays SET released_at = $3, changed_at = $3, version = version + 1 WHERE locker_id = $1 AND number = $2`, [
+      this.lockerId,
+      number,
+      at,
+    ]);
   }
 
   async clearRelease(q: Queryable, number: number): Promise<void> {
-    await q.query(
-      `UPDATE trays SET released_at = NULL, version = version + 1 WHERE locker_id = $1 AND number = $2 AND door <> 'open'`,
-      [this.lockerId, number],
-    );
+    await q.query(`UPDATE trays SET released_at = NULL, version = version + 1 WHERE locker_id = $1 AND number = $2 AND door <> 'open'`, [
+      this.lockerId,
+      number,
+    ]);
   }
 
   async setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void> {
-    await q.query(
-      `UPDATE trays SET disabled_reason = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`,
-      [this.lockerId, number, reason, at],
-    );
+    await q.query(`UPDATE trays SET disabled_reason = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`, [
+      this.lockerId,
+      number,
+      reason,
+      at,
+    ]);
   }
 
   async setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void> {
-    await q.query(
-      `UPDATE trays SET state = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`,
-      [this.lockerId, number, content, at],
-    );
+    await q.query(`UPDATE trays SET state = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`, [
+      this.lockerId,
+      number,
+      content,
+      at,
+    ]);
   }
 
   /** Sets or clears the fault of every tray on a board and the board's own status; returns the trays. */

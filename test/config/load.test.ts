@@ -15,14 +15,27 @@ t.test('the default configuration loads with the 90-tray map', async (t) => {
 t.test('environment variables override the file', async (t) => {
   const config = loadConfig({
     env: {
-      PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/x', MQTT_URL: 'mqtt://b:1883', MQTT_EMBEDDED_PORT: '1999',
-      HARDWARE: 'modbus', SMS_GATEWAY: 'http', SMS_HTTP_URL: 'https://sms.example/send', LOCKER_ID: 'q6-1', DATA_DIR: '/data', ATM247_ADMIN_TOKEN: 'a'.repeat(20),
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@db/x',
+      MQTT_URL: 'mqtt://b:1883',
+      MQTT_EMBEDDED_PORT: '1999',
+      HARDWARE: 'modbus',
+      SMS_GATEWAY: 'http',
+      SMS_HTTP_URL: 'https://sms.example/send',
+      LOCKER_ID: 'q6-1',
+      DATA_DIR: '/data',
+      ATM247_ADMIN_TOKEN: 'a'.repeat(20),
     },
   });
   t.match(config, {
-    http: { port: 9090, host: '0.0.0.0' }, database: { url: 'postgres://u@db/x', dataDir: '/data' },
-    mqtt: { url: 'mqtt://b:1883', embeddedPort: 1999 }, hardware: { driver: 'modbus' }, sms: { gateway: 'http' },
-    locker: { id: 'q6-1' }, auth: { adminToken: 'a'.repeat(20) },
+    http: { port: 9090, host: '0.0.0.0' },
+    database: { url: 'postgres://u@db/x', dataDir: '/data' },
+    mqtt: { url: 'mqtt://b:1883', embeddedPort: 1999 },
+    hardware: { driver: 'modbus' },
+    sms: { gateway: 'http' },
+    locker: { id: 'q6-1' },
+    auth: { adminToken: 'a'.repeat(20) },
   });
 });
 
@@ -48,13 +61,56 @@ t.test('cabinet map cross-references are checked', async (t) => {
   const base = loadConfig({ env: {} }).hardware.map;
   const clone = () => structuredClone(base);
   const cases: [string, (m: typeof base) => void, RegExp][] = [
-    ['tray on an unknown board', (m) => { m.trays[36].board = 'zz'; }, /trays\[36\]\.board "zz" is not a configured board/],
-    ['channel beyond the board', (m) => { m.trays[36].lockChannel = 16; }, /trays\[36\]\.lockChannel 16 is beyond board b1/],
-    ['two trays on one channel', (m) => { m.trays[37].lockChannel = 6; }, /trays\[37\]\.lockChannel board b1 channel 6 drives two trays/],
-    ['duplicate tray number', (m) => { m.trays[1].number = 1; }, /trays\[1\]\.number 1 is used twice/],
-    ['duplicate unit id', (m) => { m.boards[1].unitId = 1; }, /boards\[1\]\.unitId 1 is used twice/],
-    ['bus with path and host', (m) => { m.buses[0].host = 'gw'; m.buses[0].port = 502; }, /buses\[0\] needs exactly one of path/],
-    ['unknown size', (m) => { (m.trays[0] as any).size = 'XL'; }, /trays\[0\]\.size must be one of S, M, L/],
+    [
+      'tray on an unknown board',
+      (m) => {
+        m.trays[36].board = 'zz';
+      },
+      /trays\[36\]\.board "zz" is not a configured board/,
+    ],
+    [
+      'channel beyond the board',
+      (m) => {
+        m.trays[36].lockChannel = 16;
+      },
+      /trays\[36\]\.lockChannel 16 is beyond board b1/,
+    ],
+    [
+      'two trays on one channel',
+      (m) => {
+        m.trays[37].lockChannel = 6;
+      },
+      /trays\[37\]\.lockChannel board b1 channel 6 drives two trays/,
+    ],
+    [
+      'duplicate tray number',
+      (m) => {
+        m.trays[1].number = 1;
+      },
+      /trays\[1\]\.number 1 is used twice/,
+    ],
+    [
+      'duplicate unit id',
+      (m) => {
+        m.boards[1].unitId = 1;
+      },
+      /boards\[1\]\.unitId 1 is used twice/,
+    ],
+    [
+      'bus with path and host',
+      (m) => {
+        m.buses[0].host = 'gw';
+        m.buses[0].port = 502;
+      },
+      /buses\[0\] needs exactly one of path/,
+    ],
+    [
+      'unknown size',
+      (m) => {
+        (m.trays[0] as any).size = 'XL';
+      },
+      /trays\[0\]\.size must be one of S, M, L/,
+    ],
   ];
   for (const [name, mutate, message] of cases) {
     const map = clone();
@@ -66,9 +122,8 @@ t.test('cabinet map cross-references are checked', async (t) => {
 });
 
 t.test('a simulated latch that stays released past the door-open timeout is refused', async (t) => {
-  t.throws(
-    () => loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 60_000 } } } }),
-    { message: /hardware\.simulator\.latchHoldMs .*must be shorter than citizens\.doorOpenTimeoutSec/ },
-  );
+  t.throws(() => loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 60_000 } } } }), {
+    message: /hardware\.simulator\.latchHoldMs .*must be shorter than citizens\.doorOpenTimeoutSec/,
+  });
   t.ok(loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 59_000 } } } }));
 });

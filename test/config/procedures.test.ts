@@ -12,12 +12,21 @@ t.test('the catalogue: 49 procedures received, 42 returned, as in the field', as
   t.equal(procedures.filter((p) => p.result).length, 42);
   const idCards = procedures.filter((p) => p.field === 'Căn cước');
   t.equal(idCards.length, 5, 'five ID-card procedures');
-  t.ok(idCards.every((p) => p.result && !p.deposit && p.traySize === 'S'), 'returned only, small trays');
+  t.ok(
+    idCards.every((p) => p.result && !p.deposit && p.traySize === 'S'),
+    'returned only, small trays',
+  );
   t.equal(new Set(procedures.map((p) => p.code)).size, procedures.length, 'codes unique');
-  t.ok(procedures.every((p) => p.short.vi.length <= 40 && p.short.en.length <= 40), 'short names fit an SMS');
+  t.ok(
+    procedures.every((p) => p.short.vi.length <= 40 && p.short.en.length <= 40),
+    'short names fit an SMS',
+  );
   t.ok(procedures.filter((p) => p.fee === 0).length > procedures.length / 2, 'most are free');
   for (const needle of ['khai sinh', 'kết hôn', 'tình trạng hôn nhân', 'Chứng thực bản sao', 'hộ kinh doanh', 'giấy phép xây dựng']) {
-    t.ok(procedures.some((p) => p.name.vi.toLowerCase().includes(needle.toLowerCase())), needle);
+    t.ok(
+      procedures.some((p) => p.name.vi.toLowerCase().includes(needle.toLowerCase())),
+      needle,
+    );
   }
 });
 
@@ -30,9 +39,17 @@ t.test('a wrong catalogue stops the start naming the field', async (t) => {
   };
   const ok = `  - { code: A-1, field: X, name: { vi: a, en: a }, short: { vi: a, en: a }, deposit: true, result: false, fee: 0, traySize: S }\n`;
   const cases: [string, string, RegExp][] = [
-    ['bad size', `procedures:\n${ok}${ok.replace('A-1', 'A-2').replace('traySize: S', 'traySize: XL')}`, /procedures\[1\]\.traySize must be one of S, M, L/],
+    [
+      'bad size',
+      `procedures:\n${ok}${ok.replace('A-1', 'A-2').replace('traySize: S', 'traySize: XL')}`,
+      /procedures\[1\]\.traySize must be one of S, M, L/,
+    ],
     ['duplicate code', `procedures:\n${ok}${ok}`, /procedures\[1\]\.code "A-1" is used twice/],
-    ['neither deposit nor result', `procedures:\n${ok.replace('deposit: true', 'deposit: false')}`, /procedures\[0\] must have deposit or result/],
+    [
+      'neither deposit nor result',
+      `procedures:\n${ok.replace('deposit: true', 'deposit: false')}`,
+      /procedures\[0\] must have deposit or result/,
+    ],
     ['short too long', `procedures:\n${ok.replace('short: { vi: a', `short: { vi: ${'a'.repeat(41)}`)}`, /procedures\[0\]\.short\.vi/],
     ['missing fee', `procedures:\n${ok.replace('fee: 0, ', '')}`, /procedures\[0\]\.fee is required/],
     ['lower-case code', `procedures:\n${ok.replace('A-1', 'a-1')}`, /procedures\[0\]\.code must be 2 to 20 upper-case/],
@@ -40,7 +57,11 @@ t.test('a wrong catalogue stops the start naming the field', async (t) => {
     ['fee with decimals', `procedures:\n${ok.replace('fee: 0', 'fee: 2000.5')}`, /procedures\[0\]\.fee must be integer/],
     ['blank name', `procedures:\n${ok.replace('name: { vi: a', 'name: { vi: "  "')}`, /procedures\[0\]\.name\.vi must not be blank/],
     ['empty name', `procedures:\n${ok.replace('name: { vi: a, en: a }', 'name: { vi: a, en: "" }')}`, /procedures\[0\]\.name\.en/],
-    ['missing English name', `procedures:\n${ok.replace('name: { vi: a, en: a }', 'name: { vi: a }')}`, /procedures\[0\]\.name\.en is required/],
+    [
+      'missing English name',
+      `procedures:\n${ok.replace('name: { vi: a, en: a }', 'name: { vi: a }')}`,
+      /procedures\[0\]\.name\.en is required/,
+    ],
     ['unknown field', `procedures:\n${ok.replace('fee: 0', 'fee: 0, price: 3')}`, /procedures\[0\]\.price is not a known field/],
     ['deposit as text', `procedures:\n${ok.replace('deposit: true', 'deposit: "yes"')}`, /procedures\[0\]\.deposit must be boolean/],
     ['empty list', `procedures: []`, /procedures must NOT have fewer than 1 items/],
@@ -64,7 +85,10 @@ t.test('lookups', async (t) => {
   t.equal(depositProcedures(procedures).length, 49);
   t.equal(resultProcedures(procedures).length, 42);
   t.ok(resultProcedures(procedures).some((p) => p.code === 'CC-01'));
-  t.notOk(depositProcedures(procedures).some((p) => p.field === 'Căn cước'), 'ID cards are never deposited');
+  t.notOk(
+    depositProcedures(procedures).some((p) => p.field === 'Căn cước'),
+    'ID cards are never deposited',
+  );
 });
 
 t.test('PROCEDURES_FILE points elsewhere; decomposed accents are stored composed', async (t) => {
@@ -73,7 +97,10 @@ t.test('PROCEDURES_FILE points elsewhere; decomposed accents are stored composed
   // Typed with combining accents: 47 code units, 39 characters once composed.
   const nfd = 'Đăng ký lại khai sinh, kết hôn, khai tử'.normalize('NFD');
   t.ok(nfd.length > 40, 'longer than 40 as typed');
-  writeFileSync(file, `procedures:\n  - { code: X-1, field: "Hộ tịch", name: { vi: "${nfd}", en: a }, short: { vi: "${nfd}", en: a }, deposit: true, result: true, fee: 0, traySize: M }\n`);
+  writeFileSync(
+    file,
+    `procedures:\n  - { code: X-1, field: "Hộ tịch", name: { vi: "${nfd}", en: a }, short: { vi: "${nfd}", en: a }, deposit: true, result: true, fee: 0, traySize: M }\n`,
+  );
   const before = process.env.PROCEDURES_FILE;
   process.env.PROCEDURES_FILE = file;
   t.teardown(() => {
@@ -93,7 +120,11 @@ t.test('docs/procedures.md lists every procedure with its marks, fee and tray si
   const rows = new Map<string, string[]>();
   for (const line of docs.split('\n')) {
     const m = /^\| `([A-Z0-9-]+)` \|(.*)\|$/.exec(line);
-    if (m) rows.set(m[1], m[2].split('|').map((c) => c.trim()));
+    if (m)
+      rows.set(
+        m[1],
+        m[2].split('|').map((c) => c.trim()),
+      );
   }
   const procedures = loadProcedures();
   t.equal(rows.size, procedures.length, 'one row per procedure');

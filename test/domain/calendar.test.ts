@@ -4,11 +4,15 @@ import { loadCalendar } from '../../src/config/calendar.js';
 
 const calendar = loadCalendar();
 const vn = (local: string) => new Date(`${local}+07:00`);
-const fmt = (d: Date) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(d);
+const fmt = (d: Date) =>
+  new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(d);
 
 t.test('rounds at 8:00, 13:30 and 16:00 on a working day', async (t) => {
   t.same(nextRounds(calendar, vn('2026-11-24T07:00:00'), 4).map(fmt), [
-    '2026-11-24 08:00', '2026-11-24 13:30', '2026-11-24 16:00', '2026-11-25 08:00',
+    '2026-11-24 08:00',
+    '2026-11-24 13:30',
+    '2026-11-24 16:00',
+    '2026-11-25 08:00',
   ]);
   t.equal(fmt(nextRound(calendar, vn('2026-11-24T08:00:00'))), '2026-11-24 13:30', 'strictly after');
   t.equal(fmt(nextRound(calendar, vn('2026-11-24T23:59:00'))), '2026-11-25 08:00', 'late evening: next morning');

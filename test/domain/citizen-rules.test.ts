@@ -14,9 +14,14 @@ t.test('Vietnamese mobile numbers in any usual form', async (t) => {
   t.equal(parseVnMobile('0703456789').e164, '+84703456789', '07x');
   t.equal(parseVnMobile('0862345678').e164, '+84862345678', '08x');
   const refused: [string, string][] = [
-    ['091234567', 'PHONE_INVALID'], ['0123456789', 'PHONE_INVALID'], ['0912345678 ; drop table', 'PHONE_INVALID'],
-    ["' OR 1=1 --", 'PHONE_INVALID'], ['', 'PHONE_INVALID'], ['9'.repeat(200), 'PHONE_INVALID'],
-    ['+1 202 555 0143', 'PHONE_NOT_VIETNAMESE_MOBILE'], ['+33 6 12 34 56 78', 'PHONE_NOT_VIETNAMESE_MOBILE'],
+    ['091234567', 'PHONE_INVALID'],
+    ['0123456789', 'PHONE_INVALID'],
+    ['0912345678 ; drop table', 'PHONE_INVALID'],
+    ["' OR 1=1 --", 'PHONE_INVALID'],
+    ['', 'PHONE_INVALID'],
+    ['9'.repeat(200), 'PHONE_INVALID'],
+    ['+1 202 555 0143', 'PHONE_NOT_VIETNAMESE_MOBILE'],
+    ['+33 6 12 34 56 78', 'PHONE_NOT_VIETNAMESE_MOBILE'],
     ['028 3123 4567', 'PHONE_NOT_VIETNAMESE_MOBILE'],
   ];
   for (const [input, code] of refused) {
@@ -60,7 +65,10 @@ t.test('dossier codes: unambiguous characters and a check character', async (t) 
       if (normalizeDossierCode(swapped) !== null) missed.add([c[i], c[i + 1]].sort().join(''));
     }
   }
-  t.ok([...missed].every((pair) => pair === '2Y'), `only the 2/Y swap goes unnoticed (missed: ${[...missed].join(', ') || 'none'})`);
+  t.ok(
+    [...missed].every((pair) => pair === '2Y'),
+    `only the 2/Y swap goes unnoticed (missed: ${[...missed].join(', ') || 'none'})`,
+  );
   t.equal(normalizeDossierCode('K7M3-9P2X'), null, 'too short');
   t.equal(normalizeDossierCode("'; DROP TABLE"), null);
 });
@@ -68,9 +76,16 @@ t.test('dossier codes: unambiguous characters and a check character', async (t) 
 t.test('one-time codes', async (t) => {
   const key = Buffer.alloc(32, 7);
   const codes = new Set(Array.from({ length: 500 }, () => newOtp(6)));
-  t.ok([...codes].every((c) => /^\d{6}$/.test(c)), 'six digits');
+  t.ok(
+    [...codes].every((c) => /^\d{6}$/.test(c)),
+    'six digits',
+  );
   t.ok(codes.size > 480, 'varied');
-  t.equal(newOtp(6, () => 0), '000000', 'leading zeros kept');
+  t.equal(
+    newOtp(6, () => 0),
+    '000000',
+    'leading zeros kept',
+  );
   const hash = hashOtp(key, 'c1', '123456');
   t.notMatch(hash, /123456/);
   t.ok(otpMatches(key, 'c1', '123456', hash));

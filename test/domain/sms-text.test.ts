@@ -1,6 +1,14 @@
 import t from 'tap';
 import {
-  encodeInfo, formatSmsTime, isGsm7Basic, renderSms, SMS_KINDS, splitSegments, stripDiacritics, type SmsKind, type SmsParams,
+  encodeInfo,
+  formatSmsTime,
+  isGsm7Basic,
+  renderSms,
+  SMS_KINDS,
+  splitSegments,
+  stripDiacritics,
+  type SmsKind,
+  type SmsParams,
 } from '../../src/domain/sms-text.js';
 
 // 21:45 on 12 March in Ho Chi Minh City (UTC+7); the collect-by date is three days on.
@@ -10,13 +18,19 @@ const LONGEST_PROCEDURE = 'Liên thông khai sinh, thường trú, BHYT';
 const FORTY = 'Cấp đổi giấy chứng nhận quyền sử dụng đất'; // 41 characters
 
 const realistic: { [K in SmsKind]: SmsParams[K][] } = {
-  otp: [{ code: '482913', minutes: 5 }, { code: '000000', minutes: 30 }],
+  otp: [
+    { code: '482913', minutes: 5 },
+    { code: '000000', minutes: 30 },
+  ],
   deposit_receipt: [
     { dossierCode: 'K7M3-9P2X4', procedure: LONGEST_PROCEDURE, at },
     { dossierCode: 'K7M3-9P2X4', procedure: FORTY, at },
     { dossierCode: 'WWWW-WWWWW', procedure: 'Khai sinh', at },
   ],
-  result_ready: [{ dossierCode: 'K7M3-9P2X4', tray: 90, collectBy }, { dossierCode: 'K7M3-9P2X4', tray: 7, collectBy }],
+  result_ready: [
+    { dossierCode: 'K7M3-9P2X4', tray: 90, collectBy },
+    { dossierCode: 'K7M3-9P2X4', tray: 7, collectBy },
+  ],
   result_reminder: [{ dossierCode: 'K7M3-9P2X4', collectBy }],
   result_returned_to_counter: [
     { dossierCode: 'K7M3-9P2X4', where: 'Bộ phận Một cửa UBND Quận 6' },
@@ -57,31 +71,48 @@ t.test('accented templates are UCS-2, at most 3 segments', async (t) => {
   }
   // What docs/sms.md reports: two segments each accented, three with a long counter name.
   t.same(counts, {
-    otp: 2, deposit_receipt: 2, result_ready: 2, result_reminder: 2, result_returned_to_counter: 3, pickup_receipt: 2,
-    deposit_to_check: 2, deposit_not_found: 2,
+    otp: 2,
+    deposit_receipt: 2,
+    result_ready: 2,
+    result_reminder: 2,
+    result_returned_to_counter: 3,
+    pickup_receipt: 2,
+    deposit_to_check: 2,
+    deposit_not_found: 2,
   });
 });
 
 t.test('the texts say what a citizen needs', async (t) => {
   const o = { brand: 'UBNDQ6' };
-  t.equal(renderSms('otp', { code: '482913', minutes: 5 }, o),
-    'UBNDQ6: Ma xac thuc ATM 24/7 la 482913, hieu luc 5 phut. Khong dua ma nay cho bat ky ai.');
-  t.equal(renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'Đăng ký khai sinh', at }, o),
-    'UBNDQ6: ATM 24/7 da nhan ho so K7M3-9P2X4 (Dang ky khai sinh) luc 21:45 ngay 12/03. Tra cuu bang ma ho so nay.');
+  t.equal(
+    renderSms('otp', { code: '482913', minutes: 5 }, o),
+    'UBNDQ6: Ma xac thuc ATM 24/7 la 482913, hieu luc 5 phut. Khong dua ma nay cho bat ky ai.',
+  );
+  t.equal(
+    renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'Đăng ký khai sinh', at }, o),
+    'UBNDQ6: ATM 24/7 da nhan ho so K7M3-9P2X4 (Dang ky khai sinh) luc 21:45 ngay 12/03. Tra cuu bang ma ho so nay.',
+  );
   t.match(renderSms('result_ready', { dossierCode: 'K7M3-9P2X4', tray: 37, collectBy }, o), /K7M3-9P2X4.*o so 37.*het ngay 15\/03/);
   t.match(renderSms('result_reminder', { dossierCode: 'K7M3-9P2X4', collectBy }, o), /K7M3-9P2X4.*het ngay 15\/03/);
-  t.match(renderSms('result_returned_to_counter', { dossierCode: 'K7M3-9P2X4', where: 'Bộ phận Một cửa UBND Quận 6' }, o),
-    /K7M3-9P2X4 da chuyen ve Bo phan Mot cua UBND Quan 6/);
+  t.match(
+    renderSms('result_returned_to_counter', { dossierCode: 'K7M3-9P2X4', where: 'Bộ phận Một cửa UBND Quận 6' }, o),
+    /K7M3-9P2X4 da chuyen ve Bo phan Mot cua UBND Quan 6/,
+  );
   t.match(renderSms('pickup_receipt', { dossierCodes: ['K7M3-9P2X4', 'ABCD-EFGHJ'], at }, o), /K7M3-9P2X4, ABCD-EFGHJ.*21:45 ngay 12\/03/);
-  t.match(renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'Kết hôn', at: at.toISOString() }, { ...o, accented: true }),
-    /đã nhận hồ sơ K7M3-9P2X4 \(Kết hôn\) lúc 21:45 ngày 12\/03/);
+  t.match(
+    renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'Kết hôn', at: at.toISOString() }, { ...o, accented: true }),
+    /đã nhận hồ sơ K7M3-9P2X4 \(Kết hôn\) lúc 21:45 ngày 12\/03/,
+  );
   t.equal(formatSmsTime(at), '12/03 21:45');
   t.equal(formatSmsTime(new Date('2025-03-12T17:30:00Z')), '13/03 00:30', 'the date in Ho Chi Minh City, not UTC');
 });
 
 t.test('a missing parameter or an unknown kind is an error, not a text with "undefined"', async (t) => {
   t.throws(() => renderSms('otp', { minutes: 5 } as never, { brand: 'X' }), /otp: parameter code is missing/);
-  t.throws(() => renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'x', at: 'soon' }, { brand: 'X' }), /at is not a time/);
+  t.throws(
+    () => renderSms('deposit_receipt', { dossierCode: 'K7M3-9P2X4', procedure: 'x', at: 'soon' }, { brand: 'X' }),
+    /at is not a time/,
+  );
   t.throws(() => renderSms('birthday' as never, {} as never, { brand: 'X' }), /no SMS template/);
 });
 
@@ -95,7 +126,10 @@ t.test('diacritics are stripped properly, đ/Đ included', async (t) => {
   t.equal(stripDiacritics('Đăng ký'.normalize('NFD')), 'Dang ky');
   const all = 'àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ';
   t.equal(stripDiacritics(all), 'a'.repeat(17) + 'e'.repeat(11) + 'i'.repeat(5) + 'o'.repeat(17) + 'u'.repeat(11) + 'y'.repeat(5) + 'd');
-  t.equal(stripDiacritics(all.toUpperCase()), ('a'.repeat(17) + 'e'.repeat(11) + 'i'.repeat(5) + 'o'.repeat(17) + 'u'.repeat(11) + 'y'.repeat(5) + 'd').toUpperCase());
+  t.equal(
+    stripDiacritics(all.toUpperCase()),
+    ('a'.repeat(17) + 'e'.repeat(11) + 'i'.repeat(5) + 'o'.repeat(17) + 'u'.repeat(11) + 'y'.repeat(5) + 'd').toUpperCase(),
+  );
 });
 
 t.test('segment counting: GSM-7 160/153 with extension characters counting 2, UCS-2 70/67 in UTF-16 units', async (t) => {
@@ -120,8 +154,15 @@ t.test('segment counting: GSM-7 160/153 with extension characters counting 2, UC
 
 t.test('splitting never cuts an escape pair or a surrogate pair', async (t) => {
   const gsm = splitSegments('a'.repeat(152) + '€' + 'b'.repeat(10));
-  t.same(gsm.parts.map((p) => p.length), [152, 11], 'the € moves whole to the next part');
+  t.same(
+    gsm.parts.map((p) => p.length),
+    [152, 11],
+    'the € moves whole to the next part',
+  );
   const ucs = splitSegments('ă'.repeat(66) + '😀' + 'ă'.repeat(10));
-  t.same(ucs.parts.map((p) => p.length), [66, 12]);
+  t.same(
+    ucs.parts.map((p) => p.length),
+    [66, 12],
+  );
   t.equal(ucs.parts.join(''), 'ă'.repeat(66) + '😀' + 'ă'.repeat(10));
 });

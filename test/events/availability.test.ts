@@ -59,5 +59,9 @@ t.test(`availability: explicit retained offline on orderly stop (${brokerKind})`
   // A clean DISCONNECT does not fire the will: exactly one offline, the one we sent.
   await new Promise((r) => setTimeout(r, 200));
   t.equal(sub.on(topic).filter((m) => m.payload === 'offline').length, 1);
-  await t.rejects(link.publish('occupancy', { at: '', counts: {} as never, trays: [] }), { code: 'SERVICE_UNAVAILABLE' }, 'publish after stop fails fast');
+  await t.rejects(
+    link.publish('occupancy', { at: '', counts: {} as never, trays: [] }),
+    { code: 'SERVICE_UNAVAILABLE' },
+    'publish after stop fails fast',
+  );
 });

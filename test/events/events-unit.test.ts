@@ -1,6 +1,16 @@
 import t from 'tap';
 import { testDb, dbKind } from '../helpers/db.js';
-import { brokerKind, forgetSession, lifo, realBrokerUrl, testBroker, testMqttConfig, testSubscriber, uniqueLockerId, until } from '../helpers/mqtt.js';
+import {
+  brokerKind,
+  forgetSession,
+  lifo,
+  realBrokerUrl,
+  testBroker,
+  testMqttConfig,
+  testSubscriber,
+  uniqueLockerId,
+  until,
+} from '../helpers/mqtt.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { EventsUnit, enqueueEvent } from '../../src/events/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -21,7 +31,8 @@ t.test(`the events unit: starts its broker when no URL is set, relays, drains on
   t.same(events.status().connected, false, 'the constructor does nothing');
   scope.teardown(async () => {
     await events.stop();
-    if (realBrokerUrl) await forgetSession(realBrokerUrl, events.status().clientId || `atm247-${lockerId}`, [`atm247test/${lockerId}/availability`]);
+    if (realBrokerUrl)
+      await forgetSession(realBrokerUrl, events.status().clientId || `atm247-${lockerId}`, [`atm247test/${lockerId}/availability`]);
   });
   await events.start();
   const status = events.status();

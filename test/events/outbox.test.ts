@@ -16,7 +16,15 @@ async function setup(t: Test, relayOptions: { pollMs?: number; batchSize?: numbe
   const link = await testLink(scope, url, lockerId);
   const sub = await testSubscriber(scope, url, `${link.base}/events/#`);
   const signal = new OutboxSignal();
-  const relay = new OutboxRelay({ db, link, signal, lockerId, logger: silentLogger(), pollMs: relayOptions.pollMs ?? 60_000, batchSize: relayOptions.batchSize });
+  const relay = new OutboxRelay({
+    db,
+    link,
+    signal,
+    lockerId,
+    logger: silentLogger(),
+    pollMs: relayOptions.pollMs ?? 60_000,
+    batchSize: relayOptions.batchSize,
+  });
   relay.start();
   scope.teardown(() => relay.stop());
   return { db, link, sub, signal, relay, lockerId };
@@ -52,8 +60,14 @@ t.test(`events enqueued in a committed transaction are published with QoS 1 and 
     );
     return r.rows.every((row) => row.sent_at) ? r.rows : null;
   }, 'sent_at on every row');
-  t.same(rows.map((r) => r.id), ids);
-  t.ok(rows.every((r) => r.attempts === 0), 'no failed attempts');
+  t.same(
+    rows.map((r) => r.id),
+    ids,
+  );
+  t.ok(
+    rows.every((r) => r.attempts === 0),
+    'no failed attempts',
+  );
 });
 
 t.test(`an event in a rolled-back transaction is never published (${kind})`, async (t) => {
@@ -70,7 +84,11 @@ t.test(`an event in a rolled-back transaction is never published (${kind})`, asy
   await until(() => sub.messages.length >= 1, 'the committed event');
   t.same(await relay.drain(1_000), { pending: 0 });
   await new Promise((r) => setTimeout(r, 200));
-  t.same(sub.messages.map((m) => JSON.parse(m.payload).id), [id], 'only the committed event arrived');
+  t.same(
+    sub.messages.map((m) => JSON.parse(m.payload).id),
+    [id],
+    'only the committed event arrived',
+  );
   t.equal((await db.query(`SELECT count(*)::int AS n FROM outbox`)).rows[0].n, 1, 'the rolled-back row does not exist');
 });
 
@@ -90,7 +108,11 @@ t.test(`the relay publishes only its own locker's events, in order across batche
   });
   t.same(await relay.drain(5_000), { pending: 0 }, 'nothing of ours left');
   await until(() => sub.messages.length >= trays.length, `${trays.length} events`);
-  t.same(sub.messages.map((m) => JSON.parse(m.payload).data.tray), trays, 'in seq order (numerically, past 9 and past a batch)');
+  t.same(
+    sub.messages.map((m) => JSON.parse(m.payload).data.tray),
+    trays,
+    'in seq order (numerically, past 9 and past a batch)',
+  );
   const other = await db.query(`SELECT sent_at FROM outbox WHERE locker_id = 'another-locker'`);
   t.equal(other.rows[0].sent_at, null, "another locker's event is left alone");
 });

@@ -8,12 +8,30 @@ t.test('the contract: retained state, QoS 1 events, nothing else', async (t) => 
   t.same(topicSpec('rounds/next'), { retain: true, qos: 1 });
   t.same(topicSpec(trayTopic(90)), { retain: true, qos: 1 });
   for (const type of EVENT_TYPES) t.same(topicSpec(`events/${type}`), { retain: false, qos: 1 }, type);
-  for (const bad of ['trays/+', 'events/#', '#', '+/availability', 'events/+', 'trays/0', 'trays/x', 'events/tray.exploded', 'status', '']) {
+  for (const bad of [
+    'trays/+',
+    'events/#',
+    '#',
+    '+/availability',
+    'events/+',
+    'trays/0',
+    'trays/x',
+    'events/tray.exploded',
+    'status',
+    '',
+  ]) {
     t.throws(() => topicSpec(bad), { code: 'INTERNAL' }, `refuses "${bad}"`);
   }
   t.equal(lockerBase('atm247', 'atm247-demo'), 'atm247/atm247-demo');
   t.equal(lockerBase('city/atm247', 'l1'), 'city/atm247/l1');
-  for (const [base, id] of [['atm247', 'a/b'], ['atm247', '+'], ['atm#', 'x'], ['', 'x'], ['a//b', 'x'], ['atm247', '']]) {
+  for (const [base, id] of [
+    ['atm247', 'a/b'],
+    ['atm247', '+'],
+    ['atm#', 'x'],
+    ['', 'x'],
+    ['a//b', 'x'],
+    ['atm247', ''],
+  ]) {
     t.throws(() => lockerBase(base, id), { code: 'CONFIG_INVALID' }, `refuses base "${base}" with locker "${id}"`);
   }
 });

@@ -24,7 +24,10 @@ t.test('the simulator driver runs the Modbus driver against the simulated cabine
 t.test('the modbus driver on a missing serial adapter starts with its boards offline and keeps trying', async (t) => {
   const map = sampleCabinetMap({ timeoutMs: 50 });
   map.buses[0].path = '/dev/ttyUSB-does-not-exist';
-  const { bus, simulator } = createLockBus({ config: sampleHardwareConfig({ driver: 'modbus', map, reopenDelayMs: 50 }), logger: silentLogger() });
+  const { bus, simulator } = createLockBus({
+    config: sampleHardwareConfig({ driver: 'modbus', map, reopenDelayMs: 50 }),
+    logger: silentLogger(),
+  });
   t.equal(simulator, undefined);
   const faults: BoardFaultEvent[] = [];
   bus.on('fault', (e) => faults.push(e));

@@ -65,7 +65,12 @@ t.test('a board going offline: fault naming its trays, the others keep being sca
   t.ok(Date.now() - started < 2000, `within 2 s (${Date.now() - started} ms)`);
   const trays = Array.from({ length: 16 }, (_, i) => 63 + i);
   t.match(cabinet.faults[0], { board: 'b3', cause: 'timeout', trays });
-  t.ok(cabinet.bus.snapshot().filter((r) => !r.online).every((r) => trays.includes(r.tray)));
+  t.ok(
+    cabinet.bus
+      .snapshot()
+      .filter((r) => !r.online)
+      .every((r) => trays.includes(r.tray)),
+  );
   t.equal(cabinet.bus.health().ok, false);
   await t.rejects(cabinet.bus.unlock(70), { code: 'BOARD_OFFLINE' });
 
@@ -105,7 +110,12 @@ t.test('an exception answer (bad address) is reported, not retried', async (t) =
   const { sampleHardwareConfig } = await import('../../hardware/sample-map.js');
   const { silentLogger } = await import('../../src/log.js');
   const driverMap = { ...map, boards: map.boards.map((b) => (b.id === 'a1' ? { ...b, inputs: 32 } : b)) };
-  const bus = new ModbusLockBus({ config: sampleHardwareConfig({ map: driverMap }), logger: silentLogger(), endpoints: simulator.endpoints(), continuousScan: false });
+  const bus = new ModbusLockBus({
+    config: sampleHardwareConfig({ map: driverMap }),
+    logger: silentLogger(),
+    endpoints: simulator.endpoints(),
+    continuousScan: false,
+  });
   const faults: unknown[] = [];
   bus.on('fault', (f) => faults.push(f));
   await bus.start();
@@ -114,7 +124,10 @@ t.test('an exception answer (bad address) is reported, not retried', async (t) =
 });
 
 t.test('a gap in the watch: doors unread while a board is silent are reported once it answers', async (t) => {
-  const cabinet = await startCabinet({ offlineAfterFailures: 2, offlineProbeMs: 100, scanIntervalMs: 5, watchGapMs: 300 }, { timeoutMs: 50, retries: 0 });
+  const cabinet = await startCabinet(
+    { offlineAfterFailures: 2, offlineProbeMs: 100, scanIntervalMs: 5, watchGapMs: 300 },
+    { timeoutMs: 50, retries: 0 },
+  );
   t.teardown(() => cabinet.stop());
   t.ok(await waitFor(() => cabinet.bus.watching(70)), 'tray 70 watched while its board answers');
   t.same(cabinet.gaps, [], 'no gap while every board answers');

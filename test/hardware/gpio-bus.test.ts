@@ -12,7 +12,10 @@ class FakePin implements GpioPin {
   writes: { value: PinValue; at: number }[] = [];
   exported = true;
   private watchers: ((err: Error | null | undefined, value: PinValue) => void)[] = [];
-  constructor(readonly pin: number, readonly direction: string) {
+  constructor(
+    readonly pin: number,
+    readonly direction: string,
+  ) {
     if (direction === 'high') this.value = 1;
   }
   readSync(): PinValue {
@@ -84,17 +87,26 @@ t.test('pulses are timed and spaced, door changes are debounced', async (t) => {
     return fake;
   })(factory.open.bind(factory));
   await bus.start();
-  t.same(bus.snapshot().filter((r) => r.tray <= 2), [
-    { tray: 1, door: 'closed', online: true },
-    { tray: 2, door: 'open', online: true },
-  ]);
+  t.same(
+    bus.snapshot().filter((r) => r.tray <= 2),
+    [
+      { tray: 1, door: 'closed', online: true },
+      { tray: 2, door: 'open', online: true },
+    ],
+  );
 
   await Promise.all([bus.unlock(1), bus.unlock(2)]);
   await sleep(300);
   const lock1 = factory.pins.get(17)!.writes.filter((w, i) => i > 0); // the first write is the "off" at start
   const lock2 = factory.pins.get(22)!.writes.filter((w, i) => i > 0);
-  t.same(lock1.map((w) => w.value), [1, 0]);
-  t.same(lock2.map((w) => w.value), [1, 0]);
+  t.same(
+    lock1.map((w) => w.value),
+    [1, 0],
+  );
+  t.same(
+    lock2.map((w) => w.value),
+    [1, 0],
+  );
   t.ok(lock1[1].at - lock1[0].at >= 79, 'tray 1 pulse lasts pulseMs');
   t.ok(lock2[0].at - lock1[0].at >= 99, 'tray 2 waits for pulse + spacing');
 
@@ -110,7 +122,10 @@ t.test('pulses are timed and spaced, door changes are debounced', async (t) => {
 
   await t.rejects(bus.unlock(3), { code: 'TRAY_NOT_FOUND' });
   await bus.stop();
-  t.ok([...factory.pins.values()].every((p) => !p.exported), 'every pin unexported');
+  t.ok(
+    [...factory.pins.values()].every((p) => !p.exported),
+    'every pin unexported',
+  );
   t.equal(factory.pins.get(17)!.value, 0, 'lock output off');
 });
 

@@ -8,7 +8,10 @@ t.test('unlocking tray 37 pulses board b1 channel 6, then its door opens and is 
   const pulses = cabinet.simulator.pulses();
   t.equal(pulses.length, 1, 'exactly one pulse');
   t.match(pulses[0], { board: 'b1', unitId: 3, channel: 6, tray: 37, kind: 'flash', durationMs: 300 });
-  t.match(cabinet.simulator.trays().find((s) => s.tray === 37), { released: true, latched: false });
+  t.match(
+    cabinet.simulator.trays().find((s) => s.tray === 37),
+    { released: true, latched: false },
+  );
 
   const opened = cabinet.simulator.setDoor(37, true);
   t.same(opened, { ok: true, door: 'open' });
@@ -19,7 +22,10 @@ t.test('unlocking tray 37 pulses board b1 channel 6, then its door opens and is 
   cabinet.simulator.setDoor(37, false);
   t.ok(await waitFor(() => cabinet.doors.length > 1), 'the closing is reported');
   t.match(cabinet.doors[1], { tray: 37, open: false });
-  t.match(cabinet.simulator.trays().find((s) => s.tray === 37), { released: false, latched: true, door: 'closed' });
+  t.match(
+    cabinet.simulator.trays().find((s) => s.tray === 37),
+    { released: false, latched: true, door: 'closed' },
+  );
 });
 
 t.test('a latched door cannot be opened; a forced door is reported', async (t) => {
@@ -60,8 +66,14 @@ t.test('the start-up scan sees every door', async (t) => {
   await cabinet.bus.start();
   const snapshot = cabinet.bus.snapshot();
   t.equal(snapshot.length, 90);
-  t.ok(snapshot.every((r) => r.online), 'every board answered');
-  t.same(snapshot.filter((r) => r.door === 'open').map((r) => r.tray), open);
+  t.ok(
+    snapshot.every((r) => r.online),
+    'every board answered',
+  );
+  t.same(
+    snapshot.filter((r) => r.door === 'open').map((r) => r.tray),
+    open,
+  );
   t.ok(snapshot.every((r) => r.door !== 'unknown'));
   t.same(cabinet.doors, [], 'the start-up readings are a snapshot, not events');
   t.type(cabinet.bus.health().lastScanMs, 'number');
@@ -73,7 +85,11 @@ t.test('start() switches every output off', async (t) => {
   cabinet.simulator.setCoil('a2', 3, true);
   cabinet.simulator.setCoil('b4', 15, true);
   await cabinet.bus.start();
-  for (const board of cabinet.simulator.boardStates()) t.ok(board.coils.every((on) => !on), `${board.id} all off`);
+  for (const board of cabinet.simulator.boardStates())
+    t.ok(
+      board.coils.every((on) => !on),
+      `${board.id} all off`,
+    );
   t.same(cabinet.simulator.pulses(), [], 'switching off is not a pulse');
 });
 
@@ -91,7 +107,11 @@ t.test('the solenoid limiter never lets two pulses overlap with maxConcurrentPul
   const trays = [2, 18, 33, 50, 88];
   await Promise.all(trays.map((tray) => cabinet.bus.unlock(tray)));
   const pulses = cabinet.simulator.pulses();
-  t.same(pulses.map((p) => p.tray), trays, 'in the order asked');
+  t.same(
+    pulses.map((p) => p.tray),
+    trays,
+    'in the order asked',
+  );
   for (let i = 1; i < pulses.length; i++) {
     const gap = pulses[i].atMs - pulses[i - 1].atMs;
     t.ok(gap >= 100 + 30 - 1, `pulse ${i} starts ${gap.toFixed(1)} ms after the previous one`);

@@ -28,5 +28,8 @@ t.test('a bus that cannot be opened at start: start() resolves, its boards are o
   t.ok(cabinet.bus.snapshot().every((r) => !r.online && r.door === 'unknown'));
   t.ok(await waitFor(() => cabinet.recovered.length === 6, 3000), 'boards recovered once the link opened');
   t.ok(cabinet.bus.snapshot().every((r) => r.online && r.door === 'closed'));
-  t.ok(await waitFor(() => cabinet.simulator.boardStates().every((b) => b.coils.every((on) => !on))), 'outputs switched off once reachable');
+  t.ok(
+    await waitFor(() => cabinet.simulator.boardStates().every((b) => b.coils.every((on) => !on))),
+    'outputs switched off once reachable',
+  );
 });

@@ -18,7 +18,11 @@ export async function inbox(locker: TestLocker, phone?: string): Promise<InboxMe
 
 /** The newest code texted to `phone` (national form, e.g. 0912345678), after `count` earlier ones. */
 export async function codeFor(locker: TestLocker, phone: string, after = 0): Promise<string> {
-  const msg = await until(async () => (await inbox(locker, phone)).filter((m) => m.kind === 'otp')[after], `code #${after + 1} for ${phone}`, 3_000);
+  const msg = await until(
+    async () => (await inbox(locker, phone)).filter((m) => m.kind === 'otp')[after],
+    `code #${after + 1} for ${phone}`,
+    3_000,
+  );
   const code = /\b(\d{6})\b/.exec(msg.text)?.[1];
   if (!code) throw new Error(`no 6-digit code in "${msg.text}"`);
   return code;
@@ -28,7 +32,11 @@ export async function door(locker: TestLocker, tray: number, open: boolean, forc
   const res = await locker.anonymous.post(`/api/sim/trays/${tray}/door`, { open, force });
   if (res.statusCode !== 200) throw new Error(`door ${tray} ${open ? 'open' : 'close'}: ${res.statusCode} ${res.body}`);
   // Debounced by the bus, then applied by the tray service.
-  await until(async () => (await locker.staff.get(`/api/trays/${tray}`)).json().door === (open ? 'open' : 'closed'), `tray ${tray} ${open ? 'open' : 'closed'}`, 3_000);
+  await until(
+    async () => (await locker.staff.get(`/api/trays/${tray}`)).json().door === (open ? 'open' : 'closed'),
+    `tray ${tray} ${open ? 'open' : 'closed'}`,
+    3_000,
+  );
   await locker.controller.trays.settled();
 }
 

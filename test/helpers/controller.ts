@@ -90,7 +90,13 @@ export async function startTestLocker(
   const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
   // A shared broker keeps retained topics forever: clear what this locker published.
   const retained = ['availability', 'occupancy', 'rounds/next', ...config.hardware.map.trays.map((tr) => `trays/${tr.number}`)];
-  down.teardown(() => forgetSession(broker.url, `atm247-${lockerId}`, retained.map((r) => `atm247test/${lockerId}/${r}`)));
+  down.teardown(() =>
+    forgetSession(
+      broker.url,
+      `atm247-${lockerId}`,
+      retained.map((r) => `atm247test/${lockerId}/${r}`),
+    ),
+  );
   down.teardown(() => controller.stop());
   if (hooks.beforeStart) await hooks.beforeStart(controller);
   await controller.start();
@@ -99,8 +105,7 @@ export async function startTestLocker(
     const headers = token ? { authorization: `Bearer ${token}` } : {};
     return {
       get: (url) => http.inject({ method: 'GET', url, headers }),
-      post: (url, body) =>
-        http.inject({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body as any }) }),
+      post: (url, body) => http.inject({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body as any }) }),
       delete: (url) => http.inject({ method: 'DELETE', url, headers }),
     };
   };
@@ -121,9 +126,9 @@ export async function startTestLocker(
 
 /** Outbox events of one type, oldest first. */
 export async function outboxEvents(locker: TestLocker, type: string): Promise<any[]> {
-  const { rows } = await locker.controller.database.query(
-    `SELECT payload FROM outbox WHERE locker_id = $1 AND type = $2 ORDER BY seq`,
-    [locker.lockerId, type],
-  );
+  const { rows } = await locker.controller.database.query(`SELECT payload FROM outbox WHERE locker_id = $1 AND type = $2 ORDER BY seq`, [
+    locker.lockerId,
+    type,
+  ]);
   return rows.map((r: any) => r.payload);
 }

@@ -88,9 +88,7 @@ export async function testSubscriber(t: Teardown, url: string, filter: string): 
   t.teardown(async () => {
     // A fresh embedded broker dies with the test; a shared one keeps retained messages forever.
     if (realBrokerUrl && client.connected) {
-      const retainedTopics = new Set(
-        messages.filter((m) => !m.topic.includes('/events/') && m.payload !== '').map((m) => m.topic),
-      );
+      const retainedTopics = new Set(messages.filter((m) => !m.topic.includes('/events/') && m.payload !== '').map((m) => m.topic));
       for (const topic of retainedTopics) {
         await withTimeout(client.publishAsync(topic, '', { retain: true, qos: 1 }), 2_000).catch(() => undefined);
       }
@@ -122,9 +120,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  * clearing the given retained topics on the way.
  */
 export async function forgetSession(url: string, clientId: string, clearRetained: string[] = []): Promise<void> {
-  const client = await withTimeout(mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0 }), 2_000).catch(
-    () => null,
-  );
+  const client = await withTimeout(mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0 }), 2_000).catch(() => null);
   if (!client) return;
   for (const topic of clearRetained) {
     await withTimeout(client.publishAsync(topic, '', { retain: true, qos: 1 }), 2_000).catch(() => undefined);
@@ -145,12 +141,7 @@ export function lifo(t: Teardown): Teardown {
 }
 
 /** An MqttLink for `lockerId`, started and connected; stopped (and its session dropped) afterwards. */
-export async function testLink(
-  t: Teardown,
-  url: string,
-  lockerId: string,
-  overrides: Partial<MqttLinkOptions> = {},
-): Promise<MqttLink> {
+export async function testLink(t: Teardown, url: string, lockerId: string, overrides: Partial<MqttLinkOptions> = {}): Promise<MqttLink> {
   const config = testMqttConfig(url);
   const link = new MqttLink({
     url,

@@ -65,7 +65,14 @@ t.test(`the controller through a database outage (embedded PostgreSQL of its own
   t.test('frozen', async (t) => {
     // Every server process stops dead: the postmaster, the pool's backends, the auxiliaries.
     const pids = [server.pid()!, ...(await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity')).rows.map((r) => r.pid)];
-    const signal = (s: NodeJS.Signals) => pids.forEach((pid) => { try { process.kill(pid, s); } catch { /* gone */ } });
+    const signal = (s: NodeJS.Signals) =>
+      pids.forEach((pid) => {
+        try {
+          process.kill(pid, s);
+        } catch {
+          /* gone */
+        }
+      });
     signal('SIGSTOP');
     t.teardown(() => signal('SIGCONT'));
 

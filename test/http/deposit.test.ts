@@ -25,10 +25,14 @@ t.test(`a deposit from phone number to deposited, with the receipt (${dbKind})`,
 
   await door(locker, tray, true);
   await door(locker, tray, false);
-  const deposit = await until(async () => {
-    const d = (await locker.anonymous.get(`/api/deposits/${depositId}`)).json();
-    return d.status === 'deposited' ? d : null;
-  }, 'deposited', 3_000);
+  const deposit = await until(
+    async () => {
+      const d = (await locker.anonymous.get(`/api/deposits/${depositId}`)).json();
+      return d.status === 'deposited' ? d : null;
+    },
+    'deposited',
+    3_000,
+  );
   t.equal(deposit.dossierCode, dossierCode);
   t.equal((await locker.staff.get(`/api/trays/${tray}`)).json().state, 'holding_deposit');
 
@@ -43,9 +47,14 @@ t.test(`a deposit from phone number to deposited, with the receipt (${dbKind})`,
 
   t.match(await outboxEvents(locker, 'deposit.opened'), [{ data: { depositId, tray, procedureCode } }]);
   t.match(await outboxEvents(locker, 'deposit.completed'), [{ data: { depositId, tray } }]);
-  const { rows } = await locker.controller.database.query(
-    `SELECT to_status FROM dossier_transitions WHERE dossier_id = $1 ORDER BY id`, [depositId]);
-  t.same(rows.map((r: any) => r.to_status), ['verified', 'tray_open', 'deposited'], 'every transition recorded');
+  const { rows } = await locker.controller.database.query(`SELECT to_status FROM dossier_transitions WHERE dossier_id = $1 ORDER BY id`, [
+    depositId,
+  ]);
+  t.same(
+    rows.map((r: any) => r.to_status),
+    ['verified', 'tray_open', 'deposited'],
+    'every transition recorded',
+  );
   const stored = await locker.controller.database.query(`SELECT phone_hash, phone_enc FROM dossiers WHERE id = $1`, [depositId]);
   t.notMatch(JSON.stringify(stored.rows), /912345678/, 'the phone number is not stored in clear');
   const otpRows = await locker.controller.database.query(`SELECT otp_hash FROM challenges WHERE id = $1`, [challengeId]);
@@ -56,7 +65,9 @@ t.test('a door never opened cancels the deposit and frees the tray; a door held 
   const locker = await startTestLocker(t);
   const procedureCode = await depositProcedure(locker);
   const first = (await locker.anonymous.post('/api/deposits', { phone: '0912000001', procedureCode })).json();
-  const v1 = (await locker.anonymous.post(`/api/deposits/${first.challengeId}/verify`, { otp: await codeFor(locker, '0912000001') })).json();
+  const v1 = (
+    await locker.anonymous.post(`/api/deposits/${first.challengeId}/verify`, { otp: await codeFor(locker, '0912000001') })
+  ).json();
 
   locker.controller.clock.advance(61_000);
   await locker.controller.flowTimers.tick();
@@ -66,7 +77,9 @@ t.test('a door never opened cancels the deposit and frees the tray; a door held 
   t.equal((await locker.anonymous.get(`/api/dossiers/${v1.dossierCode}`)).statusCode, 404, 'a cancelled deposit is no dossier');
 
   const second = (await locker.anonymous.post('/api/deposits', { phone: '0912000002', procedureCode })).json();
-  const v2 = (await locker.anonymous.post(`/api/deposits/${second.challengeId}/verify`, { otp: await codeFor(locker, '0912000002') })).json();
+  const v2 = (
+    await locker.anonymous.post(`/api/deposits/${second.challengeId}/verify`, { otp: await codeFor(locker, '0912000002') })
+  ).json();
   await door(locker, v2.tray, true);
   locker.controller.clock.advance(121_000);
   await locker.controller.flowTimers.tick();
@@ -93,7 +106,10 @@ t.test('no free tray of the right size: 409 with a code, nothing changed', async
   t.same(await inbox(locker, '0912000003'), [], 'no SMS sent');
 
   // A tray free at the start but taken before the code is entered: 409 at verify, code still usable.
-  await db.query(`UPDATE trays SET state = 'free' WHERE locker_id = $1 AND number = (SELECT min(number) FROM trays WHERE locker_id = $1 AND size = 'L')`, [locker.lockerId]);
+  await db.query(
+    `UPDATE trays SET state = 'free' WHERE locker_id = $1 AND number = (SELECT min(number) FROM trays WHERE locker_id = $1 AND size = 'L')`,
+    [locker.lockerId],
+  );
   const start = (await locker.anonymous.post('/api/deposits', { phone: '0912000003', procedureCode })).json();
   const code = await codeFor(locker, '0912000003');
   await db.query(`UPDATE trays SET state = 'holding_deposit' WHERE locker_id = $1 AND size = 'L'`, [locker.lockerId]);
@@ -120,8 +136,14 @@ t.test('50 deposits started at once never share a tray', async (t) => {
   const ok = results.filter((r) => r.statusCode === 200).map((r) => r.json().tray);
   const refused = results.filter((r) => r.statusCode !== 200);
   t.equal(new Set(ok).size, ok.length, `${ok.length} trays, all different`);
-  t.ok(refused.every((r) => r.statusCode === 409 && r.json().error.code === 'TRAY_UNAVAILABLE'), 'the rest: no tray, 409');
+  t.ok(
+    refused.every((r) => r.statusCode === 409 && r.json().error.code === 'TRAY_UNAVAILABLE'),
+    'the rest: no tray, 409',
+  );
   const free = (await locker.staff.get('/api/trays')).json().filter((tr: any) => tr.role !== 'result' && tr.state === 'free');
   t.ok(ok.length === 50 || free.length === 0, 'refused only when no tray was left');
-  t.notOk(results.some((r) => r.statusCode >= 500), 'never a 5xx');
+  t.notOk(
+    results.some((r) => r.statusCode >= 500),
+    'never a 5xx',
+  );
 });

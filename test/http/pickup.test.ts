@@ -19,7 +19,17 @@ async function loadResult(locker: TestLocker, phone: string, tray: number, proce
     `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, tray, created_at,
        loaded_at, notified_at, pickup_deadline, updated_at)
      VALUES ($1, $2, $3, 'result', $4, $5, $6, 'notified', $7, $8, $8, $8, $9, $8)`,
-    [id, locker.lockerId, code, procedureCode, vault.hash(phone), vault.encrypt(phone), tray, now, new Date(now.getTime() + 3 * 86_400_000)],
+    [
+      id,
+      locker.lockerId,
+      code,
+      procedureCode,
+      vault.hash(phone),
+      vault.encrypt(phone),
+      tray,
+      now,
+      new Date(now.getTime() + 3 * 86_400_000),
+    ],
   );
   await db.query(`UPDATE trays SET state = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
   return { id, code: formatDossierCode(code) };
@@ -41,16 +51,23 @@ t.test(`pickup from SMS code to picked up (${dbKind})`, async (t) => {
 
   const verify = await locker.anonymous.post(`/api/pickups/${start.json().challengeId}/verify`, { otp: code });
   t.equal(verify.statusCode, 200, verify.body);
-  t.same(verify.json().trays, [40, 41], 'both results of that phone, and not the other phone\'s');
+  t.same(verify.json().trays, [40, 41], "both results of that phone, and not the other phone's");
   t.same(verify.json().dossierCodes.sort(), [idCard.code, birth.code].sort());
   const pulses = locker.controller.cabinet!.pulses();
-  t.same(pulses.map((p) => p.tray), [40, 41], 'opened one after another');
+  t.same(
+    pulses.map((p) => p.tray),
+    [40, 41],
+    'opened one after another',
+  );
 
   await door(locker, 40, true);
   await door(locker, 40, false);
   await until(async () => (await locker.anonymous.get(`/api/dossiers/${idCard.code}`)).json().status === 'picked_up', 'picked up', 3_000);
   t.equal((await locker.staff.get('/api/trays/40')).json().state, 'free', 'the tray is free again');
-  const confirmation = await until(async () => (await inbox(locker, '0987654321')).find((m) => m.kind === 'pickup_receipt'), 'confirmation SMS');
+  const confirmation = await until(
+    async () => (await inbox(locker, '0987654321')).find((m) => m.kind === 'pickup_receipt'),
+    'confirmation SMS',
+  );
   t.ok(confirmation.text.includes(idCard.code));
   t.match(await outboxEvents(locker, 'pickup.completed'), [{ data: { tray: 40 } }]);
   t.match(await outboxEvents(locker, 'pickup.opened'), [{ data: { trays: [40, 41] } }]);
@@ -59,7 +76,7 @@ t.test(`pickup from SMS code to picked up (${dbKind})`, async (t) => {
   locker.controller.clock.advance(61_000);
   await locker.controller.flowTimers.tick();
   t.equal((await locker.anonymous.get(`/api/dossiers/${birth.code}`)).json().status, 'notified', 'still waiting');
-  t.equal((await locker.staff.get('/api/trays/42')).json().state, 'holding_result', 'the other phone\'s result untouched');
+  t.equal((await locker.staff.get('/api/trays/42')).json().state, 'holding_result', "the other phone's result untouched");
 });
 
 t.test('pickup answers the same whether or not results wait (no enumeration)', async (t) => {

@@ -54,7 +54,11 @@ t.test('GET /api/procedures over the real catalogue', async (t) => {
   t.ok(results.body.every((p: any) => p.result));
 
   const resultOnly = await get('/api/procedures?deposit=false&result=true');
-  t.same(resultOnly.body.map((p: any) => p.code).sort(), ['CC-01', 'CC-02', 'CC-03', 'CC-04', 'CC-05'], 'only the ID cards are result-only');
+  t.same(
+    resultOnly.body.map((p: any) => p.code).sort(),
+    ['CC-01', 'CC-02', 'CC-03', 'CC-04', 'CC-05'],
+    'only the ID cards are result-only',
+  );
 
   const depositOnly = await get('/api/procedures?result=false');
   t.equal(depositOnly.body.length, catalogue.length - 42);
@@ -80,7 +84,14 @@ t.test('bad filters are refused with 400 VALIDATION_FAILED', async (t) => {
 
 t.test('sorting follows Vietnamese order, not code points', async (t) => {
   const p = (code: string, field: string, vi: string): Procedure => ({
-    code, field, name: { vi, en: code }, short: { vi, en: code }, deposit: true, result: false, fee: 0, traySize: 'M',
+    code,
+    field,
+    name: { vi, en: code },
+    short: { vi, en: code },
+    deposit: true,
+    result: false,
+    fee: 0,
+    traySize: 'M',
   });
   // Code-point order would put "Đ" after "Z" and "Ă" after "Y".
   const app = await appWith([
@@ -92,7 +103,10 @@ t.test('sorting follows Vietnamese order, not code points', async (t) => {
   ]);
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'GET', url: '/api/procedures' });
-  t.same(res.json().map((x: any) => x.code), ['C-2', 'C-1', 'C-5', 'C-3', 'C-4']);
+  t.same(
+    res.json().map((x: any) => x.code),
+    ['C-2', 'C-1', 'C-5', 'C-3', 'C-4'],
+  );
 });
 
 t.test(`through the whole controller on ${dbKind} and ${brokerKind}`, async (t) => {
@@ -106,12 +120,19 @@ t.test(`through the whole controller on ${dbKind} and ${brokerKind}`, async (t) 
     const body = res.json();
     t.equal(body.length, catalogue.length);
     t.same(new Set(body.map((p: any) => p.code)), new Set(catalogue.map((p) => p.code)));
-    t.same(body.find((p: any) => p.code === 'HT-KS'), {
-      code: 'HT-KS', field: 'Hộ tịch',
-      name: { vi: 'Đăng ký khai sinh', en: 'Birth registration' },
-      short: { vi: 'Khai sinh', en: 'Birth registration' },
-      deposit: true, result: true, fee: 0, traySize: 'M',
-    });
+    t.same(
+      body.find((p: any) => p.code === 'HT-KS'),
+      {
+        code: 'HT-KS',
+        field: 'Hộ tịch',
+        name: { vi: 'Đăng ký khai sinh', en: 'Birth registration' },
+        short: { vi: 'Khai sinh', en: 'Birth registration' },
+        deposit: true,
+        result: true,
+        fee: 0,
+        traySize: 'M',
+      },
+    );
     t.equal(body[0].field, 'Căn cước', 'Căn cước sorts before Chứng thực');
   });
 
@@ -123,7 +144,11 @@ t.test(`through the whole controller on ${dbKind} and ${brokerKind}`, async (t) 
     const both = (await locker.anonymous.get('/api/procedures?deposit=true&result=true')).json();
     t.equal(both.length, 49 + 42 - catalogue.length, 'received and returned');
     const idCards = (await locker.anonymous.get('/api/procedures?deposit=false')).json();
-    t.same(idCards.map((p: any) => p.code), ['CC-04', 'CC-05', 'CC-02', 'CC-03', 'CC-01'], 'the five ID-card returns, in Vietnamese order');
+    t.same(
+      idCards.map((p: any) => p.code),
+      ['CC-04', 'CC-05', 'CC-02', 'CC-03', 'CC-01'],
+      'the five ID-card returns, in Vietnamese order',
+    );
     t.ok(idCards.every((p: any) => p.field === 'Căn cước' && p.traySize === 'S'));
   });
 

@@ -15,30 +15,59 @@ const PIN = '274930';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const db = await testDb(t);
-  const clock = { ms: Date.parse('2026-03-02T01:00:10Z'), now() { return new Date(this.ms); } };
+  const clock = {
+    ms: Date.parse('2026-03-02T01:00:10Z'),
+    now() {
+      return new Date(this.ms);
+    },
+  };
   const accounts = new AccountRepository();
   await accounts.seed(db, 'admin (seed)', 'admin', ADMIN_TOKEN);
   await accounts.seed(db, 'staff (seed)', 'staff', STAFF_TOKEN);
   const staff = new StaffAccountService({
-    db, accounts, audit: new AuditRepository('test-locker'), clock, logger: silentLogger(), totpKey: Buffer.alloc(32, 9),
+    db,
+    accounts,
+    audit: new AuditRepository('test-locker'),
+    clock,
+    logger: silentLogger(),
+    totpKey: Buffer.alloc(32, 9),
   });
-  const app: FastifyInstance = Fastify({ ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } } });
+  const app: FastifyInstance = Fastify({
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
   installErrorHandling(app);
   app.removeContentTypeParser('text/plain');
   await app.register(staffAccountRoutes, { staff, findAccount: (token) => staff.findByToken(token) });
   t.teardown(() => app.close());
   const call = (method: 'GET' | 'POST', url: string, token: string | null, payload?: unknown) =>
-    app.inject({ method, url, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(payload === undefined ? {} : { payload: payload as any }) });
+    app.inject({
+      method,
+      url,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(payload === undefined ? {} : { payload: payload as any }),
+    });
   const code = (secret: string) => generate({ secret, epoch: Math.floor(clock.ms / 1000) });
   return { app, call, clock, code, db };
 }
 
 t.test('an admin creates an officer; the officer signs in at the touchscreen, asks who they are and signs out', async (t) => {
   const { call, code, clock } = await setup(t);
-  const created = await call('POST', '/api/admin/staff', ADMIN_TOKEN, { name: 'Nguyễn Văn An', role: 'staff', withTouchscreen: true, pin: PIN });
+  const created = await call('POST', '/api/admin/staff', ADMIN_TOKEN, {
+    name: 'Nguyễn Văn An',
+    role: 'staff',
+    withTouchscreen: true,
+    pin: PIN,
+  });
   t.equal(created.statusCode, 201, created.body);
   const officer = created.json();
-  t.match(officer, { id: Number, name: 'Nguyễn Văn An', role: 'staff', token: String, totpSecret: /^[A-Z2-7]+$/, totpUri: /^otpauth:\/\/totp\/ATM%2024%2F7:/ });
+  t.match(officer, {
+    id: Number,
+    name: 'Nguyễn Văn An',
+    role: 'staff',
+    token: String,
+    totpSecret: /^[A-Z2-7]+$/,
+    totpUri: /^otpauth:\/\/totp\/ATM%2024%2F7:/,
+  });
 
   const list = await call('GET', '/api/admin/staff', ADMIN_TOKEN);
   t.equal(list.statusCode, 200);
@@ -67,8 +96,12 @@ t.test('an admin creates an officer; the officer signs in at the touchscreen, as
 
 t.test('admin routes: disable revokes the token and sessions; rotate replaces the token', async (t) => {
   const { call, code } = await setup(t);
-  const officer = (await call('POST', '/api/admin/staff', ADMIN_TOKEN, { name: 'Le Thi Binh', role: 'staff', withTouchscreen: true, pin: PIN })).json();
-  const session = (await call('POST', '/api/staff/sign-in', null, { name: 'Le Thi Binh', pin: PIN, totp: await code(officer.totpSecret) })).json();
+  const officer = (
+    await call('POST', '/api/admin/staff', ADMIN_TOKEN, { name: 'Le Thi Binh', role: 'staff', withTouchscreen: true, pin: PIN })
+  ).json();
+  const session = (
+    await call('POST', '/api/staff/sign-in', null, { name: 'Le Thi Binh', pin: PIN, totp: await code(officer.totpSecret) })
+  ).json();
 
   const rotated = await call('POST', `/api/admin/staff/${officer.id}/token`, ADMIN_TOKEN);
   t.equal(rotated.statusCode, 200, rotated.body);
@@ -91,13 +124,23 @@ t.test('admin routes: disable revokes the token and sessions; rotate replaces th
 
 t.test('five wrong sign-ins answer 429 with Retry-After', async (t) => {
   const { call, code } = await setup(t);
-  const officer = (await call('POST', '/api/admin/staff', ADMIN_TOKEN, { name: 'Tran Van Cuong', role: 'staff', withTouchscreen: true, pin: PIN })).json();
+  const officer = (
+    await call('POST', '/api/admin/staff', ADMIN_TOKEN, { name: 'Tran Van Cuong', role: 'staff', withTouchscreen: true, pin: PIN })
+  ).json();
   for (let i = 1; i <= 4; i++) {
-    const res = await call('POST', '/api/staff/sign-in', null, { name: 'Tran Van Cuong', pin: '849301', totp: await code(officer.totpSecret) });
+    const res = await call('POST', '/api/staff/sign-in', null, {
+      name: 'Tran Van Cuong',
+      pin: '849301',
+      totp: await code(officer.totpSecret),
+    });
     t.equal(res.statusCode, 401, `wrong sign-in ${i}`);
     t.notOk('details' in res.json().error, 'no hint about which factor');
   }
-  const locked = await call('POST', '/api/staff/sign-in', null, { name: 'Tran Van Cuong', pin: '849301', totp: await code(officer.totpSecret) });
+  const locked = await call('POST', '/api/staff/sign-in', null, {
+    name: 'Tran Van Cuong',
+    pin: '849301',
+    totp: await code(officer.totpSecret),
+  });
   t.equal(locked.statusCode, 429);
   t.match(locked.json().error, { code: 'SIGN_IN_LOCKED', details: { retryAfterSec: 900 } });
   t.equal(locked.headers['retry-after'], '900');
@@ -156,8 +199,20 @@ t.test('bad input is a 400 VALIDATION_FAILED (or a named 4xx), never a 5xx', asy
     ['id 0', () => call('POST', '/api/admin/staff/0/token', ADMIN_TOKEN), 400, 'VALIDATION_FAILED'],
     ['id huge', () => call('POST', '/api/admin/staff/99999999999999999999/disable', ADMIN_TOKEN), 400, 'VALIDATION_FAILED'],
     ['disable with a body', () => call('POST', '/api/admin/staff/1/disable', ADMIN_TOKEN, { reason: 'x' }), 400, 'VALIDATION_FAILED'],
-    ['malformed JSON', () => app.inject({ method: 'POST', url: '/api/staff/sign-in', payload: '{"name": "A', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED'],
-    ['text body', () => app.inject({ method: 'POST', url: '/api/staff/sign-in', payload: 'A 274930 123456', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'malformed JSON',
+      () =>
+        app.inject({ method: 'POST', url: '/api/staff/sign-in', payload: '{"name": "A', headers: { 'content-type': 'application/json' } }),
+      400,
+      'VALIDATION_FAILED',
+    ],
+    [
+      'text body',
+      () =>
+        app.inject({ method: 'POST', url: '/api/staff/sign-in', payload: 'A 274930 123456', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   ];
   for (const [name, run, status, code] of cases) {
     const res = await run();

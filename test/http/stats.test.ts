@@ -21,7 +21,9 @@ t.test('dashboard figures: today, 30 days, on-time rate, per local day', async (
   // 10:00 in Ho Chi Minh City today (03:00 UTC), whatever the machine's time zone.
   const now = new Date();
   const localMidnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 7 * 3_600_000);
-  const today10 = new Date((now.getTime() - localMidnight.getTime() >= DAY ? localMidnight.getTime() + DAY : localMidnight.getTime()) + 10 * 3_600_000);
+  const today10 = new Date(
+    (now.getTime() - localMidnight.getTime() >= DAY ? localMidnight.getTime() + DAY : localMidnight.getTime()) + 10 * 3_600_000,
+  );
   locker.controller.clock.setOffset(today10.getTime() - Date.now());
 
   await dossier(locker, 'deposit', 'deposited', { deposited_at: new Date(today10.getTime() - 3_600_000) });
@@ -30,7 +32,11 @@ t.test('dashboard figures: today, 30 days, on-time rate, per local day', async (
   // Loaded 4 days ago, deadline yesterday: one picked up in time, one never.
   const loaded = new Date(today10.getTime() - 4 * DAY);
   const deadline = new Date(today10.getTime() - DAY);
-  await dossier(locker, 'result', 'picked_up', { loaded_at: loaded, pickup_deadline: deadline, picked_up_at: new Date(loaded.getTime() + DAY) });
+  await dossier(locker, 'result', 'picked_up', {
+    loaded_at: loaded,
+    pickup_deadline: deadline,
+    picked_up_at: new Date(loaded.getTime() + DAY),
+  });
   await dossier(locker, 'result', 'expired', { loaded_at: loaded, pickup_deadline: deadline });
   // Loaded today, waiting.
   await dossier(locker, 'result', 'notified', { loaded_at: today10, pickup_deadline: new Date(today10.getTime() + 3 * DAY) });

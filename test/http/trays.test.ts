@@ -19,8 +19,15 @@ t.test(`locker on ${dbKind} and ${brokerKind}`, async (t) => {
     const trays = res.json();
     t.equal(trays.length, 90);
     t.same(trays[36], {
-      number: 37, cabinet: 'B', size: 'S', role: 'result', state: 'free', door: 'closed', board: 'b1',
-      outOfServiceReason: null, fault: null,
+      number: 37,
+      cabinet: 'B',
+      size: 'S',
+      role: 'result',
+      state: 'free',
+      door: 'closed',
+      board: 'b1',
+      outOfServiceReason: null,
+      fault: null,
     });
     t.ok(trays.every((tr: any) => tr.door === 'closed' && tr.state === 'free'));
   });
@@ -73,7 +80,10 @@ t.test(`locker on ${dbKind} and ${brokerKind}`, async (t) => {
       `SELECT actor, action, subject FROM audit_log WHERE locker_id = $1 AND subject = 'tray:5' ORDER BY id`,
       [locker.lockerId],
     );
-    t.same(rows.map((r: any) => r.action), ['tray.out_of_service', 'tray.back_in_service']);
+    t.same(
+      rows.map((r: any) => r.action),
+      ['tray.out_of_service', 'tray.back_in_service'],
+    );
     t.match(rows[0].actor, /^admin:/);
   });
 

@@ -15,7 +15,11 @@ import { uniqueLockerId, until } from '../helpers/mqtt.js';
 import { loadConfig } from '../../src/config/load.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-interface SmsEntry { to: string; text: string; kind: string }
+interface SmsEntry {
+  to: string;
+  text: string;
+  kind: string;
+}
 
 /** Texts the console gateway "sent", whatever the hardware driver (no /api/sim without the simulator). */
 function texts(locker: TestLocker): SmsEntry[] {
@@ -23,7 +27,14 @@ function texts(locker: TestLocker): SmsEntry[] {
 }
 
 async function codeOf(locker: TestLocker, phone: string): Promise<string> {
-  const msg = await until(() => texts(locker).filter((m) => m.kind === 'otp' && m.to.endsWith(phone.slice(1))).at(-1), `code for ${phone}`, 3_000);
+  const msg = await until(
+    () =>
+      texts(locker)
+        .filter((m) => m.kind === 'otp' && m.to.endsWith(phone.slice(1)))
+        .at(-1),
+    `code for ${phone}`,
+    3_000,
+  );
   return /\b(\d{6})\b/.exec(msg.text)![1];
 }
 
@@ -47,7 +58,10 @@ async function officerChecks(locker: TestLocker, answers: Record<number, 'found'
   t.equal(started.statusCode, 200, `round started: ${started.body.slice(0, 200)}`);
   const manifest = started.json();
   for (const [tray, outcome] of Object.entries(answers)) {
-    t.ok(manifest.check.some((i: any) => i.tray === Number(tray)), `tray ${tray} is on the round's manifest to check`);
+    t.ok(
+      manifest.check.some((i: any) => i.tray === Number(tray)),
+      `tray ${tray} is on the round's manifest to check`,
+    );
     const res = await locker.staff.post(`/api/staff/rounds/${next.round.id}/items/${tray}`, { outcome });
     t.equal(res.statusCode, 200, `tray ${tray} answered ${outcome}: ${res.body.slice(0, 200)}`);
   }
@@ -77,9 +91,15 @@ t.test('a board silent while the citizen opens and shuts the door: the tray is h
   t.same(await outboxEvents(locker, 'deposit.cancelled'), [], 'no cancellation');
   const sent = await until(async () => (await inbox(locker, '0912000101')).find((m) => m.kind === 'deposit_to_check'), 'to-check notice');
   t.match(sent.text, new RegExp(`khay ${d.tray}`), 'the citizen is told which tray will be checked');
-  t.notOk((await inbox(locker, '0912000101')).some((m) => m.kind === 'deposit_receipt'), 'no receipt for a deposit not known to exist');
+  t.notOk(
+    (await inbox(locker, '0912000101')).some((m) => m.kind === 'deposit_receipt'),
+    'no receipt for a deposit not known to exist',
+  );
   // A tray to check is never offered to the next citizen.
-  const free = (await locker.staff.get('/api/trays')).json().filter((tr: any) => tr.state === 'free').map((tr: any) => tr.number);
+  const free = (await locker.staff.get('/api/trays'))
+    .json()
+    .filter((tr: any) => tr.state === 'free')
+    .map((tr: any) => tr.number);
   t.notOk(free.includes(d.tray));
 
   // The officer finds the dossier: deposited, collected with the round, receipt sent, tray free.
@@ -88,9 +108,13 @@ t.test('a board silent while the citizen opens and shuts the door: the tray is h
   t.equal(await depositStatus(locker, d.depositId), 'collected');
   t.equal((await trayState(locker, d.tray)).state, 'free');
   await until(async () => (await inbox(locker, '0912000101')).find((m) => m.kind === 'deposit_receipt'), 'receipt after the check');
-  const { rows } = await locker.controller.database.query(
-    `SELECT to_status FROM dossier_transitions WHERE dossier_id = $1 ORDER BY id`, [d.depositId]);
-  t.same(rows.map((r: any) => r.to_status), ['verified', 'tray_open', 'to_check', 'deposited', 'collected']);
+  const { rows } = await locker.controller.database.query(`SELECT to_status FROM dossier_transitions WHERE dossier_id = $1 ORDER BY id`, [
+    d.depositId,
+  ]);
+  t.same(
+    rows.map((r: any) => r.to_status),
+    ['verified', 'tray_open', 'to_check', 'deposited', 'collected'],
+  );
 });
 
 t.test('a board silent while the door opens: read again when it answers, recorded without a false alarm', async (t) => {
@@ -139,7 +163,10 @@ t.test('a board silent and the door never touched: still held to check (the cont
   t.equal((await trayState(locker, d.tray)).state, 'free', 'empty: the tray is free again');
   t.match(await outboxEvents(locker, 'deposit.cancelled'), [{ data: { depositId: d.depositId, reason: 'empty_on_check' } }]);
   await until(async () => (await inbox(locker, '0912000103')).find((m) => m.kind === 'deposit_not_found'), 'citizen told');
-  t.notOk((await inbox(locker, '0912000103')).some((m) => m.kind === 'deposit_receipt'), 'never a receipt');
+  t.notOk(
+    (await inbox(locker, '0912000103')).some((m) => m.kind === 'deposit_receipt'),
+    'never a receipt',
+  );
   const again = await locker.staff.post(`/api/staff/checks/${d.tray}`, { outcome: 'empty' });
   t.equal(again.statusCode, 404, 'a tray no longer to check');
   t.equal(again.json().error.code, 'ITEM_NOT_FOUND');
@@ -162,7 +189,11 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
   const locker = await startTestLocker(t);
   const sim = locker.controller.cabinet!;
   const procedure = (await locker.anonymous.get('/api/procedures?result=true')).json()[0].code;
-  const loaded = await locker.staff.post('/api/staff/results', { dossierCode: '000.00.22.H29-251120-0042', phone: '0912000105', procedureCode: procedure });
+  const loaded = await locker.staff.post('/api/staff/results', {
+    dossierCode: '000.00.22.H29-251120-0042',
+    phone: '0912000105',
+    procedureCode: procedure,
+  });
   t.equal(loaded.statusCode, 201, loaded.body);
   const tray = loaded.json().tray;
   const board = (await trayState(locker, tray)).board;
@@ -175,10 +206,17 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
   locker.controller.clock.advance(61_000);
   await locker.controller.staffTimersUnit.tick();
   t.equal((await trayState(locker, tray)).state, 'to_check', 'a result tray is never reported empty on a guess');
-  const again = await locker.staff.post('/api/staff/results', { dossierCode: '000.00.22.H29-251120-0042', phone: '0912000105', procedureCode: procedure });
+  const again = await locker.staff.post('/api/staff/results', {
+    dossierCode: '000.00.22.H29-251120-0042',
+    phone: '0912000105',
+    procedureCode: procedure,
+  });
   t.equal(again.statusCode, 409, 'loading it again while its tray is to check is refused, not a 500');
   t.match(again.json().error, { code: 'RESULT_ALREADY_LOADED', details: { tray, status: 'to_check' } });
-  t.notOk((await inbox(locker, '0912000105')).some((m) => m.kind === 'result_ready'), 'the citizen is not texted yet');
+  t.notOk(
+    (await inbox(locker, '0912000105')).some((m) => m.kind === 'result_ready'),
+    'the citizen is not texted yet',
+  );
   const answer = await locker.staff.post(`/api/staff/checks/${tray}`, { outcome: 'found' });
   t.same(answer.json(), { tray, status: 'loaded' });
   t.equal((await trayState(locker, tray)).state, 'holding_result');
@@ -186,7 +224,13 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
 
   // Pickup: the code opens the tray; the board goes silent; nobody knows if the result was taken.
   const started = await locker.anonymous.post('/api/pickups', { phone: '0912000105' });
-  const otp = await until(() => texts(locker).filter((m) => m.kind === 'otp').at(-1), 'pickup code');
+  const otp = await until(
+    () =>
+      texts(locker)
+        .filter((m) => m.kind === 'otp')
+        .at(-1),
+    'pickup code',
+  );
   const verified = await locker.anonymous.post(`/api/pickups/${started.json().challengeId}/verify`, { otp: /(\d{6})/.exec(otp.text)![1] });
   t.same(verified.json().trays, [tray]);
   sim.setFault(board, 'no_answer');
@@ -223,7 +267,10 @@ t.test('a restart after the code check, with the door moved meanwhile: held to c
   t.equal((await trayState(second, d.tray)).state, 'to_check');
   t.match(await outboxEvents(second, 'tray.to_check'), [{ data: { tray: d.tray, gap: /restart/ } }]);
   t.same(await outboxEvents(second, 'alarm.door_open_unexpected'), [], 'no alarm from a stale view');
-  t.ok(texts(second).some((m) => m.kind === 'deposit_to_check'), 'the citizen is told an officer will check');
+  t.ok(
+    texts(second).some((m) => m.kind === 'deposit_to_check'),
+    'the citizen is told an officer will check',
+  );
 });
 
 t.test('a door change seen while the database is down is recorded when it is back, in order', async (t) => {
@@ -242,10 +289,14 @@ t.test('a door change seen while the database is down is recorded when it is bac
   locker.controller.clock.advance(121_000);
   await locker.controller.flowTimers.tick().catch(() => undefined);
   proxy.resume();
-  await until(async () => {
-    const res = await locker.anonymous.get(`/api/deposits/${d.depositId}`);
-    return res.statusCode === 200 && res.json().status === 'deposited';
-  }, 'deposit recorded after the outage', 15_000);
+  await until(
+    async () => {
+      const res = await locker.anonymous.get(`/api/deposits/${d.depositId}`);
+      return res.statusCode === 200 && res.json().status === 'deposited';
+    },
+    'deposit recorded after the outage',
+    15_000,
+  );
   await locker.controller.trays.settled();
   t.equal(locker.controller.trays.unrecorded, 0);
   t.equal((await trayState(locker, d.tray)).door, 'closed');
@@ -253,9 +304,14 @@ t.test('a door change seen while the database is down is recorded when it is bac
   t.same(await outboxEvents(locker, 'alarm.door_held_open'), [], 'no held-open alarm from the stale view');
   const { rows } = await locker.controller.database.query(
     `SELECT type FROM outbox WHERE locker_id = $1 AND type LIKE 'tray.door_%' AND (payload->'data'->>'tray')::int = $2 ORDER BY seq`,
-    [locker.lockerId, d.tray]);
+    [locker.lockerId, d.tray],
+  );
   // The start-up reading (unknown → closed), then the citizen's opening and the shut seen during the outage.
-  t.same(rows.map((r: any) => r.type), ['tray.door_closed', 'tray.door_opened', 'tray.door_closed'], 'each change recorded once, in order');
+  t.same(
+    rows.map((r: any) => r.type),
+    ['tray.door_closed', 'tray.door_opened', 'tray.door_closed'],
+    'each change recorded once, in order',
+  );
 });
 
 /** A simulated cabinet outside any controller, reached over its RTU-over-TCP endpoints. */

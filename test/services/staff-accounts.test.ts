@@ -25,7 +25,12 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const clock = new HandClock();
   const accounts = new AccountRepository();
   const service = new StaffAccountService({
-    db, accounts, audit: new AuditRepository('test-locker'), clock, logger: silentLogger(), totpKey: Buffer.alloc(32, 7),
+    db,
+    accounts,
+    audit: new AuditRepository('test-locker'),
+    clock,
+    logger: silentLogger(),
+    totpKey: Buffer.alloc(32, 7),
   });
   const code = (secret: string, offsetSec = 0) => generate({ secret, epoch: Math.floor(clock.ms / 1000) + offsetSec });
   return { db, clock, accounts, service, code };
@@ -74,7 +79,11 @@ t.test('codes of the previous and next step are accepted; older, newer and repla
   await t.rejects(signIn(await code(secret, 60)), { code: 'SIGN_IN_FAILED' }, 'two steps ahead');
   const previous = await code(secret, -30);
   t.ok(await signIn(previous), 'the previous step (a slow hand)');
-  await t.rejects(signIn(previous), { code: 'SIGN_IN_FAILED', message: /check the name, PIN and authenticator code/ }, 'the same code again');
+  await t.rejects(
+    signIn(previous),
+    { code: 'SIGN_IN_FAILED', message: /check the name, PIN and authenticator code/ },
+    'the same code again',
+  );
   const current = await code(secret);
   t.ok(await signIn(current), 'the current step');
   await t.rejects(signIn(current), { code: 'SIGN_IN_FAILED' }, 'replayed within its step');
@@ -98,7 +107,8 @@ t.test('wrong sign-ins are counted; the fifth locks the account for 15 minutes',
   for (const attempt of [
     service.signIn({ name: 'Tran Van Cuong', pin: '849301', totp: await code(secret) }).catch((e) => e.message),
     service.signIn({ name: 'Tran Van Cuong', pin: PIN, totp: '000001' }).catch((e) => e.message),
-  ]) messages.add(await attempt);
+  ])
+    messages.add(await attempt);
   t.equal(messages.size, 1, 'the answer does not say which factor was wrong');
   t.equal(await failures(), 4);
 
@@ -114,7 +124,10 @@ t.test('wrong sign-ins are counted; the fifth locks the account for 15 minutes',
   );
   t.ok((await service.list())[0].lockedUntil, 'the admin list shows the lock');
   clock.advance(10 * 60_000);
-  await t.rejects(service.signIn({ name: 'Tran Van Cuong', pin: PIN, totp: await code(secret) }), { code: 'SIGN_IN_LOCKED', details: { retryAfterSec: 300 } });
+  await t.rejects(service.signIn({ name: 'Tran Van Cuong', pin: PIN, totp: await code(secret) }), {
+    code: 'SIGN_IN_LOCKED',
+    details: { retryAfterSec: 300 },
+  });
   clock.advance(5 * 60_000);
   t.ok(await service.signIn({ name: 'Tran Van Cuong', pin: PIN, totp: await code(secret) }), 'after 15 minutes the right factors work');
   t.equal(await failures(), 0, 'and clear the count');
@@ -127,7 +140,10 @@ t.test('attempts made at the same time cannot get past the limit', async (t) => 
   const totp = await code(a.totpSecret!);
   const outcomes = await Promise.all(
     Array.from({ length: 10 }, (_, i) =>
-      service.signIn({ name: 'Pham Thi Dung', pin: String(500000 + i * 7919), totp }).then(() => 'ok', (e) => e.code),
+      service.signIn({ name: 'Pham Thi Dung', pin: String(500000 + i * 7919), totp }).then(
+        () => 'ok',
+        (e) => e.code,
+      ),
     ),
   );
   t.notOk(outcomes.includes('ok'));
@@ -190,10 +206,22 @@ t.test('accounts without the touchscreen, names and bad input', async (t) => {
   t.equal(plain.totpUri, undefined);
   t.equal(plain.totpSecret, undefined);
   await t.rejects(service.signIn({ name: 'Dashboard', pin: PIN, totp: '123456' }), { code: 'SIGN_IN_FAILED' }, 'no touchscreen sign-in');
-  await t.rejects(service.signIn({ name: 'Nobody', pin: PIN, totp: '123456' }), { code: 'SIGN_IN_FAILED' }, 'unknown name: the same answer');
+  await t.rejects(
+    service.signIn({ name: 'Nobody', pin: PIN, totp: '123456' }),
+    { code: 'SIGN_IN_FAILED' },
+    'unknown name: the same answer',
+  );
   await t.rejects(service.create({ name: 'dashboard', role: 'staff', withTouchscreen: false }, ADMIN), { code: 'ACCOUNT_NAME_TAKEN' });
-  await t.rejects(service.create({ name: 'X', role: 'staff', withTouchscreen: true }, ADMIN), { code: 'VALIDATION_FAILED' }, 'touchscreen needs a PIN');
-  await t.rejects(service.create({ name: 'X', role: 'staff', withTouchscreen: false, pin: PIN }, ADMIN), { code: 'VALIDATION_FAILED' }, 'a PIN without touchscreen');
+  await t.rejects(
+    service.create({ name: 'X', role: 'staff', withTouchscreen: true }, ADMIN),
+    { code: 'VALIDATION_FAILED' },
+    'touchscreen needs a PIN',
+  );
+  await t.rejects(
+    service.create({ name: 'X', role: 'staff', withTouchscreen: false, pin: PIN }, ADMIN),
+    { code: 'VALIDATION_FAILED' },
+    'a PIN without touchscreen',
+  );
   await t.rejects(service.create({ name: 'X', role: 'staff', withTouchscreen: true, pin: '12345' }, ADMIN), { code: 'VALIDATION_FAILED' });
   await t.rejects(service.create({ name: '<script>', role: 'staff', withTouchscreen: false }, ADMIN), { code: 'VALIDATION_FAILED' });
   await t.rejects(service.create({ name: '   ', role: 'staff', withTouchscreen: false }, ADMIN), { code: 'VALIDATION_FAILED' });
@@ -201,9 +229,28 @@ t.test('accounts without the touchscreen, names and bad input', async (t) => {
 
 t.test('trivial PINs are refused', async (t) => {
   const { service } = await setup(t);
-  for (const pin of ['000000', '111111', '99999999', '123456', '234567', '12345678', '654321', '987654', '890123', '210987', '121212', '123123', '12341234', '909090']) {
+  for (const pin of [
+    '000000',
+    '111111',
+    '99999999',
+    '123456',
+    '234567',
+    '12345678',
+    '654321',
+    '987654',
+    '890123',
+    '210987',
+    '121212',
+    '123123',
+    '12341234',
+    '909090',
+  ]) {
     t.ok(pinWeakness(pin), `${pin} is weak`);
-    await t.rejects(service.create({ name: `Officer ${pin}`, role: 'staff', withTouchscreen: true, pin }, ADMIN), { code: 'PIN_TOO_WEAK', status: 400 }, pin);
+    await t.rejects(
+      service.create({ name: `Officer ${pin}`, role: 'staff', withTouchscreen: true, pin }, ADMIN),
+      { code: 'PIN_TOO_WEAK', status: 400 },
+      pin,
+    );
   }
   for (const pin of ['274930', '580317', '1357924', '19750412']) t.equal(pinWeakness(pin), null, `${pin} is fine`);
 });
@@ -220,17 +267,36 @@ t.test('every action is audited with actor and time, and no secret reaches the a
   await service.disable(a.id, ADMIN);
 
   const { rows } = await db.query('SELECT at, actor, action, subject, details FROM audit_log ORDER BY id');
-  t.same(rows.map((r: any) => r.action), [
-    'staff.created', 'staff.signed_in', 'staff.sign_in_failed', 'staff.sign_in_failed', 'staff.signed_out', 'staff.token_rotated', 'staff.disabled',
-  ]);
-  t.ok(rows.every((r: any) => r.actor && r.at.getTime() === clock.ms), 'each with an actor and the clock time');
+  t.same(
+    rows.map((r: any) => r.action),
+    [
+      'staff.created',
+      'staff.signed_in',
+      'staff.sign_in_failed',
+      'staff.sign_in_failed',
+      'staff.signed_out',
+      'staff.token_rotated',
+      'staff.disabled',
+    ],
+  );
+  t.ok(
+    rows.every((r: any) => r.actor && r.at.getTime() === clock.ms),
+    'each with an actor and the clock time',
+  );
   t.match(rows[0], { actor: ADMIN, subject: `account:${a.id}`, details: { role: 'staff', touchscreen: true } });
   t.match(rows[1], { actor: `staff:${a.id}:Bui Van Hai` });
 
   const auditText = JSON.stringify(rows);
   const accountsText = JSON.stringify((await db.query('SELECT * FROM accounts')).rows);
   const sessionsText = JSON.stringify((await db.query('SELECT * FROM sessions')).rows);
-  for (const [what, secret] of [['PIN', PIN], ['TOTP secret', a.totpSecret!], ['TOTP code', totp], ['account token', a.token], ['rotated token', rotated.token], ['session token', s.token]]) {
+  for (const [what, secret] of [
+    ['PIN', PIN],
+    ['TOTP secret', a.totpSecret!],
+    ['TOTP code', totp],
+    ['account token', a.token],
+    ['rotated token', rotated.token],
+    ['session token', s.token],
+  ]) {
     t.notOk(auditText.includes(secret), `no ${what} in the audit log`);
     if (what === 'TOTP code') continue; // six digits: too short to look for among hashes and ids
     t.notOk(accountsText.includes(secret), `no ${what} in the accounts table`);

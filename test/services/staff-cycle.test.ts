@@ -19,7 +19,9 @@ t.test(`a full cycle: deposit → round due → collected → result loaded → 
   const roundAt = new Date(first.round.scheduledAt);
   setNow(locker, new Date(roundAt.getTime() - 10.5 * 3_600_000));
   const start = (await locker.anonymous.post('/api/deposits', { phone: '0903 111 222', procedureCode })).json();
-  const deposit = (await locker.anonymous.post(`/api/deposits/${start.challengeId}/verify`, { otp: await codeFor(locker, '0903111222') })).json();
+  const deposit = (
+    await locker.anonymous.post(`/api/deposits/${start.challengeId}/verify`, { otp: await codeFor(locker, '0903111222') })
+  ).json();
   await door(locker, deposit.tray, true);
   await door(locker, deposit.tray, false);
   t.equal((await locker.anonymous.get(`/api/deposits/${deposit.depositId}`)).json().status, 'deposited');
@@ -34,13 +36,19 @@ t.test(`a full cycle: deposit → round due → collected → result loaded → 
 
   // A deposit made after the manifest was drawn waits for the next round.
   const late = (await locker.anonymous.post('/api/deposits', { phone: '0903 111 333', procedureCode })).json();
-  const lateDeposit = (await locker.anonymous.post(`/api/deposits/${late.challengeId}/verify`, { otp: await codeFor(locker, '0903111333') })).json();
+  const lateDeposit = (
+    await locker.anonymous.post(`/api/deposits/${late.challengeId}/verify`, { otp: await codeFor(locker, '0903111333') })
+  ).json();
   await door(locker, lateDeposit.tray, true);
   await door(locker, lateDeposit.tray, false);
 
   const manifest = (await locker.staff.get('/api/staff/rounds/next')).json();
   t.equal(manifest.round.status, 'due');
-  t.same(manifest.collect.map((i: any) => i.tray), [deposit.tray], 'only what was there when drawn');
+  t.same(
+    manifest.collect.map((i: any) => i.tray),
+    [deposit.tray],
+    'only what was there when drawn',
+  );
   t.match(manifest.collect[0], { dossierCode: deposit.dossierCode, procedureCode, status: 'pending' });
 
   // The officer starts the round: the tray opens; she takes the dossier and confirms.
@@ -48,7 +56,11 @@ t.test(`a full cycle: deposit → round due → collected → result loaded → 
   locker.controller.cabinet!.clearPulses();
   const started = await locker.staff.post(`/api/staff/rounds/${first.round.id}/start`, {});
   t.equal(started.statusCode, 200, started.body);
-  t.same(locker.controller.cabinet!.pulses().map((p) => p.tray), [deposit.tray], 'the manifest tray opened');
+  t.same(
+    locker.controller.cabinet!.pulses().map((p) => p.tray),
+    [deposit.tray],
+    'the manifest tray opened',
+  );
   await door(locker, deposit.tray, true);
   await door(locker, deposit.tray, false);
   const confirmed = await locker.staff.post(`/api/staff/rounds/${first.round.id}/items/${deposit.tray}`, { outcome: 'collected' });
@@ -61,7 +73,11 @@ t.test(`a full cycle: deposit → round due → collected → result loaded → 
   t.match(await outboxEvents(locker, 'item.collected'), [{ data: { tray: deposit.tray } }]);
   const next = (await locker.staff.get('/api/staff/rounds/next')).json();
   t.not(next.round.id, first.round.id, 'the next round is another one');
-  t.same(next.collect.map((i: any) => i.tray), [lateDeposit.tray], 'the late deposit is on the next round');
+  t.same(
+    next.collect.map((i: any) => i.tray),
+    [lateDeposit.tray],
+    'the late deposit is on the next round',
+  );
 
   // Days later the result comes back: the officer loads it.
   setNow(locker, new Date(roundAt.getTime() + 2 * 86_400_000));
@@ -86,8 +102,13 @@ t.test(`a full cycle: deposit → round due → collected → result loaded → 
   await until(async () => (await locker.anonymous.get(`/api/dossiers/${deposit.dossierCode}`)).json().status === 'picked_up', 'picked up');
   t.equal((await locker.staff.get(`/api/trays/${tray}`)).json().state, 'free');
   const { rows } = await locker.controller.database.query(
-    `SELECT actor, action FROM audit_log WHERE locker_id = $1 AND (action LIKE 'round.%' OR action = 'result.load') ORDER BY id`, [locker.lockerId]);
-  t.ok(rows.some((r: any) => r.action === 'round.start' && /^staff:/.test(r.actor)), 'staff actions audited with who');
+    `SELECT actor, action FROM audit_log WHERE locker_id = $1 AND (action LIKE 'round.%' OR action = 'result.load') ORDER BY id`,
+    [locker.lockerId],
+  );
+  t.ok(
+    rows.some((r: any) => r.action === 'round.start' && /^staff:/.test(r.actor)),
+    'staff actions audited with who',
+  );
 });
 
 t.test('expiry: past the window the result is expired, on the next manifest, returned to the counter, and texted', async (t) => {
@@ -95,7 +116,13 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
   const base = (await locker.staff.get('/api/staff/rounds/next')).json();
   const firstRound = new Date(base.round.scheduledAt);
   setNow(locker, new Date(firstRound.getTime() + 60 * 60_000));
-  const loaded = (await locker.staff.post('/api/staff/results', { dossierCode: '000.00.22.H29-251120-0042', phone: '0903 222 444', procedureCode: 'CC-02' })).json();
+  const loaded = (
+    await locker.staff.post('/api/staff/results', {
+      dossierCode: '000.00.22.H29-251120-0042',
+      phone: '0903 222 444',
+      procedureCode: 'CC-02',
+    })
+  ).json();
   await door(locker, loaded.tray, true);
   await door(locker, loaded.tray, false);
   const lookup = (await locker.anonymous.get('/api/dossiers/000.00.22.H29-251120-0042')).json();
@@ -116,7 +143,11 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
   t.equal((await locker.anonymous.get('/api/dossiers/000.00.22.H29-251120-0042')).json().status, 'expired');
   t.match(await outboxEvents(locker, 'result.expired'), [{ data: { tray: loaded.tray } }]);
   const preview = (await locker.staff.get('/api/staff/rounds/next')).json();
-  t.same(preview.takeBack.map((i: any) => i.tray), [loaded.tray], 'listed to take back');
+  t.same(
+    preview.takeBack.map((i: any) => i.tray),
+    [loaded.tray],
+    'listed to take back',
+  );
   const unclaimed = (await locker.staff.get('/api/staff/results/unclaimed')).json();
   t.match(unclaimed, [{ tray: loaded.tray, status: 'expired' }]);
 
@@ -126,7 +157,10 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
   const back = await locker.staff.post(`/api/staff/rounds/${preview.round.id}/items/${loaded.tray}`, { outcome: 'returned' });
   t.equal(back.statusCode, 200, back.body);
   t.equal((await locker.anonymous.get('/api/dossiers/000.00.22.H29-251120-0042')).json().status, 'returned_to_counter');
-  const text = await until(async () => (await inbox(locker, '0903222444')).find((m) => m.kind === 'result_returned_to_counter'), 'counter SMS');
+  const text = await until(
+    async () => (await inbox(locker, '0903222444')).find((m) => m.kind === 'result_returned_to_counter'),
+    'counter SMS',
+  );
   t.match(text.text, /Mot cua/);
   t.match(await outboxEvents(locker, 'result.returned_to_counter'), [{ data: { tray: loaded.tray } }]);
   const again = await locker.staff.post(`/api/staff/rounds/${preview.round.id}/items/${loaded.tray}`, { outcome: 'returned' });
@@ -138,25 +172,46 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
   const locker = await startTestLocker(t);
   const id = (await locker.staff.get('/api/staff/rounds/next')).json().round.id;
   const routes: [string, string, unknown?][] = [
-    ['GET', '/api/staff/rounds/next'], ['POST', `/api/staff/rounds/${id}/start`, {}], ['POST', `/api/staff/rounds/${id}/complete`],
+    ['GET', '/api/staff/rounds/next'],
+    ['POST', `/api/staff/rounds/${id}/start`, {}],
+    ['POST', `/api/staff/rounds/${id}/complete`],
     ['POST', '/api/staff/results', { dossierCode: 'ABCD-12345', phone: '0903000000', procedureCode: 'CC-01' }],
     ['GET', '/api/staff/results/unclaimed'],
   ];
   for (const [method, url, body] of routes) {
     const none = await locker.http.inject({ method: method as any, url, payload: body as any });
     t.equal(none.statusCode, 401, `${method} ${url} without a token`);
-    const wrong = await locker.http.inject({ method: method as any, url, payload: body as any, headers: { authorization: 'Bearer wrong-token-000000000000' } });
+    const wrong = await locker.http.inject({
+      method: method as any,
+      url,
+      payload: body as any,
+      headers: { authorization: 'Bearer wrong-token-000000000000' },
+    });
     t.equal(wrong.statusCode, 401, `${method} ${url} with a wrong token`);
   }
-  const admin = await locker.http.inject({ method: 'GET', url: '/api/staff/rounds/next', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const admin = await locker.http.inject({
+    method: 'GET',
+    url: '/api/staff/rounds/next',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   t.equal(admin.statusCode, 200, 'an admin may do what staff do');
   const staffOnAdmin = await locker.staff.post('/api/admin/trays/3/open');
   t.equal(staffOnAdmin.statusCode, 403, 'a staff token on an admin endpoint');
   const bad: [string, unknown, number, string][] = [
     ['/api/staff/results', { dossierCode: 'x', phone: '0903000000', procedureCode: 'CC-01' }, 400, 'VALIDATION_FAILED'],
-    ['/api/staff/results', { dossierCode: 'ABCD-12345', phone: '+1 202 555 0143', procedureCode: 'CC-01' }, 400, 'PHONE_NOT_VIETNAMESE_MOBILE'],
+    [
+      '/api/staff/results',
+      { dossierCode: 'ABCD-12345', phone: '+1 202 555 0143', procedureCode: 'CC-01' },
+      400,
+      'PHONE_NOT_VIETNAMESE_MOBILE',
+    ],
     ['/api/staff/results', { dossierCode: 'ABCD-12345', phone: '0903000000', procedureCode: 'DD-BD-01' }, 400, 'PROCEDURE_NOT_ACCEPTED'],
-    ['/api/staff/results', { dossierCode: "'; DROP TABLE dossiers;--", phone: '0903000000', procedureCode: 'CC-01' }, 400, 'VALIDATION_FAILED'],
+    [
+      '/api/staff/results',
+      { dossierCode: "'; DROP TABLE dossiers;--", phone: '0903000000', procedureCode: 'CC-01' },
+      400,
+      'VALIDATION_FAILED',
+    ],
     [`/api/staff/rounds/${id}/items/3`, { outcome: 'eaten' }, 400, 'VALIDATION_FAILED'],
     [`/api/staff/rounds/${id}/items/3`, { outcome: 'collected' }, 409, 'ROUND_NOT_OPEN'],
     ['/api/staff/rounds/00000000-0000-4000-8000-000000000000/start', {}, 404, 'ROUND_NOT_FOUND'],
@@ -180,6 +235,10 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
     ],
   });
   t.equal(batch.statusCode, 200);
-  t.same(batch.json().results.map((r: any) => r.ok), [true, false, true], 'an armful: one bad entry does not stop the others');
+  t.same(
+    batch.json().results.map((r: any) => r.ok),
+    [true, false, true],
+    'an armful: one bad entry does not stop the others',
+  );
   t.equal(batch.json().results[1].error.code, 'PROCEDURE_NOT_FOUND');
 });

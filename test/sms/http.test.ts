@@ -9,7 +9,13 @@ import { silentLogger } from '../../src/log.js';
 import { createSmsGateway } from '../../src/sms/gateway.js';
 import { HttpSmsGateway } from '../../src/sms/http.js';
 
-interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; body: string; at: number }
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
 type Reply = { status: number; body?: unknown; delayMs?: number };
 
 /** A provider on loopback answering from a script of replies (the last one repeats). */
@@ -58,7 +64,12 @@ function gateway(url: string, over: Partial<Config['sms']['http']> = {}) {
   return new HttpSmsGateway({ ...BASE, url, ...over }, 'UBNDQ6', { logger: silentLogger(), clock: systemClock });
 }
 
-const msg = { id: 'b3f1c0de-0000-4000-8000-000000000001', to: '+84912345678', text: 'UBNDQ6: Ma xac thuc la 482913, "5 phut".', kind: 'otp' };
+const msg = {
+  id: 'b3f1c0de-0000-4000-8000-000000000001',
+  to: '+84912345678',
+  text: 'UBNDQ6: Ma xac thuc la 482913, "5 phut".',
+  kind: 'otp',
+};
 
 t.test('success: the body template is rendered, the auth header sent, the provider id read', async (t) => {
   const p = await provider(t, [{ status: 200, body: { CodeResult: '100', SMSID: 'e7a1-42', CountRegenerate: 0 } }]);
@@ -71,17 +82,29 @@ t.test('success: the body template is rendered, the auth header sent, the provid
   t.equal(req.headers.authorization, 'Bearer k3y-for-tests');
   t.equal(req.headers['x-client'], 'atm247');
   t.match(req.headers['content-type'], /application\/json/);
-  t.same(JSON.parse(req.body), {
-    Phone: '0912345678', Content: msg.text, Brandname: 'UBNDQ6', SmsType: '2', RequestId: msg.id,
-  }, 'JSON-escaped placeholders (the quotes in the text survive)');
+  t.same(
+    JSON.parse(req.body),
+    {
+      Phone: '0912345678',
+      Content: msg.text,
+      Brandname: 'UBNDQ6',
+      SmsType: '2',
+      RequestId: msg.id,
+    },
+    'JSON-escaped placeholders (the quotes in the text survive)',
+  );
   t.same(gw.status(), { ok: true, detail: undefined });
 });
 
 t.test('form encoding and GET put the fields in the query string', async (t) => {
   const p = await provider(t, [{ status: 200, body: { result: { code: 0, id: 77 } } }]);
   const gw = gateway(p.url, {
-    method: 'GET', contentType: 'application/x-www-form-urlencoded', bodyTemplate: 'to={{to}}&msg={{text}}&from={{brandname}}',
-    successPath: 'result.code', successValue: '0', messageIdPath: 'result.id',
+    method: 'GET',
+    contentType: 'application/x-www-form-urlencoded',
+    bodyTemplate: 'to={{to}}&msg={{text}}&from={{brandname}}',
+    successPath: 'result.code',
+    successValue: '0',
+    messageIdPath: 'result.id',
   });
   const result = await gw.send({ ...msg, text: 'Đã nhận hồ sơ K7M3-9P2X4 & cảm ơn' });
   t.equal(result.providerMessageId, '77');
@@ -94,14 +117,21 @@ t.test('form encoding and GET put the fields in the query string', async (t) => 
 });
 
 t.test('a 500 then success is retried after the backoff', async (t) => {
-  const p = await provider(t, [{ status: 500, body: { error: 'busy' } }, { status: 503 }, { status: 200, body: { CodeResult: '100', SMSID: 'x9' } }]);
+  const p = await provider(t, [
+    { status: 500, body: { error: 'busy' } },
+    { status: 503 },
+    { status: 200, body: { CodeResult: '100', SMSID: 'x9' } },
+  ]);
   const gw = gateway(p.url);
   const result = await gw.send(msg);
   t.equal(result.providerMessageId, 'x9');
   t.equal(p.seen.length, 3);
   t.ok(p.seen[1].at - p.seen[0].at >= 95, `first backoff ~100 ms (${p.seen[1].at - p.seen[0].at})`);
   t.ok(p.seen[2].at - p.seen[1].at >= 195, `second backoff doubled ~200 ms (${p.seen[2].at - p.seen[1].at})`);
-  t.same(gw.recentFailures().map((f) => f.status), [500, 503]);
+  t.same(
+    gw.recentFailures().map((f) => f.status),
+    [500, 503],
+  );
   t.ok(gw.status().ok, 'ok again after a success');
 });
 
@@ -165,8 +195,12 @@ t.test('recorded failures and errors hold neither the number nor the text', asyn
 
 t.test('the http gateway without a url does not start: the error names sms.http.url', async (t) => {
   const config = {
-    gateway: 'http', brand: 'UBNDQ6', accented: false, counter: 'Bo phan Mot cua UBND Quan 6',
-    http: { ...BASE, url: undefined }, smpp: { port: 2775, systemType: '', enquireLinkMs: 30_000, submitTimeoutMs: 10_000, reconnectMs: 1000 },
+    gateway: 'http',
+    brand: 'UBNDQ6',
+    accented: false,
+    counter: 'Bo phan Mot cua UBND Quan 6',
+    http: { ...BASE, url: undefined },
+    smpp: { port: 2775, systemType: '', enquireLinkMs: 30_000, submitTimeoutMs: 10_000, reconnectMs: 1000 },
   } as unknown as Config['sms'];
   const err = t.throws(() => createSmsGateway(config, { logger: silentLogger(), clock: systemClock })) as unknown;
   t.ok(err instanceof ConfigError);

@@ -49,8 +49,15 @@ async function smsc(t: Test) {
 
 function gateway(t: Test, port: number, over: Partial<Config['sms']['smpp']> = {}) {
   const config: Config['sms']['smpp'] = {
-    host: '127.0.0.1', port, systemId: 'atm247', password: 's3cret', systemType: '',
-    enquireLinkMs: 60_000, submitTimeoutMs: 1_000, reconnectMs: 50, ...over,
+    host: '127.0.0.1',
+    port,
+    systemId: 'atm247',
+    password: 's3cret',
+    systemType: '',
+    enquireLinkMs: 60_000,
+    submitTimeoutMs: 1_000,
+    reconnectMs: 50,
+    ...over,
   };
   const gw = new SmppSmsGateway(config, 'UBNDQ6', { logger: silentLogger(), clock: systemClock });
   t.teardown(() => gw.stop());
@@ -75,8 +82,12 @@ t.test('binds with the configured credentials and submits from the brand name in
   t.same(s.binds, [{ systemId: 'atm247', ok: true }]);
   const pdu = s.submits[0];
   t.match(pdu, {
-    source_addr_ton: 5, source_addr: 'UBNDQ6', dest_addr_ton: 1, destination_addr: '84912345678',
-    data_coding: 0, registered_delivery: 1,
+    source_addr_ton: 5,
+    source_addr: 'UBNDQ6',
+    dest_addr_ton: 1,
+    destination_addr: '84912345678',
+    data_coding: 0,
+    registered_delivery: 1,
   });
   t.equal(pdu.esm_class & 0x40, 0, 'no UDH on a single segment');
   t.equal(pdu.short_message.message, text);
@@ -101,7 +112,8 @@ t.test('an accented text goes as UCS-2, split into concatenated parts that reass
   const s = await smsc(t);
   const gw = gateway(t, s.port);
   await gw.start();
-  const text = 'UBNDQ6: Đã có kết quả hồ sơ K7M3-9P2X4 tại ATM 24/7, ô số 37. Nhận trước hết ngày 15/03 bằng số điện thoại này và mã xác thực.';
+  const text =
+    'UBNDQ6: Đã có kết quả hồ sơ K7M3-9P2X4 tại ATM 24/7, ô số 37. Nhận trước hết ngày 15/03 bằng số điện thoại này và mã xác thực.';
   const info = encodeInfo(text);
   t.equal(info.encoding, 'UCS-2');
   t.equal(info.segments, 2);
@@ -130,7 +142,10 @@ t.test('a long GSM-7 text is split at 153 septets', async (t) => {
   const text = 'A'.repeat(200) + '[x]';
   const result = await gw.send({ id: 'a3', to: '+84912345678', text, kind: 'test' });
   t.equal(result.segments, 2);
-  t.same(s.submits.map((p) => p.data_coding), [0, 0]);
+  t.same(
+    s.submits.map((p) => p.data_coding),
+    [0, 0],
+  );
   t.equal(s.submits[0].short_message.message.length, 153);
   t.equal(s.submits.map((p) => p.short_message.message).join(''), text);
 });
@@ -153,20 +168,42 @@ t.test('a deliver_sm receipt becomes a delivery event with the submit id', async
   gw.on('delivery', (r) => reports.push(r));
   const { providerMessageId } = await gw.send({ id: 'a5', to: '+84912345678', text: 'Xin chao', kind: 'test' });
   const receipt = `id:${providerMessageId} sub:001 dlvrd:001 submit date:2503122145 done date:2503122146 stat:DELIVRD err:000 text:Xin chao`;
-  const acked = new Promise<smpp.PDU>((resolve) => s.bound().deliver_sm({
-    source_addr: '84912345678', destination_addr: 'UBNDQ6', esm_class: 0x04, short_message: receipt,
-  }, resolve));
+  const acked = new Promise<smpp.PDU>((resolve) =>
+    s.bound().deliver_sm(
+      {
+        source_addr: '84912345678',
+        destination_addr: 'UBNDQ6',
+        esm_class: 0x04,
+        short_message: receipt,
+      },
+      resolve,
+    ),
+  );
   t.equal((await acked).command_status, 0, 'the receipt is acknowledged');
   await until('delivery event', () => reports.length === 1);
   t.match(reports[0], { providerMessageId: 'm1', status: 'delivered' });
   t.ok(reports[0].at instanceof Date);
 
   // A text from a phone (not a receipt) is acknowledged and ignored.
-  await new Promise((resolve) => s.bound().deliver_sm({ source_addr: '84912345678', destination_addr: 'UBNDQ6', esm_class: 0, short_message: 'id:m1 stat:UNDELIV' }, resolve));
+  await new Promise((resolve) =>
+    s
+      .bound()
+      .deliver_sm({ source_addr: '84912345678', destination_addr: 'UBNDQ6', esm_class: 0, short_message: 'id:m1 stat:UNDELIV' }, resolve),
+  );
   // A failure receipt by TLV only.
-  await new Promise((resolve) => s.bound().deliver_sm({
-    source_addr: '84912345678', destination_addr: 'UBNDQ6', esm_class: 0x04, receipted_message_id: 'm9', message_state: 5, short_message: '',
-  }, resolve));
+  await new Promise((resolve) =>
+    s.bound().deliver_sm(
+      {
+        source_addr: '84912345678',
+        destination_addr: 'UBNDQ6',
+        esm_class: 0x04,
+        receipted_message_id: 'm9',
+        message_state: 5,
+        short_message: '',
+      },
+      resolve,
+    ),
+  );
   await until('second delivery event', () => reports.length === 2);
   t.match(reports[1], { providerMessageId: 'm9', status: 'failed' });
 });
@@ -179,9 +216,18 @@ t.test('a multi-part text is delivered when every part is', async (t) => {
   gw.on('delivery', (r) => reports.push(r));
   const r = await gw.send({ id: 'a6', to: '+84912345678', text: 'B'.repeat(300), kind: 'test' });
   t.equal(r.segments, 2);
-  const receipt = (id: string) => new Promise((resolve) => s.bound().deliver_sm({
-    source_addr: '84912345678', destination_addr: 'UBNDQ6', esm_class: 0x04, short_message: `id:${id} stat:DELIVRD err:000`,
-  }, resolve));
+  const receipt = (id: string) =>
+    new Promise((resolve) =>
+      s.bound().deliver_sm(
+        {
+          source_addr: '84912345678',
+          destination_addr: 'UBNDQ6',
+          esm_class: 0x04,
+          short_message: `id:${id} stat:DELIVRD err:000`,
+        },
+        resolve,
+      ),
+    );
   await receipt('m2');
   await new Promise((r) => setTimeout(r, 50));
   t.equal(reports.length, 0, 'one part of two: not yet');
@@ -209,7 +255,9 @@ t.test('an unanswered enquire_link drops the link and the gateway rebinds', asyn
   const s = await smsc(t);
   s.server.on('session', (session: smpp.Session) => {
     session.removeAllListeners('enquire_link');
-    session.on('enquire_link', (pdu: smpp.PDU) => { if (!mute) session.send(pdu.response()); });
+    session.on('enquire_link', (pdu: smpp.PDU) => {
+      if (!mute) session.send(pdu.response());
+    });
   });
   const gw = gateway(t, s.port, { enquireLinkMs: 1_000, submitTimeoutMs: 300 });
   await gw.start();

@@ -108,7 +108,13 @@ t.test('the embedded server', async (t) => {
     t.equal(refused?.code, '28P01', 'a wrong password is refused (invalid_password)');
     const bare = await connectError({ host: server.socketDir, port: server.port, user: 'atm247', database: 'atm247' });
     t.ok(bare, `no password, no connection (${bare?.message})`);
-    const asPostgres = await connectError({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', password: 'postgres' });
+    const asPostgres = await connectError({
+      host: server.socketDir,
+      port: server.port,
+      user: 'postgres',
+      database: 'postgres',
+      password: 'postgres',
+    });
     t.ok(asPostgres, 'no other role gets in either');
     const rules = await one<{ rules: string }>(
       server.url,
@@ -212,13 +218,23 @@ t.test('a data directory is created once, reused, and survives its owner being k
   await db.close();
 
   // A daemon killed with SIGKILL leaves its server running; the next start takes over.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `
     const { startEmbeddedPostgres } = await import(${JSON.stringify(EMBEDDED_MODULE)});
     const { default: pino } = await import('pino');
     const s = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, logger: pino({ level: 'silent' }) });
     console.log('READY ' + s.pid());
     setInterval(() => {}, 1000);
-  `], { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.resolve(path.dirname(EMBEDDED_MODULE), '../..') });
+  `,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.resolve(path.dirname(EMBEDDED_MODULE), '../..') },
+  );
   const orphan = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -88,7 +88,14 @@ t.test('a stopped, then frozen, embedded server: bounded failures and recovery',
     // Fill the pool with live connections first: the frozen server holds them open.
     await Promise.all([1, 2, 3, 4].map(() => db.query('SELECT pg_sleep(0.05)')));
     const frozen = [server.pid()!, ...(await serverProcesses(db))];
-    const signal = (s: NodeJS.Signals) => frozen.forEach((pid) => { try { process.kill(pid, s); } catch { /* gone */ } });
+    const signal = (s: NodeJS.Signals) =>
+      frozen.forEach((pid) => {
+        try {
+          process.kill(pid, s);
+        } catch {
+          /* gone */
+        }
+      });
     signal('SIGSTOP');
     t.teardown(() => signal('SIGCONT'));
 
@@ -99,8 +106,14 @@ t.test('a stopped, then frozen, embedded server: bounded failures and recovery',
       ...Array.from({ length: 6 }, () => timed(db.query('SELECT 1'))),
     ]);
     const slowest = Math.max(...results.map((r) => r.ms));
-    t.ok(results.every((r) => r.error && isDbUnavailable(r.error)), `8 calls fail as unavailable: ${[...new Set(results.map((r) => r.error?.message))].join('; ')}`);
-    t.ok(slowest < BOUNDS.statementTimeoutMs + 1_000 + BOUNDS.connectTimeoutMs + 1_000, `all within the bounds (slowest ${slowest} ms, ${Date.now() - started} ms in all)`);
+    t.ok(
+      results.every((r) => r.error && isDbUnavailable(r.error)),
+      `8 calls fail as unavailable: ${[...new Set(results.map((r) => r.error?.message))].join('; ')}`,
+    );
+    t.ok(
+      slowest < BOUNDS.statementTimeoutMs + 1_000 + BOUNDS.connectTimeoutMs + 1_000,
+      `all within the bounds (slowest ${slowest} ms, ${Date.now() - started} ms in all)`,
+    );
     const ping = await timed(db.ping());
     t.equal(ping.value, false, 'ping says false');
     t.ok(ping.ms < BOUNDS.healthTimeoutMs + 300, `within its own bound (${ping.ms} ms)`);

@@ -12,12 +12,24 @@ t.test('a citizen drops off a dossier from the start screen to the receipt', { s
 
   await page.getByRole('button', { name: /Nộp hồ sơ/ }).click();
   await page.getByRole('heading', { name: 'Chọn thủ tục' }).waitFor();
-  await page.getByRole('button', { name: /Đăng ký khai sinh/ }).first().waitFor();
+  await page
+    .getByRole('button', { name: /Đăng ký khai sinh/ })
+    .first()
+    .waitFor();
   await screenshot(page, 'kiosk-procedures');
   await page.getByLabel('Tìm thủ tục').fill('khai sinh');
-  t.ok(await page.getByRole('button', { name: /Đăng ký khai sinh/ }).first().isVisible(), 'search finds it, accents or not');
+  t.ok(
+    await page
+      .getByRole('button', { name: /Đăng ký khai sinh/ })
+      .first()
+      .isVisible(),
+    'search finds it, accents or not',
+  );
   t.notOk(await page.getByRole('button', { name: /Đăng ký kết hôn/ }).isVisible(), 'and hides the rest');
-  await page.getByRole('button', { name: /Đăng ký khai sinh/ }).first().click();
+  await page
+    .getByRole('button', { name: /Đăng ký khai sinh/ })
+    .first()
+    .click();
 
   await page.getByRole('heading', { name: 'Nhập số điện thoại di động' }).waitFor();
   await tap(page, '0912345678');
@@ -31,7 +43,10 @@ t.test('a citizen drops off a dossier from the start screen to the receipt', { s
   const code = await codeFor(locker, '0912345678');
   await tap(page, wrongCode(code));
   await page.getByRole('button', { name: 'Xác nhận' }).click();
-  await page.getByRole('alert').getByText(/Mã OTP chưa đúng\. Còn \d+ lần thử\./).waitFor();
+  await page
+    .getByRole('alert')
+    .getByText(/Mã OTP chưa đúng\. Còn \d+ lần thử\./)
+    .waitFor();
   await screenshot(page, 'kiosk-otp-wrong');
   await tap(page, code);
   await page.getByRole('button', { name: 'Xác nhận' }).click();
@@ -59,10 +74,16 @@ t.test('plain words for refusals: not a Vietnamese mobile, no tray free', { skip
   const page = await locker.page();
   await page.goto(`${locker.url}/`);
   await page.getByRole('button', { name: /Nộp hồ sơ/ }).click();
-  await page.getByRole('button', { name: /Đăng ký khai sinh/ }).first().click();
+  await page
+    .getByRole('button', { name: /Đăng ký khai sinh/ })
+    .first()
+    .click();
   await tap(page, '0212345678');
   await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
-  await page.getByRole('alert').getByText(/không phải số di động Việt Nam/).waitFor();
+  await page
+    .getByRole('alert')
+    .getByText(/không phải số di động Việt Nam/)
+    .waitFor();
   await screenshot(page, 'kiosk-phone-refused');
 
   // Every deposit tray out of service: the kiosk says so before any text is sent.
@@ -72,6 +93,9 @@ t.test('plain words for refusals: not a Vietnamese mobile, no tray free', { skip
   await page.getByRole('button', { name: 'Xóa', exact: true }).click();
   await tap(page, '0912345679');
   await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
-  await page.getByRole('alert').getByText(/không còn khay trống/).waitFor();
+  await page
+    .getByRole('alert')
+    .getByText(/không còn khay trống/)
+    .waitFor();
   t.same(page.errors, []);
 });

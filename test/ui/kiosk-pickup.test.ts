@@ -17,7 +17,17 @@ async function loadResult(locker: TestLocker, phone: string, tray: number, proce
     `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, tray, created_at,
        loaded_at, notified_at, pickup_deadline, updated_at)
      VALUES ($1, $2, $3, 'result', $4, $5, $6, 'notified', $7, $8, $8, $8, $9, $8)`,
-    [randomUUID(), locker.lockerId, code, procedureCode, vault.hash(phone), vault.encrypt(phone), tray, now, new Date(now.getTime() + 3 * 86_400_000)],
+    [
+      randomUUID(),
+      locker.lockerId,
+      code,
+      procedureCode,
+      vault.hash(phone),
+      vault.encrypt(phone),
+      tray,
+      now,
+      new Date(now.getTime() + 3 * 86_400_000),
+    ],
   );
   await db.query(`UPDATE trays SET state = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
   return formatDossierCode(code);
@@ -71,7 +81,10 @@ t.test('the kiosk in English after the switch, and back', { skip: noBrowser }, a
   await page.getByRole('heading', { name: 'Enter your mobile number' }).waitFor();
   await tap(page, '0112345678');
   await page.getByRole('button', { name: 'Send the code' }).click();
-  await page.getByRole('alert').getByText('That is not a Vietnamese mobile number. Mobile numbers start with 03, 05, 07, 08 or 09.').waitFor();
+  await page
+    .getByRole('alert')
+    .getByText('That is not a Vietnamese mobile number. Mobile numbers start with 03, 05, 07, 08 or 09.')
+    .waitFor();
   await screenshot(page, 'kiosk-phone-en');
   await page.getByRole('button', { name: 'Chuyển sang tiếng Việt' }).click();
   await page.getByRole('heading', { name: 'Nhập số điện thoại di động' }).waitFor();

@@ -46,7 +46,10 @@ t.test('staff load results one after another; the simulator panel moves doors', 
   await locker.controller.trays.settled();
   const notice = await codeFor(locker, '0987111222').catch(() => null);
   t.equal(notice, null, 'no one-time code to the citizen (a result notice is not a code)');
-  await sim.getByText(/0987111222|84987111222/).first().waitFor({ timeout: 5_000 });
+  await sim
+    .getByText(/0987111222|84987111222/)
+    .first()
+    .waitFor({ timeout: 5_000 });
   await sim.getByLabel('Fault of board b2').selectOption('no_answer');
   await sim.getByText('board b2: no_answer').waitFor();
   await screenshot(sim, 'sim-panel', true);

@@ -5,13 +5,18 @@ import { requireRole, type FindAccount } from '../auth.js';
 
 export async function adminRoutes(app: FastifyInstance, opts: { sms: SmsService; findAccount: FindAccount }) {
   const admin = requireRole('admin', opts.findAccount);
-  app.get<{ Querystring: { limit?: string } }>('/api/admin/sms', {
-    preHandler: admin,
-    schema: {
-      querystring: {
-        type: 'object', additionalProperties: false,
-        properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+  app.get<{ Querystring: { limit?: string } }>(
+    '/api/admin/sms',
+    {
+      preHandler: admin,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+        },
       },
     },
-  }, async (request) => opts.sms.recent(Math.min(Number(request.query.limit ?? 50) || 50, 500)));
+    async (request) => opts.sms.recent(Math.min(Number(request.query.limit ?? 50) || 50, 500)),
+  );
 }

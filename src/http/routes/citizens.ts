@@ -7,19 +7,32 @@ import { errorSchema } from '../errors.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const challengeParams = {
-  type: 'object', additionalProperties: false, required: ['challengeId'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['challengeId'],
   properties: { challengeId: { type: 'string', pattern: UUID } },
 } as const;
 const otpBody = {
-  type: 'object', additionalProperties: false, required: ['otp'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['otp'],
   properties: { otp: { type: 'string', pattern: '^[0-9]{6}$' } },
 } as const;
 const phone = { type: 'string', minLength: 1, maxLength: 32 } as const;
 const issued = {
-  type: 'object', required: ['challengeId', 'expiresAt'],
+  type: 'object',
+  required: ['challengeId', 'expiresAt'],
   properties: { challengeId: { type: 'string' }, expiresAt: { type: 'string' }, resendAt: { type: 'string' } },
 } as const;
-const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, 410: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema };
+const errors = {
+  400: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  410: errorSchema,
+  429: errorSchema,
+  502: errorSchema,
+  503: errorSchema,
+};
 
 function issuedView(c: { challengeId: string; expiresAt: Date; resendAt: Date }) {
   return { challengeId: c.challengeId, expiresAt: c.expiresAt.toISOString(), resendAt: c.resendAt.toISOString() };
@@ -31,78 +44,117 @@ export async function citizenRoutes(
 ) {
   const { deposits, pickups, lookup } = opts;
 
-  app.post<{ Body: { phone: string; procedureCode: string } }>('/api/deposits', {
-    schema: {
-      body: {
-        type: 'object', additionalProperties: false, required: ['phone', 'procedureCode'],
-        properties: { phone, procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' } },
-      },
-      response: { 202: issued, ...errors },
-    },
-  }, async (request, reply) => {
-    const issuedChallenge = await deposits.start({ phone: request.body.phone, procedureCode: request.body.procedureCode.toUpperCase() });
-    return reply.status(202).send(issuedView(issuedChallenge));
-  });
-
-  app.post<{ Params: { challengeId: string }; Body: { otp: string } }>('/api/deposits/:challengeId/verify', {
-    schema: {
-      params: challengeParams, body: otpBody,
-      response: {
-        200: {
-          type: 'object', required: ['depositId', 'dossierCode', 'tray'],
-          properties: { depositId: { type: 'string' }, dossierCode: { type: 'string' }, tray: { type: 'integer' } },
+  app.post<{ Body: { phone: string; procedureCode: string } }>(
+    '/api/deposits',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['phone', 'procedureCode'],
+          properties: { phone, procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' } },
         },
-        ...errors,
+        response: { 202: issued, ...errors },
       },
     },
-  }, async (request) => deposits.verify(request.params.challengeId.toLowerCase(), request.body.otp));
-
-  app.post<{ Params: { challengeId: string } }>('/api/deposits/:challengeId/resend', {
-    schema: { params: challengeParams, response: { 202: issued, ...errors } },
-  }, async (request, reply) => reply.status(202).send(issuedView(await deposits.resend(request.params.challengeId.toLowerCase()))));
-
-  app.get<{ Params: { id: string } }>('/api/deposits/:id', {
-    schema: {
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
-      response: errors,
+    async (request, reply) => {
+      const issuedChallenge = await deposits.start({ phone: request.body.phone, procedureCode: request.body.procedureCode.toUpperCase() });
+      return reply.status(202).send(issuedView(issuedChallenge));
     },
-  }, async (request) => deposits.get(request.params.id.toLowerCase()));
+  );
 
-  app.post<{ Body: { phone: string } }>('/api/pickups', {
-    schema: {
-      body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone } },
-      response: { 202: issued, ...errors },
-    },
-  }, async (request, reply) => reply.status(202).send(issuedView(await pickups.start({ phone: request.body.phone }))));
-
-  app.post<{ Params: { challengeId: string }; Body: { otp: string } }>('/api/pickups/:challengeId/verify', {
-    schema: {
-      params: challengeParams, body: otpBody,
-      response: {
-        200: {
-          type: 'object', required: ['trays'],
-          properties: {
-            trays: { type: 'array', items: { type: 'integer' } },
-            dossierCodes: { type: 'array', items: { type: 'string' } },
-            unavailable: { type: 'array', items: { type: 'integer' } },
+  app.post<{ Params: { challengeId: string }; Body: { otp: string } }>(
+    '/api/deposits/:challengeId/verify',
+    {
+      schema: {
+        params: challengeParams,
+        body: otpBody,
+        response: {
+          200: {
+            type: 'object',
+            required: ['depositId', 'dossierCode', 'tray'],
+            properties: { depositId: { type: 'string' }, dossierCode: { type: 'string' }, tray: { type: 'integer' } },
           },
+          ...errors,
         },
-        ...errors,
       },
     },
-  }, async (request) => pickups.verify(request.params.challengeId.toLowerCase(), request.body.otp));
+    async (request) => deposits.verify(request.params.challengeId.toLowerCase(), request.body.otp),
+  );
 
-  app.post<{ Params: { challengeId: string } }>('/api/pickups/:challengeId/resend', {
-    schema: { params: challengeParams, response: { 202: issued, ...errors } },
-  }, async (request, reply) => reply.status(202).send(issuedView(await pickups.resend(request.params.challengeId.toLowerCase()))));
-
-  app.get<{ Params: { dossierCode: string } }>('/api/dossiers/:dossierCode', {
-    schema: {
-      params: {
-        type: 'object', required: ['dossierCode'],
-        properties: { dossierCode: { type: 'string', minLength: 1, maxLength: 32 } },
-      },
-      response: errors,
+  app.post<{ Params: { challengeId: string } }>(
+    '/api/deposits/:challengeId/resend',
+    {
+      schema: { params: challengeParams, response: { 202: issued, ...errors } },
     },
-  }, async (request) => lookup.byCode(request.params.dossierCode));
+    async (request, reply) => reply.status(202).send(issuedView(await deposits.resend(request.params.challengeId.toLowerCase()))),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/deposits/:id',
+    {
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
+        response: errors,
+      },
+    },
+    async (request) => deposits.get(request.params.id.toLowerCase()),
+  );
+
+  app.post<{ Body: { phone: string } }>(
+    '/api/pickups',
+    {
+      schema: {
+        body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone } },
+        response: { 202: issued, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(202).send(issuedView(await pickups.start({ phone: request.body.phone }))),
+  );
+
+  app.post<{ Params: { challengeId: string }; Body: { otp: string } }>(
+    '/api/pickups/:challengeId/verify',
+    {
+      schema: {
+        params: challengeParams,
+        body: otpBody,
+        response: {
+          200: {
+            type: 'object',
+            required: ['trays'],
+            properties: {
+              trays: { type: 'array', items: { type: 'integer' } },
+              dossierCodes: { type: 'array', items: { type: 'string' } },
+              unavailable: { type: 'array', items: { type: 'integer' } },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => pickups.verify(request.params.challengeId.toLowerCase(), request.body.otp),
+  );
+
+  app.post<{ Params: { challengeId: string } }>(
+    '/api/pickups/:challengeId/resend',
+    {
+      schema: { params: challengeParams, response: { 202: issued, ...errors } },
+    },
+    async (request, reply) => reply.status(202).send(issuedView(await pickups.resend(request.params.challengeId.toLowerCase()))),
+  );
+
+  app.get<{ Params: { dossierCode: string } }>(
+    '/api/dossiers/:dossierCode',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['dossierCode'],
+          properties: { dossierCode: { type: 'string', minLength: 1, maxLength: 32 } },
+        },
+        response: errors,
+      },
+    },
+    async (request) => lookup.byCode(request.params.dossierCode),
+  );
 }

@@ -46,58 +46,66 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRoute
     request.account = account;
   };
 
-  app.get<{ Querystring: { token?: string } }>('/api/admin/stream', {
-    preHandler: streamAuth,
-    schema: {
-      querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', maxLength: 512 } } },
-      response: errors,
+  app.get<{ Querystring: { token?: string } }>(
+    '/api/admin/stream',
+    {
+      preHandler: streamAuth,
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', maxLength: 512 } } },
+        response: errors,
+      },
     },
-  }, async (request, reply) => {
-    const res = reply.raw;
-    reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const send = (event: string, data: unknown) => {
-      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    streams.add(res);
-    // Subscribe before the first read so that no change falls between the two.
-    const unsubscribe = trays.onChange((all, changed) => {
-      const wanted = new Set(changed);
-      send('trays', { full: false, trays: all.filter((t) => wanted.has(t.number)).map(trayView) });
-    });
-    const heartbeat = setInterval(() => {
-      if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
-    }, opts.heartbeatMs ?? 15_000);
-    const close = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    };
-    request.raw.on('close', close);
-    res.on('close', close);
-    res.write('retry: 2000\n\n');
-    try {
-      send('trays', { full: true, trays: (await trays.list()).map(trayView) });
-    } catch (err) {
-      request.log.error({ err }, 'dashboard stream: tray list failed');
-      res.end();
-    }
-  });
+    async (request, reply) => {
+      const res = reply.raw;
+      reply.hijack();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const send = (event: string, data: unknown) => {
+        if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      streams.add(res);
+      // Subscribe before the first read so that no change falls between the two.
+      const unsubscribe = trays.onChange((all, changed) => {
+        const wanted = new Set(changed);
+        send('trays', { full: false, trays: all.filter((t) => wanted.has(t.number)).map(trayView) });
+      });
+      const heartbeat = setInterval(() => {
+        if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
+      }, opts.heartbeatMs ?? 15_000);
+      const close = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(res);
+      };
+      request.raw.on('close', close);
+      res.on('close', close);
+      res.write('retry: 2000\n\n');
+      try {
+        send('trays', { full: true, trays: (await trays.list()).map(trayView) });
+      } catch (err) {
+        request.log.error({ err }, 'dashboard stream: tray list failed');
+        res.end();
+      }
+    },
+  );
 
   if (!stats) return;
 
   app.get('/api/admin/stats', { preHandler: staff, schema: { response: errors } }, async () => stats.dashboard());
 
-  app.get<{ Querystring: { limit?: string } }>('/api/admin/alarms', {
-    preHandler: staff,
-    schema: {
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
-      response: errors,
+  app.get<{ Querystring: { limit?: string } }>(
+    '/api/admin/alarms',
+    {
+      preHandler: staff,
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
+        response: errors,
+      },
     },
-  }, async (request) => stats.alarms(Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200)));
+    async (request) => stats.alarms(Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200)),
+  );
 }

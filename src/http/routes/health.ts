@@ -31,41 +31,45 @@ async function withinTimeout(check: () => Promise<boolean>, ms: number): Promise
 /** `GET /health`: 200 `{status, db, mqtt, bus}`; status is `ok` only when all three are. */
 export async function healthRoutes(app: FastifyInstance, opts: { health: HealthSources }) {
   const { health } = opts;
-  app.get('/health', {
-    schema: {
-      response: {
-        200: {
-          type: 'object',
-          required: ['status', 'db', 'mqtt', 'bus'],
-          properties: {
-            status: { enum: ['ok', 'degraded'] },
-            lockerId: { type: 'string' },
-            db: { enum: ['ok', 'down'] },
-            mqtt: { enum: ['ok', 'down'] },
-            bus: { enum: ['ok', 'degraded', 'down'] },
-            sms: { enum: ['ok', 'down'] },
-            boardsOffline: { type: 'array', items: { type: 'string' } },
-            lastScanMs: { type: ['number', 'null'] },
+  app.get(
+    '/health',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['status', 'db', 'mqtt', 'bus'],
+            properties: {
+              status: { enum: ['ok', 'degraded'] },
+              lockerId: { type: 'string' },
+              db: { enum: ['ok', 'down'] },
+              mqtt: { enum: ['ok', 'down'] },
+              bus: { enum: ['ok', 'degraded', 'down'] },
+              sms: { enum: ['ok', 'down'] },
+              boardsOffline: { type: 'array', items: { type: 'string' } },
+              lastScanMs: { type: ['number', 'null'] },
+            },
           },
         },
       },
     },
-  }, async () => {
-    const [dbOk, busHealth] = await Promise.all([withinTimeout(() => health.db(), HEALTH_DB_TIMEOUT_MS), Promise.resolve(health.bus())]);
-    const mqttOk = health.mqtt();
-    const offline = busHealth.boards.filter((b) => !b.online).map((b) => b.id);
-    const anyLink = busHealth.buses.some((b) => b.open);
-    const bus = busHealth.ok ? 'ok' : anyLink && offline.length < busHealth.boards.length ? 'degraded' : 'down';
-    const smsOk = health.sms ? health.sms().ok : true;
-    return {
-      status: dbOk && mqttOk && bus === 'ok' && smsOk ? 'ok' : 'degraded',
-      lockerId: health.lockerId,
-      db: dbOk ? 'ok' : 'down',
-      mqtt: mqttOk ? 'ok' : 'down',
-      bus,
-      sms: smsOk ? 'ok' : 'down',
-      boardsOffline: offline,
-      lastScanMs: busHealth.lastScanMs ?? null,
-    };
-  });
+    async () => {
+      const [dbOk, busHealth] = await Promise.all([withinTimeout(() => health.db(), HEALTH_DB_TIMEOUT_MS), Promise.resolve(health.bus())]);
+      const mqttOk = health.mqtt();
+      const offline = busHealth.boards.filter((b) => !b.online).map((b) => b.id);
+      const anyLink = busHealth.buses.some((b) => b.open);
+      const bus = busHealth.ok ? 'ok' : anyLink && offline.length < busHealth.boards.length ? 'degraded' : 'down';
+      const smsOk = health.sms ? health.sms().ok : true;
+      return {
+        status: dbOk && mqttOk && bus === 'ok' && smsOk ? 'ok' : 'degraded',
+        lockerId: health.lockerId,
+        db: dbOk ? 'ok' : 'down',
+        mqtt: mqttOk ? 'ok' : 'down',
+        bus,
+        sms: smsOk ? 'ok' : 'down',
+        boardsOffline: offline,
+        lastScanMs: busHealth.lastScanMs ?? null,
+      };
+    },
+  );
 }

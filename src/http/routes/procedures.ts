@@ -39,13 +39,17 @@ export async function procedureRoutes(app: FastifyInstance, opts: ProcedureRoute
   const sorted = sortForKiosk(opts.procedures);
   const matches = (value: boolean, wanted: Flag | undefined) => wanted === undefined || String(value) === wanted;
 
-  app.get<{ Querystring: { deposit?: Flag; result?: Flag } }>('/api/procedures', {
-    schema: {
-      querystring: { type: 'object', additionalProperties: false, properties: { deposit: flag, result: flag } },
-      response: { 200: { type: 'array', items: procedureSchema }, 400: errorSchema },
+  app.get<{ Querystring: { deposit?: Flag; result?: Flag } }>(
+    '/api/procedures',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { deposit: flag, result: flag } },
+        response: { 200: { type: 'array', items: procedureSchema }, 400: errorSchema },
+      },
     },
-  }, async (request) => {
-    const { deposit, result } = request.query;
-    return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result));
-  });
+    async (request) => {
+      const { deposit, result } = request.query;
+      return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result));
+    },
+  );
 }

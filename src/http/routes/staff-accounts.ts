@@ -18,11 +18,14 @@ const name = { type: 'string', minLength: 1, maxLength: 80, pattern: "^[\\p{L}\\
 const pin = { type: 'string', minLength: 6, maxLength: 8, pattern: '^[0-9]{6,8}$' } as const;
 const totp = { type: 'string', minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$' } as const;
 const idParams = {
-  type: 'object', additionalProperties: false, required: ['id'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
   properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
 } as const;
 const accountSchema = {
-  type: 'object', required: ['id', 'name', 'role'],
+  type: 'object',
+  required: ['id', 'name', 'role'],
   properties: { id: { type: 'integer' }, name: { type: 'string' }, role: { type: 'string' } },
 } as const;
 const viewSchema = {
@@ -43,8 +46,14 @@ const BEARER = /^Bearer (.+)$/;
 
 function view(a: StaffAccountView) {
   return {
-    id: a.id, name: a.name, role: a.role, touchscreen: a.touchscreen, createdAt: a.createdAt.toISOString(),
-    createdBy: a.createdBy, disabledAt: a.disabledAt?.toISOString() ?? null, lockedUntil: a.lockedUntil?.toISOString() ?? null,
+    id: a.id,
+    name: a.name,
+    role: a.role,
+    touchscreen: a.touchscreen,
+    createdAt: a.createdAt.toISOString(),
+    createdBy: a.createdBy,
+    disabledAt: a.disabledAt?.toISOString() ?? null,
+    lockedUntil: a.lockedUntil?.toISOString() ?? null,
   };
 }
 
@@ -58,92 +67,149 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
   const signedIn = requireRole('staff', findAccount);
   const admin = requireRole('admin', findAccount);
 
-  app.post<{ Body: { name: string; role: 'staff' | 'admin'; withTouchscreen: boolean; pin?: string } }>('/api/admin/staff', {
-    preHandler: admin,
-    schema: {
-      body: {
-        type: 'object', additionalProperties: false, required: ['name', 'role', 'withTouchscreen'],
-        properties: { name, role: { type: 'string', enum: ['staff', 'admin'] }, withTouchscreen: { type: 'boolean' }, pin },
-      },
-      response: {
-        201: {
-          type: 'object', required: ['id', 'name', 'role', 'token'],
-          properties: { ...accountSchema.properties, token: { type: 'string' }, totpUri: { type: 'string' }, totpSecret: { type: 'string' } },
+  app.post<{ Body: { name: string; role: 'staff' | 'admin'; withTouchscreen: boolean; pin?: string } }>(
+    '/api/admin/staff',
+    {
+      preHandler: admin,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'role', 'withTouchscreen'],
+          properties: { name, role: { type: 'string', enum: ['staff', 'admin'] }, withTouchscreen: { type: 'boolean' }, pin },
         },
-        ...errors,
-      },
-    },
-  }, async (request, reply) => reply.status(201).send(await staff.create(request.body, actorOf(request))));
-
-  app.get('/api/admin/staff', {
-    preHandler: admin,
-    schema: { response: { 200: { type: 'array', items: viewSchema }, ...errors } },
-  }, async () => (await staff.list()).map(view));
-
-  app.post<{ Params: { id: string } }>('/api/admin/staff/:id/disable', {
-    preHandler: admin,
-    schema: {
-      params: idParams, body: { ...emptyBody, type: ['object', 'null'] },
-      response: {
-        200: { ...viewSchema, required: [...viewSchema.required, 'sessionsRevoked'], properties: { ...viewSchema.properties, sessionsRevoked: { type: 'integer' } } },
-        ...errors,
-      },
-    },
-  }, async (request) => {
-    const disabled = await staff.disable(Number(request.params.id), actorOf(request));
-    return { ...view(disabled), sessionsRevoked: disabled.sessionsRevoked };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/admin/staff/:id/token', {
-    preHandler: admin,
-    schema: {
-      params: idParams, body: { ...emptyBody, type: ['object', 'null'] },
-      response: { 200: { ...accountSchema, required: [...accountSchema.required, 'token'], properties: { ...accountSchema.properties, token: { type: 'string' } } }, ...errors },
-    },
-  }, async (request) => staff.rotateToken(Number(request.params.id), actorOf(request)));
-
-  app.post<{ Body: { name: string; pin: string; totp: string } }>('/api/staff/sign-in', {
-    schema: {
-      body: { type: 'object', additionalProperties: false, required: ['name', 'pin', 'totp'], properties: { name, pin, totp } },
-      response: {
-        200: {
-          type: 'object', required: ['token', 'expiresAt', 'account'],
-          properties: { token: { type: 'string' }, expiresAt: { type: 'string' }, account: accountSchema },
-        },
-        ...errors,
-      },
-    },
-  }, async (request) => {
-    const signIn = await staff.signIn(request.body);
-    return { token: signIn.token, expiresAt: signIn.expiresAt.toISOString(), account: signIn.account };
-  });
-
-  app.post('/api/staff/sign-out', {
-    preHandler: signedIn,
-    schema: {
-      body: { ...emptyBody, type: ['object', 'null'] },
-      response: { 200: { type: 'object', required: ['signedOut'], properties: { signedOut: { type: 'boolean' } } }, ...errors },
-    },
-  }, async (request) => ({ signedOut: await staff.signOut(bearer(request)) }));
-
-  app.get('/api/staff/me', {
-    preHandler: signedIn,
-    schema: {
-      response: {
-        200: {
-          type: 'object', required: ['id', 'name', 'role', 'via', 'expiresAt'],
-          properties: {
-            ...accountSchema.properties,
-            via: { type: 'string', enum: ['session', 'token'] },
-            expiresAt: { type: ['string', 'null'] },
+        response: {
+          201: {
+            type: 'object',
+            required: ['id', 'name', 'role', 'token'],
+            properties: {
+              ...accountSchema.properties,
+              token: { type: 'string' },
+              totpUri: { type: 'string' },
+              totpSecret: { type: 'string' },
+            },
           },
+          ...errors,
         },
-        ...errors,
       },
     },
-  }, async (request) => {
-    const expiresAt = await staff.sessionExpiry(bearer(request));
-    const account = request.account!;
-    return { id: account.id, name: account.name, role: account.role, via: expiresAt ? 'session' : 'token', expiresAt: expiresAt?.toISOString() ?? null };
-  });
+    async (request, reply) => reply.status(201).send(await staff.create(request.body, actorOf(request))),
+  );
+
+  app.get(
+    '/api/admin/staff',
+    {
+      preHandler: admin,
+      schema: { response: { 200: { type: 'array', items: viewSchema }, ...errors } },
+    },
+    async () => (await staff.list()).map(view),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/admin/staff/:id/disable',
+    {
+      preHandler: admin,
+      schema: {
+        params: idParams,
+        body: { ...emptyBody, type: ['object', 'null'] },
+        response: {
+          200: {
+            ...viewSchema,
+            required: [...viewSchema.required, 'sessionsRevoked'],
+            properties: { ...viewSchema.properties, sessionsRevoked: { type: 'integer' } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const disabled = await staff.disable(Number(request.params.id), actorOf(request));
+      return { ...view(disabled), sessionsRevoked: disabled.sessionsRevoked };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/admin/staff/:id/token',
+    {
+      preHandler: admin,
+      schema: {
+        params: idParams,
+        body: { ...emptyBody, type: ['object', 'null'] },
+        response: {
+          200: {
+            ...accountSchema,
+            required: [...accountSchema.required, 'token'],
+            properties: { ...accountSchema.properties, token: { type: 'string' } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => staff.rotateToken(Number(request.params.id), actorOf(request)),
+  );
+
+  app.post<{ Body: { name: string; pin: string; totp: string } }>(
+    '/api/staff/sign-in',
+    {
+      schema: {
+        body: { type: 'object', additionalProperties: false, required: ['name', 'pin', 'totp'], properties: { name, pin, totp } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['token', 'expiresAt', 'account'],
+            properties: { token: { type: 'string' }, expiresAt: { type: 'string' }, account: accountSchema },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const signIn = await staff.signIn(request.body);
+      return { token: signIn.token, expiresAt: signIn.expiresAt.toISOString(), account: signIn.account };
+    },
+  );
+
+  app.post(
+    '/api/staff/sign-out',
+    {
+      preHandler: signedIn,
+      schema: {
+        body: { ...emptyBody, type: ['object', 'null'] },
+        response: { 200: { type: 'object', required: ['signedOut'], properties: { signedOut: { type: 'boolean' } } }, ...errors },
+      },
+    },
+    async (request) => ({ signedOut: await staff.signOut(bearer(request)) }),
+  );
+
+  app.get(
+    '/api/staff/me',
+    {
+      preHandler: signedIn,
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['id', 'name', 'role', 'via', 'expiresAt'],
+            properties: {
+              ...accountSchema.properties,
+              via: { type: 'string', enum: ['session', 'token'] },
+              expiresAt: { type: ['string', 'null'] },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const expiresAt = await staff.sessionExpiry(bearer(request));
+      const account = request.account!;
+      return {
+        id: account.id,
+        name: account.name,
+        role: account.role,
+        via: expiresAt ? 'session' : 'token',
+        expiresAt: expiresAt?.toISOString() ?? null,
+      };
+    },
+  );
 }

@@ -8,14 +8,21 @@ import { errorSchema } from '../errors.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const roundParams = {
-  type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: UUID } },
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: UUID } },
 } as const;
 const itemParams = {
-  type: 'object', additionalProperties: false, required: ['id', 'tray'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'tray'],
   properties: { id: { type: 'string', pattern: UUID }, tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
 } as const;
 const resultItem = {
-  type: 'object', additionalProperties: false, required: ['dossierCode', 'phone', 'procedureCode'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['dossierCode', 'phone', 'procedureCode'],
   properties: {
     dossierCode: { type: 'string', minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' },
     phone: { type: 'string', minLength: 1, maxLength: 32 },
@@ -25,88 +32,141 @@ const resultItem = {
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
 
 export async function staffRoutes(
-  app: FastifyInstance, opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; findAccount: FindAccount },
+  app: FastifyInstance,
+  opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; findAccount: FindAccount },
 ) {
   const { rounds, results, checks } = opts;
   const staff = requireRole('staff', opts.findAccount);
 
   app.get('/api/staff/rounds/next', { preHandler: staff, schema: { response: errors } }, async () => rounds.next());
 
-  app.post<{ Params: { id: string }; Body: { oneAtATime?: boolean } | undefined }>('/api/staff/rounds/:id/start', {
-    preHandler: staff,
-    schema: {
-      params: roundParams,
-      body: { type: ['object', 'null'], additionalProperties: false, properties: { oneAtATime: { type: 'boolean' } } },
-      response: errors,
-    },
-  }, async (request) => rounds.start(request.params.id.toLowerCase(), { oneAtATime: request.body?.oneAtATime ?? false }, actorOf(request)));
-
-  app.post<{ Params: { id: string; tray: string } }>('/api/staff/rounds/:id/items/:tray/open', {
-    preHandler: staff, schema: { params: itemParams, response: errors },
-  }, async (request) => {
-    await rounds.openItem(request.params.id.toLowerCase(), Number(request.params.tray), actorOf(request));
-    return { tray: Number(request.params.tray), opened: true };
-  });
-
-  app.post<{ Params: { id: string; tray: string }; Body: { outcome: ItemOutcome } }>('/api/staff/rounds/:id/items/:tray', {
-    preHandler: staff,
-    schema: {
-      params: itemParams,
-      body: {
-        type: 'object', additionalProperties: false, required: ['outcome'],
-        properties: { outcome: { enum: ['collected', 'missing', 'returned', 'found', 'empty'] } },
+  app.post<{ Params: { id: string }; Body: { oneAtATime?: boolean } | undefined }>(
+    '/api/staff/rounds/:id/start',
+    {
+      preHandler: staff,
+      schema: {
+        params: roundParams,
+        body: { type: ['object', 'null'], additionalProperties: false, properties: { oneAtATime: { type: 'boolean' } } },
+        response: errors,
       },
-      response: errors,
     },
-  }, async (request) => rounds.confirm(request.params.id.toLowerCase(), Number(request.params.tray), request.body.outcome, actorOf(request)));
+    async (request) => rounds.start(request.params.id.toLowerCase(), { oneAtATime: request.body?.oneAtATime ?? false }, actorOf(request)),
+  );
 
-  app.post<{ Params: { id: string } }>('/api/staff/rounds/:id/complete', {
-    preHandler: staff, schema: { params: roundParams, response: errors },
-  }, async (request) => rounds.complete(request.params.id.toLowerCase(), actorOf(request)));
+  app.post<{ Params: { id: string; tray: string } }>(
+    '/api/staff/rounds/:id/items/:tray/open',
+    {
+      preHandler: staff,
+      schema: { params: itemParams, response: errors },
+    },
+    async (request) => {
+      await rounds.openItem(request.params.id.toLowerCase(), Number(request.params.tray), actorOf(request));
+      return { tray: Number(request.params.tray), opened: true };
+    },
+  );
 
-  app.post<{ Body: { dossierCode: string; phone: string; procedureCode: string } }>('/api/staff/results', {
-    preHandler: staff, schema: { body: resultItem, response: errors },
-  }, async (request, reply) =>
-    reply.status(201).send(await results.load({ ...request.body, procedureCode: request.body.procedureCode.toUpperCase() }, actorOf(request))));
-
-  app.post<{ Body: { items: { dossierCode: string; phone: string; procedureCode: string }[] } }>('/api/staff/results/batch', {
-    preHandler: staff,
-    schema: {
-      body: {
-        type: 'object', additionalProperties: false, required: ['items'],
-        properties: { items: { type: 'array', minItems: 1, maxItems: 30, items: resultItem } },
+  app.post<{ Params: { id: string; tray: string }; Body: { outcome: ItemOutcome } }>(
+    '/api/staff/rounds/:id/items/:tray',
+    {
+      preHandler: staff,
+      schema: {
+        params: itemParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['outcome'],
+          properties: { outcome: { enum: ['collected', 'missing', 'returned', 'found', 'empty'] } },
+        },
+        response: errors,
       },
-      response: errors,
     },
-  }, async (request) => ({
-    results: await results.loadBatch(
-      request.body.items.map((i) => ({ ...i, procedureCode: i.procedureCode.toUpperCase() })),
-      actorOf(request),
-    ),
-  }));
+    async (request) => rounds.confirm(request.params.id.toLowerCase(), Number(request.params.tray), request.body.outcome, actorOf(request)),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/staff/rounds/:id/complete',
+    {
+      preHandler: staff,
+      schema: { params: roundParams, response: errors },
+    },
+    async (request) => rounds.complete(request.params.id.toLowerCase(), actorOf(request)),
+  );
+
+  app.post<{ Body: { dossierCode: string; phone: string; procedureCode: string } }>(
+    '/api/staff/results',
+    {
+      preHandler: staff,
+      schema: { body: resultItem, response: errors },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await results.load({ ...request.body, procedureCode: request.body.procedureCode.toUpperCase() }, actorOf(request))),
+  );
+
+  app.post<{ Body: { items: { dossierCode: string; phone: string; procedureCode: string }[] } }>(
+    '/api/staff/results/batch',
+    {
+      preHandler: staff,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['items'],
+          properties: { items: { type: 'array', minItems: 1, maxItems: 30, items: resultItem } },
+        },
+        response: errors,
+      },
+    },
+    async (request) => ({
+      results: await results.loadBatch(
+        request.body.items.map((i) => ({ ...i, procedureCode: i.procedureCode.toUpperCase() })),
+        actorOf(request),
+      ),
+    }),
+  );
 
   if (checks) {
     // Trays to check (ADR 0012): listed for the officer, answered found or empty outside a round too.
     app.get('/api/staff/checks', { preHandler: staff, schema: { response: errors } }, async () => checks.list());
-    app.post<{ Params: { tray: string }; Body: { outcome: 'found' | 'empty' } }>('/api/staff/checks/:tray', {
-      preHandler: staff,
-      schema: {
-        params: {
-          type: 'object', additionalProperties: false, required: ['tray'], properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+    app.post<{ Params: { tray: string }; Body: { outcome: 'found' | 'empty' } }>(
+      '/api/staff/checks/:tray',
+      {
+        preHandler: staff,
+        schema: {
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['tray'],
+            properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+          },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['outcome'],
+            properties: { outcome: { enum: ['found', 'empty'] } },
+          },
+          response: errors,
         },
-        body: { type: 'object', additionalProperties: false, required: ['outcome'], properties: { outcome: { enum: ['found', 'empty'] } } },
-        response: errors,
       },
-    }, async (request) => checks.resolveTray(Number(request.params.tray), request.body.outcome, actorOf(request)));
-    app.post<{ Params: { tray: string } }>('/api/staff/checks/:tray/open', {
-      preHandler: staff,
-      schema: {
-        params: {
-          type: 'object', additionalProperties: false, required: ['tray'], properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+      async (request) => checks.resolveTray(Number(request.params.tray), request.body.outcome, actorOf(request)),
+    );
+    app.post<{ Params: { tray: string } }>(
+      '/api/staff/checks/:tray/open',
+      {
+        preHandler: staff,
+        schema: {
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['tray'],
+            properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+          },
+          response: errors,
         },
-        response: errors,
       },
-    }, async (request) => checks.open(Number(request.params.tray), actorOf(request)));
+      async (request) => checks.open(Number(request.params.tray), actorOf(request)),
+    );
   }
 
   app.get('/api/staff/results/unclaimed', { preHandler: staff, schema: { response: errors } }, async () => results.waiting());

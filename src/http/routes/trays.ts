@@ -16,50 +16,70 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
   const admin = requireRole('admin', findAccount);
   const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
 
-  app.get('/api/trays', {
-    preHandler: staff,
-    schema: { response: { 200: { type: 'array', items: trayViewSchema }, ...errors } },
-  }, async () => (await trays.list()).map(trayView));
-
-  app.get<{ Params: { n: string } }>('/api/trays/:n', {
-    preHandler: staff,
-    schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
-  }, async (request) => trayView(await trays.get(Number(request.params.n))));
-
-  app.post<{ Params: { n: string }; Body: { reason?: string } | undefined }>('/api/admin/trays/:n/open', {
-    preHandler: admin,
-    schema: {
-      params: trayNumberParams,
-      body: {
-        type: ['object', 'null'],
-        additionalProperties: false,
-        properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
-      },
-      response: { 200: trayViewSchema, ...errors },
+  app.get(
+    '/api/trays',
+    {
+      preHandler: staff,
+      schema: { response: { 200: { type: 'array', items: trayViewSchema }, ...errors } },
     },
-  }, async (request) => {
-    const n = Number(request.params.n);
-    const note = request.body?.reason;
-    await trays.release(n, actorOf(request), 'maintenance', note ? { note } : {});
-    return trayView(await trays.get(n));
-  });
+    async () => (await trays.list()).map(trayView),
+  );
 
-  app.post<{ Params: { n: string }; Body: { reason: string } }>('/api/admin/trays/:n/out-of-service', {
-    preHandler: admin,
-    schema: {
-      params: trayNumberParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['reason'],
-        properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
-      },
-      response: { 200: trayViewSchema, ...errors },
+  app.get<{ Params: { n: string } }>(
+    '/api/trays/:n',
+    {
+      preHandler: staff,
+      schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
     },
-  }, async (request) => trayView(await trays.setOutOfService(Number(request.params.n), request.body.reason, actorOf(request))));
+    async (request) => trayView(await trays.get(Number(request.params.n))),
+  );
 
-  app.delete<{ Params: { n: string } }>('/api/admin/trays/:n/out-of-service', {
-    preHandler: admin,
-    schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
-  }, async (request) => trayView(await trays.setOutOfService(Number(request.params.n), null, actorOf(request))));
+  app.post<{ Params: { n: string }; Body: { reason?: string } | undefined }>(
+    '/api/admin/trays/:n/open',
+    {
+      preHandler: admin,
+      schema: {
+        params: trayNumberParams,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: trayViewSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const n = Number(request.params.n);
+      const note = request.body?.reason;
+      await trays.release(n, actorOf(request), 'maintenance', note ? { note } : {});
+      return trayView(await trays.get(n));
+    },
+  );
+
+  app.post<{ Params: { n: string }; Body: { reason: string } }>(
+    '/api/admin/trays/:n/out-of-service',
+    {
+      preHandler: admin,
+      schema: {
+        params: trayNumberParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason'],
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: trayViewSchema, ...errors },
+      },
+    },
+    async (request) => trayView(await trays.setOutOfService(Number(request.params.n), request.body.reason, actorOf(request))),
+  );
+
+  app.delete<{ Params: { n: string } }>(
+    '/api/admin/trays/:n/out-of-service',
+    {
+      preHandler: admin,
+      schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
+    },
+    async (request) => trayView(await trays.setOutOfService(Number(request.params.n), null, actorOf(request))),
+  );
 }

@@ -24,7 +24,8 @@ const TYPES: Record<string, string> = {
 };
 
 // Everything is served from this origin; styles may be set by the scripts.
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 interface Asset {
   body: Buffer;
@@ -69,13 +70,19 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions) {
     return reply.type(asset.type).send(asset.body);
   };
 
-  const pages: [string, string][] = [['/', 'kiosk'], ['/staff', 'staff'], ['/admin', 'admin']];
+  const pages: [string, string][] = [
+    ['/', 'kiosk'],
+    ['/staff', 'staff'],
+    ['/admin', 'admin'],
+  ];
   if (opts.simulator) pages.push(['/sim', 'sim']);
   for (const [url, name] of pages) {
     app.get(url, async (request, reply) => {
       const asset = assets.get(`${name}.html`);
       if (!asset) {
-        return reply.status(503).type('text/plain; charset=utf-8')
+        return reply
+          .status(503)
+          .type('text/plain; charset=utf-8')
           .send(`The screens are not built: run "npm run build:ui" (expected in ${dir}).\n`);
       }
       reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer');

@@ -4,7 +4,10 @@ import type { Procedure } from '../../domain/procedures.js';
 import type { Queryable } from './persistence.js';
 
 /** A new dossier: its identity and first status; later fields may be set at once in `fields`. */
-export type NewDossierRow = Pick<Dossier, 'id' | 'code' | 'kind' | 'procedureCode' | 'phoneHash' | 'phoneEnc' | 'status' | 'tray' | 'challengeId'> & {
+export type NewDossierRow = Pick<
+  Dossier,
+  'id' | 'code' | 'kind' | 'procedureCode' | 'phoneHash' | 'phoneEnc' | 'status' | 'tray' | 'challengeId'
+> & {
   at: Date;
   fields?: Partial<Dossier>;
 };
@@ -12,7 +15,10 @@ export type NewDossierRow = Pick<Dossier, 'id' | 'code' | 'kind' | 'procedureCod
 export interface DossierStore {
   insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void>;
   transition(
-    q: Queryable, id: string, from: DossierStatus, to: DossierStatus,
+    q: Queryable,
+    id: string,
+    from: DossierStatus,
+    to: DossierStatus,
     opts: { actor: string; at: Date; fields?: Partial<Dossier>; details?: Record<string, unknown> },
   ): Promise<void>;
   setFields(q: Queryable, id: string, fields: Partial<Dossier>, at: Date): Promise<void>;
@@ -58,7 +64,11 @@ export interface PhoneGuard {
 export interface ChallengeStore {
   insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void>;
   get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Challenge | null>;
-  update(q: Queryable, id: string, fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>): Promise<void>;
+  update(
+    q: Queryable,
+    id: string,
+    fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>,
+  ): Promise<void>;
   recordSend(q: Queryable, phoneHash: string, at: Date): Promise<void>;
   sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]>;
   guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;

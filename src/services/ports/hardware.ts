@@ -1,7 +1,6 @@
 /** The cabinet as the use cases see it: the LockBus port and what it reports (hardware/ implements it). */
 import type { EventEmitter } from 'node:events';
 
-
 export type DoorState = 'open' | 'closed' | 'unknown';
 
 export interface DoorEvent {

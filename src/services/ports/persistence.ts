@@ -29,7 +29,10 @@ export interface TrayStore {
 }
 
 export interface AuditStore {
-  record(q: Queryable, entry: { actor: string; action: string; subject?: string | null; details?: Record<string, unknown>; at: Date }): Promise<void>;
+  record(
+    q: Queryable,
+    entry: { actor: string; action: string; subject?: string | null; details?: Record<string, unknown>; at: Date },
+  ): Promise<void>;
 }
 
 /** The transactional outbox: events written in the caller's transaction, published after commit. */

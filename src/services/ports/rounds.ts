@@ -42,8 +42,17 @@ export interface RoundStore {
   draw(q: Queryable, roundId: string): Promise<void>;
   items(q: Queryable, roundId: string): Promise<RoundItemRow[]>;
   item(q: Queryable, roundId: string, tray: number): Promise<RoundItemRow | null>;
-  setItem(q: Queryable, roundId: string, dossierId: string, fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string }): Promise<void>;
+  setItem(
+    q: Queryable,
+    roundId: string,
+    dossierId: string,
+    fields: { status: RoundItemRow['status']; openedAt?: Date; confirmedAt?: Date; confirmedBy?: string },
+  ): Promise<void>;
   preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]>;
-  settleOpenItems(q: Queryable, dossierId: string, fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string }): Promise<void>;
+  settleOpenItems(
+    q: Queryable,
+    dossierId: string,
+    fields: { status: RoundItemRow['status']; confirmedAt: Date; confirmedBy: string },
+  ): Promise<void>;
   freeTrays(q: Queryable): Promise<Record<TraySize, number>>;
 }

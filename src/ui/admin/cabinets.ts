@@ -35,25 +35,34 @@ export function Cabinets({ trays }: { trays: TrayView[] }) {
   for (const tr of trays) byCabinet.set(tr.cabinet, [...(byCabinet.get(tr.cabinet) ?? []), tr]);
   const counts = Object.fromEntries(Object.keys(STATE_NAMES).map((s) => [s, trays.filter((tr) => tr.state === s).length]));
   const open = trays.filter((tr) => tr.door === 'open').length;
-  return html`
-    <ul class="legend" aria-label="Chú thích">
+  return html` <ul class="legend" aria-label="Chú thích">
       ${Object.entries(STATE_NAMES).map(([s, name]) => html`<li><span class=${`swatch s-${s}`} aria-hidden="true"></span>${name}: <strong>${counts[s]}</strong></li>`)}
       <li><span class="swatch door-swatch" aria-hidden="true"></span>Cửa mở: <strong>${open}</strong></li>
     </ul>
     <div class="cabinets">
       ${trays.length === 0 ? html`<p class="muted">Đang tải…</p>` : null}
-      ${[...byCabinet].map(([cabinet, list]) => html`
-        <figure class="cabinet" aria-label=${`Tủ ${cabinet}`}>
-          <figcaption>Tủ ${cabinet} <span class="muted">(${list[0].number}–${list[list.length - 1].number})</span></figcaption>
-          <ol class="trays" style=${`grid-template-columns: repeat(${Math.ceil(list.length / ROWS)}, 1fr)`}>
-            ${list.map((tr) => html`
-              <li class=${`tray s-${tr.state} ${tr.door === 'open' ? 'door-open' : ''}`} data-tray=${tr.number} data-state=${tr.state}
-                data-door=${tr.door} title=${trayLabel(tr)} aria-label=${trayLabel(tr)}>
-                <span class="tray-no">${tr.number}</span>
-                <span class="tray-size">${tr.size}</span>
-                ${tr.door === 'open' ? html`<span class="tray-door">MỞ</span>` : null}
-              </li>`)}
-          </ol>
-        </figure>`)}
+      ${[...byCabinet].map(
+        ([cabinet, list]) =>
+          html` <figure class="cabinet" aria-label=${`Tủ ${cabinet}`}>
+            <figcaption>Tủ ${cabinet} <span class="muted">(${list[0].number}–${list[list.length - 1].number})</span></figcaption>
+            <ol class="trays" style=${`grid-template-columns: repeat(${Math.ceil(list.length / ROWS)}, 1fr)`}>
+              ${list.map(
+                (tr) =>
+                  html` <li
+                    class=${`tray s-${tr.state} ${tr.door === 'open' ? 'door-open' : ''}`}
+                    data-tray=${tr.number}
+                    data-state=${tr.state}
+                    data-door=${tr.door}
+                    title=${trayLabel(tr)}
+                    aria-label=${trayLabel(tr)}
+                  >
+                    <span class="tray-no">${tr.number}</span>
+                    <span class="tray-size">${tr.size}</span>
+                    ${tr.door === 'open' ? html`<span class="tray-door">MỞ</span>` : null}
+                  </li>`,
+              )}
+            </ol>
+          </figure>`,
+      )}
     </div>`;
 }

@@ -8,7 +8,11 @@ import type { DashboardStats as Stats, AlarmView as Alarm } from '../../services
 const rate = (r: number | null) => (r === null ? '–' : `${Math.round(r * 1000) / 10}%`);
 
 function Row({ label, today, month }: { label: string; today: string | number; month: string | number }) {
-  return html`<tr><th scope="row">${label}</th><td>${today}</td><td>${month}</td></tr>`;
+  return html`<tr>
+    <th scope="row">${label}</th>
+    <td>${today}</td>
+    <td>${month}</td>
+  </tr>`;
 }
 
 const SERIES = [
@@ -26,45 +30,71 @@ function Chart({ days }: { days: Stats['days'] }) {
   const bar = Math.max(1, (slot - 2) / SERIES.length);
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
   const total = (k: (typeof SERIES)[number]['key']) => days.reduce((n, d) => n + d[k], 0);
-  return html`
-    <svg class="chart" viewBox=${`0 0 ${W} ${H}`} role="img"
-      aria-label=${`30 ngày: ${SERIES.map((s) => `${s.name} ${total(s.key)}`).join(', ')}`}>
+  return html` <svg
+      class="chart"
+      viewBox=${`0 0 ${W} ${H}`}
+      role="img"
+      aria-label=${`30 ngày: ${SERIES.map((s) => `${s.name} ${total(s.key)}`).join(', ')}`}
+    >
       <line x1=${pad.l} x2=${W - pad.r} y1=${y(0)} y2=${y(0)} class="axis" />
       <text x=${pad.l - 4} y=${y(max) + 4} class="tick" text-anchor="end">${max}</text>
       <text x=${pad.l - 4} y=${y(0)} class="tick" text-anchor="end">0</text>
-      ${days.map((d, i) => html`<g>
-        ${SERIES.map((s, j) => html`<rect class=${s.cls} x=${pad.l + i * slot + 1 + j * bar} y=${y(d[s.key])} width=${bar}
-          height=${y(0) - y(d[s.key])}><title>${d.day}: ${s.name} ${d[s.key]}</title></rect>`)}
-        ${i % 5 === 4 || i === days.length - 1
-          ? html`<text x=${pad.l + i * slot + slot / 2} y=${H - 6} class="tick" text-anchor="middle">${d.day.slice(8)}/${d.day.slice(5, 7)}</text>` : null}
-      </g>`)}
+      ${days.map(
+        (d, i) =>
+          html`<g>
+            ${SERIES.map(
+              (s, j) =>
+                html`<rect class=${s.cls} x=${pad.l + i * slot + 1 + j * bar} y=${y(d[s.key])} width=${bar} height=${y(0) - y(d[s.key])}
+                  ><title>${d.day}: ${s.name} ${d[s.key]}</title></rect
+                >`,
+            )}
+            ${
+              i % 5 === 4 || i === days.length - 1
+                ? html`<text x=${pad.l + i * slot + slot / 2} y=${H - 6} class="tick" text-anchor="middle"
+                    >${d.day.slice(8)}/${d.day.slice(5, 7)}</text
+                  >`
+                : null
+            }
+          </g>`,
+      )}
     </svg>
-    <ul class="legend small">${SERIES.map((s) => html`<li><span class=${`swatch ${s.cls}`} aria-hidden="true"></span>${s.name}</li>`)}</ul>`;
+    <ul class="legend small">
+      ${SERIES.map((s) => html`<li><span class=${`swatch ${s.cls}`} aria-hidden="true"></span>${s.name}</li>`)}
+    </ul>`;
 }
 
 export function Figures({ stats }: { stats: Stats | null }) {
-  if (!stats) return html`<section class="panel"><h2>Số liệu</h2><p class="muted">Đang tải…</p></section>`;
-  const { today, last30Days: m, now } = stats;
-  return html`
-    <section class="panel figures">
+  if (!stats)
+    return html`<section class="panel">
       <h2>Số liệu</h2>
-      <div class="tiles">
-        <div class="tile"><span>Hồ sơ chờ thu</span><strong>${now.depositsWaiting}</strong></div>
-        <div class="tile"><span>Kết quả chờ nhận</span><strong>${now.resultsWaiting}</strong></div>
-        <div class="tile warn"><span>Quá hạn chưa nhận</span><strong>${now.resultsOverdue}</strong></div>
-      </div>
-      <table class="figures-table">
-        <thead><tr><th></th><th scope="col">Hôm nay</th><th scope="col">30 ngày</th></tr></thead>
-        <tbody>
-          <${Row} label="Hồ sơ nộp" today=${today.deposits} month=${m.deposits} />
-          <${Row} label="Kết quả đưa vào máy" today=${today.loaded} month=${m.loaded} />
-          <${Row} label="Kết quả đã nhận" today=${today.pickedUp} month=${m.pickedUp} />
-          <${Row} label="Không nhận đúng hạn" today=${today.unclaimed} month=${m.unclaimed} />
-          <${Row} label="Tỷ lệ nhận đúng hạn" today=${rate(today.onTimeRate)} month=${rate(m.onTimeRate)} />
-        </tbody>
-      </table>
-      <${Chart} days=${stats.days} />
+      <p class="muted">Đang tải…</p>
     </section>`;
+  const { today, last30Days: m, now } = stats;
+  return html` <section class="panel figures">
+    <h2>Số liệu</h2>
+    <div class="tiles">
+      <div class="tile"><span>Hồ sơ chờ thu</span><strong>${now.depositsWaiting}</strong></div>
+      <div class="tile"><span>Kết quả chờ nhận</span><strong>${now.resultsWaiting}</strong></div>
+      <div class="tile warn"><span>Quá hạn chưa nhận</span><strong>${now.resultsOverdue}</strong></div>
+    </div>
+    <table class="figures-table">
+      <thead>
+        <tr>
+          <th></th>
+          <th scope="col">Hôm nay</th>
+          <th scope="col">30 ngày</th>
+        </tr>
+      </thead>
+      <tbody>
+        <${Row} label="Hồ sơ nộp" today=${today.deposits} month=${m.deposits} />
+        <${Row} label="Kết quả đưa vào máy" today=${today.loaded} month=${m.loaded} />
+        <${Row} label="Kết quả đã nhận" today=${today.pickedUp} month=${m.pickedUp} />
+        <${Row} label="Không nhận đúng hạn" today=${today.unclaimed} month=${m.unclaimed} />
+        <${Row} label="Tỷ lệ nhận đúng hạn" today=${rate(today.onTimeRate)} month=${rate(m.onTimeRate)} />
+      </tbody>
+    </table>
+    <${Chart} days=${stats.days} />
+  </section>`;
 }
 
 const ALARM_NAMES: Record<string, string> = {
@@ -76,18 +106,24 @@ const ALARM_NAMES: Record<string, string> = {
 };
 
 export function Alarms({ alarms }: { alarms: Alarm[] | null }) {
-  return html`
-    <section class="panel alarms">
-      <h2>Cảnh báo</h2>
-      ${alarms === null ? html`<p class="muted">Đang tải…</p>` : null}
-      ${alarms && !alarms.length ? html`<p class="muted">Không có cảnh báo.</p>` : null}
-      ${alarms && alarms.length ? html`<ul class="alarm-list">
-        ${alarms.map((a) => html`<li>
-          <strong>${ALARM_NAMES[a.type] ?? a.type}</strong>
-          ${typeof a.data.tray === 'number' ? html` · khay ${a.data.tray}` : null}
-          ${typeof a.data.board === 'string' ? html` · bo mạch ${a.data.board}` : null}
-          <span class="muted"> · ${new Date(a.at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' })}</span>
-        </li>`)}
-      </ul>` : null}
-    </section>`;
+  return html` <section class="panel alarms">
+    <h2>Cảnh báo</h2>
+    ${alarms === null ? html`<p class="muted">Đang tải…</p>` : null}
+    ${alarms && !alarms.length ? html`<p class="muted">Không có cảnh báo.</p>` : null}
+    ${
+      alarms && alarms.length
+        ? html`<ul class="alarm-list">
+            ${alarms.map(
+              (a) =>
+                html`<li>
+                  <strong>${ALARM_NAMES[a.type] ?? a.type}</strong>
+                  ${typeof a.data.tray === 'number' ? html` · khay ${a.data.tray}` : null}
+                  ${typeof a.data.board === 'string' ? html` · bo mạch ${a.data.board}` : null}
+                  <span class="muted"> · ${new Date(a.at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' })}</span>
+                </li>`,
+            )}
+          </ul>`
+        : null
+    }
+  </section>`;
 }

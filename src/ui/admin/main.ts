@@ -21,16 +21,23 @@ function App() {
     tokenStore.set(TOKEN_KEY, null);
     setToken(null);
   };
-  return html`
-    <header class="topbar">
+  return html` <header class="topbar">
       <h1>ATM 24/7 · Giám sát tủ hồ sơ</h1>
       ${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}
     </header>
     <main class="admin">
-      ${token
-        ? html`<${Dashboard} token=${token} onUnauthorized=${signOut} />`
-        : html`<${TokenSignIn} title="Đăng nhập (quản trị hoặc cán bộ)" check="/api/trays"
-            onToken=${(tk: string) => { tokenStore.set(TOKEN_KEY, tk); setToken(tk); }} />`}
+      ${
+        token
+          ? html`<${Dashboard} token=${token} onUnauthorized=${signOut} />`
+          : html`<${TokenSignIn}
+              title="Đăng nhập (quản trị hoặc cán bộ)"
+              check="/api/trays"
+              onToken=${(tk: string) => {
+                tokenStore.set(TOKEN_KEY, tk);
+                setToken(tk);
+              }}
+            />`
+      }
     </main>`;
 }
 
@@ -85,12 +92,13 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
   }, [token]);
 
   const list = [...trays.values()].sort((a, b) => a.number - b.number);
-  return html`
-    <section class="panel">
+  return html` <section class="panel">
       <div class="panel-head">
         <h2>Khay</h2>
-        <p class=${`link link-${link}`} role="status">${link === 'live' ? '● Trực tiếp' : link === 'lost' ? '● Mất kết nối, đang kết nối lại…' : '● Đang kết nối…'}
-          ${updatedAt ? html` <span class="muted">· cập nhật ${updatedAt.toLocaleTimeString('vi-VN')}</span>` : null}</p>
+        <p class=${`link link-${link}`} role="status">
+          ${link === 'live' ? '● Trực tiếp' : link === 'lost' ? '● Mất kết nối, đang kết nối lại…' : '● Đang kết nối…'}
+          ${updatedAt ? html` <span class="muted">· cập nhật ${updatedAt.toLocaleTimeString('vi-VN')}</span>` : null}
+        </p>
       </div>
       <${Cabinets} trays=${list} />
     </section>

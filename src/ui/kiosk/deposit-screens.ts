@@ -17,7 +17,13 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
         try {
           const d = await api<{ status: string; depositedAt: string | null }>('GET', `/api/deposits/${screen.depositId}`);
           if (d.status === 'deposited' || d.status === 'collected') {
-            go({ name: 'receipt', dossierCode: screen.dossierCode, tray: screen.tray, procedure: screen.procedure, at: d.depositedAt ?? new Date().toISOString() });
+            go({
+              name: 'receipt',
+              dossierCode: screen.dossierCode,
+              tray: screen.tray,
+              procedure: screen.procedure,
+              at: d.depositedAt ?? new Date().toISOString(),
+            });
             return;
           }
           if (d.status === 'cancelled') {
@@ -40,13 +46,12 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
       stopped = true;
     };
   }, [screen.depositId]);
-  return html`
-    <section class="screen tray-open">
-      <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
-      <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>
-      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
-      <p class="step">${t.trayOpenWait}</p>
-    </section>`;
+  return html` <section class="screen tray-open">
+    <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
+    <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>
+    <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+    <p class="step">${t.trayOpenWait}</p>
+  </section>`;
 }
 
 type ReceiptState = Extract<Screen, { name: 'receipt' }>;
@@ -54,20 +59,26 @@ type ReceiptState = Extract<Screen, { name: 'receipt' }>;
 export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: ReceiptState }) {
   const done = useRef<HTMLButtonElement>(null);
   useEffect(() => done.current?.focus(), []);
-  return html`
-    <section class="screen receipt">
-      <${Step} title=${t.receiptTitle} hint=${t.receiptHint} />
-      <div class="ticket" role="group" aria-label=${t.dossierCode}>
-        <div class="ticket-label">${t.dossierCode}</div>
-        <div class="ticket-code" data-testid="dossier-code">${screen.dossierCode}</div>
-        <dl>
-          ${screen.procedure ? html`<dt>${t.procedureChosen}</dt><dd>${lang === 'en' ? screen.procedure.name.en : screen.procedure.name.vi}</dd>` : null}
-          <dt>${t.trayLabel}</dt><dd>${screen.tray}</dd>
-          <dt>${t.receivedAt}</dt><dd>${formatDateTime(screen.at, lang)}</dd>
-        </dl>
-      </div>
-      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
-    </section>`;
+  return html` <section class="screen receipt">
+    <${Step} title=${t.receiptTitle} hint=${t.receiptHint} />
+    <div class="ticket" role="group" aria-label=${t.dossierCode}>
+      <div class="ticket-label">${t.dossierCode}</div>
+      <div class="ticket-code" data-testid="dossier-code">${screen.dossierCode}</div>
+      <dl>
+        ${
+          screen.procedure
+            ? html`<dt>${t.procedureChosen}</dt>
+                <dd>${lang === 'en' ? screen.procedure.name.en : screen.procedure.name.vi}</dd>`
+            : null
+        }
+        <dt>${t.trayLabel}</dt>
+        <dd>${screen.tray}</dd>
+        <dt>${t.receivedAt}</dt>
+        <dd>${formatDateTime(screen.at, lang)}</dd>
+      </dl>
+    </div>
+    <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+  </section>`;
 }
 
 type ToCheckState = Extract<Screen, { name: 'to_check' }>;
@@ -76,29 +87,27 @@ type ToCheckState = Extract<Screen, { name: 'to_check' }>;
 export function DepositToCheck({ t, lang, go, screen }: ScreenProps & { screen: ToCheckState }) {
   const done = useRef<HTMLButtonElement>(null);
   useEffect(() => done.current?.focus(), []);
-  return html`
-    <section class="screen to-check">
-      <h1>${t.toCheckTitle}</h1>
-      <div class="status-card warn" role="status">
-        <p class="status-text">${t.toCheckText(screen.tray)}</p>
-        <p>${t.toCheckNext}</p>
-      </div>
-      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
-      <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
-    </section>`;
+  return html` <section class="screen to-check">
+    <h1>${t.toCheckTitle}</h1>
+    <div class="status-card warn" role="status">
+      <p class="status-text">${t.toCheckText(screen.tray)}</p>
+      <p>${t.toCheckNext}</p>
+    </div>
+    <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+    <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+  </section>`;
 }
 
 type CancelledState = Extract<Screen, { name: 'cancelled' }>;
 
 /** The tray was released and its door never opened: the deposit is cancelled, start again. */
 export function DepositCancelled({ t, go, screen }: ScreenProps & { screen: CancelledState }) {
-  return html`
-    <section class="screen">
-      <h1>${t.cancelledTitle}</h1>
-      <p class="step" role="status">${t.cancelledText(screen.tray)}</p>
-      <div class="actions">
-        <button class="btn btn-primary" onClick=${() => go({ name: 'procedure' })}>${t.depositAgain}</button>
-        <button class="btn btn-secondary" onClick=${() => go({ name: 'home' })}>${t.home}</button>
-      </div>
-    </section>`;
+  return html` <section class="screen">
+    <h1>${t.cancelledTitle}</h1>
+    <p class="step" role="status">${t.cancelledText(screen.tray)}</p>
+    <div class="actions">
+      <button class="btn btn-primary" onClick=${() => go({ name: 'procedure' })}>${t.depositAgain}</button>
+      <button class="btn btn-secondary" onClick=${() => go({ name: 'home' })}>${t.home}</button>
+    </div>
+  </section>`;
 }

@@ -84,7 +84,16 @@ function App() {
     setNotice(null);
     setError({ err });
   };
-  const props: ScreenProps = { t, lang, go, fail, say: (m) => { setError(null); setNotice(m); } };
+  const props: ScreenProps = {
+    t,
+    lang,
+    go,
+    fail,
+    say: (m) => {
+      setError(null);
+      setNotice(m);
+    },
+  };
 
   let body;
   switch (screen.name) {
@@ -121,44 +130,62 @@ function App() {
   }
 
   const idleLeft = Math.ceil((IDLE_MS - idleFor) / 1000);
-  return html`
-    <header class="bar">
-      <div class="brand"><span class="logo" aria-hidden="true">24/7</span>
-        <div><div class="brand-name">${t.brand}</div><div class="brand-tag">${t.tagline}</div></div></div>
+  return html` <header class="bar">
+      <div class="brand">
+        <span class="logo" aria-hidden="true">24/7</span>
+        <div>
+          <div class="brand-name">${t.brand}</div>
+          <div class="brand-tag">${t.tagline}</div>
+        </div>
+      </div>
       <div class="bar-right">
         <span class="clock" aria-hidden="true">${formatTime(new Date(now), lang)}</span>
-        <button class="btn btn-lang" lang=${lang === 'vi' ? 'en' : 'vi'} aria-label=${t.switchLangLabel}
-          onClick=${() => setLang(lang === 'vi' ? 'en' : 'vi')}>${t.switchLang}</button>
+        <button
+          class="btn btn-lang"
+          lang=${lang === 'vi' ? 'en' : 'vi'}
+          aria-label=${t.switchLangLabel}
+          onClick=${() => setLang(lang === 'vi' ? 'en' : 'vi')}
+        >
+          ${t.switchLang}
+        </button>
       </div>
     </header>
     <main id="main">
-      ${screen.name !== 'home' && screen.name !== 'deposit_open'
-        ? html`<div class="nav"><button class="btn btn-ghost" onClick=${reset}>← ${t.home}</button></div>` : null}
+      ${
+        screen.name !== 'home' && screen.name !== 'deposit_open'
+          ? html`<div class="nav"><button class="btn btn-ghost" onClick=${reset}>← ${t.home}</button></div>`
+          : null
+      }
       <div class="alert" role="alert" aria-live="assertive">${error ? html`<p class="error">${errorText(t, error.err)}</p>` : null}</div>
       <div aria-live="polite">${notice ? html`<p class="notice">${notice}</p>` : null}</div>
       ${body}
-      ${holdsSession && idleFor >= IDLE_MS - IDLE_WARN_MS
-        ? html`<p class="idle" role="status">${t.idleSoon(Math.max(0, idleLeft))}</p>` : null}
+      ${
+        holdsSession && idleFor >= IDLE_MS - IDLE_WARN_MS
+          ? html`<p class="idle" role="status">${t.idleSoon(Math.max(0, idleLeft))}</p>`
+          : null
+      }
     </main>`;
 }
 
 function Home({ t, go }: ScreenProps) {
-  return html`
-    <section class="screen home">
-      <h1>${t.welcome}</h1>
-      <p class="step" aria-live="polite">${t.welcomeHint}</p>
-      <div class="choices">
-        <button class="choice choice-deposit" onClick=${() => go({ name: 'procedure' })}>
-          <span class="choice-icon" aria-hidden="true">⬇</span><span class="choice-title">${t.deposit}</span><span class="choice-sub">${t.depositSub}</span>
-        </button>
-        <button class="choice choice-pickup" onClick=${() => go({ name: 'phone', flow: 'pickup' })}>
-          <span class="choice-icon" aria-hidden="true">⬆</span><span class="choice-title">${t.pickup}</span><span class="choice-sub">${t.pickupSub}</span>
-        </button>
-        <button class="choice choice-lookup" onClick=${() => go({ name: 'lookup' })}>
-          <span class="choice-icon" aria-hidden="true">?</span><span class="choice-title">${t.lookup}</span><span class="choice-sub">${t.lookupSub}</span>
-        </button>
-      </div>
-    </section>`;
+  return html` <section class="screen home">
+    <h1>${t.welcome}</h1>
+    <p class="step" aria-live="polite">${t.welcomeHint}</p>
+    <div class="choices">
+      <button class="choice choice-deposit" onClick=${() => go({ name: 'procedure' })}>
+        <span class="choice-icon" aria-hidden="true">⬇</span><span class="choice-title">${t.deposit}</span
+        ><span class="choice-sub">${t.depositSub}</span>
+      </button>
+      <button class="choice choice-pickup" onClick=${() => go({ name: 'phone', flow: 'pickup' })}>
+        <span class="choice-icon" aria-hidden="true">⬆</span><span class="choice-title">${t.pickup}</span
+        ><span class="choice-sub">${t.pickupSub}</span>
+      </button>
+      <button class="choice choice-lookup" onClick=${() => go({ name: 'lookup' })}>
+        <span class="choice-icon" aria-hidden="true">?</span><span class="choice-title">${t.lookup}</span
+        ><span class="choice-sub">${t.lookupSub}</span>
+      </button>
+    </div>
+  </section>`;
 }
 
 render(html`<${App} />`, document.getElementById('app')!);

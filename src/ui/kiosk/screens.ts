@@ -12,7 +12,8 @@ import type { Flow, Screen, ScreenProps } from './main.js';
 export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'>;
 
 export function Step({ title, hint }: { title: string; hint: string }) {
-  return html`<h1>${title}</h1><p class="step" aria-live="polite">${hint}</p>`;
+  return html`<h1>${title}</h1>
+    <p class="step" aria-live="polite">${hint}</p>`;
 }
 
 export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
@@ -22,40 +23,62 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
   useEffect(() => {
     api<Procedure[]>('GET', '/api/procedures?deposit=true').then(setAll, fail);
   }, []);
-  const fieldName = (f: string) => (lang === 'en' ? t.fields[f] ?? f : f);
+  const fieldName = (f: string) => (lang === 'en' ? (t.fields[f] ?? f) : f);
   const fields = useMemo(() => [...new Set((all ?? []).map((p) => p.field))], [all]);
   const shown = useMemo(() => {
     const q = fold(query.trim());
-    return (all ?? []).filter((p) => (!field || p.field === field)
-      && (!q || fold(`${p.name.vi} ${p.name.en} ${p.short.vi} ${p.code}`).includes(q)));
+    return (all ?? []).filter(
+      (p) => (!field || p.field === field) && (!q || fold(`${p.name.vi} ${p.name.en} ${p.short.vi} ${p.code}`).includes(q)),
+    );
   }, [all, query, field]);
   const groups = new Map<string, Procedure[]>();
   for (const p of shown) groups.set(p.field, [...(groups.get(p.field) ?? []), p]);
 
-  return html`
-    <section class="screen">
-      <${Step} title=${t.chooseProcedure} hint=${t.chooseProcedureHint} />
-      <label class="search"><span>${t.search}</span>
-        <input type="search" value=${query} placeholder=${t.searchPlaceholder} autocomplete="off"
-          onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></label>
-      <div class="chips" role="group" aria-label=${t.fieldsLabel}>
-        <button class=${`chip ${field === null ? 'on' : ''}`} aria-pressed=${field === null} onClick=${() => setField(null)}>${t.allFields}</button>
-        ${fields.map((f) => html`<button class=${`chip ${field === f ? 'on' : ''}`} aria-pressed=${field === f}
-          onClick=${() => setField(field === f ? null : f)}>${fieldName(f)}</button>`)}
-      </div>
-      ${all && !shown.length ? html`<p class="empty">${t.noMatch}</p>` : null}
-      ${all === null ? html`<p class="empty">${t.busy}</p>` : null}
-      ${[...groups].map(([f, list]) => html`
-        <section class="group" aria-label=${fieldName(f)}>
+  return html` <section class="screen">
+    <${Step} title=${t.chooseProcedure} hint=${t.chooseProcedureHint} />
+    <label class="search"
+      ><span>${t.search}</span>
+      <input
+        type="search"
+        value=${query}
+        placeholder=${t.searchPlaceholder}
+        autocomplete="off"
+        onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)}
+    /></label>
+    <div class="chips" role="group" aria-label=${t.fieldsLabel}>
+      <button class=${`chip ${field === null ? 'on' : ''}`} aria-pressed=${field === null} onClick=${() => setField(null)}>
+        ${t.allFields}
+      </button>
+      ${fields.map(
+        (f) =>
+          html`<button
+            class=${`chip ${field === f ? 'on' : ''}`}
+            aria-pressed=${field === f}
+            onClick=${() => setField(field === f ? null : f)}
+          >
+            ${fieldName(f)}
+          </button>`,
+      )}
+    </div>
+    ${all && !shown.length ? html`<p class="empty">${t.noMatch}</p>` : null} ${all === null ? html`<p class="empty">${t.busy}</p>` : null}
+    ${[...groups].map(
+      ([f, list]) =>
+        html` <section class="group" aria-label=${fieldName(f)}>
           <h2>${fieldName(f)}</h2>
           <ul class="procedures">
-            ${list.map((p) => html`<li><button class="procedure" onClick=${() => go({ name: 'phone', flow: 'deposit', procedure: p })}>
-              <span class="procedure-name">${lang === 'en' ? p.name.en : p.name.vi}</span>
-              <span class="procedure-fee">${t.fee}: ${formatFee(p.fee, lang)}</span>
-            </button></li>`)}
+            ${list.map(
+              (p) =>
+                html`<li>
+                  <button class="procedure" onClick=${() => go({ name: 'phone', flow: 'deposit', procedure: p })}>
+                    <span class="procedure-name">${lang === 'en' ? p.name.en : p.name.vi}</span>
+                    <span class="procedure-fee">${t.fee}: ${formatFee(p.fee, lang)}</span>
+                  </button>
+                </li>`,
+            )}
           </ul>
-        </section>`)}
-    </section>`;
+        </section>`,
+    )}
+  </section>`;
 }
 
 export function ProcedureLine({ t, lang, procedure }: { t: ScreenProps['t']; lang: ScreenProps['lang']; procedure?: Procedure }) {
@@ -79,7 +102,9 @@ export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenP
     setBusy(true);
     try {
       const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
-      const issued = await api<{ challengeId: string; resendAt: string }>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', { body });
+      const issued = await api<{ challengeId: string; resendAt: string }>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', {
+        body,
+      });
       go({ name: 'otp', flow, procedure, phone: digits, challengeId: issued.challengeId, resendAt: issued.resendAt });
     } catch (err) {
       fail(err);
@@ -87,21 +112,39 @@ export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenP
     }
   };
   const ok = digits.length === 10;
-  return html`
-    <section class="screen">
-      <${Step} title=${t.phoneTitle} hint=${flow === 'deposit' ? t.phoneHintDeposit : t.phoneHintPickup} />
-      <div class="pad-layout"><div class="pad-info">
-      <${ProcedureLine} t=${t} lang=${lang} procedure=${procedure} />
-      <label class="entry"><span>${t.phoneLabel}</span>
-        <input class="entry-value" inputmode="none" autocomplete="off" value=${formatPhone(digits)} aria-describedby="phone-keypad"
-          onInput=${(e: Event) => setDigits((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 10))}
-          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && ok && submit()} /></label>
+  return html` <section class="screen">
+    <${Step} title=${t.phoneTitle} hint=${flow === 'deposit' ? t.phoneHintDeposit : t.phoneHintPickup} />
+    <div class="pad-layout">
+      <div class="pad-info">
+        <${ProcedureLine} t=${t} lang=${lang} procedure=${procedure} />
+        <label class="entry"
+          ><span>${t.phoneLabel}</span>
+          <input
+            class="entry-value"
+            inputmode="none"
+            autocomplete="off"
+            value=${formatPhone(digits)}
+            aria-describedby="phone-keypad"
+            onInput=${(e: Event) => setDigits((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 10))}
+            onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && ok && submit()}
+        /></label>
       </div>
       <div id="phone-keypad">
-        <${Keypad} keys=${DIGIT_KEYS} value=${digits} maxLength=${10} onInput=${setDigits} onSubmit=${submit}
-          submitLabel=${busy ? t.busy : t.sendCode} submitEnabled=${ok && !busy} deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypad} />
-      </div></div>
-    </section>`;
+        <${Keypad}
+          keys=${DIGIT_KEYS}
+          value=${digits}
+          maxLength=${10}
+          onInput=${setDigits}
+          onSubmit=${submit}
+          submitLabel=${busy ? t.busy : t.sendCode}
+          submitEnabled=${ok && !busy}
+          deleteLabel=${t.del}
+          clearLabel=${t.clear}
+          label=${t.keypad}
+        />
+      </div>
+    </div>
+  </section>`;
 }
 
 type OtpState = Extract<Screen, { name: 'otp' }>;
@@ -122,10 +165,14 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
     setBusy(true);
     try {
       if (screen.flow === 'deposit') {
-        const r = await api<{ depositId: string; dossierCode: string; tray: number }>('POST', `${base}/${challengeId}/verify`, { body: { otp: code } });
+        const r = await api<{ depositId: string; dossierCode: string; tray: number }>('POST', `${base}/${challengeId}/verify`, {
+          body: { otp: code },
+        });
         go({ name: 'deposit_open', depositId: r.depositId, tray: r.tray, dossierCode: r.dossierCode, procedure: screen.procedure });
       } else {
-        const r = await api<{ trays: number[]; dossierCodes?: string[]; unavailable?: number[] }>('POST', `${base}/${challengeId}/verify`, { body: { otp: code } });
+        const r = await api<{ trays: number[]; dossierCodes?: string[]; unavailable?: number[] }>('POST', `${base}/${challengeId}/verify`, {
+          body: { otp: code },
+        });
         go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
       }
     } catch (err) {
@@ -149,23 +196,39 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
     }
   };
   const wait = Math.ceil((resendAt - now) / 1000);
-  return html`
-    <section class="screen">
-      <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone))} />
-      <div class="pad-layout"><div class="pad-info">
-      <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
-      <label class="entry"><span>${t.otpLabel}</span>
-        <input class="entry-value otp" inputmode="none" autocomplete="one-time-code" value=${code}
-          onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
-          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()} /></label>
-      <div class="actions">
-        <button class="btn btn-secondary" disabled=${wait > 0} onClick=${resend}>${wait > 0 ? t.resendIn(wait) : t.resend}</button>
+  return html` <section class="screen">
+    <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone))} />
+    <div class="pad-layout">
+      <div class="pad-info">
+        <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+        <label class="entry"
+          ><span>${t.otpLabel}</span>
+          <input
+            class="entry-value otp"
+            inputmode="none"
+            autocomplete="one-time-code"
+            value=${code}
+            onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
+            onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
+        /></label>
+        <div class="actions">
+          <button class="btn btn-secondary" disabled=${wait > 0} onClick=${resend}>${wait > 0 ? t.resendIn(wait) : t.resend}</button>
+        </div>
       </div>
-      </div>
-      <${Keypad} keys=${DIGIT_KEYS} value=${code} maxLength=${6} onInput=${setCode} onSubmit=${submit}
-        submitLabel=${busy ? t.busy : t.confirm} submitEnabled=${code.length === 6 && !busy} deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypad} />
-      </div>
-    </section>`;
+      <${Keypad}
+        keys=${DIGIT_KEYS}
+        value=${code}
+        maxLength=${6}
+        onInput=${setCode}
+        onSubmit=${submit}
+        submitLabel=${busy ? t.busy : t.confirm}
+        submitEnabled=${code.length === 6 && !busy}
+        deleteLabel=${t.del}
+        clearLabel=${t.clear}
+        label=${t.keypad}
+      />
+    </div>
+  </section>`;
 }
 
 type PickupOpenState = Extract<Screen, { name: 'pickup_open' }>;
@@ -197,17 +260,27 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
   }, []);
   const allDone = screen.dossierCodes.length > 0 && screen.dossierCodes.every((c) => status[c] === 'picked_up');
   const message = allDone ? t.pickupDone : screen.trays.length ? t.pickupOpen(screen.trays) : t.pickupNone;
-  return html`
-    <section class="screen tray-open">
-      ${screen.trays.length ? html`<div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.trays.join(' · ')}</strong></div>` : null}
-      <h1 aria-live="polite">${message}</h1>
-      ${screen.unavailable.length ? html`<p class="error">${t.pickupUnavailable(screen.unavailable)}</p>` : null}
-      ${screen.dossierCodes.length ? html`<ul class="results">
-        ${screen.dossierCodes.map((c) => html`<li><span class="code">${c}</span>
-          <span class=${status[c] === 'picked_up' ? 'ok' : 'wait'}>${status[c] === 'picked_up' ? `✓ ${t.pickedUp}` : t.waiting}</span></li>`)}
-      </ul>` : null}
-      <div class="actions"><button class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
-    </section>`;
+  return html` <section class="screen tray-open">
+    ${screen.trays.length ? html`<div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.trays.join(' · ')}</strong></div>` : null}
+    <h1 aria-live="polite">${message}</h1>
+    ${screen.unavailable.length ? html`<p class="error">${t.pickupUnavailable(screen.unavailable)}</p>` : null}
+    ${
+      screen.dossierCodes.length
+        ? html`<ul class="results">
+            ${screen.dossierCodes.map(
+              (c) =>
+                html`<li>
+                  <span class="code">${c}</span>
+                  <span class=${status[c] === 'picked_up' ? 'ok' : 'wait'}
+                    >${status[c] === 'picked_up' ? `✓ ${t.pickedUp}` : t.waiting}</span
+                  >
+                </li>`,
+            )}
+          </ul>`
+        : null
+    }
+    <div class="actions"><button class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
+  </section>`;
 }
 
 interface DossierStatus {
@@ -235,20 +308,48 @@ export function LookupScreen({ t, lang, fail }: ScreenProps) {
     }
   };
   const shown = code.length > 4 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
-  return html`
-    <section class="screen">
-      <${Step} title=${t.lookupTitle} hint=${t.lookupHint} />
-      ${found ? html`<div class="status-card" role="status">
-        <div class="ticket-label">${t.statusTitle} · <span class="code">${found.dossierCode}</span></div>
-        <p class="status-text">${t.status[found.status] ?? found.status}</p>
-        ${found.status === 'notified' && found.pickupDeadline ? html`<p>${t.deadline}: <strong>${formatDateTime(found.pickupDeadline, lang)}</strong></p>` : null}
-      </div>` : null}
-      <label class="entry"><span>${t.lookupLabel}</span>
-        <input class="entry-value code" inputmode="none" autocomplete="off" value=${shown}
-          onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.toUpperCase().replace(/[^0-9A-Z]/g, '').slice(0, 9))}
-          onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()} /></label>
-      <${Keypad} keys=${[...DOSSIER_ALPHABET, '{clear}', '{del}']} value=${code} maxLength=${9} onInput=${(v: string) => { setCode(v); setFound(null); }}
-        onSubmit=${submit} submitLabel=${busy ? t.busy : t.lookupGo} submitEnabled=${code.length === 9 && !busy}
-        deleteLabel=${t.del} clearLabel=${t.clear} label=${t.keypadCode} columns=${8} />
-    </section>`;
+  return html` <section class="screen">
+    <${Step} title=${t.lookupTitle} hint=${t.lookupHint} />
+    ${
+      found
+        ? html`<div class="status-card" role="status">
+            <div class="ticket-label">${t.statusTitle} · <span class="code">${found.dossierCode}</span></div>
+            <p class="status-text">${t.status[found.status] ?? found.status}</p>
+            ${found.status === 'notified' && found.pickupDeadline ? html`<p>${t.deadline}: <strong>${formatDateTime(found.pickupDeadline, lang)}</strong></p>` : null}
+          </div>`
+        : null
+    }
+    <label class="entry"
+      ><span>${t.lookupLabel}</span>
+      <input
+        class="entry-value code"
+        inputmode="none"
+        autocomplete="off"
+        value=${shown}
+        onInput=${(e: Event) =>
+          setCode(
+            (e.target as HTMLInputElement).value
+              .toUpperCase()
+              .replace(/[^0-9A-Z]/g, '')
+              .slice(0, 9),
+          )}
+        onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
+    /></label>
+    <${Keypad}
+      keys=${[...DOSSIER_ALPHABET, '{clear}', '{del}']}
+      value=${code}
+      maxLength=${9}
+      onInput=${(v: string) => {
+        setCode(v);
+        setFound(null);
+      }}
+      onSubmit=${submit}
+      submitLabel=${busy ? t.busy : t.lookupGo}
+      submitEnabled=${code.length === 9 && !busy}
+      deleteLabel=${t.del}
+      clearLabel=${t.clear}
+      label=${t.keypadCode}
+      columns=${8}
+    />
+  </section>`;
 }

@@ -112,8 +112,10 @@ export const TEXTS = {
       DEFAULT: 'Có lỗi xảy ra. Vui lòng thử lại.',
     } as Record<string, string>,
     otpInvalid: (left: number | undefined) =>
-      left === undefined ? 'Mã OTP chưa đúng. Vui lòng nhập lại.'
-        : left > 0 ? `Mã OTP chưa đúng. Còn ${left} lần thử.`
+      left === undefined
+        ? 'Mã OTP chưa đúng. Vui lòng nhập lại.'
+        : left > 0
+          ? `Mã OTP chưa đúng. Còn ${left} lần thử.`
           : 'Mã OTP chưa đúng và đã hết lượt thử. Bấm "Gửi lại mã" để nhận mã mới.',
     comeBack: (wait: string) => `Bạn đã thử quá nhiều lần. Vui lòng quay lại sau ${wait}.`,
     tooManyCodes: (wait: string) => `Đã gửi quá nhiều mã cho số này. Vui lòng quay lại sau ${wait}.`,
@@ -228,8 +230,10 @@ export const TEXTS = {
       DEFAULT: 'Something went wrong. Please try again.',
     } as Record<string, string>,
     otpInvalid: (left: number | undefined) =>
-      left === undefined ? 'Wrong code. Please enter it again.'
-        : left > 0 ? `Wrong code. ${left} ${left === 1 ? 'try' : 'tries'} left.`
+      left === undefined
+        ? 'Wrong code. Please enter it again.'
+        : left > 0
+          ? `Wrong code. ${left} ${left === 1 ? 'try' : 'tries'} left.`
           : 'Wrong code, and no tries are left. Press "Send the code again" for a new code.',
     comeBack: (wait: string) => `Too many tries. Please come back in ${wait}.`,
     tooManyCodes: (wait: string) => `Too many codes were sent to this number. Please come back in ${wait}.`,

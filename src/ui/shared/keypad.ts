@@ -25,21 +25,33 @@ export function Keypad(props: KeypadProps) {
     if (props.value.length < props.maxLength) props.onInput(props.value + k);
   };
   const cols = props.columns ?? 3;
-  return html`
-    <div class="keypad" role="group" aria-label=${props.label} style=${`grid-template-columns: repeat(${cols}, 1fr)`}>
-      ${props.keys.map((k) => {
-        if (k === '{clear}') {
-          return html`<button type="button" class="key key-fn" aria-label=${props.clearLabel} onClick=${() => props.onInput('')}>${props.clearLabel}</button>`;
-        }
-        if (k === '{del}') {
-          return html`<button type="button" class="key key-fn" aria-label=${props.deleteLabel} onClick=${() => props.onInput(props.value.slice(0, -1))}>⌫</button>`;
-        }
-        return html`<button type="button" class="key" onClick=${() => press(k)}>${k}</button>`;
-      })}
-      ${props.onSubmit
-        ? html`<button type="button" class="key key-ok" disabled=${!props.submitEnabled} onClick=${props.onSubmit}>${props.submitLabel}</button>`
-        : null}
-    </div>`;
+  return html` <div class="keypad" role="group" aria-label=${props.label} style=${`grid-template-columns: repeat(${cols}, 1fr)`}>
+    ${props.keys.map((k) => {
+      if (k === '{clear}') {
+        return html`<button type="button" class="key key-fn" aria-label=${props.clearLabel} onClick=${() => props.onInput('')}>
+          ${props.clearLabel}
+        </button>`;
+      }
+      if (k === '{del}') {
+        return html`<button
+          type="button"
+          class="key key-fn"
+          aria-label=${props.deleteLabel}
+          onClick=${() => props.onInput(props.value.slice(0, -1))}
+        >
+          ⌫
+        </button>`;
+      }
+      return html`<button type="button" class="key" onClick=${() => press(k)}>${k}</button>`;
+    })}
+    ${
+      props.onSubmit
+        ? html`<button type="button" class="key key-ok" disabled=${!props.submitEnabled} onClick=${props.onSubmit}>
+            ${props.submitLabel}
+          </button>`
+        : null
+    }
+  </div>`;
 }
 
 /** The digits laid out as on a phone: 1 2 3 / 4 5 6 / 7 8 9 / clear 0 delete. */

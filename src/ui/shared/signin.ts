@@ -13,18 +13,28 @@ export function TokenSignIn({ check, onToken, title }: { check: string; onToken:
       await api('GET', check, { token: value });
       onToken(value);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'Mã truy cập không hợp lệ (the token is not valid).'
-        : err instanceof ApiError && err.status === 403 ? 'Tài khoản này không có quyền xem (this account may not view this).'
-          : `Không kiểm tra được mã truy cập (${err instanceof Error ? err.message : String(err)}).`);
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'Mã truy cập không hợp lệ (the token is not valid).'
+          : err instanceof ApiError && err.status === 403
+            ? 'Tài khoản này không có quyền xem (this account may not view this).'
+            : `Không kiểm tra được mã truy cập (${err instanceof Error ? err.message : String(err)}).`,
+      );
     }
   };
-  return html`
-    <form class="panel signin" onSubmit=${submit}>
-      <h2>${title}</h2>
-      <label class="field">Mã truy cập (bearer token)
-        <input type="password" autocomplete="off" value=${token} onInput=${(e: Event) => setToken((e.target as HTMLInputElement).value)} required />
-      </label>
-      <div role="alert">${error ? html`<p class="error">${error}</p>` : null}</div>
-      <button class="btn btn-primary" type="submit">Đăng nhập</button>
-    </form>`;
+  return html` <form class="panel signin" onSubmit=${submit}>
+    <h2>${title}</h2>
+    <label class="field"
+      >Mã truy cập (bearer token)
+      <input
+        type="password"
+        autocomplete="off"
+        value=${token}
+        onInput=${(e: Event) => setToken((e.target as HTMLInputElement).value)}
+        required
+      />
+    </label>
+    <div role="alert">${error ? html`<p class="error">${error}</p>` : null}</div>
+    <button class="btn btn-primary" type="submit">Đăng nhập</button>
+  </form>`;
 }

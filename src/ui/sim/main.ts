@@ -9,10 +9,29 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api.js';
 import { html } from '../shared/html.js';
 
-interface SimTray { tray: number; board: string; door: 'open' | 'closed'; latched: boolean }
-interface Board { id: string; unitId: number; fault: string }
-interface Cabinet { trays: SimTray[]; boards: Board[]; clockOffsetMs: number }
-interface Sms { id: string; to: string; text: string; kind: string; at: string }
+interface SimTray {
+  tray: number;
+  board: string;
+  door: 'open' | 'closed';
+  latched: boolean;
+}
+interface Board {
+  id: string;
+  unitId: number;
+  fault: string;
+}
+interface Cabinet {
+  trays: SimTray[];
+  boards: Board[];
+  clockOffsetMs: number;
+}
+interface Sms {
+  id: string;
+  to: string;
+  text: string;
+  kind: string;
+  at: string;
+}
 
 const FAULTS = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'];
 const CABINET_A_LAST = 30;
@@ -22,7 +41,11 @@ function usePoll<T>(url: string, ms: number): [T | null, () => void] {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let stopped = false;
-    const load = () => api<T>('GET', url).then((v) => !stopped && setValue(v), () => undefined);
+    const load = () =>
+      api<T>('GET', url).then(
+        (v) => !stopped && setValue(v),
+        () => undefined,
+      );
     void load();
     const timer = setInterval(load, ms);
     return () => {
@@ -49,8 +72,10 @@ function App() {
     refresh();
   };
   const toggle = (tr: SimTray, e: MouseEvent) =>
-    call(`tray ${tr.tray} door ${tr.door === 'open' ? 'closed' : 'opened'}`, 'POST', `/api/sim/trays/${tr.tray}/door`,
-      { open: tr.door !== 'open', force: force || e.shiftKey });
+    call(`tray ${tr.tray} door ${tr.door === 'open' ? 'closed' : 'opened'}`, 'POST', `/api/sim/trays/${tr.tray}/door`, {
+      open: tr.door !== 'open',
+      force: force || e.shiftKey,
+    });
   const demo = async (role: 'admin' | 'staff') => {
     try {
       const { token } = await api<{ token: string }>('POST', '/api/sim/demo-token', { body: { role } });
@@ -61,46 +86,87 @@ function App() {
   };
   const offsetH = cabinet ? cabinet.clockOffsetMs / 3_600_000 : 0;
   const shift = (ms: number) => call(`clock shifted`, 'POST', '/api/sim/clock', { offsetMs: ms });
-  const cabinets = cabinet ? [
-    { id: 'A', trays: cabinet.trays.filter((tr) => tr.tray <= CABINET_A_LAST) },
-    { id: 'B', trays: cabinet.trays.filter((tr) => tr.tray > CABINET_A_LAST) },
-  ] : [];
+  const cabinets = cabinet
+    ? [
+        { id: 'A', trays: cabinet.trays.filter((tr) => tr.tray <= CABINET_A_LAST) },
+        { id: 'B', trays: cabinet.trays.filter((tr) => tr.tray > CABINET_A_LAST) },
+      ]
+    : [];
   const down = new Set(cabinet?.boards.filter((b) => b.fault !== 'none').map((b) => b.id) ?? []);
 
-  return html`
-    <header class="topbar"><h1>ATM 24/7 · Simulator</h1>
-      <nav class="links"><a href="/" target="_blank">Kiosk</a>
+  return html` <header class="topbar">
+      <h1>ATM 24/7 · Simulator</h1>
+      <nav class="links">
+        <a href="/" target="_blank">Kiosk</a>
         <button class="btn" onClick=${() => demo('staff')}>Staff screen (demo account)</button>
-        <button class="btn" onClick=${() => demo('admin')}>Admin dashboard (demo account)</button></nav>
+        <button class="btn" onClick=${() => demo('admin')}>Admin dashboard (demo account)</button>
+      </nav>
     </header>
     <main class="sim">
       <div aria-live="polite">${message ? html`<p class=${message.ok ? 'notice' : 'error'}>${message.text}</p>` : null}</div>
       <section class="panel">
         <h2>Cabinet</h2>
-        <p class="muted">Click a tray to open or close its door. A latched door opens only after the controller released
-          its lock; tick "force" (or shift-click) to force it, as a thief would.</p>
-        <label class="check"><input type="checkbox" checked=${force} onChange=${(e: Event) => setForce((e.target as HTMLInputElement).checked)} /> force doors open</label>
+        <p class="muted">
+          Click a tray to open or close its door. A latched door opens only after the controller released its lock; tick "force" (or
+          shift-click) to force it, as a thief would.
+        </p>
+        <label class="check"
+          ><input type="checkbox" checked=${force} onChange=${(e: Event) => setForce((e.target as HTMLInputElement).checked)} /> force doors
+          open</label
+        >
         <div class="cabinets">
-          ${cabinets.map((c) => html`<figure class="cabinet" aria-label=${`Cabinet ${c.id}`}><figcaption>Cabinet ${c.id}</figcaption>
-            <div class="doors" style=${`grid-template-columns: repeat(${Math.ceil(c.trays.length / 6)}, auto)`}>
-              ${c.trays.map((tr) => html`<button class=${`door ${tr.door} ${down.has(tr.board) ? 'down' : ''}`} data-tray=${tr.tray}
-                aria-label=${`Tray ${tr.tray}, door ${tr.door}, ${tr.latched ? 'latched' : 'released'}${down.has(tr.board) ? `, board ${tr.board} failing` : ''}`}
-                onClick=${(e: MouseEvent) => toggle(tr, e)}>
-                <span class="no">${tr.tray}</span><span class="lock" aria-hidden="true">${tr.door === 'open' ? 'OPEN' : tr.latched ? 'locked' : 'released'}</span>
-              </button>`)}
-            </div></figure>`)}
+          ${cabinets.map(
+            (c) =>
+              html`<figure class="cabinet" aria-label=${`Cabinet ${c.id}`}>
+                <figcaption>Cabinet ${c.id}</figcaption>
+                <div class="doors" style=${`grid-template-columns: repeat(${Math.ceil(c.trays.length / 6)}, auto)`}>
+                  ${c.trays.map(
+                    (tr) =>
+                      html`<button
+                        class=${`door ${tr.door} ${down.has(tr.board) ? 'down' : ''}`}
+                        data-tray=${tr.tray}
+                        aria-label=${`Tray ${tr.tray}, door ${tr.door}, ${tr.latched ? 'latched' : 'released'}${down.has(tr.board) ? `, board ${tr.board} failing` : ''}`}
+                        onClick=${(e: MouseEvent) => toggle(tr, e)}
+                      >
+                        <span class="no">${tr.tray}</span
+                        ><span class="lock" aria-hidden="true">${tr.door === 'open' ? 'OPEN' : tr.latched ? 'locked' : 'released'}</span>
+                      </button>`,
+                  )}
+                </div>
+              </figure>`,
+          )}
         </div>
       </section>
       <div class="columns">
         <section class="panel">
           <h2>Lock boards</h2>
-          <table><thead><tr><th>Board</th><th>Unit</th><th>Fault</th></tr></thead><tbody>
-            ${(cabinet?.boards ?? []).map((b) => html`<tr><td>${b.id}</td><td>${b.unitId}</td><td>
-              <select aria-label=${`Fault of board ${b.id}`} value=${b.fault}
-                onChange=${(e: Event) => call(`board ${b.id}: ${(e.target as HTMLSelectElement).value}`, 'POST', `/api/sim/boards/${b.id}/fault`, { fault: (e.target as HTMLSelectElement).value })}>
-                ${FAULTS.map((f) => html`<option value=${f}>${f}</option>`)}
-              </select></td></tr>`)}
-          </tbody></table>
+          <table>
+            <thead>
+              <tr>
+                <th>Board</th>
+                <th>Unit</th>
+                <th>Fault</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${(cabinet?.boards ?? []).map(
+                (b) =>
+                  html`<tr>
+                    <td>${b.id}</td>
+                    <td>${b.unitId}</td>
+                    <td>
+                      <select
+                        aria-label=${`Fault of board ${b.id}`}
+                        value=${b.fault}
+                        onChange=${(e: Event) => call(`board ${b.id}: ${(e.target as HTMLSelectElement).value}`, 'POST', `/api/sim/boards/${b.id}/fault`, { fault: (e.target as HTMLSelectElement).value })}
+                      >
+                        ${FAULTS.map((f) => html`<option value=${f}>${f}</option>`)}
+                      </select>
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
           <h2>Clock</h2>
           <p>Controller clock shifted by <strong>${offsetH.toFixed(2)} h</strong>.</p>
           <div class="row">
@@ -115,7 +181,16 @@ function App() {
           ${sms === null ? html`<p class="muted">No inbox (the SMS gateway is not the console).</p>` : null}
           ${sms && !sms.length ? html`<p class="muted">No texts yet.</p>` : null}
           <ol class="inbox" reversed>
-            ${(sms ?? []).slice().reverse().map((m) => html`<li><div class="meta"><span class="code">${m.to}</span> · ${m.kind} · ${new Date(m.at).toLocaleTimeString()}</div><div>${m.text}</div></li>`)}
+            ${(sms ?? [])
+              .slice()
+              .reverse()
+              .map(
+                (m) =>
+                  html`<li>
+                    <div class="meta"><span class="code">${m.to}</span> · ${m.kind} · ${new Date(m.at).toLocaleTimeString()}</div>
+                    <div>${m.text}</div>
+                  </li>`,
+              )}
           </ol>
         </section>
       </div>

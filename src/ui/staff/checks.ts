@@ -11,7 +11,12 @@ export type CheckKind = 'deposit' | 'load_result' | 'pickup';
 export type CheckOutcome = 'found' | 'empty';
 
 /** `GET /api/staff/checks` */
-export interface CheckView { tray: number; dossierCode: string; kind: CheckKind; since: string | null }
+export interface CheckView {
+  tray: number;
+  dossierCode: string;
+  kind: CheckKind;
+  since: string | null;
+}
 
 export const KIND_NAMES: Record<CheckKind, string> = {
   deposit: 'Hồ sơ người dân nộp',
@@ -79,27 +84,44 @@ export interface CheckCardProps {
 export function CheckCard({ tray, dossierCode, kind, procedureCode, since, badge, onAnswer, onOpen, busy, scope }: CheckCardProps) {
   const hints = ANSWER_HINTS[kind ?? 'unknown'];
   const id = `check-${scope}-${tray}`;
-  return html`
-    <li class="check-card" data-tray=${tray} aria-labelledby=${`${id}-title`}>
-      <div class="check-head">
-        <strong class="check-tray" id=${`${id}-title`}>Khay ${tray}</strong>
-        <span class="check-what">${kind ? KIND_NAMES[kind] : 'Cần kiểm tra'} · <span class="code">${dossierCode}</span>${procedureCode ? ` · ${procedureCode}` : ''}</span>
-        ${badge ? html`<span class=${`badge ${badge.cls}`}>${badge.text}</span>` : null}
-      </div>
-      ${since ? html`<p class="muted check-since">Cần kiểm tra từ ${formatDateTime(since)}</p>` : null}
-      ${onOpen ? html`<div class="row"><button class="btn" disabled=${busy} onClick=${onOpen}>Mở khay ${tray}</button></div>` : null}
-      ${onAnswer ? html`
-        <div class="answers">
-          <div class="answer">
-            <button class="btn btn-answer btn-found" disabled=${busy} aria-describedby=${`${id}-found`}
-              onClick=${() => onAnswer('found')}>Có hồ sơ</button>
-            <p class="answer-hint" id=${`${id}-found`}>${hints.found}</p>
-          </div>
-          <div class="answer">
-            <button class="btn btn-answer btn-empty" disabled=${busy} aria-describedby=${`${id}-empty`}
-              onClick=${() => onAnswer('empty')}>Khay trống</button>
-            <p class="answer-hint" id=${`${id}-empty`}>${hints.empty}</p>
-          </div>
-        </div>` : null}
-    </li>`;
+  return html` <li class="check-card" data-tray=${tray} aria-labelledby=${`${id}-title`}>
+    <div class="check-head">
+      <strong class="check-tray" id=${`${id}-title`}>Khay ${tray}</strong>
+      <span class="check-what"
+        >${kind ? KIND_NAMES[kind] : 'Cần kiểm tra'} ·
+        <span class="code">${dossierCode}</span>${procedureCode ? ` · ${procedureCode}` : ''}</span
+      >
+      ${badge ? html`<span class=${`badge ${badge.cls}`}>${badge.text}</span>` : null}
+    </div>
+    ${since ? html`<p class="muted check-since">Cần kiểm tra từ ${formatDateTime(since)}</p>` : null}
+    ${onOpen ? html`<div class="row"><button class="btn" disabled=${busy} onClick=${onOpen}>Mở khay ${tray}</button></div>` : null}
+    ${
+      onAnswer
+        ? html` <div class="answers">
+            <div class="answer">
+              <button
+                class="btn btn-answer btn-found"
+                disabled=${busy}
+                aria-describedby=${`${id}-found`}
+                onClick=${() => onAnswer('found')}
+              >
+                Có hồ sơ
+              </button>
+              <p class="answer-hint" id=${`${id}-found`}>${hints.found}</p>
+            </div>
+            <div class="answer">
+              <button
+                class="btn btn-answer btn-empty"
+                disabled=${busy}
+                aria-describedby=${`${id}-empty`}
+                onClick=${() => onAnswer('empty')}
+              >
+                Khay trống
+              </button>
+              <p class="answer-hint" id=${`${id}-empty`}>${hints.empty}</p>
+            </div>
+          </div>`
+        : null
+    }
+  </li>`;
 }

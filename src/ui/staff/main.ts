@@ -46,21 +46,50 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
       setError(err instanceof ApiError && err.status === 401 ? 'Sai tên, mã PIN, mã xác thực hoặc mã truy cập.' : errorWords(err));
     }
   };
-  return html`
-    <form class="panel signin" onSubmit=${submit}>
-      <h2>Đăng nhập cán bộ</h2>
-      <div class="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected=${mode === 'pin'} class=${mode === 'pin' ? 'on' : ''} onClick=${() => setMode('pin')}>PIN + mã xác thực</button>
-        <button type="button" role="tab" aria-selected=${mode === 'token'} class=${mode === 'token' ? 'on' : ''} onClick=${() => setMode('token')}>Mã truy cập</button>
-      </div>
-      ${mode === 'pin' ? html`
-        <label class="field">Tên đăng nhập<input autocomplete="username" value=${name} onInput=${value(setName)} required /></label>
-        <label class="field">Mã PIN<input type="password" inputmode="numeric" autocomplete="current-password" value=${pin} onInput=${value(setPin)} required /></label>
-        <label class="field">Mã xác thực (6 số trên ứng dụng)<input inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" value=${totp} onInput=${value(setTotp)} required /></label>`
-      : html`<label class="field">Mã truy cập (bearer token)<input type="password" autocomplete="off" value=${token} onInput=${value(setToken)} required /></label>`}
-      <div role="alert">${error ? html`<p class="error">${error}</p>` : null}</div>
-      <button class="btn btn-primary" type="submit">Đăng nhập</button>
-    </form>`;
+  return html` <form class="panel signin" onSubmit=${submit}>
+    <h2>Đăng nhập cán bộ</h2>
+    <div class="tabs" role="tablist">
+      <button type="button" role="tab" aria-selected=${mode === 'pin'} class=${mode === 'pin' ? 'on' : ''} onClick=${() => setMode('pin')}>
+        PIN + mã xác thực
+      </button>
+      <button
+        type="button"
+        role="tab"
+        aria-selected=${mode === 'token'}
+        class=${mode === 'token' ? 'on' : ''}
+        onClick=${() => setMode('token')}
+      >
+        Mã truy cập
+      </button>
+    </div>
+    ${
+      mode === 'pin'
+        ? html` <label class="field">Tên đăng nhập<input autocomplete="username" value=${name} onInput=${value(setName)} required /></label>
+            <label class="field"
+              >Mã PIN<input
+                type="password"
+                inputmode="numeric"
+                autocomplete="current-password"
+                value=${pin}
+                onInput=${value(setPin)}
+                required
+            /></label>
+            <label class="field"
+              >Mã xác thực (6 số trên ứng dụng)<input
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                pattern="[0-9]{6}"
+                value=${totp}
+                onInput=${value(setTotp)}
+                required
+            /></label>`
+        : html`<label class="field"
+            >Mã truy cập (bearer token)<input type="password" autocomplete="off" value=${token} onInput=${value(setToken)} required
+          /></label>`
+    }
+    <div role="alert">${error ? html`<p class="error">${error}</p>` : null}</div>
+    <button class="btn btn-primary" type="submit">Đăng nhập</button>
+  </form>`;
 }
 
 type Tab = 'round' | 'load' | 'unclaimed';
@@ -74,19 +103,33 @@ function App() {
     tokenStore.set(TOKEN_KEY, null);
     setToken(null);
   };
-  const tabs: [Tab, string][] = [['round', 'Lượt thu'], ['load', 'Đưa kết quả vào máy'], ['unclaimed', 'Kết quả chưa nhận']];
-  return html`
-    <header class="topbar"><h1>ATM 24/7 · Cán bộ</h1>${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}</header>
+  const tabs: [Tab, string][] = [
+    ['round', 'Lượt thu'],
+    ['load', 'Đưa kết quả vào máy'],
+    ['unclaimed', 'Kết quả chưa nhận'],
+  ];
+  return html` <header class="topbar">
+      <h1>ATM 24/7 · Cán bộ</h1>
+      ${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}
+    </header>
     <main class="staff">
-      ${!token ? html`<${SignIn} onToken=${(tk: string) => { tokenStore.set(TOKEN_KEY, tk); setToken(tk); }} />` : html`
-        <nav class="tabs big" role="tablist">
-          ${tabs.map(([id, name]) => html`<button role="tab" aria-selected=${tab === id} class=${tab === id ? 'on' : ''} onClick=${() => setTab(id)}>${name}</button>`)}
-        </nav>
-        <div role="tabpanel">
-          ${tab === 'round' ? html`<${Round} token=${token} onUnauthorized=${signOut} />` : null}
-          ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} />` : null}
-          ${tab === 'unclaimed' ? html`<${Unclaimed} token=${token} onUnauthorized=${signOut} />` : null}
-        </div>`}
+      ${
+        !token
+          ? html`<${SignIn}
+              onToken=${(tk: string) => {
+                tokenStore.set(TOKEN_KEY, tk);
+                setToken(tk);
+              }}
+            />`
+          : html` <nav class="tabs big" role="tablist">
+                ${tabs.map(([id, name]) => html`<button role="tab" aria-selected=${tab === id} class=${tab === id ? 'on' : ''} onClick=${() => setTab(id)}>${name}</button>`)}
+              </nav>
+              <div role="tabpanel">
+                ${tab === 'round' ? html`<${Round} token=${token} onUnauthorized=${signOut} />` : null}
+                ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} />` : null}
+                ${tab === 'unclaimed' ? html`<${Unclaimed} token=${token} onUnauthorized=${signOut} />` : null}
+              </div>`
+      }
     </main>`;
 }
 
