@@ -22,7 +22,7 @@ import { EmbeddedBroker } from '../src/events/broker.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import {
-  CYCLE_KINDS, depositCycle, loadCycle, pickupCycle, roundCycle, type CycleKind, type CycleStats, type Ctx, type Outcome, type Procedure,
+  CYCLE_KINDS, depositCycle, loadCycle, pickupCycle, pickupPhones, roundCycle, type CycleKind, type CycleStats, type Ctx, type Outcome, type Procedure,
 } from './chaos/actors.js';
 import { Api } from './chaos/api.js';
 import { campaignPool, finalChecks, LostLedger, Watcher, type FinalReport } from './chaos/checks.js';
@@ -318,7 +318,7 @@ async function main(): Promise<number> {
       roundEvery = rng.int(15, 30);
       return 'round';
     }
-    const waiting = [...world.papers.values()].some((p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone));
+    const waiting = pickupPhones(ctx).length > 0;
     return rng.weighted({ deposit: freeDeposit > 0 ? 45 : 5, load: freeResult > 1 ? 30 : 3, pickup: waiting ? 25 : 0, round: 0 });
   };
 
@@ -357,6 +357,9 @@ async function main(): Promise<number> {
       stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1;
       finished += 1;
       if (finished % 50 === 0) await progress();
+      // The next person comes a moment later; after someone was turned away (no tray free, the
+      // machine down), a while later: a blocked locker must not use the cycles up in a second.
+      await sleep(outcome.ok ? rng.between(0, 400) : rng.between(1_000, 4_000));
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => actor(i + 1)));
@@ -512,7 +515,14 @@ function printReport(p: {
   out.push(`HTTP: ${api.requests} requests; answers other than 2xx: ${errs || 'none'}`);
   out.push(`daemon: ${daemon.stats.starts} starts (${daemon.stats.kills} after a SIGKILL, ${daemon.stats.startFailures} failed while a fault was on), ` +
     `${daemon.stats.unexpectedExits.length} exits it was not asked for`);
-  if (Object.keys(r.doorAlarms).length) out.push(`door alarms: ${Object.entries(r.doorAlarms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (Object.keys(r.doorAlarms).length) {
+    // A wall-clock step starting or ending within 5 s of the alarm.
+    const nearStep = r.doorAlarmList.filter((a) => {
+      const atS = (a.atMs - startedMs) / 1000;
+      return faults.log.some((e) => e.label.startsWith('clock_') && (Math.abs(e.startS - atS) <= 5 || (e.endS !== null && Math.abs(e.endS - atS) <= 5) || (e.startS <= atS && (e.endS ?? Infinity) >= atS)));
+    }).length;
+    out.push(`door alarms: ${Object.entries(r.doorAlarms).map(([k, v]) => `${k} ${v}`).join(', ')}; ${nearStep} of ${r.doorAlarmList.length} within 5 s of a wall-clock step`);
+  }
   const answers = Object.entries(p.ctx.answers).sort().map(([k, v]) => `${k} ${v}`).join(', ');
   out.push(`officer answers: ${answers || 'none'}`);
   out.push(`records at the end: dossiers ${Object.entries(r.dossierStatuses).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
@@ -542,6 +552,17 @@ function printReport(p: {
   list('trays left to check', r.leftToCheck);
   list('paper not where the records say', r.disagreements);
   list('lock outputs left on', r.coilsOn);
+  // False door alarms: what was going on at that tray and in the locker at that moment.
+  for (const alarm of r.doorAlarmList.slice(0, 6)) {
+    const atS = (alarm.atMs - startedMs) / 1000;
+    details.push(`\n${alarm.type} for tray ${alarm.tray} at ${atS.toFixed(1)}s (seed ${options.seed}): no door is held open 10 s or opened unreleased in the campaign`);
+    const active = faults.log.filter((e) => e.startS <= atS + 0.5 && (e.endS ?? Infinity) >= atS - 0.5).map((e) => e.label);
+    details.push(`  faults at that moment: ${active.join(', ') || 'none'}`);
+    for (const line of world.timeline(alarm.tray).filter((l) => Math.abs(Number(l.trim().split('s')[0]) - atS) < 20).slice(-8)) {
+      details.push(`    ${line}`);
+    }
+  }
+  if (r.doorAlarmList.length > 6) details.push(`\n(${r.doorAlarmList.length - 6} more door alarms)`);
   const shown = world.findings.filter((f) => f.kind !== 'recorded but not there' || options.verbose).slice(0, 12);
   for (const f of shown) {
     details.push(`\n${f.kind} — tray ${f.tray} at ${f.atS.toFixed(1)}s (seed ${options.seed}): ${f.detail}`);

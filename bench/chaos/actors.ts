@@ -193,11 +193,16 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
   return done('loaded');
 }
 
-/** A citizen collects: phone, code by SMS, the trays open, each result taken, each door shut. */
-export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
-  const phones = [...new Set([...ctx.world.papers.values()]
+/** Phones with a result lying in a tray, no pickup going on, and not turned away twice since the last round. */
+export function pickupPhones(ctx: Ctx): string[] {
+  return [...new Set([...ctx.world.papers.values()]
     .filter((p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone) && (ctx.pickupTries.get(p.phone) ?? 0) < 2)
     .map((p) => p.phone))];
+}
+
+/** A citizen collects: phone, code by SMS, the trays open, each result taken, each door shut. */
+export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
+  const phones = pickupPhones(ctx);
   if (!phones.length) return abandoned('no result waiting');
   const phone = rng.pick(phones);
   ctx.busyPhones.add(phone);

@@ -119,6 +119,8 @@ export interface FinalReport {
    * 10 s and none opens unreleased, so each one is a false alarm.
    */
   doorAlarms: Record<string, number>;
+  /** Each of them: its type, tray and when it was written (ms since the epoch, the server's clock). */
+  doorAlarmList: { type: string; tray: number; atMs: number }[];
   checkedByOutcome: Record<string, number>;
   dossierStatuses: Record<string, number>;
   trayStates: Record<string, number>;
@@ -214,9 +216,12 @@ export async function finalChecks(opts: {
     `SELECT payload->'data'->>'kind' AS kind, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check' GROUP BY 1`, [lockerId]);
   const checked = await q<{ outcome: string; n: number }>(
     `SELECT payload->'data'->>'outcome' AS outcome, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.checked' GROUP BY 1`, [lockerId]);
-  const alarms = await q<{ type: string; n: number }>(
-    `SELECT type, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type IN ('alarm.door_held_open', 'alarm.door_open_unexpected') GROUP BY 1`,
+  const alarms = await q<{ type: string; tray: number; at_ms: number }>(
+    `SELECT type, (payload->'data'->>'tray')::int AS tray, (extract(epoch FROM created_at) * 1000)::float8 AS at_ms
+       FROM outbox WHERE locker_id = $1 AND type IN ('alarm.door_held_open', 'alarm.door_open_unexpected') ORDER BY seq`,
     [lockerId]);
+  const doorAlarms: Record<string, number> = {};
+  for (const a of alarms.rows) doorAlarms[a.type] = (doorAlarms[a.type] ?? 0) + 1;
   const trays = await q<{ state: string; n: number }>(
     `SELECT state, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [lockerId]);
 
@@ -233,7 +238,8 @@ export async function finalChecks(opts: {
     leftToCheck,
     disagreements,
     toCheckByKind: Object.fromEntries(toCheck.rows.map((r) => [r.kind, r.n])),
-    doorAlarms: Object.fromEntries(alarms.rows.map((r) => [r.type, r.n])),
+    doorAlarms,
+    doorAlarmList: alarms.rows.map((a) => ({ type: a.type, tray: a.tray, atMs: a.at_ms })),
     checkedByOutcome: Object.fromEntries(checked.rows.map((r) => [r.outcome, r.n])),
     dossierStatuses,
     trayStates: Object.fromEntries(trays.rows.map((r) => [r.state, r.n])),
