@@ -22,7 +22,17 @@ import { EmbeddedBroker } from '../src/events/broker.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import {
-  CYCLE_KINDS, depositCycle, loadCycle, pickupCycle, pickupPhones, roundCycle, type CycleKind, type CycleStats, type Ctx, type Outcome, type Procedure,
+  CYCLE_KINDS,
+  depositCycle,
+  loadCycle,
+  pickupCycle,
+  pickupPhones,
+  roundCycle,
+  type CycleKind,
+  type CycleStats,
+  type Ctx,
+  type Outcome,
+  type Procedure,
 } from './chaos/actors.js';
 import { Api } from './chaos/api.js';
 import { campaignPool, finalChecks, LostLedger, Watcher, type FinalReport } from './chaos/checks.js';
@@ -48,7 +58,9 @@ interface Options {
 
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error('usage: npm run chaos -- [--cycles N] [--seed S] [--concurrency C] [--db embedded|url] [--max-minutes M] [--keep] [--verbose]');
+  console.error(
+    'usage: npm run chaos -- [--cycles N] [--seed S] [--concurrency C] [--db embedded|url] [--max-minutes M] [--keep] [--verbose]',
+  );
   process.exit(2);
 }
 
@@ -102,7 +114,8 @@ function duration(ms: number): string {
 
 function table(rows: (string | number)[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const line = (r: (string | number)[]) => `| ${r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join(' | ')} |`;
+  const line = (r: (string | number)[]) =>
+    `| ${r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join(' | ')} |`;
   return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -128,8 +141,10 @@ const note = (line: string) => {
   if (options.verbose) console.log(text);
 };
 
-console.log(`fault campaign: seed ${options.seed}, ${options.cycles} cycles, concurrency ${options.concurrency}, database ${options.db}` +
-  ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}${options.db === 'url' ? ' --db url' : ''})`);
+console.log(
+  `fault campaign: seed ${options.seed}, ${options.cycles} cycles, concurrency ${options.concurrency}, database ${options.db}` +
+    ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}${options.db === 'url' ? ' --db url' : ''})`,
+);
 console.log(`run directory: ${runDir} (daemon.log, campaign.log, timelines.txt)`);
 
 const LATCH_HOLD_MS = 4_000;
@@ -147,7 +162,12 @@ function shutdownAll(): Promise<void> {
   shuttingDown ??= (async () => {
     for (const { name, fn } of stops.reverse()) {
       try {
-        await Promise.race([fn(), sleep(30_000).then(() => { throw new Error('took more than 30 s'); })]);
+        await Promise.race([
+          fn(),
+          sleep(30_000).then(() => {
+            throw new Error('took more than 30 s');
+          }),
+        ]);
       } catch (err) {
         console.error(`stopping ${name} failed: ${(err as Error).message}`);
       }
@@ -183,7 +203,13 @@ async function main(): Promise<number> {
 
   // The cabinet: the physical truth, in this process.
   const simRng = root.fork(1);
-  const sim = new CabinetSimulator({ map, latchHoldMs: LATCH_HOLD_MS, paceWireTime: false, logger: silentLogger(), random: () => simRng.next() });
+  const sim = new CabinetSimulator({
+    map,
+    latchHoldMs: LATCH_HOLD_MS,
+    paceWireTime: false,
+    logger: silentLogger(),
+    random: () => simRng.next(),
+  });
   await sim.start();
   stops.push({ name: 'simulator', fn: () => sim.stop() });
   const endpoints = Object.fromEntries([...sim.endpoints()].map(([bus, at]) => [bus, at]));
@@ -216,19 +242,32 @@ async function main(): Promise<number> {
   await subscriber.subscribeAsync(`atm247/${lockerId}/events/#`, { qos: 1 });
   stops.push({ name: 'subscriber', fn: () => subscriber.endAsync(true) });
 
-  let db: CampaignDatabase;
   const dbStarted = Date.now();
-  db = await openCampaignDatabase(options.db, logger.child({ module: 'campaign-db' }));
+  const db: CampaignDatabase = await openCampaignDatabase(options.db, logger.child({ module: 'campaign-db' }));
   stops.push({ name: 'database', fn: () => db.dispose() });
   exitHooks.push(() => db.thawSync());
-  console.log(`database: ${db.kind === 'embedded' ? `embedded PostgreSQL (started in ${duration(Date.now() - dbStarted)})` : 'server at TEST_DATABASE_URL/DATABASE_URL'}` +
-    (db.canFault ? '' : '; database faults skipped (--db url: the campaign has no control of that server\'s process)'));
+  console.log(
+    `database: ${db.kind === 'embedded' ? `embedded PostgreSQL (started in ${duration(Date.now() - dbStarted)})` : 'server at TEST_DATABASE_URL/DATABASE_URL'}` +
+      (db.canFault ? '' : "; database faults skipped (--db url: the campaign has no control of that server's process)"),
+  );
 
-  const daemon = new DaemonSupervisor({
-    lockerId, databaseUrl: db.url, mqttUrl: proxy.urlFor(brokerUrl), smsUrl: sms.url, endpoints,
-    staffToken: STAFF_TOKEN, adminToken: ADMIN_TOKEN, secretKey: `chaos-secret-key-${options.seed}-0000000000000000`,
-    runDir, logLevel: options.verbose ? 'debug' : 'info', latchHoldMs: LATCH_HOLD_MS, doorOpenTimeoutSec: DOOR_OPEN_TIMEOUT_SEC,
-  }, note);
+  const daemon = new DaemonSupervisor(
+    {
+      lockerId,
+      databaseUrl: db.url,
+      mqttUrl: proxy.urlFor(brokerUrl),
+      smsUrl: sms.url,
+      endpoints,
+      staffToken: STAFF_TOKEN,
+      adminToken: ADMIN_TOKEN,
+      secretKey: `chaos-secret-key-${options.seed}-0000000000000000`,
+      runDir,
+      logLevel: options.verbose ? 'debug' : 'info',
+      latchHoldMs: LATCH_HOLD_MS,
+      doorOpenTimeoutSec: DOOR_OPEN_TIMEOUT_SEC,
+    },
+    note,
+  );
   stops.push({ name: 'daemon', fn: () => daemon.stop() });
   exitHooks.push(() => daemon.killSync());
   daemon.start();
@@ -248,15 +287,29 @@ async function main(): Promise<number> {
   const watcher = new Watcher(pool, lockerId, world, lost);
   const api = new Api(daemon, { staff: STAFF_TOKEN, admin: ADMIN_TOKEN }, seconds);
 
-  const cycles = Object.fromEntries(CYCLE_KINDS.map((k) => [k, { completed: 0, abandoned: 0, reasons: {} }])) as Record<CycleKind, CycleStats>;
+  const cycles = Object.fromEntries(CYCLE_KINDS.map((k) => [k, { completed: 0, abandoned: 0, reasons: {} }])) as Record<
+    CycleKind,
+    CycleStats
+  >;
   const phones = new Set<string>();
   let onlineCodes = 0;
   const procedureCache: Partial<Record<'deposit' | 'result', Procedure[]>> = {};
   const ctx: Ctx = {
-    api, world, sms, faults, clock, latchHoldMs: LATCH_HOLD_MS,
+    api,
+    world,
+    sms,
+    faults,
+    clock,
+    latchHoldMs: LATCH_HOLD_MS,
     boardOf: (tray) => trayBoard.get(tray)!,
     roleOf: (tray) => trayRole.get(tray)!,
-    cycles, answers: {}, officerHand: [], collectedCodes: [], busyPhones: new Set(), pickupTries: new Map(), wantRound: false,
+    cycles,
+    answers: {},
+    officerHand: [],
+    collectedCodes: [],
+    busyPhones: new Set(),
+    pickupTries: new Map(),
+    wantRound: false,
     newPhone: (rng) => {
       for (;;) {
         // Vietnamese mobile ranges that are assigned (090, 091, 093, 094, 096, 097, 098).
@@ -292,7 +345,9 @@ async function main(): Promise<number> {
   let lastToCheck = 0;
   const progress = async () => {
     try {
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check'`, [lockerId]);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check'`, [
+        lockerId,
+      ]);
       lastToCheck = rows[0].n;
     } catch {
       // the database is down right now
@@ -301,9 +356,11 @@ async function main(): Promise<number> {
     const ab = CYCLE_KINDS.reduce((s, k) => s + cycles[k].abandoned, 0);
     const totalFaults = Object.values(faults.counts).reduce((a, b) => a + b, 0);
     const now = faults.labels();
-    console.log(`[${String(finished).padStart(5)}/${options.cycles}] ${duration(Date.now() - startedMs).padStart(6)}  ` +
-      `cycles ${ok} done, ${ab} abandoned · faults ${totalFaults}${now.length ? ` (now: ${now.join(', ')})` : ''} · ` +
-      `to check ${lastToCheck} · lost ${lost.papers.size} · double-assigned ${world.findings.filter((f) => f.kind === 'double-assigned').length}`);
+    console.log(
+      `[${String(finished).padStart(5)}/${options.cycles}] ${duration(Date.now() - startedMs).padStart(6)}  ` +
+        `cycles ${ok} done, ${ab} abandoned · faults ${totalFaults}${now.length ? ` (now: ${now.join(', ')})` : ''} · ` +
+        `to check ${lastToCheck} · lost ${lost.papers.size} · double-assigned ${world.findings.filter((f) => f.kind === 'double-assigned').length}`,
+    );
   };
 
   const chooseKind = (rng: Rng, n: number): CycleKind => {
@@ -324,10 +381,14 @@ async function main(): Promise<number> {
 
   const runCycle = async (kind: CycleKind, rng: Rng, who: string): Promise<Outcome> => {
     switch (kind) {
-      case 'deposit': return depositCycle(ctx, rng, who);
-      case 'load': return loadCycle(ctx, rng, who);
-      case 'pickup': return pickupCycle(ctx, rng, who);
-      case 'round': return roundCycle(ctx, rng, who);
+      case 'deposit':
+        return depositCycle(ctx, rng, who);
+      case 'load':
+        return loadCycle(ctx, rng, who);
+      case 'pickup':
+        return pickupCycle(ctx, rng, who);
+      case 'round':
+        return roundCycle(ctx, rng, who);
     }
   };
 
@@ -386,43 +447,64 @@ async function main(): Promise<number> {
     return false;
   };
   await daemon.waitUp(120_000);
-  await waitFor('daemon healthy (db, mqtt, bus ok)', async () => {
-    const r = await api.call('GET', '/health');
-    return r.ok && r.body.db === 'ok' && r.body.mqtt === 'ok' && r.body.bus === 'ok';
-  }, 120_000);
+  await waitFor(
+    'daemon healthy (db, mqtt, bus ok)',
+    async () => {
+      const r = await api.call('GET', '/health');
+      return r.ok && r.body.db === 'ok' && r.body.mqtt === 'ok' && r.body.bus === 'ok';
+    },
+    120_000,
+  );
   // Every released tray's window ends (the door-open timeout, then a sweep).
-  await waitFor('every flow concluded (no deposit or loading waiting for its door, no pickup release open)', async () => {
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM dossiers WHERE locker_id = $1
+  await waitFor(
+    'every flow concluded (no deposit or loading waiting for its door, no pickup release open)',
+    async () => {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM dossiers WHERE locker_id = $1
          AND (status IN ('verified', 'tray_open', 'loading') OR (kind = 'result' AND opened_at IS NOT NULL AND status IN ('loaded', 'notified', 'expired')))`,
-      [lockerId]);
-    return rows[0].n === 0;
-  }, 120_000);
+        [lockerId],
+      );
+      return rows[0].n === 0;
+    },
+    120_000,
+  );
   // The last rounds: until nothing is to check or to collect (an expired result may need a round too).
   const officer = root.fork(3);
   let finalRounds = 0;
   for (; finalRounds < 6 && !interrupted; finalRounds++) {
     const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM dossiers WHERE locker_id = $1 AND (status IN ('to_check', 'deposited', 'expired'))`, [lockerId]);
+      `SELECT count(*)::int AS n FROM dossiers WHERE locker_id = $1 AND (status IN ('to_check', 'deposited', 'expired'))`,
+      [lockerId],
+    );
     const satchel = [...world.papers.values()].some((p) => p.place.at === 'satchel');
     if (rows[0].n === 0 && !satchel) break;
     const outcome = await roundCycle(ctx, officer, 'officer (last round)');
     note(`last round ${finalRounds + 1}: ${outcome.ok ? 'done' : 'abandoned'} (${outcome.reason})`);
   }
-  await waitFor('outbox drained', async () => {
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`, [lockerId]);
-    return rows[0].n === 0;
-  }, 120_000);
+  await waitFor(
+    'outbox drained',
+    async () => {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`, [lockerId]);
+      return rows[0].n === 0;
+    },
+    120_000,
+  );
   // Then the daemon is stopped in order (SIGTERM: `offline` published, the outbox drained, the pool
   // closed), so that no event is written after the comparison below: the timers would go on
   // writing some (a round coming due, a reminder) as long as it runs.
   await daemon.stop();
-  const { rows: unsentAfterStop } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`, [lockerId]);
+  const { rows: unsentAfterStop } = await pool.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND locker_id = $1`, [
+    lockerId,
+  ]);
   if (unsentAfterStop[0].n) note(`${unsentAfterStop[0].n} outbox row(s) unsent after the daemon's orderly stop`);
-  await waitFor('every outbox event received by the subscriber', async () => {
-    const { rows } = await pool.query(`SELECT id FROM outbox WHERE locker_id = $1`, [lockerId]);
-    return rows.every((r: { id: string }) => received.has(r.id));
-  }, 15_000);
+  await waitFor(
+    'every outbox event received by the subscriber',
+    async () => {
+      const { rows } = await pool.query(`SELECT id FROM outbox WHERE locker_id = $1`, [lockerId]);
+      return rows.every((r: { id: string }) => received.has(r.id));
+    },
+    15_000,
+  );
   watcher.stop();
   const report = await finalChecks({ pool, lockerId, world, sim, watcher, lost, received });
   writeFileSync(path.join(runDir, 'timelines.txt'), world.dump());
@@ -430,15 +512,33 @@ async function main(): Promise<number> {
   // For a 5xx about a dossier code: what the records held for that code (the story behind it).
   for (const odd of api.unexpected5xx) {
     if (!odd.dossierCode) continue;
-    const { rows } = await pool.query(
-      `SELECT d.kind, d.status, d.tray, array_agg(t.to_status ORDER BY t.id) AS path FROM dossiers d
+    const { rows } = await pool
+      .query(
+        `SELECT d.kind, d.status, d.tray, array_agg(t.to_status ORDER BY t.id) AS path FROM dossiers d
          JOIN dossier_transitions t ON t.dossier_id = d.id WHERE d.locker_id = $1 AND d.code = upper($2)
         GROUP BY d.id, d.kind, d.status, d.tray, d.created_at ORDER BY d.created_at`,
-      [lockerId, odd.dossierCode.replace(/^([0-9A-Z]{4})-([0-9A-Z]{5})$/i, '$1$2')]).catch(() => ({ rows: [] as any[] }));
+        [lockerId, odd.dossierCode.replace(/^([0-9A-Z]{4})-([0-9A-Z]{5})$/i, '$1$2')],
+      )
+      .catch(() => ({ rows: [] as any[] }));
     odd.body += ` — records of ${odd.dossierCode}: ${rows.map((r: any) => `${r.kind} ${r.path.join('→')} (tray ${r.tray})`).join('; ') || 'none'}`;
   }
 
-  printReport({ report, runMs, quietMs, finalRounds, cycles, faults, world, api, daemon, duplicates, ctx, db, stoppedAtDeadline, finished });
+  printReport({
+    report,
+    runMs,
+    quietMs,
+    finalRounds,
+    cycles,
+    faults,
+    world,
+    api,
+    daemon,
+    duplicates,
+    ctx,
+    db,
+    stoppedAtDeadline,
+    finished,
+  });
   const broken = invariantsBroken(report);
   await shutdownAll();
   if (!broken.length && !options.keep) rmSync(runDir, { recursive: true, force: true });
@@ -462,25 +562,49 @@ function invariantsBroken(r: FinalReport): string[] {
 }
 
 function printReport(p: {
-  report: FinalReport; runMs: number; quietMs: number; finalRounds: number; cycles: Record<CycleKind, CycleStats>;
-  faults: FaultLoop; world: World; api: Api; daemon: DaemonSupervisor; duplicates: number; ctx: Ctx; db: CampaignDatabase;
-  stoppedAtDeadline: boolean; finished: number;
+  report: FinalReport;
+  runMs: number;
+  quietMs: number;
+  finalRounds: number;
+  cycles: Record<CycleKind, CycleStats>;
+  faults: FaultLoop;
+  world: World;
+  api: Api;
+  daemon: DaemonSupervisor;
+  duplicates: number;
+  ctx: Ctx;
+  db: CampaignDatabase;
+  stoppedAtDeadline: boolean;
+  finished: number;
 }): void {
   const { report: r, cycles, faults, world, api, daemon } = p;
   const out: string[] = [];
   out.push('');
-  out.push(`## Fault campaign: seed ${options.seed}, ${p.finished} cycles${p.stoppedAtDeadline ? ` (time limit; ${options.cycles} asked)` : ''}, ` +
-    `concurrency ${options.concurrency}, database ${p.db.kind}`);
+  out.push(
+    `## Fault campaign: seed ${options.seed}, ${p.finished} cycles${p.stoppedAtDeadline ? ` (time limit; ${options.cycles} asked)` : ''}, ` +
+      `concurrency ${options.concurrency}, database ${p.db.kind}`,
+  );
   out.push('');
-  out.push(`duration ${duration(p.runMs + p.quietMs)}: cycles ${duration(p.runMs)}, quiescent phase ${duration(p.quietMs)} (${p.finalRounds} last round(s))`);
+  out.push(
+    `duration ${duration(p.runMs + p.quietMs)}: cycles ${duration(p.runMs)}, quiescent phase ${duration(p.quietMs)} (${p.finalRounds} last round(s))`,
+  );
   out.push('');
   const cycleRows: (string | number)[][] = [['cycles', 'completed', 'abandoned', 'how they ended (most frequent)']];
   for (const kind of CYCLE_KINDS) {
     const c = cycles[kind];
-    const reasons = Object.entries(c.reasons).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join('; ');
+    const reasons = Object.entries(c.reasons)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ');
     cycleRows.push([kind, c.completed, c.abandoned, reasons]);
   }
-  cycleRows.push(['total', CYCLE_KINDS.reduce((s, k) => s + cycles[k].completed, 0), CYCLE_KINDS.reduce((s, k) => s + cycles[k].abandoned, 0), '']);
+  cycleRows.push([
+    'total',
+    CYCLE_KINDS.reduce((s, k) => s + cycles[k].completed, 0),
+    CYCLE_KINDS.reduce((s, k) => s + cycles[k].abandoned, 0),
+    '',
+  ]);
   out.push(table(cycleRows));
   out.push('');
   const faultRows: (string | number)[][] = [['fault', 'count']];
@@ -488,12 +612,23 @@ function printReport(p: {
   faultRows.push(['total', Object.values(faults.counts).reduce((a, b) => a + b, 0)]);
   out.push(table(faultRows));
   if (!p.db.canFault) out.push('database faults skipped: --db url (no control of the server process)');
-  const inFault = Object.entries(world.doorMovesInFault).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-  out.push(`door movements ${world.doorMoves}; during a fault: ${inFault || 'none'}; board faults asked for at a citizen's door ${faults.targeted.done} (of ${faults.targeted.asked})`);
+  const inFault = Object.entries(world.doorMovesInFault)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  out.push(
+    `door movements ${world.doorMoves}; during a fault: ${inFault || 'none'}; board faults asked for at a citizen's door ${faults.targeted.done} (of ${faults.targeted.asked})`,
+  );
   out.push('');
-  const toCheck = Object.entries(r.toCheckByKind).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const toCheck =
+    Object.entries(r.toCheckByKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const totalToCheck = Object.values(r.toCheckByKind).reduce((a, b) => a + b, 0);
-  const resolved = Object.entries(r.checkedByOutcome).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const resolved =
+    Object.entries(r.checkedByOutcome)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const inv: (string | number)[][] = [['invariant', 'result']];
   inv.push(['dossiers lost (paper in a tray recorded free)', r.lost]);
   inv.push(['trays double-assigned', r.doubleAssigned]);
@@ -511,27 +646,56 @@ function printReport(p: {
   inv.push(['503 without a stable error code', api.bare503.length]);
   out.push(table(inv));
   out.push('');
-  const errs = Object.entries(api.errors).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${k} ×${v}`).join(', ');
+  const errs = Object.entries(api.errors)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
   out.push(`HTTP: ${api.requests} requests; answers other than 2xx: ${errs || 'none'}`);
-  out.push(`daemon: ${daemon.stats.starts} starts (${daemon.stats.kills} after a SIGKILL, ${daemon.stats.startFailures} failed while a fault was on), ` +
-    `${daemon.stats.unexpectedExits.length} exits it was not asked for`);
+  out.push(
+    `daemon: ${daemon.stats.starts} starts (${daemon.stats.kills} after a SIGKILL, ${daemon.stats.startFailures} failed while a fault was on), ` +
+      `${daemon.stats.unexpectedExits.length} exits it was not asked for`,
+  );
   if (Object.keys(r.doorAlarms).length) {
     // A wall-clock step starting or ending within 5 s of the alarm.
     const nearStep = r.doorAlarmList.filter((a) => {
       const atS = (a.atMs - startedMs) / 1000;
-      return faults.log.some((e) => e.label.startsWith('clock_') && (Math.abs(e.startS - atS) <= 5 || (e.endS !== null && Math.abs(e.endS - atS) <= 5) || (e.startS <= atS && (e.endS ?? Infinity) >= atS)));
+      return faults.log.some(
+        (e) =>
+          e.label.startsWith('clock_') &&
+          (Math.abs(e.startS - atS) <= 5 ||
+            (e.endS !== null && Math.abs(e.endS - atS) <= 5) ||
+            (e.startS <= atS && (e.endS ?? Infinity) >= atS)),
+      );
     }).length;
-    out.push(`door alarms: ${Object.entries(r.doorAlarms).map(([k, v]) => `${k} ${v}`).join(', ')}; ${nearStep} of ${r.doorAlarmList.length} within 5 s of a wall-clock step`);
+    out.push(
+      `door alarms: ${Object.entries(r.doorAlarms)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${nearStep} of ${r.doorAlarmList.length} within 5 s of a wall-clock step`,
+    );
   }
-  const answers = Object.entries(p.ctx.answers).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+  const answers = Object.entries(p.ctx.answers)
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   out.push(`officer answers: ${answers || 'none'}`);
-  out.push(`records at the end: dossiers ${Object.entries(r.dossierStatuses).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
-    `trays ${Object.entries(r.trayStates).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(
+    `records at the end: dossiers ${Object.entries(r.dossierStatuses)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ` +
+      `trays ${Object.entries(r.trayStates)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+  );
   const otherFindings = world.findings.filter((f) => !['dossier lost', 'double-assigned'].includes(f.kind));
   if (otherFindings.length) {
     const byKind: Record<string, number> = {};
     for (const f of otherFindings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-    out.push(`other observations: ${Object.entries(byKind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out.push(
+      `other observations: ${Object.entries(byKind)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
   console.log(out.join('\n'));
 
@@ -543,9 +707,21 @@ function printReport(p: {
     for (const item of items.slice(0, 20)) details.push(`  - ${item}`);
     if (items.length > 20) details.push(`  ... and ${items.length - 20} more`);
   };
-  list('5xx other than 503', api.unexpected5xx.map((e) => `${e.atS.toFixed(1)}s ${e.method} ${e.path} → ${e.status} ${e.body}`));
-  list('503 without a stable error code', api.bare503.map((e) => `${e.atS.toFixed(1)}s ${e.method} ${e.path} → ${e.body}`));
-  list('daemon exits it was not asked for', daemon.stats.unexpectedExits.map((e) => `${((e.atMs - startedMs) / 1000).toFixed(1)}s code ${e.code} signal ${e.signal}: ${e.stderr.split('\n').slice(-3).join(' / ')}`));
+  list(
+    '5xx other than 503',
+    api.unexpected5xx.map((e) => `${e.atS.toFixed(1)}s ${e.method} ${e.path} → ${e.status} ${e.body}`),
+  );
+  list(
+    '503 without a stable error code',
+    api.bare503.map((e) => `${e.atS.toFixed(1)}s ${e.method} ${e.path} → ${e.body}`),
+  );
+  list(
+    'daemon exits it was not asked for',
+    daemon.stats.unexpectedExits.map(
+      (e) =>
+        `${((e.atMs - startedMs) / 1000).toFixed(1)}s code ${e.code} signal ${e.signal}: ${e.stderr.split('\n').slice(-3).join(' / ')}`,
+    ),
+  );
   list('events lost (outbox ids never received)', r.eventsLost);
   list('broken transition chains', r.brokenChains);
   list('dossiers left in flight', r.leftInFlight);
@@ -555,10 +731,15 @@ function printReport(p: {
   // False door alarms: what was going on at that tray and in the locker at that moment.
   for (const alarm of r.doorAlarmList.slice(0, 6)) {
     const atS = (alarm.atMs - startedMs) / 1000;
-    details.push(`\n${alarm.type} for tray ${alarm.tray} at ${atS.toFixed(1)}s (seed ${options.seed}): no door is held open 10 s or opened unreleased in the campaign`);
+    details.push(
+      `\n${alarm.type} for tray ${alarm.tray} at ${atS.toFixed(1)}s (seed ${options.seed}): no door is held open 10 s or opened unreleased in the campaign`,
+    );
     const active = faults.log.filter((e) => e.startS <= atS + 0.5 && (e.endS ?? Infinity) >= atS - 0.5).map((e) => e.label);
     details.push(`  faults at that moment: ${active.join(', ') || 'none'}`);
-    for (const line of world.timeline(alarm.tray).filter((l) => Math.abs(Number(l.trim().split('s')[0]) - atS) < 20).slice(-8)) {
+    for (const line of world
+      .timeline(alarm.tray)
+      .filter((l) => Math.abs(Number(l.trim().split('s')[0]) - atS) < 20)
+      .slice(-8)) {
       details.push(`    ${line}`);
     }
   }
@@ -572,7 +753,8 @@ function printReport(p: {
     const overlapping = faults.log.filter((e) => (e.endS ?? Infinity) >= from - 5 && e.startS <= f.atS);
     if (overlapping.length) {
       details.push('  faults around it:');
-      for (const e of overlapping.slice(-15)) details.push(`    ${e.startS.toFixed(1)}s–${e.endS === null ? '…' : `${e.endS.toFixed(1)}s`} ${e.label}`);
+      for (const e of overlapping.slice(-15))
+        details.push(`    ${e.startS.toFixed(1)}s–${e.endS === null ? '…' : `${e.endS.toFixed(1)}s`} ${e.label}`);
     }
   }
   if (world.findings.length > shown.length) details.push(`\n(${world.findings.length - shown.length} more observations in campaign.log)`);

@@ -72,9 +72,14 @@ const why = (r: ApiResult): string => (r.ok ? 'ok' : `${r.status ?? r.kind} ${r.
  */
 function planDoor(rng: Rng, latchHoldMs: number, weights: { now: number; later: number; tooLate: number; never: number }) {
   const plan = rng.weighted(weights);
-  const delayMs = plan === 'now' ? rng.between(50, 400)
-    : plan === 'later' ? rng.between(500, latchHoldMs - 300)
-      : plan === 'tooLate' ? rng.between(latchHoldMs + 300, latchHoldMs + 3_000) : 0;
+  const delayMs =
+    plan === 'now'
+      ? rng.between(50, 400)
+      : plan === 'later'
+        ? rng.between(500, latchHoldMs - 300)
+        : plan === 'tooLate'
+          ? rng.between(latchHoldMs + 300, latchHoldMs + 3_000)
+          : 0;
   return { plan, delayMs, dwellMs: rng.between(2_000, 4_500) };
 }
 
@@ -99,9 +104,15 @@ export async function depositCycle(ctx: Ctx, rng: Rng, who: string): Promise<Out
   const phone = ctx.newPhone(rng);
   // Codes texted for an earlier try (whose answer was lost) are not this challenge's.
   let seq = ctx.sms.lastSeq;
-  const started = await ctx.api.retry('POST', '/api/deposits', { phone, procedureCode: procedure.code }, {
-    deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq),
-  });
+  const started = await ctx.api.retry(
+    'POST',
+    '/api/deposits',
+    { phone, procedureCode: procedure.code },
+    {
+      deadlineMs: 20_000,
+      beforeEach: () => (seq = ctx.sms.lastSeq),
+    },
+  );
   if (!started.ok) {
     if (started.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
     return abandoned(`start: ${why(started)}`);
@@ -115,7 +126,10 @@ export async function depositCycle(ctx: Ctx, rng: Rng, who: string): Promise<Out
   const paper = ctx.world.newPaper('deposit', dossierCode, phone, who);
   checkAssignment(ctx, tray, who, `deposit ${dossierCode}`);
   const door = planDoor(rng, ctx.latchHoldMs, { now: 55, later: 30, tooLate: 5, never: 10 });
-  ctx.world.note(tray, `${who}: told tray ${tray} for deposit ${dossierCode}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`);
+  ctx.world.note(
+    tray,
+    `${who}: told tray ${tray} for deposit ${dossierCode}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`,
+  );
   if (door.plan === 'never') return done('walked away');
   if (door.plan === 'later' && rng.chance(0.35)) ctx.faults.targetBoard(ctx.boardOf(tray), door.delayMs + rng.between(1_000, 4_000));
   await sleep(door.delayMs);
@@ -139,8 +153,12 @@ function keep(ctx: Ctx, paper: Paper): void {
 function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): void {
   const inside = ctx.world.papersIn(tray);
   if (inside.length) {
-    ctx.world.find(`double:${tray}:${ctx.world.version(tray)}`, 'double-assigned', tray,
-      `${who} told to use tray ${tray} for ${what}, which already holds ${inside.map((p) => `${p.kind} ${p.display}`).join(', ')}`);
+    ctx.world.find(
+      `double:${tray}:${ctx.world.version(tray)}`,
+      'double-assigned',
+      tray,
+      `${who} told to use tray ${tray} for ${what}, which already holds ${inside.map((p) => `${p.kind} ${p.display}`).join(', ')}`,
+    );
   }
 }
 
@@ -159,14 +177,22 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
     procedureCode = rng.pick(procedures).code;
     const waitingPhones = [...ctx.world.papers.values()].filter((p) => p.kind === 'result' && p.place.at === 'tray').map((p) => p.phone);
     const phone = waitingPhones.length && rng.chance(0.2) ? rng.pick(waitingPhones) : ctx.newPhone(rng);
-    const code = ctx.collectedCodes.length && rng.chance(0.3) ? ctx.collectedCodes.splice(rng.int(0, ctx.collectedCodes.length - 1), 1)[0]
-      : ctx.newOnlineCode(rng);
+    const code =
+      ctx.collectedCodes.length && rng.chance(0.3)
+        ? ctx.collectedCodes.splice(rng.int(0, ctx.collectedCodes.length - 1), 1)[0]
+        : ctx.newOnlineCode(rng);
     paper = ctx.world.newPaper('result', code, phone, who);
     (paper as HeldPaper).procedureCode = procedureCode;
   }
   paper.history.push(`${ctx.world.seconds().toFixed(1)}s ${who} loads it`);
-  const r = await ctx.api.retry('POST', '/api/staff/results', { dossierCode: paper.display, phone: paper.phone, procedureCode }, { auth: 'staff', deadlineMs: 20_000 });
-  if (!r.ok && (r.status ?? 0) >= 500 && r.status !== 503) ctx.note(`load of ${paper.display} answered ${r.status} ${r.code}; the result's history: ${paper.history.join(' / ')}`);
+  const r = await ctx.api.retry(
+    'POST',
+    '/api/staff/results',
+    { dossierCode: paper.display, phone: paper.phone, procedureCode },
+    { auth: 'staff', deadlineMs: 20_000 },
+  );
+  if (!r.ok && (r.status ?? 0) >= 500 && r.status !== 503)
+    ctx.note(`load of ${paper.display} answered ${r.status} ${r.code}; the result's history: ${paper.history.join(' / ')}`);
   if (!r.ok) {
     if (r.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
     // She keeps the result and tries again later (also when the machine says it is already in a
@@ -177,7 +203,10 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
   const tray = (r.body as { tray: number }).tray;
   checkAssignment(ctx, tray, who, `result ${paper.display}`);
   const door = planDoor(rng, ctx.latchHoldMs, { now: 70, later: 22, tooLate: 3, never: 5 });
-  ctx.world.note(tray, `${who}: told tray ${tray} for result ${paper.display}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`);
+  ctx.world.note(
+    tray,
+    `${who}: told tray ${tray} for result ${paper.display}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`,
+  );
   if (door.plan === 'never') {
     keep(ctx, paper);
     return done('loaded elsewhere (left the tray)');
@@ -195,9 +224,15 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
 
 /** Phones with a result lying in a tray, no pickup going on, and not turned away twice since the last round. */
 export function pickupPhones(ctx: Ctx): string[] {
-  return [...new Set([...ctx.world.papers.values()]
-    .filter((p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone) && (ctx.pickupTries.get(p.phone) ?? 0) < 2)
-    .map((p) => p.phone))];
+  return [
+    ...new Set(
+      [...ctx.world.papers.values()]
+        .filter(
+          (p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone) && (ctx.pickupTries.get(p.phone) ?? 0) < 2,
+        )
+        .map((p) => p.phone),
+    ),
+  ];
 }
 
 /** A citizen collects: phone, code by SMS, the trays open, each result taken, each door shut. */
@@ -209,7 +244,12 @@ export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outc
   ctx.pickupTries.set(phone, (ctx.pickupTries.get(phone) ?? 0) + 1);
   try {
     let seq = ctx.sms.lastSeq;
-    const started = await ctx.api.retry('POST', '/api/pickups', { phone }, { deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq) });
+    const started = await ctx.api.retry(
+      'POST',
+      '/api/pickups',
+      { phone },
+      { deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq) },
+    );
     if (!started.ok) return abandoned(`start: ${why(started)}`);
     // No code when nothing waits in the records (a result still being loaded, or to check).
     const otp = await ctx.sms.codeFor(phone, seq, 4_000);
@@ -230,12 +270,20 @@ export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outc
         const mine = inside.filter((p) => p.kind === 'result' && p.phone === phone);
         const others = inside.filter((p) => !mine.includes(p));
         if (others.length) {
-          ctx.world.find(`foreign:${tray}:${others.map((p) => p.id).join(',')}`, 'wrong paper in tray', tray,
-            `${who} (pickup for ${phone}) finds ${others.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}`);
+          ctx.world.find(
+            `foreign:${tray}:${others.map((p) => p.id).join(',')}`,
+            'wrong paper in tray',
+            tray,
+            `${who} (pickup for ${phone}) finds ${others.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}`,
+          );
         }
         if (!mine.length) {
-          ctx.world.find(`emptypickup:${tray}:${ctx.world.version(tray)}`, 'pickup found nothing', tray,
-            `${who} opened tray ${tray} for a pickup and found no result of theirs`);
+          ctx.world.find(
+            `emptypickup:${tray}:${ctx.world.version(tray)}`,
+            'pickup found nothing',
+            tray,
+            `${who} opened tray ${tray} for a pickup and found no result of theirs`,
+          );
           return;
         }
         took += ctx.world.take(tray, who, { at: 'citizen' }, (p) => mine.includes(p)).length;
@@ -282,7 +330,12 @@ export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outco
     // Mostly one tray at a time (each opens when she is at it, as the staff screen offers), now
     // and then all at once (the latches of the last ones lock again before she gets there).
     const oneAtATime = rng.chance(0.7);
-    const started = await api.retry('POST', `/api/staff/rounds/${id}/start`, { oneAtATime }, { auth: 'staff', timeoutMs: 60_000, deadlineMs: 60_000 });
+    const started = await api.retry(
+      'POST',
+      `/api/staff/rounds/${id}/start`,
+      { oneAtATime },
+      { auth: 'staff', timeoutMs: 60_000, deadlineMs: 60_000 },
+    );
     if (!started.ok) {
       // An answer lost while the round did start: carry on with it.
       const again = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 20_000 });
@@ -305,8 +358,10 @@ export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outco
   const roundDone = completed.ok || completed.code === 'ROUND_NOT_OPEN';
   // Trays to check that were not on this manifest (held since it was drawn), or left on it.
   const off = await outsideChecks(ctx, rng, who);
-  ctx.note(`${who}: round ${id.slice(0, 8)} (${manifest.round.scheduledAt}) ${roundDone ? 'completed' : `not completed (${why(completed)})`}: ` +
-    `${answered}/${items.length} trays answered, ${off} checks off the round, in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  ctx.note(
+    `${who}: round ${id.slice(0, 8)} (${manifest.round.scheduledAt}) ${roundDone ? 'completed' : `not completed (${why(completed)})`}: ` +
+      `${answered}/${items.length} trays answered, ${off} checks off the round, in ${((Date.now() - began) / 1000).toFixed(1)} s`,
+  );
   ctx.pickupTries.clear();
   if (!roundDone) return abandoned(`complete: ${why(completed)}`);
   return done(`round of ${items.length} (${answered} answered)`);
@@ -322,16 +377,24 @@ function lookInto(ctx: Ctx, who: string, tray: number, kind: ManifestItem['kind'
   const held = [...world.papers.values()].find((p) => p.place.at === 'satchel' && p.place.tray === tray && p.code === code);
   const strays = inside.filter((p) => p !== match);
   if (strays.length) {
-    world.find(`stray:${tray}:${strays.map((p) => p.id).join(',')}`, 'wrong paper in tray', tray,
-      `${who} finds ${strays.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}, expecting ${dossierCode}`);
+    world.find(
+      `stray:${tray}:${strays.map((p) => p.id).join(',')}`,
+      'wrong paper in tray',
+      tray,
+      `${who} finds ${strays.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}, expecting ${dossierCode}`,
+    );
     // A dossier that is not the expected one goes to the counter with her.
     world.take(tray, who, { at: 'satchel', tray }, (p) => strays.includes(p));
   }
   const present = match ?? held;
   if (kind === 'collect' || kind === 'takeBack') {
     if (!present) {
-      world.find(`phantom:${tray}:${code}`, 'recorded but not there', tray,
-        `${who}: the manifest has ${dossierCode} in tray ${tray}; the tray is empty`);
+      world.find(
+        `phantom:${tray}:${code}`,
+        'recorded but not there',
+        tray,
+        `${who}: the manifest has ${dossierCode} in tray ${tray}; the tray is empty`,
+      );
       return 'missing';
     }
     if (match) world.take(tray, who, { at: 'satchel', tray }, (p) => p === match);
@@ -360,7 +423,10 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
     let opened = world.open(tray, who);
     if (!opened) {
       // Locked again (the round started a while ago), or its board was silent: open it again.
-      const again = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 10_000 });
+      const again = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}/open`, undefined, {
+        auth: 'staff',
+        deadlineMs: 10_000,
+      });
       if (again.ok) {
         await sleep(250);
         opened = world.open(tray, who);
@@ -377,7 +443,12 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
     return outcome;
   });
   if (!answer) return false;
-  const r = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 15_000 });
+  const r = await api.retry(
+    'POST',
+    `/api/staff/rounds/${roundId}/items/${tray}`,
+    { outcome: answer },
+    { auth: 'staff', deadlineMs: 15_000 },
+  );
   if (r.ok || r.code === 'ITEM_ALREADY_CONFIRMED') {
     world.note(tray, `${who}: answered ${answer} for ${item.dossierCode}${r.ok ? '' : ' (already recorded)'}`);
     ctx.answers[`${item.kind} ${answer}`] = (ctx.answers[`${item.kind} ${answer}`] ?? 0) + 1;
@@ -386,8 +457,12 @@ async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item:
   }
   world.note(tray, `${who}: answer ${answer} for ${item.dossierCode} not taken: ${why(r)}`);
   if (r.code === 'CONFLICT') {
-    world.find(`conflict:${tray}:${item.dossierCode}`, 'officer answer refused', tray,
-      `${who} answered ${answer} for ${item.dossierCode} in tray ${tray}: ${r.message}`);
+    world.find(
+      `conflict:${tray}:${item.dossierCode}`,
+      'officer answer refused',
+      tray,
+      `${who} answered ${answer} for ${item.dossierCode} in tray ${tray}: ${r.message}`,
+    );
     settleSatchel(ctx, tray);
   }
   return false;
@@ -427,7 +502,10 @@ export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<nu
     if (!answer) continue;
     const r = await api.retry('POST', `/api/staff/checks/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 15_000 });
     if (r.ok || r.code === 'ITEM_NOT_FOUND') {
-      world.note(tray, `${who}: answered ${answer} for ${check.dossierCode} (${check.kind}, off the round)${r.ok ? '' : ' (no longer to check)'}`);
+      world.note(
+        tray,
+        `${who}: answered ${answer} for ${check.dossierCode} (${check.kind}, off the round)${r.ok ? '' : ' (no longer to check)'}`,
+      );
       ctx.answers[`check ${answer} (off round)`] = (ctx.answers[`check ${answer} (off round)`] ?? 0) + 1;
       settleSatchel(ctx, tray);
       answered += 1;

@@ -50,7 +50,9 @@ export class Api {
     let res: Response;
     try {
       res = await fetch(base + path, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
       });
     } catch (err) {
@@ -61,13 +63,13 @@ export class Api {
       const code = e.name === 'TimeoutError' ? 'TIMEOUT' : (e.cause?.code ?? e.name);
       return this.count({ ok: false, kind: 'lost', status: null, code, message: e.message });
     }
-    let text = '';
+    let text: string;
     try {
       text = await res.text();
     } catch (err) {
       return this.count({ ok: false, kind: 'lost', status: res.status, code: 'BODY_LOST', message: (err as Error).message });
     }
-    let json: any = null;
+    let json: any;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
@@ -75,11 +77,18 @@ export class Api {
     }
     if (res.status < 300) return { ok: true, status: res.status, body: json as T };
     const code = typeof json?.error?.code === 'string' ? json.error.code : '';
-    const dossierCode = typeof (body as { dossierCode?: unknown })?.dossierCode === 'string' ? (body as { dossierCode: string }).dossierCode : undefined;
+    const dossierCode =
+      typeof (body as { dossierCode?: unknown })?.dossierCode === 'string' ? (body as { dossierCode: string }).dossierCode : undefined;
     const odd: Odd5xx = { atS: this.seconds(), method, path, status: res.status, body: text.slice(0, 300), dossierCode };
     if (res.status >= 500 && res.status !== 503) this.unexpected5xx.push(odd);
     if (res.status === 503 && !code) this.bare503.push(odd);
-    return this.count({ ok: false, kind: 'http', status: res.status, code: code || 'NO_CODE', message: json?.error?.message ?? text.slice(0, 200) });
+    return this.count({
+      ok: false,
+      kind: 'http',
+      status: res.status,
+      code: code || 'NO_CODE',
+      message: json?.error?.message ?? text.slice(0, 200),
+    });
   }
 
   private count<T>(r: ApiResult<T>): ApiResult<T> {
@@ -96,7 +105,9 @@ export class Api {
    * retry after an answer was lost too (only where doing it twice is harmless or detected).
    */
   async retry<T = any>(
-    method: 'GET' | 'POST', path: string, body?: unknown,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
     opts: CallOptions & { deadlineMs?: number; retryLost?: boolean; stop?: () => boolean; beforeEach?: () => void } = {},
   ): Promise<ApiResult<T>> {
     const deadline = Date.now() + (opts.deadlineMs ?? 20_000);

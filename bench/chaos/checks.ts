@@ -16,8 +16,12 @@ export const HOLDING_STATES = new Set(['holding_deposit', 'holding_result', 'res
 
 export function campaignPool(url: string): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: url, max: 3, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 5_000,
-    statement_timeout: 4_000, query_timeout: 5_000,
+    connectionString: url,
+    max: 3,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 5_000,
+    statement_timeout: 4_000,
+    query_timeout: 5_000,
   } as pg.PoolConfig);
   pool.on('error', () => undefined);
   return pool;
@@ -73,8 +77,9 @@ export class Watcher {
     for (const s of this.world.sim.trays()) before.set(s.tray, this.world.version(s.tray));
     let rows: { number: number; state: string; role: string; disabled_reason: string | null; fault: string | null }[];
     try {
-      ({ rows } = await this.pool.query(
-        `SELECT number, state, role, disabled_reason, fault FROM trays WHERE locker_id = $1`, [this.lockerId]));
+      ({ rows } = await this.pool.query(`SELECT number, state, role, disabled_reason, fault FROM trays WHERE locker_id = $1`, [
+        this.lockerId,
+      ]));
     } catch {
       this.failedReads += 1;
       return false;
@@ -90,8 +95,12 @@ export class Watcher {
       if (this.world.version(row.number) !== before.get(row.number)) continue;
       for (const paper of papers) {
         if (this.lost.add(paper, row.number, this.world.seconds(), phase)) {
-          this.world.find(`lost:${paper.id}`, 'dossier lost', row.number,
-            `tray ${row.number} is recorded ${row.state} while it holds ${paper.kind} ${paper.display} (${phase === 'run' ? 'seen during the run' : 'at the end'})`);
+          this.world.find(
+            `lost:${paper.id}`,
+            'dossier lost',
+            row.number,
+            `tray ${row.number} is recorded ${row.state} while it holds ${paper.kind} ${paper.display} (${phase === 'run' ? 'seen during the run' : 'at the end'})`,
+          );
         }
       }
     }
@@ -155,8 +164,9 @@ export async function finalChecks(opts: {
   await watcher.check('end');
   const q = <T extends pg.QueryResultRow = any>(text: string, values: unknown[] = []) => pool.query<T>(text, values);
 
-  const outbox = await q<{ id: string; sent: boolean }>(
-    `SELECT id, sent_at IS NOT NULL AS sent FROM outbox WHERE locker_id = $1`, [lockerId]);
+  const outbox = await q<{ id: string; sent: boolean }>(`SELECT id, sent_at IS NOT NULL AS sent FROM outbox WHERE locker_id = $1`, [
+    lockerId,
+  ]);
   const eventsLost = outbox.rows.filter((r) => !received.has(r.id)).map((r) => r.id);
   const outboxUnsent = outbox.rows.filter((r) => !r.sent).length;
 
@@ -168,10 +178,14 @@ export async function finalChecks(opts: {
   }
 
   const dossiers = await q<{ id: string; code: string; kind: string; status: string; tray: number | null }>(
-    `SELECT id, code, kind, status, tray FROM dossiers WHERE locker_id = $1`, [lockerId]);
+    `SELECT id, code, kind, status, tray FROM dossiers WHERE locker_id = $1`,
+    [lockerId],
+  );
   const transitions = await q<{ dossier_id: string; from_status: string | null; to_status: string }>(
     `SELECT t.dossier_id, t.from_status, t.to_status FROM dossier_transitions t JOIN dossiers d ON d.id = t.dossier_id
-      WHERE d.locker_id = $1 ORDER BY t.dossier_id, t.id`, [lockerId]);
+      WHERE d.locker_id = $1 ORDER BY t.dossier_id, t.id`,
+    [lockerId],
+  );
   const chains = new Map<string, { from: string | null; to: string }[]>();
   for (const t of transitions.rows) {
     const list = chains.get(t.dossier_id) ?? [];
@@ -192,7 +206,8 @@ export async function finalChecks(opts: {
     if (previous !== d.status) ok = false;
     if (!ok) brokenChains.push(`${d.kind} ${d.code} (${d.status}): ${chain.map((s) => `${s.from ?? '∅'}→${s.to}`).join(' ')}`);
   }
-  const leftInFlight = dossiers.rows.filter((d) => ['verified', 'tray_open', 'loading'].includes(d.status))
+  const leftInFlight = dossiers.rows
+    .filter((d) => ['verified', 'tray_open', 'loading'].includes(d.status))
     .map((d) => `${d.kind} ${d.code} ${d.status} tray ${d.tray}`);
   const leftToCheck = dossiers.rows.filter((d) => d.status === 'to_check').map((d) => `${d.kind} ${d.code} tray ${d.tray}`);
 
@@ -207,23 +222,36 @@ export async function finalChecks(opts: {
   for (const paper of world.papers.values()) {
     const status = byCode.get(`${paper.kind}:${paper.code}`);
     if (!placeAgrees(paper, status)) {
-      const where = paper.place.at === 'tray' ? `in tray ${paper.place.tray}` : paper.place.at === 'hand' ? `in the hand of ${paper.place.who}` : `with the ${paper.place.at}`;
-      disagreements.push(`${paper.kind} ${paper.display} is ${where}; its record says ${status ?? 'nothing'} (trays ${paper.trays.join(',') || '-'})`);
+      const where =
+        paper.place.at === 'tray'
+          ? `in tray ${paper.place.tray}`
+          : paper.place.at === 'hand'
+            ? `in the hand of ${paper.place.who}`
+            : `with the ${paper.place.at}`;
+      disagreements.push(
+        `${paper.kind} ${paper.display} is ${where}; its record says ${status ?? 'nothing'} (trays ${paper.trays.join(',') || '-'})`,
+      );
     }
   }
 
   const toCheck = await q<{ kind: string; n: number }>(
-    `SELECT payload->'data'->>'kind' AS kind, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check' GROUP BY 1`, [lockerId]);
+    `SELECT payload->'data'->>'kind' AS kind, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.to_check' GROUP BY 1`,
+    [lockerId],
+  );
   const checked = await q<{ outcome: string; n: number }>(
-    `SELECT payload->'data'->>'outcome' AS outcome, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.checked' GROUP BY 1`, [lockerId]);
+    `SELECT payload->'data'->>'outcome' AS outcome, count(*)::int AS n FROM outbox WHERE locker_id = $1 AND type = 'tray.checked' GROUP BY 1`,
+    [lockerId],
+  );
   const alarms = await q<{ type: string; tray: number; at_ms: number }>(
     `SELECT type, (payload->'data'->>'tray')::int AS tray, (extract(epoch FROM created_at) * 1000)::float8 AS at_ms
        FROM outbox WHERE locker_id = $1 AND type IN ('alarm.door_held_open', 'alarm.door_open_unexpected') ORDER BY seq`,
-    [lockerId]);
+    [lockerId],
+  );
   const doorAlarms: Record<string, number> = {};
   for (const a of alarms.rows) doorAlarms[a.type] = (doorAlarms[a.type] ?? 0) + 1;
-  const trays = await q<{ state: string; n: number }>(
-    `SELECT state, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [lockerId]);
+  const trays = await q<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [
+    lockerId,
+  ]);
 
   return {
     lost: lost.papers.size,

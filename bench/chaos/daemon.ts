@@ -21,8 +21,6 @@ import { Controller } from '../../src/controller.js';
 import { createLogger } from '../../src/log.js';
 import { SETTINGS_ENV, type ChaosDaemonSettings, type DaemonMessage } from './protocol.js';
 
-
-
 function settingsFromEnv(): ChaosDaemonSettings {
   const text = process.env[SETTINGS_ENV];
   if (!text) {

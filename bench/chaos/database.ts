@@ -122,7 +122,10 @@ class UrlDatabase implements CampaignDatabase {
   readonly kind = 'url' as const;
   readonly canFault = false;
 
-  constructor(readonly url: string, private readonly drop: (() => Promise<void>) | null) {}
+  constructor(
+    readonly url: string,
+    private readonly drop: (() => Promise<void>) | null,
+  ) {}
 
   async stop(): Promise<void> {}
   async start(): Promise<void> {}
@@ -165,5 +168,7 @@ export async function openCampaignDatabase(kind: 'embedded' | 'url', logger: Log
   }
   const u = new URL(base);
   u.pathname = `/${name}`;
-  return new UrlDatabase(u.toString(), () => withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined));
+  return new UrlDatabase(u.toString(), () =>
+    withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  );
 }

@@ -14,11 +14,19 @@ import type { DaemonSupervisor } from './supervisor.js';
 
 export const FAULT_KINDS = [
   'daemon_kill',
-  'board_no_answer', 'board_crc_error', 'board_garbage', 'board_slow', 'board_offline',
+  'board_no_answer',
+  'board_crc_error',
+  'board_garbage',
+  'board_slow',
+  'board_offline',
   'bus_unplug',
-  'db_stop', 'db_freeze', 'db_restart', 'db_crash',
+  'db_stop',
+  'db_freeze',
+  'db_restart',
+  'db_crash',
   'broker_cut',
-  'clock_forward', 'clock_back',
+  'clock_forward',
+  'clock_back',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -82,7 +90,11 @@ export interface FaultLoopDeps {
 }
 
 const BOARD_KINDS: Record<string, SimFaultKind> = {
-  board_no_answer: 'no_answer', board_crc_error: 'crc_error', board_garbage: 'garbage', board_slow: 'slow', board_offline: 'offline',
+  board_no_answer: 'no_answer',
+  board_crc_error: 'crc_error',
+  board_garbage: 'garbage',
+  board_slow: 'slow',
+  board_offline: 'offline',
 };
 
 export class FaultLoop {
@@ -155,11 +167,19 @@ export class FaultLoop {
     const dbOk = db.canFault && !this.dbBusy;
     return {
       daemon_kill: daemon.isUp ? 9 : 0,
-      board_no_answer: 8, board_crc_error: 5, board_garbage: 4, board_slow: 5, board_offline: 6,
+      board_no_answer: 8,
+      board_crc_error: 5,
+      board_garbage: 4,
+      board_slow: 5,
+      board_offline: 6,
       bus_unplug: has('bus') ? 0 : 3,
-      db_stop: dbOk ? 7 : 0, db_freeze: dbOk ? 8 : 0, db_restart: dbOk ? 4 : 0, db_crash: dbOk ? 4 : 0,
+      db_stop: dbOk ? 7 : 0,
+      db_freeze: dbOk ? 8 : 0,
+      db_restart: dbOk ? 4 : 0,
+      db_crash: dbOk ? 4 : 0,
       broker_cut: has('broker') ? 0 : 10,
-      clock_forward: has('clock') ? 0 : 5, clock_back: has('clock') ? 0 : 5,
+      clock_forward: has('clock') ? 0 : 5,
+      clock_back: has('clock') ? 0 : 5,
     };
   }
 
@@ -198,12 +218,19 @@ export class FaultLoop {
     const { rng, sim, daemon, db, proxy, clock } = this.deps;
     if (kind.startsWith('board_')) {
       const faulted = new Set([...this.active.values()].map((f) => f.board));
-      const boards = sim.boardStates().map((b) => b.id).filter((b) => !faulted.has(b));
+      const boards = sim
+        .boardStates()
+        .map((b) => b.id)
+        .filter((b) => !faulted.has(b));
       const board = forced.board ?? (boards.length ? rng.pick(boards) : null);
       if (!board) return;
       const ms = forced.ms ?? rng.between(300, 6_000);
       const delayMs = kind === 'board_slow' ? rng.int(20, 300) : undefined;
-      const fault = this.begin(kind, `${kind} ${board}${delayMs ? ` +${delayMs}ms` : ''}${forced.board ? ' (at a citizen\'s door)' : ''}`, board);
+      const fault = this.begin(
+        kind,
+        `${kind} ${board}${delayMs ? ` +${delayMs}ms` : ''}${forced.board ? " (at a citizen's door)" : ''}`,
+        board,
+      );
       sim.setFault(board, BOARD_KINDS[kind], { delayMs });
       await this.sleep(ms);
       sim.setFault(board, 'none');

@@ -23,8 +23,6 @@ export interface ChaosDaemonSettings {
   clockOffsetMs: number;
 }
 
-export type DaemonMessage =
-  | { type: 'ready'; port: number; pid: number }
-  | { type: 'clock'; offsetMs: number };
+export type DaemonMessage = { type: 'ready'; port: number; pid: number } | { type: 'clock'; offsetMs: number };
 
 export const SETTINGS_ENV = 'ATM247_CHAOS_DAEMON';

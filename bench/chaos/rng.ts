@@ -11,7 +11,10 @@ export class Rng {
   private c: number;
   private d: number;
 
-  constructor(readonly seed: number, readonly stream = 0) {
+  constructor(
+    readonly seed: number,
+    readonly stream = 0,
+  ) {
     let s = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
     const split = () => {
       s = (s + 0x9e3779b9) >>> 0;

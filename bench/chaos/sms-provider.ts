@@ -26,7 +26,7 @@ export class FakeSmsProvider {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        let body: any = null;
+        let body: any;
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {

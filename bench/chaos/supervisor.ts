@@ -35,7 +35,10 @@ export class DaemonSupervisor {
   private holdUntilMs = 0;
   readonly stats: SupervisorStats = { starts: 0, ready: 0, startFailures: 0, unexpectedExits: [], kills: 0 };
 
-  constructor(private readonly settings: Omit<ChaosDaemonSettings, 'clockOffsetMs'>, private readonly note: (line: string) => void) {}
+  constructor(
+    private readonly settings: Omit<ChaosDaemonSettings, 'clockOffsetMs'>,
+    private readonly note: (line: string) => void,
+  ) {}
 
   get isUp(): boolean {
     return this.up;

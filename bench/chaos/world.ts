@@ -93,7 +93,13 @@ export class World {
 
   newPaper(kind: PaperKind, display: string, phone: string, who: string): Paper {
     const paper: Paper = {
-      id: this.nextPaper++, kind, code: normalizeCode(display), display, phone, place: { at: 'hand', who }, trays: [],
+      id: this.nextPaper++,
+      kind,
+      code: normalizeCode(display),
+      display,
+      phone,
+      place: { at: 'hand', who },
+      trays: [],
       history: [`${this.seconds().toFixed(1)}s in the hand of ${who}`],
     };
     this.papers.set(paper.id, paper);
@@ -197,8 +203,10 @@ export class World {
       out.push(`tray ${tray}`, ...this.timeline(tray).map((l) => `  ${l}`));
     }
     for (const paper of this.papers.values()) {
-      out.push(`${paper.kind} ${paper.display} (${paper.phone}): now ${paper.place.at}${paper.place.at === 'tray' ? ` ${paper.place.tray}` : ''}`,
-        ...paper.history.map((l) => `  ${l}`));
+      out.push(
+        `${paper.kind} ${paper.display} (${paper.phone}): now ${paper.place.at}${paper.place.at === 'tray' ? ` ${paper.place.tray}` : ''}`,
+        ...paper.history.map((l) => `  ${l}`),
+      );
     }
     return out.join('\n') + '\n';
   }
