@@ -43,7 +43,9 @@ const ratio = median / floorMs;
 const rssMiB = process.memoryUsage().rss / 1024 / 1024;
 
 const f = (ms: number): string => `${ms.toFixed(1)} ms`;
-console.log(`door scan: ${map.boards.length} boards × ${map.boards[0].inputs} inputs, ${map.trays.length} trays, ${baud} baud, 11 bits/char`);
+console.log(
+  `door scan: ${map.boards.length} boards × ${map.boards[0].inputs} inputs, ${map.trays.length} trays, ${baud} baud, 11 bits/char`,
+);
 console.log(
   `wire floor per board: FC02 request ${FC02_REQUEST_BYTES} B (${wireTimeMs(FC02_REQUEST_BYTES, baud).toFixed(2)} ms)` +
     ` + answer ${readBitsAnswerBytes(16)} B (${wireTimeMs(readBitsAnswerBytes(16), baud).toFixed(2)} ms)` +
