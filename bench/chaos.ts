@@ -145,7 +145,7 @@ console.log(
   `fault campaign: seed ${options.seed}, ${options.cycles} cycles, concurrency ${options.concurrency}, database ${options.db}` +
     ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}${options.db === 'url' ? ' --db url' : ''})`,
 );
-console.log(`run directory: ${runDir} (daemon.log, campaign.log, timelines.txt)`);
+console.log(`run directory: ${runDir} (daemon.log, daemon.stderr, campaign.log, timelines.txt)`);
 
 const LATCH_HOLD_MS = 4_000;
 /** The schema's minimum; the latch (4 s) locks again well before (the physical contract of ADR 0012). */
@@ -716,7 +716,7 @@ function printReport(p: {
     api.bare503.map((e) => `${e.atS.toFixed(1)}s ${e.method} ${e.path} → ${e.body}`),
   );
   list(
-    'daemon exits it was not asked for',
+    'daemon exits it was not asked for (whole stderr in daemon.stderr)',
     daemon.stats.unexpectedExits.map(
       (e) =>
         `${((e.atMs - startedMs) / 1000).toFixed(1)}s code ${e.code} signal ${e.signal}: ${e.stderr.split('\n').slice(-3).join(' / ')}`,

@@ -5,6 +5,7 @@
  * is counted apart). The wall-clock offset is sent to it over IPC and given again at each start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { SETTINGS_ENV, type ChaosDaemonSettings, type DaemonMessage } from './protocol.js';
@@ -68,8 +69,19 @@ export class DaemonSupervisor {
     });
     this.child = child;
     let wasReady = false;
+    // Whatever the daemon writes to stderr (an uncaught exception's stack, above all), kept whole.
+    const stderrFile = path.join(this.settings.runDir, 'daemon.stderr');
+    const started = new Date().toISOString();
     child.stderr?.setEncoding('utf8');
+    let header = false;
     child.stderr?.on('data', (chunk: string) => {
+      try {
+        if (!header) appendFileSync(stderrFile, `=== daemon pid ${child.pid}, started ${started}\n`);
+        header = true;
+        appendFileSync(stderrFile, chunk);
+      } catch {
+        // the run directory is gone (the campaign is ending)
+      }
       for (const line of chunk.split('\n')) {
         if (!line.trim()) continue;
         this.stderrTail.push(line);
