@@ -6,7 +6,7 @@
  * process, so it survives every SIGKILL of the daemon; the invariants are checked against it.
  *
  *   npm run chaos -- [--cycles 1000] [--seed S] [--concurrency 6] [--db embedded|url]
- *                    [--max-minutes M] [--keep] [--verbose]
+ *                    [--max-minutes M] [--faults kind,kind] [--keep] [--verbose]
  *
  * Exits 0 when every invariant held, 1 when one broke (the seed, the tray and its timeline are
  * printed), 2 when the campaign itself could not run.
@@ -37,7 +37,7 @@ import {
 import { Api } from './chaos/api.js';
 import { campaignPool, finalChecks, LostLedger, Watcher, type FinalReport } from './chaos/checks.js';
 import { openCampaignDatabase, type CampaignDatabase } from './chaos/database.js';
-import { CampaignClock, FAULT_KINDS, FaultLoop } from './chaos/faults.js';
+import { CampaignClock, FAULT_KINDS, FaultLoop, type FaultKind } from './chaos/faults.js';
 import { parseSeed, Rng } from './chaos/rng.js';
 import { FakeSmsProvider } from './chaos/sms-provider.js';
 import { DaemonSupervisor } from './chaos/supervisor.js';
@@ -54,12 +54,14 @@ interface Options {
   maxMinutes: number;
   keep: boolean;
   verbose: boolean;
+  /** Only these fault kinds (all by default). */
+  faults: FaultKind[] | undefined;
 }
 
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run chaos -- [--cycles N] [--seed S] [--concurrency C] [--db embedded|url] [--max-minutes M] [--keep] [--verbose]',
+    'usage: npm run chaos -- [--cycles N] [--seed S] [--concurrency C] [--db embedded|url] [--max-minutes M] [--faults k1,k2] [--keep] [--verbose]',
   );
   process.exit(2);
 }
@@ -81,7 +83,7 @@ function parseOptions(argv: string[]): Options {
     values.set(name, value);
   }
   for (const name of values.keys()) {
-    if (!['cycles', 'seed', 'concurrency', 'db', 'max-minutes'].includes(name)) usage(`unknown option --${name}`);
+    if (!['cycles', 'seed', 'concurrency', 'db', 'max-minutes', 'faults'].includes(name)) usage(`unknown option --${name}`);
   }
   const int = (name: string, dflt: number, min: number) => {
     const text = values.get(name);
@@ -92,6 +94,11 @@ function parseOptions(argv: string[]): Options {
   const db = values.get('db') ?? 'embedded';
   if (db !== 'embedded' && db !== 'url') usage('--db is embedded or url');
   const cycles = int('cycles', 1000, 1);
+  const faults = values
+    .get('faults')
+    ?.split(',')
+    .map((f) => f.trim()) as FaultKind[] | undefined;
+  for (const f of faults ?? []) if (!FAULT_KINDS.includes(f)) usage(`--faults: unknown kind ${f}; one of ${FAULT_KINDS.join(', ')}`);
   return {
     cycles,
     seed: parseSeed(values.get('seed')),
@@ -101,6 +108,7 @@ function parseOptions(argv: string[]): Options {
     maxMinutes: int('max-minutes', Math.ceil(5 + cycles * 0.05), 1),
     keep: flags.has('keep'),
     verbose: flags.has('verbose'),
+    faults,
   };
 }
 
@@ -143,7 +151,9 @@ const note = (line: string) => {
 
 console.log(
   `fault campaign: seed ${options.seed}, ${options.cycles} cycles, concurrency ${options.concurrency}, database ${options.db}` +
-    ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}${options.db === 'url' ? ' --db url' : ''})`,
+    `${options.faults ? `, faults ${options.faults.join(',')} only` : ''}` +
+    ` (replay: npm run chaos -- --seed ${options.seed} --cycles ${options.cycles} --concurrency ${options.concurrency}` +
+    `${options.db === 'url' ? ' --db url' : ''}${options.faults ? ` --faults ${options.faults.join(',')}` : ''})`,
 );
 console.log(`run directory: ${runDir} (daemon.log, daemon.stderr, campaign.log, timelines.txt)`);
 
@@ -281,7 +291,7 @@ async function main(): Promise<number> {
   stops.push({ name: 'campaign pool', fn: () => pool.end() });
 
   const clock = new CampaignClock(daemon);
-  const faults = new FaultLoop({ sim, daemon, db, proxy, clock, rng: root.fork(2), seconds, note });
+  const faults = new FaultLoop({ sim, daemon, db, proxy, clock, rng: root.fork(2), seconds, note, only: options.faults });
   const world = new World(sim, startedMs, () => faults.labels());
   const lost = new LostLedger();
   const watcher = new Watcher(pool, lockerId, world, lost);

@@ -87,6 +87,8 @@ export interface FaultLoopDeps {
   note: (line: string) => void;
   /** At most this many faults at once (default 3). */
   maxActive?: number;
+  /** Only these kinds (a targeted campaign); all by default. */
+  only?: FaultKind[];
 }
 
 const BOARD_KINDS: Record<string, SimFaultKind> = {
@@ -156,8 +158,9 @@ export class FaultLoop {
       await this.sleep(rng.between(300, 2_200));
       if (this.stopped) break;
       if (this.active.size >= (this.deps.maxActive ?? 3)) continue;
-      const kind = rng.weighted(this.weights());
-      this.launch(kind);
+      const weights = this.weights();
+      if (!Object.values(weights).some((w) => w > 0)) continue;
+      this.launch(rng.weighted(weights));
     }
   }
 
@@ -165,7 +168,7 @@ export class FaultLoop {
     const { daemon, db } = this.deps;
     const has = (prefix: string) => [...this.active.values()].some((f) => f.kind.startsWith(prefix));
     const dbOk = db.canFault && !this.dbBusy;
-    return {
+    const weights: Record<FaultKind, number> = {
       daemon_kill: daemon.isUp ? 9 : 0,
       board_no_answer: 8,
       board_crc_error: 5,
@@ -181,6 +184,8 @@ export class FaultLoop {
       clock_forward: has('clock') ? 0 : 5,
       clock_back: has('clock') ? 0 : 5,
     };
+    if (this.deps.only) for (const kind of FAULT_KINDS) if (!this.deps.only.includes(kind)) weights[kind] = 0;
+    return weights;
   }
 
   /** A citizen at a tray asks for its board to fail now, for about `ms`. */
