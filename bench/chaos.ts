@@ -346,6 +346,15 @@ async function main(): Promise<number> {
 
   // Actors: `concurrency` loops taking cycles until the count (or the time) is reached.
   const deadline = startedMs + options.maxMinutes * 60_000;
+  // Bounded whatever happens: the quiescent phase has its own limits, and this is the last one.
+  const hung = setTimeout(
+    () => {
+      console.error(`the campaign is still running ${options.maxMinutes + 15} minutes after its start: stopping it (seed ${options.seed})`);
+      void shutdownAll().finally(() => process.exit(2));
+    },
+    (options.maxMinutes + 15) * 60_000,
+  );
+  hung.unref();
   let issued = 0;
   let finished = 0;
   let lastRoundCycle = 0;
