@@ -34,8 +34,13 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export class CampaignClock {
   private base = 0;
   private step = 0;
+  /** The moves of the base for rounds (wall-clock steps too, though no fault's). */
+  readonly advances: { atS: number; byMs: number }[] = [];
 
-  constructor(private readonly daemon: DaemonSupervisor) {}
+  constructor(
+    private readonly daemon: DaemonSupervisor,
+    private readonly seconds: () => number = () => 0,
+  ) {}
 
   /** The daemon's wall-clock time now, ms since the epoch. */
   now(): number {
@@ -52,6 +57,7 @@ export class CampaignClock {
     const by = wallMs - this.now();
     if (by > 0) {
       this.base += by;
+      this.advances.push({ atS: this.seconds(), byMs: by });
       this.daemon.setClockOffset(this.base + this.step);
     }
     return Math.max(0, by);
