@@ -198,8 +198,13 @@ export class FaultLoop {
   targetBoard(board: string, ms: number): boolean {
     this.targeted.asked += 1;
     if (this.stopped || this.active.size >= (this.deps.maxActive ?? 3) + 1) return false;
+    // A targeted campaign without board faults has none at the door either.
+    const kinds = (['board_no_answer', 'board_offline', 'board_crc_error', 'board_garbage'] as const).filter(
+      (k) => !this.deps.only || this.deps.only.includes(k),
+    );
+    if (!kinds.length) return false;
     if ([...this.active.values()].some((f) => f.board === board)) return false;
-    const kind = this.deps.rng.pick(['board_no_answer', 'board_offline', 'board_crc_error', 'board_garbage'] as const);
+    const kind = this.deps.rng.pick(kinds);
     this.targeted.done += 1;
     this.launch(kind, { board, ms });
     return true;
