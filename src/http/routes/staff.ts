@@ -5,6 +5,7 @@ import type { ItemOutcome, RoundService } from '../../services/rounds.js';
 import type { TrayChecks } from '../../services/tray-checks.js';
 import { actorOf, requireRole, type FindAccount } from '../auth.js';
 import { errorSchema } from '../errors.js';
+import { trayNumberParams } from '../schemas.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const roundParams = {
@@ -129,17 +130,12 @@ export async function staffRoutes(
   if (checks) {
     // Trays to check (ADR 0012): listed for the officer, answered found or empty outside a round too.
     app.get('/api/staff/checks', { preHandler: staff, schema: { response: errors } }, async () => checks.list());
-    app.post<{ Params: { tray: string }; Body: { outcome: 'found' | 'empty' } }>(
-      '/api/staff/checks/:tray',
+    app.post<{ Params: { n: string }; Body: { outcome: 'found' | 'empty' } }>(
+      '/api/staff/checks/:n',
       {
         preHandler: staff,
         schema: {
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['tray'],
-            properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
-          },
+          params: trayNumberParams,
           body: {
             type: 'object',
             additionalProperties: false,
@@ -149,23 +145,18 @@ export async function staffRoutes(
           response: errors,
         },
       },
-      async (request) => checks.resolveTray(Number(request.params.tray), request.body.outcome, actorOf(request)),
+      async (request) => checks.resolveTray(Number(request.params.n), request.body.outcome, actorOf(request)),
     );
-    app.post<{ Params: { tray: string } }>(
-      '/api/staff/checks/:tray/open',
+    app.post<{ Params: { n: string } }>(
+      '/api/staff/checks/:n/open',
       {
         preHandler: staff,
         schema: {
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['tray'],
-            properties: { tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
-          },
+          params: trayNumberParams,
           response: errors,
         },
       },
-      async (request) => checks.open(Number(request.params.tray), actorOf(request)),
+      async (request) => checks.open(Number(request.params.n), actorOf(request)),
     );
   }
 
