@@ -3,6 +3,9 @@ import { AppError } from '../domain/errors.js';
 import { canMove, type Dossier, type DossierKind, type DossierStatus } from '../domain/dossier.js';
 import type { DossierStore, NewDossierRow, Queryable } from '../services/ports.js';
 
+/** Result statuses that keep a code taken (the index dossiers_code_kind_live, migration 006, says the same). */
+const LIVE_RESULT: DossierStatus[] = ['loading', 'loaded', 'notified', 'expired', 'to_check'];
+
 const COLUMNS: [keyof Dossier, string][] = [
   ['id', 'id'],
   ['code', 'code'],
@@ -74,7 +77,17 @@ export class DossierRepository implements DossierStore {
       d.at,
       ...extra.map(([, v]) => v),
     ];
-    await q.query(`INSERT INTO dossiers (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    try {
+      await q.query(`INSERT INTO dossiers (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    } catch (err) {
+      // Two officers loading the same result at once: both saw no live result, one insert waits on
+      // the index and then fails; it is the same answer as the check before it, not a 500.
+      const e = err as { code?: string; constraint?: string };
+      if (d.kind === 'result' && e.code === '23505' && e.constraint === 'dossiers_code_kind_live') {
+        throw new AppError('RESULT_ALREADY_LOADED', 'the result of this dossier is being loaded or is already in a tray');
+      }
+      throw err;
+    }
     await q.query(`INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor) VALUES ($1, $2, NULL, $3, $4)`, [
       d.id,
       d.at,
@@ -173,10 +186,11 @@ export class DossierRepository implements DossierStore {
 
   /** A result with this code still in the machine (or being loaded). */
   async liveResult(q: Queryable, code: string): Promise<Dossier | null> {
-    const { rows } = await q.query(
-      `${SELECT} WHERE locker_id = $1 AND code = $2 AND kind = 'result' AND status IN ('loading', 'loaded', 'notified', 'expired', 'to_check')`,
-      [this.lockerId, code],
-    );
+    const { rows } = await q.query(`${SELECT} WHERE locker_id = $1 AND code = $2 AND kind = 'result' AND status = ANY($3::text[])`, [
+      this.lockerId,
+      code,
+      LIVE_RESULT,
+    ]);
     return rows[0] ? toDossier(rows[0]) : null;
   }
 

@@ -166,6 +166,19 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
   const again = await locker.staff.post(`/api/staff/rounds/${preview.round.id}/items/${loaded.tray}`, { outcome: 'returned' });
   t.equal(again.statusCode, 409);
   t.equal(again.json().error.code, 'ITEM_ALREADY_CONFIRMED');
+
+  // The citizen comes to the counter; the officer puts the result back in the locker, same code.
+  const reloaded = await locker.staff.post('/api/staff/results', {
+    dossierCode: '000.00.22.H29-251120-0042',
+    phone: '0903 222 444',
+    procedureCode: 'CC-02',
+  });
+  t.equal(reloaded.statusCode, 201, `a result returned to the counter can be loaded again: ${reloaded.body}`);
+  t.equal(
+    (await locker.anonymous.get('/api/dossiers/000.00.22.H29-251120-0042')).json().status,
+    'loading',
+    'the code shows the new loading',
+  );
 });
 
 t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx', async (t) => {
@@ -227,6 +240,14 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
   const dup = await locker.staff.post('/api/staff/results', twice);
   t.equal(dup.statusCode, 409);
   t.equal(dup.json().error.code, 'RESULT_ALREADY_LOADED');
+  // Two officers scan the same result at the same moment: one loads it, the other is told so.
+  const race = { dossierCode: 'HCM-2025-000777', phone: '0903000007', procedureCode: 'CC-01' };
+  const raced = await Promise.all([1, 2, 3].map(() => locker.staff.post('/api/staff/results', race)));
+  t.same(raced.map((r) => r.statusCode).sort(), [201, 409, 409], raced.map((r) => r.body.slice(0, 100)).join(' | '));
+  t.ok(
+    raced.filter((r) => r.statusCode === 409).every((r) => r.json().error.code === 'RESULT_ALREADY_LOADED'),
+    'the others get RESULT_ALREADY_LOADED',
+  );
   const batch = await locker.staff.post('/api/staff/results/batch', {
     items: [
       { dossierCode: 'HCM-2025-000124', phone: '0903000001', procedureCode: 'CC-01' },
