@@ -3,25 +3,19 @@
  * way an RS-485/Ethernet gateway in transparent mode is reached (raw RTU frames with their CRC in
  * the TCP stream, one listener per bus). Doors are moved through this API; locks are released only
  * by the pulses the controller sends. Faults can be injected per board.
+ *
+ * This file holds the cabinet itself: trays, doors, latches, paper, the pulse log and the board
+ * faults; the listeners and the answering on the wire are in simulator-server.ts.
  */
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { CabinetMap, TraySpec } from '../src/domain/cabinet.js';
 import { systemClock, type Clock } from '../src/domain/clock.js';
 import { AppError } from '../src/domain/errors.js';
-import { DueQueue } from './due-queue.js';
-import { buildFrame, hasValidCrc, hex, requestFrameLength, silenceMs, wireTimeMs } from './rtu-frame.js';
 import { SimBoard, type PulseKind } from './simulator-board.js';
+import { SIM_FAULT_KINDS, SimBusServer, type SimFault, type SimFaultKind } from './simulator-server.js';
 
-export type SimFaultKind = 'none' | 'no_answer' | 'crc_error' | 'garbage' | 'slow' | 'offline';
-export const SIM_FAULT_KINDS: readonly SimFaultKind[] = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'];
-
-export interface SimFault {
-  kind: SimFaultKind;
-  /** For `slow`: how much later than usual the board answers, in ms. */
-  delayMs?: number;
-}
+export { SIM_FAULT_KINDS, type SimFault, type SimFaultKind } from './simulator-server.js';
 
 export interface SimTrayState {
   tray: number;
@@ -89,24 +83,11 @@ interface TrayModel {
   paper: number;
 }
 
-interface BusEndpoint {
-  id: string;
-  baudRate: number;
-  server: net.Server;
-  sockets: Set<net.Socket>;
-  port: number;
-  /** performance.now() at which the half-duplex line is free again (pacing only). */
-  lineFreeAtMs: number;
-  answers: DueQueue;
-  boardsByUnit: Map<number, SimBoard>;
-  refuseTimer?: NodeJS.Timeout;
-}
-
 export class CabinetSimulator {
   private readonly boards = new Map<string, SimBoard>();
   private readonly faults = new Map<string, SimFault>();
   private readonly traysByNumber = new Map<number, TrayModel>();
-  private readonly buses = new Map<string, BusEndpoint>();
+  private readonly buses = new Map<string, SimBusServer>();
   private readonly pulseLog: PulseRecord[] = [];
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -135,35 +116,25 @@ export class CabinetSimulator {
     if (this.started) return;
     this.started = true;
     for (const bus of this.options.map.buses) {
-      const boardsByUnit = new Map<number, SimBoard>();
-      for (const board of this.boards.values()) {
-        if (board.spec.bus === bus.id) boardsByUnit.set(board.spec.unitId, board);
-      }
-      const endpoint: BusEndpoint = {
-        id: bus.id,
-        baudRate: bus.baudRate,
-        server: net.createServer(),
-        sockets: new Set(),
+      const server = new SimBusServer({
+        bus,
+        boards: [...this.boards.values()].filter((board) => board.spec.bus === bus.id),
+        host: this.host,
         port: this.options.ports?.[bus.id] ?? 0,
-        lineFreeAtMs: 0,
-        answers: new DueQueue(),
-        boardsByUnit,
-      };
-      this.buses.set(bus.id, endpoint);
-      await this.listen(endpoint);
+        paceWireTime: this.options.paceWireTime === true,
+        faultOf: (board) => this.faults.get(board.spec.id)!,
+        random: this.random,
+        logger: this.options.logger,
+      });
+      this.buses.set(bus.id, server);
+      await server.listen();
     }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    for (const endpoint of this.buses.values()) {
-      if (endpoint.refuseTimer) clearTimeout(endpoint.refuseTimer);
-      endpoint.answers.clear();
-      for (const socket of endpoint.sockets) socket.destroy();
-      endpoint.sockets.clear();
-      await new Promise<void>((resolve) => (endpoint.server.listening ? endpoint.server.close(() => resolve()) : resolve()));
-    }
+    for (const server of this.buses.values()) await server.close();
     this.buses.clear();
     for (const board of this.boards.values()) board.powerCycle();
     for (const tray of this.traysByNumber.values()) this.relatch(tray);
@@ -172,7 +143,7 @@ export class CabinetSimulator {
   /** Where each bus listens: the address an RS-485/Ethernet gateway would have. */
   endpoints(): Map<string, { host: string; port: number }> {
     const out = new Map<string, { host: string; port: number }>();
-    for (const endpoint of this.buses.values()) out.set(endpoint.id, { host: this.host, port: endpoint.port });
+    for (const server of this.buses.values()) out.set(server.id, { host: this.host, port: server.port });
     return out;
   }
 
@@ -274,100 +245,9 @@ export class CabinetSimulator {
    * connections for that long (the listener is closed and reopened on the same port).
    */
   async closeConnections(busId: string, opts: { refuseMs?: number } = {}): Promise<void> {
-    const endpoint = this.buses.get(busId);
-    if (!endpoint) throw new AppError('NOT_FOUND', `no simulated bus "${busId}"`);
-    endpoint.answers.clear();
-    for (const socket of endpoint.sockets) socket.destroy();
-    endpoint.sockets.clear();
-    if (!opts.refuseMs) return;
-    await new Promise<void>((resolve) => endpoint.server.close(() => resolve()));
-    endpoint.refuseTimer = setTimeout(() => {
-      endpoint.refuseTimer = undefined;
-      if (!this.started) return;
-      endpoint.server = net.createServer();
-      this.listen(endpoint).catch((err) => this.options.logger?.error({ err, bus: busId }, 'simulator relisten failed'));
-    }, opts.refuseMs);
-  }
-
-  private listen(endpoint: BusEndpoint): Promise<void> {
-    endpoint.server.on('connection', (socket) => this.accept(endpoint, socket));
-    return new Promise((resolve, reject) => {
-      endpoint.server.once('error', reject);
-      endpoint.server.listen(endpoint.port, this.host, () => {
-        endpoint.server.off('error', reject);
-        endpoint.port = (endpoint.server.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  private accept(endpoint: BusEndpoint, socket: net.Socket): void {
-    socket.setNoDelay(true);
-    endpoint.sockets.add(socket);
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      for (;;) {
-        const length = requestFrameLength(pending);
-        if (length === undefined) return;
-        // A function code of unknown length: a transparent gateway forwards what came in one burst.
-        const frameLength = length ?? pending.length;
-        if (pending.length < frameLength) return;
-        const frame = pending.subarray(0, frameLength);
-        pending = pending.subarray(frameLength);
-        if (!hasValidCrc(frame)) {
-          // A slave ignores a frame with a bad CRC; what follows cannot be trusted either.
-          this.options.logger?.debug({ bus: endpoint.id, frame: hex(frame) }, 'simulator: bad CRC, frame ignored');
-          pending = Buffer.alloc(0);
-          return;
-        }
-        this.serve(endpoint, socket, Buffer.from(frame));
-      }
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => endpoint.sockets.delete(socket));
-  }
-
-  private serve(endpoint: BusEndpoint, socket: net.Socket, request: Buffer): void {
-    const unitId = request[0];
-    const board = endpoint.boardsByUnit.get(unitId);
-    const pace = this.options.paceWireTime === true;
-    const now = performance.now();
-    const lineFreeAt = Math.max(now, endpoint.lineFreeAtMs);
-    const requestDoneAt = lineFreeAt + wireTimeMs(request.length, endpoint.baudRate) + silenceMs(endpoint.baudRate);
-    const fault = board ? this.faults.get(board.spec.id)! : undefined;
-    if (!board || fault!.kind === 'offline' || fault!.kind === 'no_answer') {
-      // Nobody answers; the request still occupied the line.
-      if (pace) endpoint.lineFreeAtMs = requestDoneAt;
-      return;
-    }
-    let answer: Buffer = buildFrame(unitId, board.answer(request.subarray(1, request.length - 2)));
-    if (fault!.kind === 'crc_error') {
-      answer[answer.length - 1] ^= 0xff;
-      answer[answer.length - 2] ^= 0x5a;
-    } else if (fault!.kind === 'garbage') {
-      answer = Buffer.from(Array.from({ length: 3 + Math.floor(this.random() * 10) }, () => Math.floor(this.random() * 256)));
-    }
-    if (this.options.logger?.isLevelEnabled('debug')) {
-      this.options.logger.debug({ bus: endpoint.id, request: hex(request), answer: hex(answer) }, 'simulator frame');
-    }
-    const send = (): void => {
-      if (!socket.destroyed) socket.write(answer);
-    };
-    const answerDoneAt = requestDoneAt + wireTimeMs(answer.length, endpoint.baudRate) + silenceMs(endpoint.baudRate);
-    if (fault!.kind === 'slow') {
-      // A late answer does not hold the line for the master, which has moved on after its timeout.
-      const delay = (pace ? answerDoneAt - now : 0) + (fault!.delayMs ?? 0);
-      setTimeout(send, delay).unref();
-      if (pace) endpoint.lineFreeAtMs = requestDoneAt;
-      return;
-    }
-    if (!pace) {
-      send();
-      return;
-    }
-    endpoint.lineFreeAtMs = answerDoneAt;
-    endpoint.answers.at(answerDoneAt, send);
+    const server = this.buses.get(busId);
+    if (!server) throw new AppError('NOT_FOUND', `no simulated bus "${busId}"`);
+    await server.closeConnections(opts);
   }
 
   private readInputs(board: SimBoard): boolean[] {
