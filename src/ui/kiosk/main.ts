@@ -13,7 +13,8 @@ import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
 import { textsFor, type Texts } from './texts.js';
 import { DepositCancelled, DepositOpen, DepositToCheck, Receipt } from './deposit-screens.js';
-import { LookupScreen, OtpScreen, PhoneScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
+import { OtpScreen, PhoneScreen } from './phone-screens.js';
+import { LookupScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
 
 export type Flow = 'deposit' | 'pickup';
 

@@ -1,12 +1,12 @@
-/** The kiosk's steps: procedure, phone, code, tray open, receipt, pickup, lookup. */
+/** The kiosk's steps: procedure, pickup (trays open), lookup; the title and the chosen procedure every step shows. */
 import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { DOSSIER_ALPHABET } from '../../domain/dossier-code.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError } from '../shared/api.js';
-import { fold, formatDateTime, formatFee, formatPhone } from '../shared/format.js';
+import { api } from '../shared/api.js';
+import { fold, formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { DIGIT_KEYS, Keypad } from '../shared/keypad.js';
-import type { Flow, Screen, ScreenProps } from './main.js';
+import { Keypad } from '../shared/keypad.js';
+import type { Screen, ScreenProps } from './main.js';
 
 /** A procedure as `GET /api/procedures` lists it for the kiosk (the domain's, without the flags). */
 export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'>;
@@ -84,151 +84,6 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
 export function ProcedureLine({ t, lang, procedure }: { t: ScreenProps['t']; lang: ScreenProps['lang']; procedure?: Procedure }) {
   if (!procedure) return null;
   return html`<p class="chosen">${t.procedureChosen}: <strong>${lang === 'en' ? procedure.name.en : procedure.name.vi}</strong></p>`;
-}
-
-/** Vietnamese mobile numbers: 10 digits starting with 03, 05, 07, 08 or 09 (the server checks further). */
-const VN_MOBILE = /^0[35789][0-9]{8}$/;
-
-export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenProps & { flow: Flow; procedure?: Procedure }) {
-  const [digits, setDigits] = useState('');
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    if (busy) return;
-    if (!VN_MOBILE.test(digits)) {
-      fail(new ApiError(400, 'PHONE_NOT_VIETNAMESE_MOBILE', 'not a Vietnamese mobile number'));
-      return;
-    }
-    say(null);
-    setBusy(true);
-    try {
-      const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
-      const issued = await api<{ challengeId: string; resendAt: string }>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', {
-        body,
-      });
-      go({ name: 'otp', flow, procedure, phone: digits, challengeId: issued.challengeId, resendAt: issued.resendAt });
-    } catch (err) {
-      fail(err);
-      setBusy(false);
-    }
-  };
-  const ok = digits.length === 10;
-  return html` <section class="screen">
-    <${Step} title=${t.phoneTitle} hint=${flow === 'deposit' ? t.phoneHintDeposit : t.phoneHintPickup} />
-    <div class="pad-layout">
-      <div class="pad-info">
-        <${ProcedureLine} t=${t} lang=${lang} procedure=${procedure} />
-        <label class="entry"
-          ><span>${t.phoneLabel}</span>
-          <input
-            class="entry-value"
-            inputmode="none"
-            autocomplete="off"
-            value=${formatPhone(digits)}
-            aria-describedby="phone-keypad"
-            onInput=${(e: Event) => setDigits((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 10))}
-            onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && ok && submit()}
-        /></label>
-      </div>
-      <div id="phone-keypad">
-        <${Keypad}
-          keys=${DIGIT_KEYS}
-          value=${digits}
-          maxLength=${10}
-          onInput=${setDigits}
-          onSubmit=${submit}
-          submitLabel=${busy ? t.busy : t.sendCode}
-          submitEnabled=${ok && !busy}
-          deleteLabel=${t.del}
-          clearLabel=${t.clear}
-          label=${t.keypad}
-        />
-      </div>
-    </div>
-  </section>`;
-}
-
-type OtpState = Extract<Screen, { name: 'otp' }>;
-
-export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { screen: OtpState }) {
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [resendAt, setResendAt] = useState(Date.parse(screen.resendAt));
-  const [challengeId, setChallengeId] = useState(screen.challengeId);
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
-  }, []);
-  const base = screen.flow === 'deposit' ? '/api/deposits' : '/api/pickups';
-  const submit = async () => {
-    if (busy || code.length !== 6) return;
-    setBusy(true);
-    try {
-      if (screen.flow === 'deposit') {
-        const r = await api<{ depositId: string; dossierCode: string; tray: number }>('POST', `${base}/${challengeId}/verify`, {
-          body: { otp: code },
-        });
-        go({ name: 'deposit_open', depositId: r.depositId, tray: r.tray, dossierCode: r.dossierCode, procedure: screen.procedure });
-      } else {
-        const r = await api<{ trays: number[]; dossierCodes?: string[]; unavailable?: number[] }>('POST', `${base}/${challengeId}/verify`, {
-          body: { otp: code },
-        });
-        go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
-      }
-    } catch (err) {
-      setCode('');
-      setBusy(false);
-      fail(err);
-    }
-  };
-  const resend = async () => {
-    try {
-      const r = await api<{ challengeId: string; resendAt: string }>('POST', `${base}/${challengeId}/resend`);
-      setChallengeId(r.challengeId);
-      setResendAt(Date.parse(r.resendAt));
-      setCode('');
-      say(t.resent);
-    } catch (err) {
-      if (err instanceof ApiError && typeof err.details.retryAfterSec === 'number' && err.code === 'RESEND_TOO_SOON') {
-        setResendAt(Date.now() + err.details.retryAfterSec * 1000);
-      }
-      fail(err);
-    }
-  };
-  const wait = Math.ceil((resendAt - now) / 1000);
-  return html` <section class="screen">
-    <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone))} />
-    <div class="pad-layout">
-      <div class="pad-info">
-        <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
-        <label class="entry"
-          ><span>${t.otpLabel}</span>
-          <input
-            class="entry-value otp"
-            inputmode="none"
-            autocomplete="one-time-code"
-            value=${code}
-            onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
-            onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
-        /></label>
-        <div class="actions">
-          <button class="btn btn-secondary" disabled=${wait > 0} onClick=${resend}>${wait > 0 ? t.resendIn(wait) : t.resend}</button>
-        </div>
-      </div>
-      <${Keypad}
-        keys=${DIGIT_KEYS}
-        value=${code}
-        maxLength=${6}
-        onInput=${setCode}
-        onSubmit=${submit}
-        submitLabel=${busy ? t.busy : t.confirm}
-        submitEnabled=${code.length === 6 && !busy}
-        deleteLabel=${t.del}
-        clearLabel=${t.clear}
-        label=${t.keypad}
-      />
-    </div>
-  </section>`;
 }
 
 type PickupOpenState = Extract<Screen, { name: 'pickup_open' }>;

@@ -9,7 +9,8 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, tokenStore } from '../shared/api.js';
 import { html } from '../shared/html.js';
-import { LoadResults, Round, Unclaimed } from './panels.js';
+import { LoadResults, Unclaimed } from './panels.js';
+import { Round } from './round.js';
 
 const TOKEN_KEY = 'atm247.staff.token';
 
