@@ -55,10 +55,13 @@ export function countByState(trays: Pick<Tray, 'content' | 'disabledReason' | 'f
 /**
  * A door seen open is expected only if the lock was released for it (and the release is still
  * fresh) or it was already known to be open. Anything else is a forced door or a broken latch.
+ * `releaseAgeMs`: how long before the opening the release was recorded, measured on a monotonic
+ * clock (a wall-clock step says nothing about it); null when it cannot be measured (a release
+ * recorded before a restart), and then the release still recorded explains the opening.
  */
 export function isUnexpectedOpening(
   tray: Pick<Tray, 'door' | 'releasedAt'>,
-  now: Date,
+  releaseAgeMs: number | null,
   releaseWindowMs: number,
   opts: { afterGap?: boolean } = {},
 ): boolean {
@@ -66,6 +69,6 @@ export function isUnexpectedOpening(
   if (!tray.releasedAt) return true;
   // Seen only after a gap (restart, board back): the opening happened at an unknown moment of
   // the gap, so the age of the release says nothing. A release still recorded explains it.
-  if (opts.afterGap) return false;
-  return now.getTime() - tray.releasedAt.getTime() > releaseWindowMs;
+  if (opts.afterGap || releaseAgeMs === null) return false;
+  return releaseAgeMs > releaseWindowMs;
 }

@@ -42,20 +42,22 @@ export class BusEventRecorder {
     this.watch.start();
     const on = <E extends 'door' | 'fault' | 'recovered' | 'gap'>(
       event: E,
-      fn: (e: any) => Promise<void>,
+      fn: (e: any, seenMs: number) => Promise<void>,
       trays: (e: any) => number[],
       now?: (e: any) => void,
     ) => {
       const listener = (e: unknown) => {
+        // When the bus reported it, on the monotonic clock: the event may be recorded much later.
+        const seenMs = this.watch.nowMs();
         now?.(e);
-        void this.watch.record(() => fn(e), trays(e));
+        void this.watch.record(() => fn(e, seenMs), trays(e));
       };
       this.deps.bus.on(event, listener as any);
       this.listeners.push({ event, fn: listener });
     };
     on(
       'door',
-      (e: DoorEvent) => this.onDoor(e),
+      (e: DoorEvent, seenMs: number) => this.onDoor(e, seenMs),
       (e: DoorEvent) => [e.tray],
     );
     // A silent board interrupts the watch at once, before its event is even recorded.
@@ -85,7 +87,7 @@ export class BusEventRecorder {
     await this.watch.stop();
   }
 
-  private async onDoor(e: DoorEvent): Promise<void> {
+  private async onDoor(e: DoorEvent, seenMs: number): Promise<void> {
     const { db, trayStore, outbox } = this.deps;
     const afterCommit: AfterCommit[] = [];
     const changed = await db.tx(async (q) => {
@@ -93,7 +95,7 @@ export class BusEventRecorder {
       if (!tray) return false;
       const door = e.open ? 'open' : 'closed';
       if (tray.door === door) return false;
-      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at)));
+      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at, { seenMs })));
       return true;
     });
     if (!changed) return;
@@ -114,17 +116,21 @@ export class BusEventRecorder {
 
   /**
    * Records a door change, its event, and the alarm if the door opened without a release.
-   * `seen`: as it happened, or found by reading the door after a gap in the watch.
+   * `seen`: as it happened (`seenMs`: when the bus reported it, monotonic), or found by reading
+   * the door after a gap in the watch.
    */
   private async applyDoor(
     q: Queryable,
     tray: Tray,
     open: boolean,
     at: Date,
-    seen: 'as_it_happened' | 'after_a_gap' = 'as_it_happened',
+    seen: { seenMs: number } | 'after_a_gap',
   ): Promise<AfterCommit[]> {
     const { trayStore, outbox } = this.deps;
-    const unexpected = open && isUnexpectedOpening(tray, at, this.releaseWindowMs, { afterGap: seen === 'after_a_gap' });
+    const afterGap = seen === 'after_a_gap';
+    const seenMs = afterGap ? this.watch.nowMs() : seen.seenMs;
+    const unexpected = open && isUnexpectedOpening(tray, this.watch.releaseAge(tray.number, seenMs), this.releaseWindowMs, { afterGap });
+    this.watch.doorSeen(tray.number, open, seenMs);
     await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at);
     await outbox.enqueue(q, open ? 'tray.door_opened' : 'tray.door_closed', { tray: tray.number }, at);
     if (unexpected) {
@@ -180,6 +186,7 @@ export class BusEventRecorder {
         const tray = await trayStore.get(q, reading.tray, { forUpdate: true });
         if (!tray) continue;
         const open = reading.door === 'open';
+        this.watch.doorSeen(tray.number, open, this.watch.nowMs());
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
           afterCommit.push(...(await this.applyDoor(q, tray, open, e.at, 'after_a_gap')));
           changed.push(tray.number);
@@ -213,6 +220,7 @@ export class BusEventRecorder {
         (reading.online ? boardsUp : boardsDown).add(tray.board);
         if (reading.door === 'unknown') continue;
         const open = reading.door === 'open';
+        this.watch.doorSeen(tray.number, open, this.watch.nowMs());
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
           afterCommit.push(...(await this.applyDoor(q, tray, open, at, 'after_a_gap')));
           changed.push(tray.number);

@@ -40,6 +40,10 @@ export interface DoorWatchDeps {
 
 export class DoorWatch {
   private readonly windows = new Map<number, ReleaseWindow>();
+  /** Monotonic time of each tray's last lock release recorded by this process. */
+  private readonly releasedMs = new Map<number, number>();
+  /** Monotonic time since which this process knows each open door to be open. */
+  private readonly openSinceMs = new Map<number, number>();
   /** Bus events are recorded one at a time, in the order the bus saw them. */
   private chain: Promise<void> = Promise.resolve();
   /** Bus events received and not yet recorded. */
@@ -52,7 +56,7 @@ export class DoorWatch {
 
   start(): void {
     this.stopped = false;
-    this.startedMs = monotonicMs(this.deps.clock);
+    this.startedMs = this.nowMs();
   }
 
   /** Stops retrying; resolves once the events queued so far are recorded or given up. */
@@ -109,9 +113,44 @@ export class DoorWatch {
     return next;
   }
 
+  /** Monotonic milliseconds now: the time base of windows, releases and open doors. */
+  nowMs(): number {
+    return monotonicMs(this.deps.clock);
+  }
+
   /** Opens a tray's window (at the release, before the pulse). */
   open(tray: number): void {
-    this.windows.set(tray, { startedMs: monotonicMs(this.deps.clock), gap: null });
+    const now = this.nowMs();
+    this.windows.set(tray, { startedMs: now, gap: null });
+    this.releasedMs.set(tray, now);
+  }
+
+  /**
+   * How long before `atMs` this process recorded the tray's last lock release; null when it did
+   * not (a release recorded by an earlier process: its age cannot be measured on this clock).
+   */
+  releaseAge(tray: number, atMs: number): number | null {
+    const released = this.releasedMs.get(tray);
+    return released === undefined ? null : atMs - released;
+  }
+
+  /**
+   * A door seen open or closed at `atMs` (as it happened, or read after a gap). An open door keeps
+   * the time it was first seen open; a door read open after a gap counts from that reading, so a
+   * held-open alarm may come late but never early.
+   */
+  doorSeen(tray: number, open: boolean, atMs: number): void {
+    if (!open) this.openSinceMs.delete(tray);
+    else if (!this.openSinceMs.has(tray)) this.openSinceMs.set(tray, atMs);
+  }
+
+  /** Trays whose door this process has known open for longer than `ms`. */
+  openLongerThan(ms: number): number[] {
+    const now = this.nowMs();
+    return [...this.openSinceMs]
+      .filter(([, since]) => now - since > ms)
+      .map(([tray]) => tray)
+      .sort((a, b) => a - b);
   }
 
   /** True while a release of this tray is being watched for its flow's outcome. */
@@ -138,7 +177,7 @@ export class DoorWatch {
    */
   verdict(tray: number, timeoutMs: number): WindowVerdict {
     const window = this.windows.get(tray) ?? { startedMs: this.startedMs, gap: 'the controller restarted' };
-    if (monotonicMs(this.deps.clock) - window.startedMs < timeoutMs) return { kind: 'running' };
+    if (this.nowMs() - window.startedMs < timeoutMs) return { kind: 'running' };
     if (window.gap) return { kind: 'uncertain', gap: window.gap };
     // Seen but not yet written, or a board failing right now: no conclusion yet.
     if (this.pending > 0) return { kind: 'running' };

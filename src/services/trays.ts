@@ -238,19 +238,20 @@ export class TrayService {
 
   /**
    * Raises `alarm.door_held_open` once for each door open longer than `heldOpenMs` (a citizen
-   * who walked away, a dossier jammed in the door). Called by the flow timers.
+   * who walked away, a dossier jammed in the door). Called by the flow timers. How long a door
+   * has been open is measured on the monotonic clock from when this process saw it open (a
+   * wall-clock step raises nothing); the records only confirm it is still open, not at fault.
    */
   async sweepHeldOpen(heldOpenMs: number): Promise<number[]> {
     const { db, trayStore, outbox, clock, bus } = this.deps;
     // A door change seen and not yet recorded would make the records a stale view.
     if (this.watch.unrecorded > 0) return [];
+    // A door not watched right now (its board silent): the record may be stale; left for later.
+    const candidates = this.watch.openLongerThan(heldOpenMs).filter((n) => bus.watching(n));
+    if (!candidates.length) return [];
     const now = clock.now();
     const held = await db.tx(async (q) => {
-      const unwatched = bus
-        .snapshot()
-        .map((r) => r.tray)
-        .filter((n) => !bus.watching(n));
-      const found = await trayStore.markHeldOpen(q, now, heldOpenMs, unwatched);
+      const found = await trayStore.markHeldOpen(q, now, candidates);
       for (const { number, openSince } of found) {
         await outbox.enqueue(q, 'alarm.door_held_open', { tray: number, openSince: openSince.toISOString() }, now);
       }

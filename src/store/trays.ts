@@ -138,17 +138,16 @@ export class TrayRepository implements TrayStore {
   }
 
   /**
-   * Trays whose door has been open longer than `heldMs` and whose alarm is not raised yet; trays
-   * in `exclude` (doors not watched right now: the record may be stale) are left for later.
+   * Raises the held-open mark on those of `trays` whose door is recorded open, not at fault, and
+   * not marked yet (the service decides how long each has been open, on the monotonic clock).
    */
-  async markHeldOpen(q: Queryable, now: Date, heldMs: number, exclude: number[] = []): Promise<{ number: number; openSince: Date }[]> {
+  async markHeldOpen(q: Queryable, now: Date, trays: number[]): Promise<{ number: number; openSince: Date }[]> {
     const { rows } = await q.query<{ number: number; door_open_since: Date }>(
       `UPDATE trays SET held_open_alarm_at = $2
        WHERE locker_id = $1 AND door = 'open' AND held_open_alarm_at IS NULL AND fault IS NULL
-         AND NOT (number = ANY($4::int[]))
-         AND door_open_since < $2::timestamptz - make_interval(secs => $3::double precision / 1000)
+         AND number = ANY($3::int[])
        RETURNING number, door_open_since`,
-      [this.lockerId, now, heldMs, exclude],
+      [this.lockerId, now, trays],
     );
     return rows.map((r) => ({ number: r.number, openSince: r.door_open_since })).sort((a, b) => a.number - b.number);
   }

@@ -6,13 +6,11 @@
  * dossier inside.
  */
 import t from 'tap';
-import { CabinetSimulator } from '../../hardware/index.js';
-import { silentLogger } from '../../src/log.js';
 import { door, depositProcedure, inbox } from '../helpers/citizens.js';
 import { outboxEvents, startTestLocker, type TestLocker } from '../helpers/controller.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { uniqueLockerId, until } from '../helpers/mqtt.js';
-import { loadConfig } from '../../src/config/load.js';
+import { ExternalCabinet } from '../helpers/external-cabinet.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 interface SmsEntry {
@@ -313,26 +311,3 @@ t.test('a door change seen while the database is down is recorded when it is bac
     'each change recorded once, in order',
   );
 });
-
-/** A simulated cabinet outside any controller, reached over its RTU-over-TCP endpoints. */
-class ExternalCabinet {
-  private constructor(readonly sim: CabinetSimulator) {}
-
-  static async start(t: { teardown(fn: () => unknown): void }): Promise<ExternalCabinet> {
-    const map = loadConfig({ env: {} }).hardware.map;
-    const sim = new CabinetSimulator({ map, latchHoldMs: 5_000, paceWireTime: false, logger: silentLogger() });
-    await sim.start();
-    t.teardown(() => sim.stop());
-    return new ExternalCabinet(sim);
-  }
-
-  attach(config: TestLocker['config']): void {
-    const endpoints = this.sim.endpoints();
-    for (const bus of config.hardware.map.buses) {
-      const at = endpoints.get(bus.id)!;
-      delete bus.path;
-      bus.host = at.host;
-      bus.port = at.port;
-    }
-  }
-}

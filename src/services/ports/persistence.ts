@@ -24,7 +24,8 @@ export interface TrayStore {
   setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void>;
   reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null>;
   countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number>;
-  markHeldOpen(q: Queryable, now: Date, heldMs: number, exclude?: number[]): Promise<{ number: number; openSince: Date }[]>;
+  /** Marks those of `trays` recorded open (not at fault, not yet marked) as held open. */
+  markHeldOpen(q: Queryable, now: Date, trays: number[]): Promise<{ number: number; openSince: Date }[]>;
   setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]>;
 }
 
