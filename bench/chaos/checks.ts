@@ -75,9 +75,9 @@ export class Watcher {
   async check(phase: 'run' | 'end'): Promise<boolean> {
     const before = new Map<number, number>();
     for (const s of this.world.sim.trays()) before.set(s.tray, this.world.version(s.tray));
-    let rows: { number: number; state: string; role: string; disabled_reason: string | null; fault: string | null }[];
+    let rows: { number: number; content: string; role: string; disabled_reason: string | null; fault: string | null }[];
     try {
-      ({ rows } = await this.pool.query(`SELECT number, state, role, disabled_reason, fault FROM trays WHERE locker_id = $1`, [
+      ({ rows } = await this.pool.query(`SELECT number, content, role, disabled_reason, fault FROM trays WHERE locker_id = $1`, [
         this.lockerId,
       ]));
     } catch {
@@ -87,10 +87,10 @@ export class Watcher {
     this.reads += 1;
     const free: Record<string, number> = {};
     for (const row of rows) {
-      this.states.set(row.number, row.state);
-      if (row.state === 'free' && !row.disabled_reason && !row.fault) free[row.role] = (free[row.role] ?? 0) + 1;
+      this.states.set(row.number, row.content);
+      if (row.content === 'free' && !row.disabled_reason && !row.fault) free[row.role] = (free[row.role] ?? 0) + 1;
       const papers = this.world.papersIn(row.number);
-      if (!papers.length || HOLDING_STATES.has(row.state)) continue;
+      if (!papers.length || HOLDING_STATES.has(row.content)) continue;
       // The tray moved while its record was read: no conclusion from this reading.
       if (this.world.version(row.number) !== before.get(row.number)) continue;
       for (const paper of papers) {
@@ -99,7 +99,7 @@ export class Watcher {
             `lost:${paper.id}`,
             'dossier lost',
             row.number,
-            `tray ${row.number} is recorded ${row.state} while it holds ${paper.kind} ${paper.display} (${phase === 'run' ? 'seen during the run' : 'at the end'})`,
+            `tray ${row.number} is recorded ${row.content} while it holds ${paper.kind} ${paper.display} (${phase === 'run' ? 'seen during the run' : 'at the end'})`,
           );
         }
       }
@@ -249,7 +249,7 @@ export async function finalChecks(opts: {
   );
   const doorAlarms: Record<string, number> = {};
   for (const a of alarms.rows) doorAlarms[a.type] = (doorAlarms[a.type] ?? 0) + 1;
-  const trays = await q<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [
+  const trays = await q<{ content: string; n: number }>(`SELECT content, count(*)::int AS n FROM trays WHERE locker_id = $1 GROUP BY 1`, [
     lockerId,
   ]);
 
@@ -270,6 +270,6 @@ export async function finalChecks(opts: {
     doorAlarmList: alarms.rows.map((a) => ({ type: a.type, tray: a.tray, atMs: a.at_ms })),
     checkedByOutcome: Object.fromEntries(checked.rows.map((r) => [r.outcome, r.n])),
     dossierStatuses,
-    trayStates: Object.fromEntries(trays.rows.map((r) => [r.state, r.n])),
+    trayStates: Object.fromEntries(trays.rows.map((r) => [r.content, r.n])),
   };
 }

@@ -126,7 +126,7 @@ export type AnyEventEnvelope = { [K in EventType]: EventEnvelope<K> }[EventType]
 
 export type Availability = 'online' | 'offline';
 
-/** Tray states as published: the stored state, or out_of_service when disabled or faulty. */
+/** Tray states as published: the tray's content, or out_of_service when disabled or faulty. */
 export type PublishedTrayState = 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check' | 'out_of_service';
 
 export interface OccupancyTray {

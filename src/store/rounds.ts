@@ -178,7 +178,7 @@ export class RoundRepository implements RoundStore {
 
   async freeTrays(q: Queryable): Promise<Record<TraySize, number>> {
     const { rows } = await q.query(
-      `SELECT size, count(*)::int AS n FROM trays WHERE locker_id = $1 AND state = 'free'
+      `SELECT size, count(*)::int AS n FROM trays WHERE locker_id = $1 AND content = 'free'
          AND disabled_reason IS NULL AND fault IS NULL GROUP BY size`,
       [this.lockerId],
     );

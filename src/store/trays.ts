@@ -12,7 +12,7 @@ interface TrayRow {
   door_input: number;
   size: Tray['size'];
   role: Tray['role'];
-  state: TrayContent;
+  content: TrayContent;
   door: Door;
   released_at: Date | null;
   disabled_reason: string | null;
@@ -20,7 +20,7 @@ interface TrayRow {
   changed_at: Date;
 }
 
-const COLUMNS = `number, cabinet, board_id, lock_channel, door_input, size, role, state, door,
+const COLUMNS = `number, cabinet, board_id, lock_channel, door_input, size, role, content, door,
   released_at, disabled_reason, fault, changed_at`;
 
 function toTray(r: TrayRow): Tray {
@@ -32,7 +32,7 @@ function toTray(r: TrayRow): Tray {
     doorInput: r.door_input,
     size: r.size,
     role: r.role,
-    content: r.state,
+    content: r.content,
     door: r.door,
     releasedAt: r.released_at,
     disabledReason: r.disabled_reason,
@@ -112,7 +112,7 @@ export class TrayRepository implements TrayStore {
   async reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null> {
     const { rows } = await q.query<{ number: number }>(
       `SELECT number FROM trays
-       WHERE locker_id = $1 AND state = 'free' AND disabled_reason IS NULL AND fault IS NULL
+       WHERE locker_id = $1 AND content = 'free' AND disabled_reason IS NULL AND fault IS NULL
          AND door = 'closed' AND role IN ($2, 'both')
          AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)
        ORDER BY array_position(ARRAY['S','M','L'], size), (role = 'both'), number
@@ -129,7 +129,7 @@ export class TrayRepository implements TrayStore {
   async countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number> {
     const { rows } = await q.query<{ n: string }>(
       `SELECT count(*) AS n FROM trays
-       WHERE locker_id = $1 AND state = 'free' AND disabled_reason IS NULL AND fault IS NULL
+       WHERE locker_id = $1 AND content = 'free' AND disabled_reason IS NULL AND fault IS NULL
          AND door = 'closed' AND role IN ($2, 'both')
          AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)`,
       [this.lockerId, role, minSize],
@@ -177,7 +177,7 @@ export class TrayRepository implements TrayStore {
   }
 
   async setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void> {
-    await q.query(`UPDATE trays SET state = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`, [
+    await q.query(`UPDATE trays SET content = $3, changed_at = $4, version = version + 1 WHERE locker_id = $1 AND number = $2`, [
       this.lockerId,
       number,
       content,

@@ -97,7 +97,7 @@ t.test('no free tray of the right size: 409 with a code, nothing changed', async
   const procedureCode = await depositProcedure(locker, 'L');
   const db = locker.controller.database;
   // Every large tray (and every tray, since smaller ones do not fit) is taken.
-  await db.query(`UPDATE trays SET state = 'holding_deposit' WHERE locker_id = $1 AND size = 'L'`, [locker.lockerId]);
+  await db.query(`UPDATE trays SET content = 'holding_deposit' WHERE locker_id = $1 AND size = 'L'`, [locker.lockerId]);
   const before = await db.query(`SELECT (SELECT count(*) FROM challenges) c, (SELECT count(*) FROM dossiers) d`);
   const res = await locker.anonymous.post('/api/deposits', { phone: '0912000003', procedureCode });
   t.equal(res.statusCode, 409);
@@ -107,12 +107,12 @@ t.test('no free tray of the right size: 409 with a code, nothing changed', async
 
   // A tray free at the start but taken before the code is entered: 409 at verify, code still usable.
   await db.query(
-    `UPDATE trays SET state = 'free' WHERE locker_id = $1 AND number = (SELECT min(number) FROM trays WHERE locker_id = $1 AND size = 'L')`,
+    `UPDATE trays SET content = 'free' WHERE locker_id = $1 AND number = (SELECT min(number) FROM trays WHERE locker_id = $1 AND size = 'L')`,
     [locker.lockerId],
   );
   const start = (await locker.anonymous.post('/api/deposits', { phone: '0912000003', procedureCode })).json();
   const code = await codeFor(locker, '0912000003');
-  await db.query(`UPDATE trays SET state = 'holding_deposit' WHERE locker_id = $1 AND size = 'L'`, [locker.lockerId]);
+  await db.query(`UPDATE trays SET content = 'holding_deposit' WHERE locker_id = $1 AND size = 'L'`, [locker.lockerId]);
   const verify = await locker.anonymous.post(`/api/deposits/${start.challengeId}/verify`, { otp: code });
   t.equal(verify.statusCode, 409);
   t.equal(verify.json().error.code, 'TRAY_UNAVAILABLE');

@@ -29,7 +29,7 @@ async function loadResult(locker: TestLocker, phone: string, tray: number, proce
       new Date(now.getTime() + 3 * 86_400_000),
     ],
   );
-  await db.query(`UPDATE trays SET state = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
+  await db.query(`UPDATE trays SET content = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
   return formatDossierCode(code);
 }
 
