@@ -174,6 +174,7 @@ export class Controller {
       clock,
       logger: log('trays'),
       version: VERSION,
+      dbUnavailable: isDbUnavailable,
     });
     this.units.trays = trays;
 

@@ -50,7 +50,12 @@ export class BusEventRecorder {
         // When the bus reported it, on the monotonic clock: the event may be recorded much later.
         const seenMs = this.watch.nowMs();
         now?.(e);
-        void this.watch.record(() => fn(e, seenMs), trays(e));
+        const affected = trays(e);
+        void this.watch.record(
+          () => fn(e, seenMs),
+          affected,
+          () => this.rereadLater(affected, 'a door change could not be recorded'),
+        );
       };
       this.deps.bus.on(event, listener as any);
       this.listeners.push({ event, fn: listener });
@@ -129,9 +134,13 @@ export class BusEventRecorder {
     const { trayStore, outbox } = this.deps;
     const afterGap = seen === 'after_a_gap';
     const seenMs = afterGap ? this.watch.nowMs() : seen.seenMs;
-    const unexpected = open && isUnexpectedOpening(tray, this.watch.releaseAge(tray.number, seenMs), this.releaseWindowMs, { afterGap });
+    const releaseAge = this.watch.releaseAge(tray.number, seenMs);
+    // Seen before the tray's last release, recorded only now: it neither uses that release nor
+    // belongs to the flow that made it.
+    const beforeRelease = releaseAge !== null && releaseAge < 0;
+    const unexpected = open && isUnexpectedOpening(tray, releaseAge, this.releaseWindowMs, { afterGap });
     this.watch.doorSeen(tray.number, open, seenMs);
-    await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at);
+    await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at, { keepRelease: beforeRelease });
     await outbox.enqueue(q, open ? 'tray.door_opened' : 'tray.door_closed', { tray: tray.number }, at);
     if (unexpected) {
       this.log.warn({ tray: tray.number }, 'door open without a release');
@@ -139,7 +148,7 @@ export class BusEventRecorder {
     }
     const work: AfterCommit[] = [];
     for (const handler of this.doorHandlers) {
-      const after = await handler(q, tray, open, at);
+      const after = await handler(q, tray, open, at, { beforeRelease });
       if (after) work.push(after);
     }
     return work;
@@ -175,9 +184,21 @@ export class BusEventRecorder {
    * a door that moved unseen is recorded as it stands (no alarm for a tray whose lock was
    * released: the opening happened at some moment of the gap).
    */
-  private async onGap(e: WatchGapEvent): Promise<void> {
-    const { db, trayStore, outbox } = this.deps;
-    const wanted = new Set(e.trays);
+  private onGap(e: WatchGapEvent): Promise<void> {
+    return this.reread(e.trays, `board ${e.board} unread for ${e.unwatchedMs} ms`);
+  }
+
+  /** Queues a new reading of these doors (after a bus event about them was given up). */
+  private rereadLater(trays: number[], why: string): void {
+    if (!trays.length) return;
+    void this.watch.record(() => this.reread(trays, why), trays);
+  }
+
+  /** Reads these doors now and records those that differ from the records, as found after a gap. */
+  private async reread(trays: number[], why: string): Promise<void> {
+    const { db, trayStore, outbox, clock } = this.deps;
+    const at = clock.now();
+    const wanted = new Set(trays);
     const readings = this.deps.bus.snapshot().filter((r) => wanted.has(r.tray) && r.online && r.door !== 'unknown');
     const afterCommit: AfterCommit[] = [];
     const changed: number[] = [];
@@ -188,12 +209,12 @@ export class BusEventRecorder {
         const open = reading.door === 'open';
         this.watch.doorSeen(tray.number, open, this.watch.nowMs());
         if ((tray.door === 'open') !== open || tray.door === 'unknown') {
-          afterCommit.push(...(await this.applyDoor(q, tray, open, e.at, 'after_a_gap')));
+          afterCommit.push(...(await this.applyDoor(q, tray, open, at, 'after_a_gap')));
           changed.push(tray.number);
         }
       }
     });
-    this.log.info({ board: e.board, unwatchedMs: e.unwatchedMs, doorsChanged: changed }, 'doors read again after a gap');
+    this.log.info({ trays, why, doorsChanged: changed }, 'doors read again after a gap');
     if (!changed.length) return;
     outbox.committed();
     await this.publish(changed);

@@ -30,6 +30,11 @@ interface ReleaseWindow {
 
 export interface DoorWatchDeps {
   db: Pick<Database, 'ping'>;
+  /**
+   * True for an error that says the database cannot be reached or answer now (down, frozen, out
+   * of connections): such a failure is retried for as long as it lasts, whatever a ping says.
+   */
+  dbUnavailable?: (err: unknown) => boolean;
   bus: Pick<LockBus, 'watching'>;
   clock: Clock;
   logger: Logger;
@@ -77,11 +82,14 @@ export class DoorWatch {
 
   /**
    * Queues the recording of a bus event. A failure is retried with backoff for as long as the
-   * database does not answer (the event is kept, in order); a failure with the database up is a
-   * defect: after a few tries the event is dropped, and its trays' windows are marked as not
-   * watched, so no flow concludes anything from the hole it leaves.
+   * database does not answer (the event is kept, in order), even if a ping gets through between
+   * two failures (a database thawing out, a pool still full of dead connections). A failure with
+   * the database up is a defect: after a few tries the event is given up, its trays' windows are
+   * marked as not watched (no flow concludes anything from the hole it leaves), and `onGiveUp`
+   * runs (the recorder queues a new reading of those doors, so the records do not keep a door as
+   * the lost event found it).
    */
-  record(task: () => Promise<void>, trays: number[]): Promise<void> {
+  record(task: () => Promise<void>, trays: number[], onGiveUp?: () => void): Promise<void> {
     this.pending += 1;
     const { logger } = this.deps;
     const run = async () => {
@@ -91,11 +99,13 @@ export class DoorWatch {
           await task();
           return;
         } catch (err) {
-          const dbUp = await this.deps.db.ping().catch(() => false);
-          const definite = isAppError(err) && (err.code as string) !== 'DB_UNAVAILABLE';
+          const unavailable = (this.deps.dbUnavailable?.(err) ?? false) || (isAppError(err) && err.code === 'DB_UNAVAILABLE');
+          const definite = isAppError(err) && !unavailable;
+          const dbUp = !unavailable && (await this.deps.db.ping().catch(() => false));
           if (this.stopped || (dbUp && attempt >= 3) || definite) {
             logger.error({ err, trays, attempt }, 'a bus event could not be recorded; its trays are to be checked');
             this.markGap(trays, 'a door change could not be recorded');
+            if (!this.stopped) onGiveUp?.();
             return;
           }
           if (attempt === 1 || attempt % 20 === 0) {

@@ -63,7 +63,9 @@ export class TrayCycle {
 
   /** Step 3: the door handler of one flow, registered at the composition root. */
   doorHandler(flow: CycleFlow): DoorHandler {
-    return async (q, tray, open, at) => {
+    return async (q, tray, open, at, seen) => {
+      // A change seen before this release, recorded late: the previous user's, not this flow's.
+      if (seen.beforeRelease) return;
       const d = await flow.waiting(q, tray.number);
       if (!d) return;
       if (open) {

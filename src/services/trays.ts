@@ -30,6 +30,8 @@ export interface TrayServiceDeps {
   /** First and longest pause between two tries of a bus event the database refused, ms. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** True for an error saying the database is unreachable now (see DoorWatchDeps). */
+  dbUnavailable?: (err: unknown) => boolean;
 }
 
 export type { WindowVerdict } from './door-watch.js';
@@ -38,7 +40,16 @@ export type { WindowVerdict } from './door-watch.js';
  * Called in the transaction that records a door change, so that a flow's transition (a deposit
  * made, a result picked up) commits with it. May return work to do after commit (an SMS).
  */
-export type DoorHandler = (q: Queryable, tray: Tray, open: boolean, at: Date) => Promise<AfterCommit | void>;
+export type DoorHandler = (q: Queryable, tray: Tray, open: boolean, at: Date, seen: DoorSeen) => Promise<AfterCommit | void>;
+
+/**
+ * When a door change was seen: `beforeRelease` is true for a change the bus reported before the
+ * tray's last lock release and recorded only after it (it waited for the database): it belongs
+ * to whoever used the tray before, never to the flow that released it now.
+ */
+export interface DoorSeen {
+  beforeRelease: boolean;
+}
 export type AfterCommit = () => Promise<void>;
 
 export interface TrayView {

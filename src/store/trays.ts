@@ -93,15 +93,15 @@ export class TrayRepository implements TrayStore {
     return rows[0] ? toTray(rows[0]) : null;
   }
 
-  async setDoor(q: Queryable, number: number, door: Door, at: Date): Promise<void> {
+  async setDoor(q: Queryable, number: number, door: Door, at: Date, opts: { keepRelease?: boolean } = {}): Promise<void> {
     await q.query(
       `UPDATE trays SET door = $3::text,
-         released_at = CASE WHEN $3::text = 'open' THEN NULL ELSE released_at END,
+         released_at = CASE WHEN $3::text = 'open' AND NOT $5::boolean THEN NULL ELSE released_at END,
          door_open_since = CASE WHEN $3::text = 'open' THEN COALESCE(door_open_since, $4) ELSE NULL END,
          held_open_alarm_at = CASE WHEN $3::text = 'open' THEN held_open_alarm_at ELSE NULL END,
          changed_at = $4, version = version + 1
        WHERE locker_id = $1 AND number = $2`,
-      [this.lockerId, number, door, at],
+      [this.lockerId, number, door, at, opts.keepRelease ?? false],
     );
   }
 

@@ -16,7 +16,11 @@ export interface TrayStore {
   applyMap(q: Queryable, name: string, map: CabinetMap): Promise<void>;
   list(q: Queryable): Promise<Tray[]>;
   get(q: Queryable, number: number, opts?: { forUpdate?: boolean }): Promise<Tray | null>;
-  setDoor(q: Queryable, number: number, door: Door, at: Date): Promise<void>;
+  /**
+   * Records a door as open or closed. An opening consumes the tray's lock release, unless
+   * `keepRelease` (a change seen before that release, recorded late: the release is still unused).
+   */
+  setDoor(q: Queryable, number: number, door: Door, at: Date, opts?: { keepRelease?: boolean }): Promise<void>;
   markReleased(q: Queryable, number: number, at: Date): Promise<void>;
   /** Forgets a release whose pulse failed (the door was not opened). */
   clearRelease(q: Queryable, number: number): Promise<void>;
