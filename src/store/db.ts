@@ -162,6 +162,11 @@ export function createDb(options: DbOptions): Db {
   });
   // An idle client losing its server must not crash the daemon: pg emits it on the pool.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  // And no client is ever without a listener of its own: pg-pool attaches and detaches its own as a
+  // client moves between idle and checked out, and an 'error' emitted at a moment none is attached
+  // (a fast shutdown of the server terminating every backend at once) would end the process. The
+  // pool's and the transaction's listeners still run and decide what becomes of the client.
+  pool.on('connect', (client) => client.on('error', (err) => log.debug({ err: err.message }, 'database connection error')));
 
   let closed = false;
   return {
