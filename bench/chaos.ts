@@ -559,7 +559,12 @@ async function main(): Promise<number> {
     stoppedAtDeadline,
     finished,
   });
-  const broken = invariantsBroken(report);
+  const broken = [
+    ...invariantsBroken(report),
+    ...(api.unexpected5xx.length ? [`${api.unexpected5xx.length} answer(s) 5xx other than 503`] : []),
+    ...(api.bare503.length ? [`${api.bare503.length} 503 answer(s) without a stable code`] : []),
+    ...(daemon.stats.unexpectedExits.length ? [`${daemon.stats.unexpectedExits.length} daemon exit(s) nobody asked for`] : []),
+  ];
   await shutdownAll();
   if (!broken.length && !options.keep) rmSync(runDir, { recursive: true, force: true });
   else console.log(`run directory kept: ${runDir}`);
@@ -578,6 +583,9 @@ function invariantsBroken(r: FinalReport): string[] {
   if (r.leftInFlight.length) out.push(`${r.leftInFlight.length} dossier(s) left in flight`);
   if (r.leftToCheck.length) out.push(`${r.leftToCheck.length} tray(s) left to check`);
   if (r.disagreements.length) out.push(`${r.disagreements.length} dossier(s) whose paper is not where the records say`);
+  // No door in the campaign is held open 10 s or opened without a release: every alarm is false.
+  const alarms = Object.values(r.doorAlarms).reduce((a, b) => a + b, 0);
+  if (alarms) out.push(`${alarms} false door alarm(s)`);
   return out;
 }
 
