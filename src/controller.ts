@@ -224,7 +224,16 @@ export class Controller {
       logger: log('checks'),
       nextCheckAt: () => nextRound(calendar, clock.now()),
     });
-    const cycle = new TrayCycle({ db, dossiers, trayStore: trayRepo, trays, checks, clock, doorOpenTimeoutMs: ms.doorOpenTimeoutMs });
+    const cycle = new TrayCycle({
+      db,
+      dossiers,
+      trayStore: trayRepo,
+      trays,
+      checks,
+      outbox,
+      clock,
+      doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
+    });
     const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
     const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
     const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });

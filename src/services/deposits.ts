@@ -128,25 +128,14 @@ export class DepositService {
 
   /** The dossier is in its tray: `deposited`, its event, and the receipt after commit. */
   async deposited(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
-    const { dossiers, trayStore, outbox } = this.deps;
-    await dossiers.transition(q, d.id, source.from, 'deposited', {
-      actor: source.actor,
-      at,
+    await this.deps.cycle.settle(q, d, tray, at, {
+      source,
+      to: 'deposited',
       fields: { depositedAt: at, checkSince: null, checkFrom: null },
-      details: source.details,
+      content: 'holding_deposit',
+      event: 'deposit.completed',
+      data: { depositId: d.id },
     });
-    await trayStore.setContent(q, tray, 'holding_deposit', at);
-    await outbox.enqueue(
-      q,
-      'deposit.completed',
-      {
-        depositId: d.id,
-        dossierCode: d.code,
-        tray,
-        procedureCode: d.procedureCode,
-      },
-      at,
-    );
     const procedure = this.deps.procedures.find(d.procedureCode);
     return () =>
       this.deps.sms.sendNotice('deposit_receipt', d.phoneEnc, d.phoneHash, d.id, {

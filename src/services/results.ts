@@ -124,27 +124,15 @@ export class ResultService {
 
   /** The result is in its tray: `loaded` with its pickup deadline, its event, the citizen texted after commit. */
   async loaded(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit> {
-    const { dossiers, trayStore, outbox } = this.deps;
     const deadline = new Date(at.getTime() + this.deps.pickupWindowMs);
-    await dossiers.transition(q, d.id, source.from, 'loaded', {
-      actor: source.actor,
-      at,
-      details: source.details,
+    await this.deps.cycle.settle(q, d, tray, at, {
+      source,
+      to: 'loaded',
       fields: { loadedAt: at, pickupDeadline: deadline, openedAt: null, doorOpenedAt: null, checkSince: null, checkFrom: null },
+      content: 'holding_result',
+      event: 'result.loaded',
+      data: { resultId: d.id, pickupDeadline: deadline.toISOString() },
     });
-    await trayStore.setContent(q, tray, 'holding_result', at);
-    await outbox.enqueue(
-      q,
-      'result.loaded',
-      {
-        resultId: d.id,
-        dossierCode: d.code,
-        tray,
-        procedureCode: d.procedureCode,
-        pickupDeadline: deadline.toISOString(),
-      },
-      at,
-    );
     return () => this.notify(d, tray, deadline);
   }
 

@@ -17,11 +17,11 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { Dossier } from '../domain/dossier.js';
-import type { TrayOpenReason } from '../domain/tray.js';
+import type { Dossier, DossierStatus } from '../domain/dossier.js';
+import type { TrayContent, TrayOpenReason } from '../domain/tray.js';
 import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
-import type { TrayChecks } from './tray-checks.js';
+import type { CompletionSource, TrayChecks } from './tray-checks.js';
 import type { AfterCommit, DoorHandler, TrayService } from './trays.js';
 
 /** What every flow of the cycle is built with (each adds its own). */
@@ -49,6 +49,7 @@ export interface CycleFlow {
 
 export interface TrayCycleDeps {
   db: Database;
+  outbox: EventOutbox;
   dossiers: DossierStore;
   trayStore: TrayStore;
   trays: TrayService;
@@ -110,6 +111,31 @@ export class TrayCycle {
       }
     }
     return lapsed;
+  }
+
+  /**
+   * Step 3's common part, for a flow whose paper is now in its tray (a deposit made, a result
+   * loaded): the dossier's status, the tray's content and the flow's event, in the caller's
+   * transaction (the door change's, or an officer's answer to a check).
+   */
+  async settle(
+    q: Queryable,
+    d: Dossier,
+    tray: number,
+    at: Date,
+    s: {
+      source: CompletionSource;
+      to: DossierStatus;
+      fields: Partial<Dossier>;
+      content: TrayContent;
+      event: string;
+      data: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    const { dossiers, trayStore, outbox } = this.deps;
+    await dossiers.transition(q, d.id, s.source.from, s.to, { actor: s.source.actor, at, fields: s.fields, details: s.source.details });
+    await trayStore.setContent(q, tray, s.content, at);
+    await outbox.enqueue(q, s.event, { ...s.data, dossierCode: d.code, tray, procedureCode: d.procedureCode }, at);
   }
 
   /**
