@@ -23,7 +23,7 @@ import {
   type StaffRole,
 } from '../domain/accounts.js';
 import { SecretBox } from '../domain/sealing.js';
-import type { AuditStore, Database, StaffAccountStore } from './ports.js';
+import type { AccountRecord, AuditStore, Database, StaffAccountStore } from './ports.js';
 import { TouchscreenSignIn, type SignIn } from './staff-sign-in.js';
 
 export type { SignedInAccount, StaffRole } from '../domain/accounts.js';
@@ -69,6 +69,20 @@ export interface StaffAccountView extends SignedInAccount {
 }
 
 export const TOTP_ISSUER = 'ATM 24/7';
+
+/** What an admin sees of an account (never its token, PIN or TOTP secret). */
+function accountView(a: AccountRecord, now: Date): StaffAccountView {
+  return {
+    id: a.id,
+    name: a.name,
+    role: a.role,
+    touchscreen: a.pinHash !== null,
+    createdAt: a.createdAt,
+    createdBy: a.createdBy,
+    disabledAt: a.disabledAt,
+    lockedUntil: a.lockedUntil && a.lockedUntil > now ? a.lockedUntil : null,
+  };
+}
 
 export class StaffAccountService {
   private readonly box: SecretBox;
@@ -159,16 +173,7 @@ export class StaffAccountService {
 
   async list(): Promise<StaffAccountView[]> {
     const now = this.deps.clock.now();
-    return (await this.deps.accounts.list(this.deps.db)).map((a) => ({
-      id: a.id,
-      name: a.name,
-      role: a.role,
-      touchscreen: a.pinHash !== null,
-      createdAt: a.createdAt,
-      createdBy: a.createdBy,
-      disabledAt: a.disabledAt,
-      lockedUntil: a.lockedUntil && a.lockedUntil > now ? a.lockedUntil : null,
-    }));
+    return (await this.deps.accounts.list(this.deps.db)).map((a) => accountView(a, now));
   }
 
   /** Disables an account: its token and every session stop working at once. Idempotent. */
@@ -185,18 +190,7 @@ export class StaffAccountService {
       return { account: { ...account, disabledAt: now }, sessionsRevoked };
     });
     this.log.info({ account: id, sessionsRevoked: result.sessionsRevoked }, 'account disabled');
-    const a = result.account;
-    return {
-      id: a.id,
-      name: a.name,
-      role: a.role,
-      touchscreen: a.pinHash !== null,
-      createdAt: a.createdAt,
-      createdBy: a.createdBy,
-      disabledAt: a.disabledAt,
-      lockedUntil: null,
-      sessionsRevoked: result.sessionsRevoked,
-    };
+    return { ...accountView(result.account, now), lockedUntil: null, sessionsRevoked: result.sessionsRevoked };
   }
 
   /** A new permanent token for an account; the old one stops working. Sessions are not touched. */
