@@ -12,24 +12,18 @@ import { OffsetClock, type Clock } from './domain/clock.js';
 import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
+import { composeFlows } from './compose-flows.js';
 import type { LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
-import { TrayChecks } from './services/tray-checks.js';
-import { TrayCycle } from './services/tray-cycle.js';
-import { nextRound } from './domain/calendar.js';
-import { ChallengeService } from './services/challenges.js';
-import { DepositService } from './services/deposits.js';
+import type { TrayChecks } from './services/tray-checks.js';
+import { type DepositService } from './services/deposits.js';
 import { FlowTimers } from './services/flow-timers.js';
-import { ResultService } from './services/results.js';
-import { RoundService } from './services/rounds.js';
+import { type ResultService } from './services/results.js';
+import { type RoundService } from './services/rounds.js';
 import { StaffAccountService } from './services/staff-accounts.js';
-import { RoundRepository } from './store/rounds.js';
-import { loadCalendar } from './config/calendar.js';
 import { DossierLookup } from './services/lookup.js';
-import { PickupService } from './services/pickups.js';
+import { type PickupService } from './services/pickups.js';
 import { SmsService } from './services/sms.js';
-import { ChallengeRepository } from './store/challenges.js';
-import { DossierRepository } from './store/dossiers.js';
 import { SmsLogRepository } from './store/sms-log.js';
 import { loadProcedures, procedureCatalogue } from './config/procedures.js';
 import { loadSecretKeys } from './config/secrets.js';
@@ -197,92 +191,23 @@ export class Controller {
       render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
-    const challenges = new ChallengeService({
+    const { dossiers, audit, deposits, pickups, results, rounds, checks } = composeFlows({
+      config,
       db,
-      challenges: new ChallengeRepository(lockerId),
+      trayRepo,
+      trays,
+      outbox,
+      events,
+      sms,
       vault,
-      otpKey: keys.otp,
-      policy: ms.otp,
-      sms,
+      keys,
+      catalogue,
+      ms,
       clock,
-      logger: log('otp'),
+      log,
     });
-    const dossiers = new DossierRepository(lockerId);
-    const audit = new AuditRepository(lockerId);
-    const calendar = loadCalendar();
-    const roundStore = new RoundRepository(lockerId);
-    const checks = new TrayChecks({
-      db,
-      dossiers,
-      trayStore: trayRepo,
-      trays,
-      rounds: roundStore,
-      outbox,
-      audit,
-      sms,
-      clock,
-      logger: log('checks'),
-      nextCheckAt: () => nextRound(calendar, clock.now()),
-    });
-    const cycle = new TrayCycle({
-      db,
-      dossiers,
-      trayStore: trayRepo,
-      trays,
-      checks,
-      outbox,
-      clock,
-      doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
-    });
-    const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
-    const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
-    const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
-    this.units.deposits = deposits;
-    this.units.pickups = pickups;
-    const results = new ResultService({
-      db,
-      dossiers,
-      trayStore: trayRepo,
-      trays,
-      cycle,
-      procedures: catalogue,
-      vault,
-      outbox,
-      audit,
-      sms,
-      clock,
-      logger: log('results'),
-      pickupWindowMs: ms.pickupWindowMs,
-      reminderBeforeMs: ms.reminderBeforeMs,
-    });
-    // Each flow follows its trays' doors ("opened, then closed"); an officer's "found" reuses the
-    // flows' own completions.
-    for (const flow of [deposits.doorFlow, results.doorFlow, pickups.doorFlow]) trays.addDoorHandler(cycle.doorHandler(flow));
-    checks.setCompletions({
-      deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
-      loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),
-    });
-    this.units.checks = checks;
-    const rounds = new RoundService({
-      db,
-      rounds: roundStore,
-      dossiers,
-      trayStore: trayRepo,
-      trays,
-      outbox,
-      audit,
-      sms,
-      calendar,
-      checks,
-      clock,
-      logger: log('rounds'),
-      leadMs: ms.roundLeadMs,
-      counter: config.sms.counter,
-      publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
-    });
+    Object.assign(this.units, { deposits, pickups, results, rounds, checks });
     const staffAccounts = new StaffAccountService({ db, accounts, audit, clock, logger: log('staff-accounts'), totpKey: keys.totpSecret });
-    this.units.results = results;
-    this.units.rounds = rounds;
     this.units.flowTimers = new FlowTimers({
       tasks: [
         { name: 'deposits', run: () => deposits.sweep() },

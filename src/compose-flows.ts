@@ -1,0 +1,133 @@
+/**
+ * Part of the composition root (with controller.ts): the citizens' and officers' flows built from
+ * the units the controller started — codes, the tray cycle, deposits, pickups, results, checks,
+ * rounds — and wired here, where a reader sees it: each flow's door handler registered with the
+ * trays, an officer's "found" reusing the flows' own completions.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config/types.js';
+import { loadCalendar } from './config/calendar.js';
+import type { durations } from './config/durations.js';
+import type { loadSecretKeys } from './config/secrets.js';
+import { nextRound } from './domain/calendar.js';
+import type { Clock } from './domain/clock.js';
+import type { PhoneVault } from './domain/phone-vault.js';
+import type { EventsUnit } from './events/index.js';
+import { ChallengeService } from './services/challenges.js';
+import { DepositService } from './services/deposits.js';
+import type { EventOutbox, ProcedureCatalogue } from './services/ports.js';
+import { PickupService } from './services/pickups.js';
+import { ResultService } from './services/results.js';
+import { RoundService } from './services/rounds.js';
+import type { SmsService } from './services/sms.js';
+import { TrayChecks } from './services/tray-checks.js';
+import { TrayCycle } from './services/tray-cycle.js';
+import type { TrayService } from './services/trays.js';
+import { AuditRepository } from './store/audit.js';
+import { ChallengeRepository } from './store/challenges.js';
+import type { Db } from './store/db.js';
+import { DossierRepository } from './store/dossiers.js';
+import { RoundRepository } from './store/rounds.js';
+import type { TrayRepository } from './store/trays.js';
+
+export interface FlowUnits {
+  dossiers: DossierRepository;
+  audit: AuditRepository;
+  deposits: DepositService;
+  pickups: PickupService;
+  results: ResultService;
+  rounds: RoundService;
+  checks: TrayChecks;
+}
+
+export function composeFlows(u: {
+  config: Config;
+  db: Db;
+  trayRepo: TrayRepository;
+  trays: TrayService;
+  outbox: EventOutbox;
+  events: EventsUnit;
+  sms: SmsService;
+  vault: PhoneVault;
+  keys: ReturnType<typeof loadSecretKeys>;
+  catalogue: ProcedureCatalogue;
+  ms: ReturnType<typeof durations>;
+  clock: Clock;
+  log: (module: string) => Logger;
+}): FlowUnits {
+  const { config, db, trayRepo, trays, outbox, events, sms, vault, keys, catalogue, ms, clock, log } = u;
+  const lockerId = config.locker.id;
+  const challenges = new ChallengeService({
+    db,
+    challenges: new ChallengeRepository(lockerId),
+    vault,
+    otpKey: keys.otp,
+    policy: ms.otp,
+    sms,
+    clock,
+    logger: log('otp'),
+  });
+  const dossiers = new DossierRepository(lockerId);
+  const audit = new AuditRepository(lockerId);
+  const calendar = loadCalendar();
+  const roundStore = new RoundRepository(lockerId);
+  const checks = new TrayChecks({
+    db,
+    dossiers,
+    trayStore: trayRepo,
+    trays,
+    rounds: roundStore,
+    outbox,
+    audit,
+    sms,
+    clock,
+    logger: log('checks'),
+    nextCheckAt: () => nextRound(calendar, clock.now()),
+  });
+  const cycle = new TrayCycle({
+    db,
+    dossiers,
+    trayStore: trayRepo,
+    trays,
+    checks,
+    outbox,
+    clock,
+    doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
+  });
+  const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
+  const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
+  const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
+  const results = new ResultService({
+    ...flowDeps,
+    vault,
+    audit,
+    logger: log('results'),
+    pickupWindowMs: ms.pickupWindowMs,
+    reminderBeforeMs: ms.reminderBeforeMs,
+  });
+  // Each flow follows its trays' doors ("opened, then closed"); an officer's "found" reuses the
+  // flows' own completions.
+  for (const flow of [deposits.doorFlow, results.doorFlow, pickups.doorFlow]) trays.addDoorHandler(cycle.doorHandler(flow));
+  checks.setCompletions({
+    deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
+    loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),
+  });
+  const rounds = new RoundService({
+    db,
+    rounds: roundStore,
+    dossiers,
+    trayStore: trayRepo,
+    trays,
+    outbox,
+    audit,
+    sms,
+    calendar,
+    checks,
+    clock,
+    logger: log('rounds'),
+    leadMs: ms.roundLeadMs,
+    counter: config.sms.counter,
+    publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
+  });
+  return { dossiers, audit, deposits, pickups, results, rounds, checks };
+}
