@@ -1,15 +1,17 @@
 /**
- * The people at the locker, as the fault campaign plays them: citizens depositing and picking up,
- * an officer loading results and running rounds. Each goes through the daemon's HTTP API like the
- * kiosk and the staff screen, reads its code from the fake SMS provider, and moves doors and
- * paper in the simulated cabinet — at a moment of its own choosing, which under the fault loop
- * often falls inside a gap of the controller's watch. What each physically did is in the World.
+ * The people at the locker, as the fault campaign plays them: citizens depositing and picking up
+ * (citizens.ts), an officer loading results and running rounds (officers.ts). Each goes through the
+ * daemon's HTTP API like the kiosk and the staff screen, reads its code from the fake SMS provider,
+ * and moves doors and paper in the simulated cabinet — at a moment of its own choosing, which under
+ * the fault loop often falls inside a gap of the controller's watch. What each physically did is in
+ * the World. Here: what they share — the context, the outcome of a cycle, the gestures at a door.
  */
 import type { Api, ApiResult } from './api.js';
 import type { CampaignClock, FaultLoop } from './faults.js';
 import type { Rng } from './rng.js';
 import type { FakeSmsProvider } from './sms-provider.js';
-import { normalizeCode, type Paper, type World } from './world.js';
+import { sleep } from './time.js';
+import type { Paper, World } from './world.js';
 
 export type CycleKind = 'deposit' | 'load' | 'pickup' | 'round';
 export const CYCLE_KINDS: CycleKind[] = ['deposit', 'load', 'pickup', 'round'];
@@ -55,22 +57,20 @@ export interface Ctx {
   note(line: string): void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export interface Outcome {
   ok: boolean;
   reason: string;
 }
-const done = (reason: string): Outcome => ({ ok: true, reason });
-const abandoned = (reason: string): Outcome => ({ ok: false, reason });
-const why = (r: ApiResult): string => (r.ok ? 'ok' : `${r.status ?? r.kind} ${r.code}`);
+export const done = (reason: string): Outcome => ({ ok: true, reason });
+export const abandoned = (reason: string): Outcome => ({ ok: false, reason });
+export const why = (r: ApiResult): string => (r.ok ? 'ok' : `${r.status ?? r.kind} ${r.code}`);
 
 /**
  * When a person acts after being told the tray: at once, a little later (often inside a fault),
  * too late (the latch has locked again), or never. Door dwell: a person needs at least 2 s to open
  * a door, slide a dossier in or take it out, and shut it (ADR 0012's watch gap is 1.5 s).
  */
-function planDoor(rng: Rng, latchHoldMs: number, weights: { now: number; later: number; tooLate: number; never: number }) {
+export function planDoor(rng: Rng, latchHoldMs: number, weights: { now: number; later: number; tooLate: number; never: number }) {
   const plan = rng.weighted(weights);
   const delayMs =
     plan === 'now'
@@ -84,7 +84,7 @@ function planDoor(rng: Rng, latchHoldMs: number, weights: { now: number; later: 
 }
 
 /** Opens the tray, does `inside` at a random moment of the dwell, shuts it. False if it would not open. */
-async function useDoor(ctx: Ctx, rng: Rng, tray: number, who: string, dwellMs: number, inside: () => void): Promise<boolean> {
+export async function useDoor(ctx: Ctx, rng: Rng, tray: number, who: string, dwellMs: number, inside: () => void): Promise<boolean> {
   return ctx.world.withTray(tray, async () => {
     if (!ctx.world.open(tray, who)) return false;
     const at = rng.between(300, dwellMs - 300);
@@ -96,61 +96,8 @@ async function useDoor(ctx: Ctx, rng: Rng, tray: number, who: string, dwellMs: n
   });
 }
 
-/** A citizen's deposit: code by SMS, a tray, the dossier in (or not), the door shut. */
-export async function depositCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
-  const procedures = await ctx.procedures('deposit');
-  if (!procedures) return abandoned('procedures unavailable');
-  const procedure = rng.pick(procedures);
-  const phone = ctx.newPhone(rng);
-  // Codes texted for an earlier try (whose answer was lost) are not this challenge's.
-  let seq = ctx.sms.lastSeq;
-  const started = await ctx.api.retry(
-    'POST',
-    '/api/deposits',
-    { phone, procedureCode: procedure.code },
-    {
-      deadlineMs: 20_000,
-      beforeEach: () => (seq = ctx.sms.lastSeq),
-    },
-  );
-  if (!started.ok) {
-    if (started.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
-    return abandoned(`start: ${why(started)}`);
-  }
-  const otp = await ctx.sms.codeFor(phone, seq, 8_000);
-  if (!otp) return abandoned('no code texted');
-  // A second verify after a lost answer is refused (the code is spent); detected, not harmful.
-  const verified = await ctx.api.retry('POST', `/api/deposits/${started.body.challengeId}/verify`, { otp }, { deadlineMs: 20_000 });
-  if (!verified.ok) return abandoned(`verify: ${why(verified)}`);
-  const { tray, dossierCode } = verified.body as { tray: number; dossierCode: string };
-  const paper = ctx.world.newPaper('deposit', dossierCode, phone, who);
-  checkAssignment(ctx, tray, who, `deposit ${dossierCode}`);
-  const door = planDoor(rng, ctx.latchHoldMs, { now: 55, later: 30, tooLate: 5, never: 10 });
-  ctx.world.note(
-    tray,
-    `${who}: told tray ${tray} for deposit ${dossierCode}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`,
-  );
-  if (door.plan === 'never') return done('walked away');
-  if (door.plan === 'later' && rng.chance(0.35)) ctx.faults.targetBoard(ctx.boardOf(tray), door.delayMs + rng.between(1_000, 4_000));
-  await sleep(door.delayMs);
-  const opened = await useDoor(ctx, rng, tray, who, door.dwellMs, () => void ctx.world.put(tray, paper, who));
-  return done(opened ? 'deposited' : 'door latched, kept the dossier');
-}
-
-type HeldPaper = Paper & { heldSinceMs?: number; procedureCode?: string };
-
-/** The officer keeps a result she could not load, to try again later. */
-function keep(ctx: Ctx, paper: Paper): void {
-  if (ctx.officerHand.includes(paper) || paper.place.at !== 'hand') {
-    ctx.note(`campaign: result ${paper.display} kept twice or kept from ${paper.place.at}: ${paper.history.join(' / ')}`);
-  }
-  paper.history.push(`${ctx.world.seconds().toFixed(1)}s kept by the officer`);
-  (paper as HeldPaper).heldSinceMs = Date.now();
-  ctx.officerHand.push(paper);
-}
-
 /** The controller told someone to use a tray for new paper: it must be empty. */
-function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): void {
+export function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): void {
   const inside = ctx.world.papersIn(tray);
   if (inside.length) {
     ctx.world.find(
@@ -160,358 +107,4 @@ function checkAssignment(ctx: Ctx, tray: number, who: string, what: string): voi
       `${who} told to use tray ${tray} for ${what}, which already holds ${inside.map((p) => `${p.kind} ${p.display}`).join(', ')}`,
     );
   }
-}
-
-/** The officer loads a result: a tray opens, the result goes in, the door shuts. */
-export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
-  const procedures = await ctx.procedures('result');
-  if (!procedures) return abandoned('procedures unavailable');
-  // A result she still holds from a load that did not go through, tried again some time later
-  // (the machine has concluded about the first try by then); or a new one.
-  const ripe = ctx.officerHand.findIndex((p) => Date.now() - ((p as HeldPaper).heldSinceMs ?? 0) > 15_000);
-  let paper: Paper | null = ripe >= 0 && rng.chance(0.6) ? ctx.officerHand.splice(ripe, 1)[0] : null;
-  let procedureCode: string;
-  if (paper) {
-    procedureCode = (paper as HeldPaper).procedureCode ?? rng.pick(procedures).code;
-  } else {
-    procedureCode = rng.pick(procedures).code;
-    const waitingPhones = [...ctx.world.papers.values()].filter((p) => p.kind === 'result' && p.place.at === 'tray').map((p) => p.phone);
-    const phone = waitingPhones.length && rng.chance(0.2) ? rng.pick(waitingPhones) : ctx.newPhone(rng);
-    const code =
-      ctx.collectedCodes.length && rng.chance(0.3)
-        ? ctx.collectedCodes.splice(rng.int(0, ctx.collectedCodes.length - 1), 1)[0]
-        : ctx.newOnlineCode(rng);
-    paper = ctx.world.newPaper('result', code, phone, who);
-    (paper as HeldPaper).procedureCode = procedureCode;
-  }
-  paper.history.push(`${ctx.world.seconds().toFixed(1)}s ${who} loads it`);
-  const r = await ctx.api.retry(
-    'POST',
-    '/api/staff/results',
-    { dossierCode: paper.display, phone: paper.phone, procedureCode },
-    { auth: 'staff', deadlineMs: 20_000 },
-  );
-  if (!r.ok && (r.status ?? 0) >= 500 && r.status !== 503)
-    ctx.note(`load of ${paper.display} answered ${r.status} ${r.code}; the result's history: ${paper.history.join(' / ')}`);
-  if (!r.ok) {
-    if (r.code === 'TRAY_UNAVAILABLE') ctx.wantRound = true;
-    // She keeps the result and tries again later (also when the machine says it is already in a
-    // tray: she holds it, so that try did not put it anywhere).
-    keep(ctx, paper);
-    return abandoned(`load: ${why(r)}`);
-  }
-  const tray = (r.body as { tray: number }).tray;
-  checkAssignment(ctx, tray, who, `result ${paper.display}`);
-  const door = planDoor(rng, ctx.latchHoldMs, { now: 70, later: 22, tooLate: 3, never: 5 });
-  ctx.world.note(
-    tray,
-    `${who}: told tray ${tray} for result ${paper.display}; will ${door.plan}${door.delayMs ? ` in ${Math.round(door.delayMs)} ms` : ''}`,
-  );
-  if (door.plan === 'never') {
-    keep(ctx, paper);
-    return done('loaded elsewhere (left the tray)');
-  }
-  if (door.plan === 'later' && rng.chance(0.35)) ctx.faults.targetBoard(ctx.boardOf(tray), door.delayMs + rng.between(1_000, 4_000));
-  await sleep(door.delayMs);
-  const held = paper;
-  const opened = await useDoor(ctx, rng, tray, who, door.dwellMs, () => void ctx.world.put(tray, held, who));
-  if (!opened || held.place.at !== 'tray') {
-    keep(ctx, held);
-    return done('door latched, kept the result');
-  }
-  return done('loaded');
-}
-
-/** Phones with a result lying in a tray, no pickup going on, and not turned away twice since the last round. */
-export function pickupPhones(ctx: Ctx): string[] {
-  return [
-    ...new Set(
-      [...ctx.world.papers.values()]
-        .filter(
-          (p) => p.kind === 'result' && p.place.at === 'tray' && !ctx.busyPhones.has(p.phone) && (ctx.pickupTries.get(p.phone) ?? 0) < 2,
-        )
-        .map((p) => p.phone),
-    ),
-  ];
-}
-
-/** A citizen collects: phone, code by SMS, the trays open, each result taken, each door shut. */
-export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
-  const phones = pickupPhones(ctx);
-  if (!phones.length) return abandoned('no result waiting');
-  const phone = rng.pick(phones);
-  ctx.busyPhones.add(phone);
-  ctx.pickupTries.set(phone, (ctx.pickupTries.get(phone) ?? 0) + 1);
-  try {
-    let seq = ctx.sms.lastSeq;
-    const started = await ctx.api.retry(
-      'POST',
-      '/api/pickups',
-      { phone },
-      { deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq) },
-    );
-    if (!started.ok) return abandoned(`start: ${why(started)}`);
-    // No code when nothing waits in the records (a result still being loaded, or to check).
-    const otp = await ctx.sms.codeFor(phone, seq, 4_000);
-    if (!otp) return abandoned('no code texted');
-    const verified = await ctx.api.retry('POST', `/api/pickups/${started.body.challengeId}/verify`, { otp }, { deadlineMs: 20_000 });
-    if (!verified.ok) return abandoned(`verify: ${why(verified)}`);
-    const trays = (verified.body as { trays: number[] }).trays;
-    if (!trays.length) return abandoned('no tray could open');
-    let took = 0;
-    for (const tray of trays) {
-      const door = planDoor(rng, ctx.latchHoldMs, { now: 70, later: 20, tooLate: 3, never: 7 });
-      ctx.world.note(tray, `${who}: told tray ${tray} for pickup (${phone}); will ${door.plan}`);
-      if (door.plan === 'never') continue;
-      if (door.plan === 'later' && rng.chance(0.35)) ctx.faults.targetBoard(ctx.boardOf(tray), door.delayMs + rng.between(1_000, 4_000));
-      await sleep(door.delayMs);
-      await useDoor(ctx, rng, tray, who, door.dwellMs, () => {
-        const inside = ctx.world.papersIn(tray);
-        const mine = inside.filter((p) => p.kind === 'result' && p.phone === phone);
-        const others = inside.filter((p) => !mine.includes(p));
-        if (others.length) {
-          ctx.world.find(
-            `foreign:${tray}:${others.map((p) => p.id).join(',')}`,
-            'wrong paper in tray',
-            tray,
-            `${who} (pickup for ${phone}) finds ${others.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}`,
-          );
-        }
-        if (!mine.length) {
-          ctx.world.find(
-            `emptypickup:${tray}:${ctx.world.version(tray)}`,
-            'pickup found nothing',
-            tray,
-            `${who} opened tray ${tray} for a pickup and found no result of theirs`,
-          );
-          return;
-        }
-        took += ctx.world.take(tray, who, { at: 'citizen' }, (p) => mine.includes(p)).length;
-      });
-    }
-    return done(took ? 'picked up' : 'left without the result');
-  } finally {
-    ctx.busyPhones.delete(phone);
-  }
-}
-
-interface ManifestItem {
-  tray: number;
-  dossierCode: string;
-  status: string;
-  kind: 'collect' | 'takeBack' | 'check';
-}
-
-/**
- * An officer's round: the next round's manifest (the wall clock moved on to its time when the
- * last one is done), start (the trays open), each tray looked into and answered as found, then
- * complete; then the trays to check that were not on it, opened one by one (admin open).
- */
-export async function roundCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcome> {
-  const { api } = ctx;
-  let next = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 30_000 });
-  if (!next.ok) return abandoned(`manifest: ${why(next)}`);
-  if (next.body.round.status === 'completed' || next.body.round.status === 'skipped') {
-    // This round's slot is done: the next round comes when the wall clock reaches the next slot.
-    ctx.clock.advanceTo(Date.parse(next.body.round.scheduledAt) + 60_000);
-    // The step reaches the daemon over IPC (or with its next start): ask until it shows.
-    for (let i = 0; i < 20; i++) {
-      await sleep(150);
-      next = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 30_000 });
-      if (!next.ok) return abandoned(`manifest: ${why(next)}`);
-      if (['upcoming', 'due', 'running'].includes(next.body.round.status)) break;
-    }
-    if (!['upcoming', 'due', 'running'].includes(next.body.round.status)) return abandoned(`round is ${next.body.round.status}`);
-  }
-  const id: string = next.body.round.id;
-  let manifest = next.body;
-  const began = Date.now();
-  if (manifest.round.status !== 'running') {
-    // Mostly one tray at a time (each opens when she is at it, as the staff screen offers), now
-    // and then all at once (the latches of the last ones lock again before she gets there).
-    const oneAtATime = rng.chance(0.7);
-    const started = await api.retry(
-      'POST',
-      `/api/staff/rounds/${id}/start`,
-      { oneAtATime },
-      { auth: 'staff', timeoutMs: 60_000, deadlineMs: 60_000 },
-    );
-    if (!started.ok) {
-      // An answer lost while the round did start: carry on with it.
-      const again = await api.retry('GET', '/api/staff/rounds/next', undefined, { auth: 'staff', deadlineMs: 20_000 });
-      if (!again.ok || again.body.round.id !== id || again.body.round.status !== 'running') return abandoned(`start: ${why(started)}`);
-      manifest = again.body;
-    } else {
-      manifest = started.body;
-    }
-  }
-  const items: ManifestItem[] = [
-    ...manifest.collect.map((i: any) => ({ ...i, kind: 'collect' as const })),
-    ...manifest.takeBack.map((i: any) => ({ ...i, kind: 'takeBack' as const })),
-    ...manifest.check.map((i: any) => ({ ...i, kind: 'check' as const })),
-  ].filter((i) => i.status === 'pending' || i.status === 'opened');
-  let answered = 0;
-  for (const item of items) {
-    if (await roundItem(ctx, rng, who, id, item)) answered += 1;
-  }
-  const completed = await api.retry('POST', `/api/staff/rounds/${id}/complete`, undefined, { auth: 'staff', deadlineMs: 30_000 });
-  const roundDone = completed.ok || completed.code === 'ROUND_NOT_OPEN';
-  // Trays to check that were not on this manifest (held since it was drawn), or left on it.
-  const off = await outsideChecks(ctx, rng, who);
-  ctx.note(
-    `${who}: round ${id.slice(0, 8)} (${manifest.round.scheduledAt}) ${roundDone ? 'completed' : `not completed (${why(completed)})`}: ` +
-      `${answered}/${items.length} trays answered, ${off} checks off the round, in ${((Date.now() - began) / 1000).toFixed(1)} s`,
-  );
-  ctx.pickupTries.clear();
-  if (!roundDone) return abandoned(`complete: ${why(completed)}`);
-  return done(`round of ${items.length} (${answered} answered)`);
-}
-
-/** The officer looks into an open tray for `item`; takes what she takes; returns her answer. */
-function lookInto(ctx: Ctx, who: string, tray: number, kind: ManifestItem['kind'] | 'check', dossierCode: string): string {
-  const { world } = ctx;
-  const code = normalizeCode(dossierCode);
-  const inside = world.papersIn(tray);
-  const match = inside.find((p) => p.code === code);
-  // Taken by her on an earlier try whose answer did not go through: she still has it.
-  const held = [...world.papers.values()].find((p) => p.place.at === 'satchel' && p.place.tray === tray && p.code === code);
-  const strays = inside.filter((p) => p !== match);
-  if (strays.length) {
-    world.find(
-      `stray:${tray}:${strays.map((p) => p.id).join(',')}`,
-      'wrong paper in tray',
-      tray,
-      `${who} finds ${strays.map((p) => `${p.kind} ${p.display}`).join(', ')} in tray ${tray}, expecting ${dossierCode}`,
-    );
-    // A dossier that is not the expected one goes to the counter with her.
-    world.take(tray, who, { at: 'satchel', tray }, (p) => strays.includes(p));
-  }
-  const present = match ?? held;
-  if (kind === 'collect' || kind === 'takeBack') {
-    if (!present) {
-      world.find(
-        `phantom:${tray}:${code}`,
-        'recorded but not there',
-        tray,
-        `${who}: the manifest has ${dossierCode} in tray ${tray}; the tray is empty`,
-      );
-      return 'missing';
-    }
-    if (match) world.take(tray, who, { at: 'satchel', tray }, (p) => p === match);
-    return kind === 'collect' ? 'collected' : 'returned';
-  }
-  if (!present) return 'empty';
-  // A deposit found is collected by the officer who found it; a result stays for its citizen.
-  if (match && match.kind === 'deposit') world.take(tray, who, { at: 'satchel', tray }, (p) => p === match);
-  return 'found';
-}
-
-/** Papers in her satchel from `tray` go to the counter once the controller has her answer. */
-function settleSatchel(ctx: Ctx, tray: number): void {
-  for (const p of ctx.world.papers.values()) {
-    if (p.place.at === 'satchel' && p.place.tray === tray) {
-      p.place = { at: 'counter' };
-      if (p.kind === 'deposit') ctx.collectedCodes.push(p.display);
-    }
-  }
-}
-
-async function roundItem(ctx: Ctx, rng: Rng, who: string, roundId: string, item: ManifestItem): Promise<boolean> {
-  const { api, world } = ctx;
-  const tray = item.tray;
-  const answer = await world.withTray(tray, async () => {
-    let opened = world.open(tray, who);
-    if (!opened) {
-      // Locked again (the round started a while ago), or its board was silent: open it again.
-      const again = await api.retry('POST', `/api/staff/rounds/${roundId}/items/${tray}/open`, undefined, {
-        auth: 'staff',
-        deadlineMs: 10_000,
-      });
-      if (again.ok) {
-        await sleep(250);
-        opened = world.open(tray, who);
-      }
-    }
-    if (!opened) {
-      world.note(tray, `${who}: cannot open tray ${tray}: left for the next round`);
-      return null;
-    }
-    await sleep(rng.between(200, 700));
-    const outcome = lookInto(ctx, who, tray, item.kind, item.dossierCode);
-    await sleep(rng.between(100, 400));
-    world.close(tray, who);
-    return outcome;
-  });
-  if (!answer) return false;
-  const r = await api.retry(
-    'POST',
-    `/api/staff/rounds/${roundId}/items/${tray}`,
-    { outcome: answer },
-    { auth: 'staff', deadlineMs: 15_000 },
-  );
-  if (r.ok || r.code === 'ITEM_ALREADY_CONFIRMED') {
-    world.note(tray, `${who}: answered ${answer} for ${item.dossierCode}${r.ok ? '' : ' (already recorded)'}`);
-    ctx.answers[`${item.kind} ${answer}`] = (ctx.answers[`${item.kind} ${answer}`] ?? 0) + 1;
-    settleSatchel(ctx, tray);
-    return true;
-  }
-  world.note(tray, `${who}: answer ${answer} for ${item.dossierCode} not taken: ${why(r)}`);
-  if (r.code === 'CONFLICT') {
-    world.find(
-      `conflict:${tray}:${item.dossierCode}`,
-      'officer answer refused',
-      tray,
-      `${who} answered ${answer} for ${item.dossierCode} in tray ${tray}: ${r.message}`,
-    );
-    settleSatchel(ctx, tray);
-  }
-  return false;
-}
-
-/** Trays to check off the round (GET /api/staff/checks): opened from the list one by one and answered. */
-export async function outsideChecks(ctx: Ctx, rng: Rng, who: string): Promise<number> {
-  const { api, world } = ctx;
-  const list = await api.retry('GET', '/api/staff/checks', undefined, { auth: 'staff', deadlineMs: 20_000 });
-  if (!list.ok) return 0;
-  let answered = 0;
-  for (const check of list.body as { tray: number; dossierCode: string; kind: string }[]) {
-    const tray = check.tray;
-    const answer = await world.withTray(tray, async () => {
-      let opened = world.open(tray, who);
-      if (!opened) {
-        // The staff screen opens a tray to check from its list (an admin's maintenance open otherwise).
-        let r = await api.retry('POST', `/api/staff/checks/${tray}/open`, undefined, { auth: 'staff', deadlineMs: 10_000 });
-        if (!r.ok && r.status === 404 && r.code === 'NOT_FOUND') {
-          r = await api.retry('POST', `/api/admin/trays/${tray}/open`, { reason: 'tray to check' }, { auth: 'admin', deadlineMs: 15_000 });
-        }
-        if (r.ok) {
-          await sleep(250);
-          opened = world.open(tray, who);
-        }
-      }
-      if (!opened) {
-        world.note(tray, `${who}: cannot open tray ${tray} to check it`);
-        return null;
-      }
-      await sleep(rng.between(300, 1_000));
-      const outcome = lookInto(ctx, who, tray, 'check', check.dossierCode);
-      await sleep(rng.between(200, 600));
-      world.close(tray, who);
-      return outcome;
-    });
-    if (!answer) continue;
-    const r = await api.retry('POST', `/api/staff/checks/${tray}`, { outcome: answer }, { auth: 'staff', deadlineMs: 15_000 });
-    if (r.ok || r.code === 'ITEM_NOT_FOUND') {
-      world.note(
-        tray,
-        `${who}: answered ${answer} for ${check.dossierCode} (${check.kind}, off the round)${r.ok ? '' : ' (no longer to check)'}`,
-      );
-      ctx.answers[`check ${answer} (off round)`] = (ctx.answers[`check ${answer} (off round)`] ?? 0) + 1;
-      settleSatchel(ctx, tray);
-      answered += 1;
-    } else {
-      world.note(tray, `${who}: answer ${answer} for tray ${tray} not taken: ${why(r)}`);
-    }
-  }
-  return answered;
 }
