@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   BOARD_OFFLINE: 503,
   SERVICE_UNAVAILABLE: 503,
   DB_UNAVAILABLE: 503,
+  /** A door change of this tray is seen and not yet written: its records may be stale for a moment. */
+  DOOR_CHANGES_PENDING: 503,
   CONFIG_INVALID: 500,
   INTERNAL: 500,
 } as const;

@@ -74,7 +74,7 @@ export class DepositService {
       const procedure = this.procedure(challenge.procedureCode!);
       const now = clock.now();
       // Throwing here rolls the whole transaction back: the code stays unused, nothing changed.
-      const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now);
+      const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());
       if (tray === null) throw this.noTray(procedure);
       const id = randomUUID();
       const code = await this.uniqueCode(q);

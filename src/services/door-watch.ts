@@ -53,6 +53,8 @@ export class DoorWatch {
   private chain: Promise<void> = Promise.resolve();
   /** Bus events received and not yet recorded. */
   private pending = 0;
+  /** The same, per tray. */
+  private readonly pendingByTray = new Map<number, number>();
   /** Monotonic time this process started watching: windows of earlier processes count from here. */
   private startedMs = 0;
   private stopped = false;
@@ -80,6 +82,11 @@ export class DoorWatch {
     return this.pending;
   }
 
+  /** Trays with a door change seen and not yet recorded: their records may be stale. */
+  unrecordedTrays(): number[] {
+    return [...this.pendingByTray.keys()].sort((a, b) => a - b);
+  }
+
   /**
    * Queues the recording of a bus event. A failure is retried with backoff for as long as the
    * database does not answer (the event is kept, in order), even if a ping gets through between
@@ -91,6 +98,7 @@ export class DoorWatch {
    */
   record(task: () => Promise<void>, trays: number[], onGiveUp?: () => void): Promise<void> {
     this.pending += 1;
+    for (const tray of trays) this.pendingByTray.set(tray, (this.pendingByTray.get(tray) ?? 0) + 1);
     const { logger } = this.deps;
     const run = async () => {
       let delay = this.deps.retryMinMs ?? 200;
@@ -118,6 +126,11 @@ export class DoorWatch {
     };
     const next = this.chain.then(run).finally(() => {
       this.pending -= 1;
+      for (const tray of trays) {
+        const left = (this.pendingByTray.get(tray) ?? 1) - 1;
+        if (left > 0) this.pendingByTray.set(tray, left);
+        else this.pendingByTray.delete(tray);
+      }
     });
     this.chain = next;
     return next;

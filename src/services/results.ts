@@ -64,7 +64,7 @@ export class ResultService {
           status: existing.status,
         });
       }
-      const tray = await trayStore.reserveFree(q, 'result', procedure.traySize, now);
+      const tray = await trayStore.reserveFree(q, 'result', procedure.traySize, now, trays.unrecordedTrays());
       if (tray === null) {
         throw new AppError('TRAY_UNAVAILABLE', `no free result tray of size ${procedure.traySize} or larger`, { size: procedure.traySize });
       }

@@ -118,6 +118,11 @@ export class TrayService {
     return this.watch.unrecorded;
   }
 
+  /** Trays with a door change seen and not yet recorded (a flow does not take them meanwhile). */
+  unrecordedTrays(): number[] {
+    return this.watch.unrecordedTrays();
+  }
+
   /** True while a release of this tray is being watched for its flow's outcome. */
   hasWindow(tray: number): boolean {
     return this.watch.has(tray);
@@ -168,6 +173,14 @@ export class TrayService {
       throw new AppError('BOARD_OFFLINE', `tray ${number} cannot be opened: its board ${tray.board} does not answer`, {
         tray: number,
         board: tray.board,
+      });
+    }
+    // A door change of this tray not yet written (it waits for the database) would be taken for
+    // the new user's: the release waits until the records have caught up (ADR 0012).
+    if (this.watch.unrecordedTrays().includes(number)) {
+      throw new AppError('DOOR_CHANGES_PENDING', `tray ${number}: a door change is still being recorded; try again in a moment`, {
+        tray: number,
+        retryAfterSec: 2,
       });
     }
     const at = clock.now();

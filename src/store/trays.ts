@@ -109,16 +109,22 @@ export class TrayRepository implements TrayStore {
    * Reserves the smallest free tray that fits (`minSize` or larger) for `role`, skipping trays
    * another transaction is reserving at this moment: two deposits never get one tray.
    */
-  async reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null> {
+  async reserveFree(
+    q: Queryable,
+    role: 'deposit' | 'result',
+    minSize: Tray['size'],
+    at: Date,
+    exclude: number[] = [],
+  ): Promise<number | null> {
     const { rows } = await q.query<{ number: number }>(
       `SELECT number FROM trays
        WHERE locker_id = $1 AND content = 'free' AND disabled_reason IS NULL AND fault IS NULL
-         AND door = 'closed' AND role IN ($2, 'both')
+         AND door = 'closed' AND role IN ($2, 'both') AND NOT (number = ANY($4::int[]))
          AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)
        ORDER BY array_position(ARRAY['S','M','L'], size), (role = 'both'), number
        LIMIT 1
        FOR UPDATE SKIP LOCKED`,
-      [this.lockerId, role, minSize],
+      [this.lockerId, role, minSize, exclude],
     );
     if (!rows[0]) return null;
     await this.setContent(q, rows[0].number, 'reserved', at);

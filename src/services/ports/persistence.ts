@@ -26,7 +26,8 @@ export interface TrayStore {
   clearRelease(q: Queryable, number: number): Promise<void>;
   setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void>;
   setContent(q: Queryable, number: number, content: TrayContent, at: Date): Promise<void>;
-  reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date): Promise<number | null>;
+  /** The smallest free tray that fits, reserved; `exclude`: trays not to take now (door changes not yet recorded). */
+  reserveFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size'], at: Date, exclude?: number[]): Promise<number | null>;
   countFree(q: Queryable, role: 'deposit' | 'result', minSize: Tray['size']): Promise<number>;
   /** Marks those of `trays` recorded open (not at fault, not yet marked) as held open. */
   markHeldOpen(q: Queryable, now: Date, trays: number[]): Promise<{ number: number; openSince: Date }[]>;
