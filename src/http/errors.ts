@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { FREE_TEXT_PATTERN, FREE_TEXT_REFUSED } from './schemas.js';
 
 /** What a client is told to wait before trying again while the database is unavailable, in s. */
 export const DB_RETRY_AFTER_SEC = 5;
@@ -56,6 +57,11 @@ export function installErrorHandling(app: FastifyInstance, opts: ErrorHandlingOp
     }
     const fe = err as FastifyError;
     if (fe.validation) {
+      const first = fe.validation[0];
+      if (first?.keyword === 'pattern' && first.params?.pattern === FREE_TEXT_PATTERN) {
+        const field = `${fe.validationContext ?? 'body'}${first.instancePath.replace(/\//g, '.')}`;
+        return sendError(reply, 'VALIDATION_FAILED', `${field} must be printable text (${FREE_TEXT_REFUSED})`);
+      }
       return sendError(reply, 'VALIDATION_FAILED', fe.message.replace(/^(body|params|querystring|headers)\//, '$1.'));
     }
     if (fe.code && FASTIFY_CODES[fe.code]) {

@@ -88,6 +88,8 @@ t.test('one-time codes: wrong, expired, reused, lockout, caps, resend', async (t
       ['foreign number', '/api/deposits', { phone: '+1 202 555 0143', procedureCode }, 400, 'PHONE_NOT_VIETNAMESE_MOBILE'],
       ['malformed number', '/api/deposits', { phone: '09123', procedureCode }, 400, 'PHONE_INVALID'],
       ['SQL in phone', '/api/deposits', { phone: "0912345678' OR '1'='1", procedureCode }, 400, 'PHONE_INVALID'],
+      ['phone with U+0000', '/api/deposits', { phone: '0912345678\u0000', procedureCode }, 400, 'VALIDATION_FAILED'],
+      ['phone with a lone surrogate', '/api/pickups', { phone: '\udc000912345678' }, 400, 'VALIDATION_FAILED'],
       ['SQL in procedure', '/api/deposits', { phone: '0912345678', procedureCode: "x'; DROP TABLE dossiers;--" }, 400, 'VALIDATION_FAILED'],
       ['unknown procedure', '/api/deposits', { phone: '0912345678', procedureCode: 'NOPE-1' }, 400, 'PROCEDURE_NOT_FOUND'],
       ['otp letters', '/api/deposits/00000000-0000-4000-8000-000000000000/verify', { otp: 'abcdef' }, 400, 'VALIDATION_FAILED'],

@@ -54,6 +54,52 @@ t.test(`locker on ${dbKind} and ${brokerKind}`, async (t) => {
     t.same(await outboxEvents(locker, 'alarm.door_open_unexpected'), [], 'a released door raises no alarm');
   });
 
+  t.test('an admin opening: bad text is refused before any effect; good text is recorded and committed before the pulse', async (t) => {
+    const db = locker.controller.database;
+    const records = async (tray: number) => ({
+      audit: (
+        await db.query(`SELECT actor, details FROM audit_log WHERE locker_id = $1 AND action = 'tray.open' AND subject = $2`, [
+          locker.lockerId,
+          `tray:${tray}`,
+        ])
+      ).rows,
+      opened: (await outboxEvents(locker, 'tray.opened')).filter((e) => e.data.tray === tray),
+    });
+    sim.clearPulses();
+    for (const payload of ['{"reason":"a\\u0000b"}', '{"reason":"\\ud800"}', '{"reason":"ok \\udfff"}', '{"reason":"\\u009b2J"}']) {
+      const res = await locker.http.inject({
+        method: 'POST',
+        url: '/api/admin/trays/39/open',
+        headers: { authorization: 'Bearer test-admin-token-000000000000', 'content-type': 'application/json' },
+        payload,
+      });
+      t.equal(res.statusCode, 400, `${payload}: ${res.body}`);
+      t.equal(res.json().error.code, 'VALIDATION_FAILED');
+    }
+    t.same(sim.pulses(), [], 'no pulse');
+    t.same(await records(39), { audit: [], opened: [] }, 'no audit row, no event');
+    t.equal((await locker.staff.get('/api/trays/39')).json().state, 'free');
+
+    // What another connection sees at the moment the pulse leaves: the release is already committed.
+    const bus = locker.controller.lockBus;
+    let atPulse: Awaited<ReturnType<typeof records>> | undefined;
+    bus.unlock = async function (this: typeof bus, tray: number) {
+      atPulse = await records(tray);
+      return Object.getPrototypeOf(bus).unlock.call(this, tray);
+    };
+    t.teardown(() => void delete (bus as Partial<typeof bus>).unlock);
+    const reason = 'Kiểm tra bản lề 🔧';
+    const res = await locker.admin.post('/api/admin/trays/39/open', { reason });
+    t.equal(res.statusCode, 200, res.body);
+    t.equal(sim.pulses().length, 1, 'one pulse');
+    t.equal(atPulse?.audit.length, 1, 'the audit row was committed before the pulse');
+    t.match(atPulse?.audit[0], { actor: /^admin:/, details: { reason: 'maintenance', note: reason } }, 'with the note as written');
+    t.equal(atPulse?.opened.length, 1, 'so was the tray.opened event');
+    t.match(atPulse?.opened[0], { data: { tray: 39, reason: 'maintenance' } });
+    t.notOk('note' in atPulse!.opened[0].data, 'the note stays out of the published event');
+    t.same(await records(39), atPulse, 'and nothing more after it');
+  });
+
   t.test('the door of a tray that was not released stays shut', async (t) => {
     const res = await locker.anonymous.post('/api/sim/trays/38/door', { open: true });
     t.equal(res.statusCode, 409);

@@ -4,6 +4,7 @@ import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
 import { errorSchema } from '../errors.js';
+import { freeText } from '../schemas.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const challengeParams = {
@@ -18,7 +19,7 @@ const otpBody = {
   required: ['otp'],
   properties: { otp: { type: 'string', pattern: '^[0-9]{6}$' } },
 } as const;
-const phone = { type: 'string', minLength: 1, maxLength: 32 } as const;
+const phone = freeText(32);
 const issued = {
   type: 'object',
   required: ['challengeId', 'expiresAt'],
@@ -150,7 +151,7 @@ export async function citizenRoutes(
         params: {
           type: 'object',
           required: ['dossierCode'],
-          properties: { dossierCode: { type: 'string', minLength: 1, maxLength: 32 } },
+          properties: { dossierCode: freeText(32) },
         },
         response: errors,
       },

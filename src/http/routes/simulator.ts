@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { errorSchema } from '../errors.js';
-import { trayNumberParams } from '../schemas.js';
+import { freeText, trayNumberParams } from '../schemas.js';
 import type { SimulatorControls } from '../../services/ports.js';
 
 export type { SimulatorControls, SimTray } from '../../services/ports.js';
@@ -29,7 +29,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { simulator: S
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { to: { type: 'string', maxLength: 32 } },
+          properties: { to: freeText(32, 0) },
         },
         response: errors,
       },

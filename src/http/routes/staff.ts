@@ -5,7 +5,7 @@ import type { ItemOutcome, RoundService } from '../../services/rounds.js';
 import type { TrayChecks } from '../../services/tray-checks.js';
 import { actorOf, requireRole, type FindAccount } from '../auth.js';
 import { errorSchema } from '../errors.js';
-import { trayNumberParams } from '../schemas.js';
+import { freeText, trayNumberParams } from '../schemas.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const roundParams = {
@@ -26,7 +26,7 @@ const resultItem = {
   required: ['dossierCode', 'phone', 'procedureCode'],
   properties: {
     dossierCode: { type: 'string', minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' },
-    phone: { type: 'string', minLength: 1, maxLength: 32 },
+    phone: freeText(32),
     procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' },
   },
 } as const;

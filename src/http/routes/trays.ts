@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { trayView, type TrayService } from '../../services/trays.js';
 import { actorOf, requireRole, type FindAccount } from '../auth.js';
 import { errorSchema } from '../errors.js';
-import { trayNumberParams, trayViewSchema } from '../schemas.js';
+import { freeText, trayNumberParams, trayViewSchema } from '../schemas.js';
 
 export interface TrayRouteOptions {
   trays: TrayService;
@@ -43,7 +43,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
+          properties: { reason: freeText(200) },
         },
         response: { 200: trayViewSchema, ...errors },
       },
@@ -66,7 +66,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
           type: 'object',
           additionalProperties: false,
           required: ['reason'],
-          properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
+          properties: { reason: freeText(200) },
         },
         response: { 200: trayViewSchema, ...errors },
       },
