@@ -76,12 +76,43 @@ export function cooldownMs(policy: OtpPolicy, failures: number): number {
 }
 
 /**
+ * How long a lock-out still runs, bounded by the cool-down its failures earn: a lock recorded by a
+ * clock that stepped back since (a fortnight ahead, then corrected) would otherwise last for the
+ * whole step. 0 when not locked.
+ */
+export function lockRemainingMs(policy: OtpPolicy, guard: { failures: number; lockedUntil: Date | null }, now: Date): number {
+  if (!guard.lockedUntil) return 0;
+  const left = guard.lockedUntil.getTime() - now.getTime();
+  return left > 0 ? Math.min(left, cooldownMs(policy, guard.failures)) : 0;
+}
+
+/**
+ * Whether a code is past its time: expired, or sent "in the future" by more than a minute (the
+ * clock stepped back since: how long it has been valid cannot be told, so it is not trusted).
+ */
+export function codeExpired(policy: OtpPolicy, c: { sentAt: Date; expiresAt: Date }, now: Date): boolean {
+  return (
+    c.expiresAt <= now ||
+    c.sentAt.getTime() - now.getTime() > CLOCK_TOLERANCE_MS ||
+    c.expiresAt.getTime() - now.getTime() > policy.ttlMs + CLOCK_TOLERANCE_MS
+  );
+}
+
+const CLOCK_TOLERANCE_MS = 60_000;
+
+/**
  * Whether one more code may be sent, given the send times already counted (newest first or any
  * order). Returns 0 if it may, or how long until it may.
  */
 export function sendWaitMs(limits: { count: number; windowMs: number }[], sentAt: Date[], now: Date): number {
   let wait = 0;
-  const times = sentAt.map((d) => d.getTime()).sort((a, b) => b - a);
+  // A send recorded "in the future" was timed by a clock that has since stepped back: when it was
+  // really sent cannot be told, and counting it would block the number until the clock catches up
+  // (a fortnight, after a wrong RTC). It is not counted; the caps hold again from the step on.
+  const times = sentAt
+    .map((d) => d.getTime())
+    .filter((t) => t <= now.getTime() + CLOCK_TOLERANCE_MS)
+    .sort((a, b) => b - a);
   for (const { count, windowMs } of limits) {
     const inWindow = times.filter((t) => t > now.getTime() - windowMs);
     if (inWindow.length >= count) {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
-import { cooldownMs, hashOtp, newOtp, otpMatches, sendWaitMs, type OtpPolicy } from '../domain/otp.js';
+import { codeExpired, cooldownMs, hashOtp, lockRemainingMs, newOtp, otpMatches, sendWaitMs, type OtpPolicy } from '../domain/otp.js';
 import type { VnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
 import type { Challenge, ChallengePurpose, ChallengeStore, Database, Queryable } from './ports.js';
@@ -128,8 +128,12 @@ export class ChallengeService {
     }
     if (c.status === 'verified') return { ok: false, error: new AppError('OTP_USED', 'this code was already used; start again') };
     const guard = await challenges.guard(q, c.phoneHash);
-    if (guard.lockedUntil && guard.lockedUntil > now) {
-      const sec = Math.ceil((guard.lockedUntil.getTime() - now.getTime()) / 1000);
+    const lockedMs = lockRemainingMs(this.policy, guard, now);
+    if (lockedMs > 0) {
+      // Bounded by the cool-down the failures earned, whatever the clock did since it was set.
+      const until = new Date(now.getTime() + lockedMs);
+      if (guard.lockedUntil && until < guard.lockedUntil) await challenges.setGuard(q, c.phoneHash, { ...guard, lockedUntil: until });
+      const sec = Math.ceil(lockedMs / 1000);
       return {
         ok: false,
         error: new AppError('OTP_LOCKED', `too many wrong codes for this number; try again in ${Math.ceil(sec / 60)} min`, {
@@ -140,7 +144,7 @@ export class ChallengeService {
     if (c.status === 'failed') {
       return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
     }
-    if (c.status === 'expired' || c.expiresAt <= now) {
+    if (c.status === 'expired' || codeExpired(this.policy, c, now)) {
       if (c.status !== 'expired') await challenges.update(q, id, { status: 'expired' });
       return { ok: false, error: new AppError('OTP_EXPIRED', 'this code has expired; ask for a new one') };
     }

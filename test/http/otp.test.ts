@@ -79,6 +79,38 @@ t.test('one-time codes: wrong, expired, reused, lockout, caps, resend', async (t
     locker.controller.clock.setOffset(0);
   });
 
+  t.test('a clock that stepped back from a fortnight ahead locks no one out for longer than the cool-down', async (t) => {
+    const fortnight = 14 * 86_400_000;
+    const phone = '0913000005';
+    locker.controller.clock.setOffset(fortnight);
+    const id = await start(phone);
+    const code = await codeFor(locker, phone);
+    for (let i = 0; i < 5; i++) await verify(id, wrongCode(code));
+    t.equal((await verify(id, code)).json().error.code, 'OTP_LOCKED', 'locked a minute, a fortnight ahead');
+    // The clock is corrected: the lock and the code were timed by the wrong clock.
+    locker.controller.clock.setOffset(0);
+    const locked = await verify(id, code);
+    t.equal(locked.json().error.code, 'OTP_LOCKED');
+    t.ok(Number(locked.headers['retry-after']) <= 60, `at most the minute earned, not a fortnight (${locked.headers['retry-after']} s)`);
+    locker.controller.clock.setOffset(61_000);
+    const stale = await verify(id, code);
+    t.equal(stale.json().error.code, 'OTP_INVALID', `the dead code stays dead: ${stale.body}`);
+    const id2 = await start(phone);
+    t.equal((await verify(id2, await codeFor(locker, phone, 1))).statusCode, 200, 'a new code works after the minute');
+
+    // Codes sent a fortnight ahead block nobody for a fortnight; the caps hold again from the step on.
+    const capped = '0913000006';
+    locker.controller.clock.setOffset(fortnight);
+    for (let i = 0; i < 3; i++) await start(capped);
+    t.equal((await locker.anonymous.post('/api/deposits', { phone: capped, procedureCode })).statusCode, 429, 'capped a fortnight ahead');
+    locker.controller.clock.setOffset(0);
+    for (let i = 0; i < 3; i++) await start(capped);
+    const fourth = await locker.anonymous.post('/api/deposits', { phone: capped, procedureCode });
+    t.equal(fourth.json().error?.code, 'RATE_LIMITED', 'and capped again after the step');
+    t.ok(Number(fourth.headers['retry-after']) <= 15 * 60, `for the 15-minute window at most (${fourth.headers['retry-after']} s)`);
+    locker.controller.clock.setOffset(0);
+  });
+
   t.test('bad input on the kiosk routes: 4xx with a stable code', async (t) => {
     const cases: [string, string, unknown, number, string][] = [
       ['missing phone', '/api/deposits', { procedureCode }, 400, 'VALIDATION_FAILED'],
