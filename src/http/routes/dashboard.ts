@@ -26,6 +26,13 @@ export interface DashboardRouteOptions {
 /** The shape of a bearer token (auth.ts): a `?token=` of any other shape is refused by the schema (400). */
 const TOKEN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
 
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRouteOptions) {
   const { trays, findAccount, stats } = opts;
   const staff = requireRole('staff', findAccount);
@@ -56,14 +63,11 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRoute
       },
     },
     async (request, reply) => {
+      // HEAD (Fastify answers it with this handler): the headers a GET would get, and no stream.
+      if (request.method === 'HEAD') return reply.headers(STREAM_HEADERS).send();
       const res = reply.raw;
       reply.hijack();
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      res.writeHead(200, STREAM_HEADERS);
       const send = (event: string, data: unknown) => {
         if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       };
