@@ -158,7 +158,9 @@ export class StaffAccountService {
         action: 'staff.created',
         subject: `account:${newId}`,
         at: now,
-        details: { name, role: input.role, touchscreen: input.withTouchscreen },
+        details: { role: input.role, touchscreen: input.withTouchscreen },
+        // A person's name: kept, outside the hashed details (ADR 0013).
+        personal: { name },
       });
       return newId;
     });

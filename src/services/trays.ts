@@ -186,9 +186,17 @@ export class TrayService {
     const at = clock.now();
     this.watch.open(number);
     await trayStore.markReleased(q, number, at);
-    await audit.record(q, { actor, action: 'tray.open', subject: `tray:${number}`, details: { reason, ...extra }, at });
-    // Free text (an admin's note) stays in the audit row, out of the published event.
-    const { note: _note, ...published } = extra;
+    // Free text (an admin's note) stays in the audit row, out of its hashed details (it may name a
+    // person: ADR 0013) and out of the published event.
+    const { note, ...published } = extra;
+    await audit.record(q, {
+      actor,
+      action: 'tray.open',
+      subject: `tray:${number}`,
+      details: { reason, ...published },
+      ...(note === undefined ? {} : { personal: { note } }),
+      at,
+    });
     await outbox.enqueue(q, 'tray.opened', { tray: number, reason, by: actor, ...published }, at);
   }
 
@@ -245,7 +253,8 @@ export class TrayService {
         actor,
         action: reason ? 'tray.out_of_service' : 'tray.back_in_service',
         subject: `tray:${number}`,
-        details: reason ? { reason } : {},
+        // The reason is free text: kept, outside the hashed details (ADR 0013).
+        ...(reason ? { personal: { reason } } : {}),
         at,
       });
       await outbox.enqueue(

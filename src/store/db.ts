@@ -147,6 +147,25 @@ function markIfUnavailable(err: unknown): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Work a transaction does last, just before its COMMIT.
+
+type CommitWork = (q: Queryable) => Promise<void>;
+const atCommit = new WeakMap<Queryable, CommitWork[]>();
+
+/**
+ * Has `work` run in the transaction of `q` after its body returned, just before COMMIT (in the
+ * order registered; a failure rolls the transaction back). Work that takes a lock every
+ * transaction needs (the audit chain's) holds it from there to the commit only, and never waits
+ * for a lock after it. False when `q` is not an open transaction of `Db.tx` (the pool itself).
+ */
+export function beforeCommit(q: Queryable, work: CommitWork): boolean {
+  const list = atCommit.get(q);
+  if (!list) return false;
+  list.push(work);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export function createDb(options: DbOptions): Db {
   const log = options.logger;
@@ -205,11 +224,15 @@ export function createDb(options: DbOptions): Db {
           throw markIfUnavailable(err);
         });
       const q: Queryable = { query: run as Queryable['query'] };
+      const last: CommitWork[] = [];
       let broken = false;
       try {
         await run('BEGIN');
         if (limit !== undefined) await run(`SET LOCAL statement_timeout = ${limit === null ? 0 : Math.max(0, Math.floor(limit))}`);
+        atCommit.set(q, last);
         const result = await fn(q);
+        for (let i = 0; i < last.length; i++) await last[i](q);
+        atCommit.delete(q);
         await run('COMMIT');
         return result;
       } catch (err) {
@@ -217,6 +240,7 @@ export function createDb(options: DbOptions): Db {
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;
       } finally {
+        atCommit.delete(q);
         client.removeListener('error', onError);
         // A connection that failed or timed out may still be busy with a statement: do not reuse it.
         client.release(broken ? (lost ?? new Error('database connection broken')) : undefined);

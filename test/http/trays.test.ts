@@ -58,7 +58,7 @@ t.test(`locker on ${dbKind} and ${brokerKind}`, async (t) => {
     const db = locker.controller.database;
     const records = async (tray: number) => ({
       audit: (
-        await db.query(`SELECT actor, details FROM audit_log WHERE locker_id = $1 AND action = 'tray.open' AND subject = $2`, [
+        await db.query(`SELECT actor, details, personal FROM audit_log WHERE locker_id = $1 AND action = 'tray.open' AND subject = $2`, [
           locker.lockerId,
           `tray:${tray}`,
         ])
@@ -93,7 +93,12 @@ t.test(`locker on ${dbKind} and ${brokerKind}`, async (t) => {
     t.equal(res.statusCode, 200, res.body);
     t.equal(sim.pulses().length, 1, 'one pulse');
     t.equal(atPulse?.audit.length, 1, 'the audit row was committed before the pulse');
-    t.match(atPulse?.audit[0], { actor: /^admin:/, details: { reason: 'maintenance', note: reason } }, 'with the note as written');
+    t.match(
+      atPulse?.audit[0],
+      { actor: /^admin:/, details: { reason: 'maintenance' }, personal: { note: reason } },
+      'with the note as written',
+    );
+    t.notOk('note' in atPulse!.audit[0].details, 'the note (free text) is kept outside the hashed details');
     t.equal(atPulse?.opened.length, 1, 'so was the tray.opened event');
     t.match(atPulse?.opened[0], { data: { tray: 39, reason: 'maintenance' } });
     t.notOk('note' in atPulse!.opened[0].data, 'the note stays out of the published event');

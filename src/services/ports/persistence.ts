@@ -34,10 +34,22 @@ export interface TrayStore {
   setBoardFault(q: Queryable, board: string, fault: string | null, at: Date): Promise<number[]>;
 }
 
+/**
+ * The audit log, a hash chain per locker (docs/adr/0013-audit-hash-chain.md). A row recorded in a
+ * transaction is written when that transaction commits. `details` are hashed; `personal` (free text
+ * an admin typed, a person's name) is not, so that clearing it never breaks the chain.
+ */
 export interface AuditStore {
   record(
     q: Queryable,
-    entry: { actor: string; action: string; subject?: string | null; details?: Record<string, unknown>; at: Date },
+    entry: {
+      actor: string;
+      action: string;
+      subject?: string | null;
+      details?: Record<string, unknown>;
+      personal?: Record<string, unknown>;
+      at: Date;
+    },
   ): Promise<void>;
 }
 
