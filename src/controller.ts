@@ -11,6 +11,7 @@ import type { Config } from './config/types.js';
 import { OffsetClock, type Clock } from './domain/clock.js';
 import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
+import { RetainedAuditHead } from './events/audit-head.js';
 import { buildHttp } from './http/app.js';
 import { composeFlows } from './compose-flows.js';
 import type { LockBus } from './services/ports.js';
@@ -34,6 +35,8 @@ import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gate
 import { AccountRepository } from './store/accounts.js';
 import { generateToken } from './domain/accounts.js';
 import { AuditRepository } from './store/audit.js';
+import { AuditChainRepository } from './store/audit-chain.js';
+import { AuditTrail } from './services/audit-trail.js';
 import { isDbUnavailable, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
@@ -62,6 +65,8 @@ interface Units {
   sms: SmsGateway;
   flowTimers: FlowTimers;
   staffTimers: FlowTimers;
+  auditTrail: AuditTrail;
+  auditTimer: FlowTimers;
   deposits: DepositService;
   pickups: PickupService;
   results: ResultService;
@@ -117,6 +122,10 @@ export class Controller {
   /** Deposit and pickup windows, doors held open (`tick()` runs one pass). */
   get flowTimers(): FlowTimers {
     return this.started.flowTimers;
+  }
+  /** The audit chain: `verify()`, `publishHead()` (the timer publishes it every `mqtt.auditHeadSec`). */
+  get auditTrail(): AuditTrail {
+    return this.started.auditTrail;
   }
   get sms(): SmsGateway {
     return this.started.sms;
@@ -226,9 +235,25 @@ export class Controller {
       logger: log('timers'),
     });
 
+    const auditTrail = new AuditTrail({
+      db,
+      chain: new AuditChainRepository(lockerId),
+      publisher: new RetainedAuditHead(() => events.retained),
+      clock,
+      logger: log('audit'),
+    });
+    this.units.auditTrail = auditTrail;
+    this.units.auditTimer = new FlowTimers({
+      tasks: [{ name: 'audit head', run: () => auditTrail.publishHead() }],
+      intervalMs: (config.mqtt.auditHeadSec ?? 300) * 1000,
+      logger: log('timers'),
+    });
+
     await trays.start();
     this.units.flowTimers.start();
     this.units.staffTimers.start();
+    this.units.auditTimer.start();
+    void this.units.auditTimer.tick();
 
     const http = (this.units.http = await buildHttp({
       logger: log('http'),
@@ -266,6 +291,7 @@ export class Controller {
           })
         : undefined,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
+      audit: auditTrail,
     }));
     await http.ready();
     this.running = true;
@@ -293,6 +319,7 @@ export class Controller {
       await step('http', () => u.http?.close());
       await step('flow timers', () => u.flowTimers?.stop());
       await step('staff timers', () => u.staffTimers?.stop());
+      await step('audit timer', () => u.auditTimer?.stop());
       await step('trays', () => u.trays?.stop());
       await step('hardware', () => u.bus?.stop());
       await step('sms', () => u.sms?.stop());

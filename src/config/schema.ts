@@ -138,6 +138,7 @@ export const configSchema = {
         password: nullableString,
         keepaliveSec: { type: 'integer', minimum: 5, maximum: 3600 },
         reconnectPeriodMs: ms(100, 600_000),
+        auditHeadSec: { type: 'integer', minimum: 1, maximum: 86_400 },
       },
     },
     hardware: {

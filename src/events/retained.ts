@@ -1,5 +1,5 @@
 /**
- * Retained state topics (`occupancy`, `trays/<n>`, `rounds/next`): the services hand over the
+ * Retained state topics (`occupancy`, `trays/<n>`, `rounds/next`, `audit/head`): the services hand over the
  * latest payload; this remembers the last one per topic and sends it now if the broker is there,
  * and again after every reconnect (a broker that restarted without persistence has forgotten it,
  * and a change made during an outage was never sent).

@@ -160,6 +160,21 @@ export interface RoundNextPayload {
   [key: string]: unknown;
 }
 
+/**
+ * The head of the locker's audit hash chain (docs/adr/0013-audit-hash-chain.md), re-published every
+ * `mqtt.auditHeadSec`: a database rewritten since no longer holds this row with this hash.
+ */
+export interface AuditHeadPayload {
+  /** When it was read and published. */
+  at: string;
+  /** The head's position in the chain (0: no row yet). */
+  seq: number;
+  /** Its row id in `audit_log`, null with no row. */
+  id: number | null;
+  /** Its hash (SHA-256, hex); 64 zeros with no row. */
+  hash: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The map
 // ---------------------------------------------------------------------------------------------
@@ -171,11 +186,12 @@ export type TopicMap = {
   availability: Availability;
   occupancy: OccupancyPayload;
   'rounds/next': RoundNextPayload;
+  'audit/head': AuditHeadPayload;
 } & { [K in TrayTopic]: TrayPayload } & { [K in EventType as EventTopic<K>]: EventEnvelope<K> };
 
 export type Topic = keyof TopicMap;
 /** Topics whose last payload the broker keeps for new subscribers. */
-export type RetainedTopic = 'availability' | 'occupancy' | 'rounds/next' | TrayTopic;
+export type RetainedTopic = 'availability' | 'occupancy' | 'rounds/next' | 'audit/head' | TrayTopic;
 
 export interface TopicSpec {
   retain: boolean;
@@ -202,7 +218,7 @@ export function topicSpec(topic: string): TopicSpec {
   if (topic.includes('+') || topic.includes('#')) {
     throw new AppError('INTERNAL', `MQTT publish refused: wildcard in topic "${topic}"`, { topic });
   }
-  if (topic === 'availability' || topic === 'occupancy' || topic === 'rounds/next') return RETAINED;
+  if (topic === 'availability' || topic === 'occupancy' || topic === 'rounds/next' || topic === 'audit/head') return RETAINED;
   if (TRAY_TOPIC.test(topic)) return RETAINED;
   if (topic.startsWith('events/') && isEventType(topic.slice('events/'.length))) return EVENT;
   throw new AppError('INTERNAL', `MQTT publish refused: topic "${topic}" is not in the contract`, { topic });

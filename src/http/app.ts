@@ -10,6 +10,7 @@ import type { PickupService } from '../services/pickups.js';
 import type { SmsService } from '../services/sms.js';
 import type { TrayService } from '../services/trays.js';
 import type { StatsService } from '../services/stats.js';
+import type { AuditTrail } from '../services/audit-trail.js';
 import type { Procedure } from '../domain/procedures.js';
 import type { FindAccount } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -50,6 +51,8 @@ export interface HttpDeps {
   simulator?: SimulatorControls;
   /** The dashboard's figures and alarms; without it `/api/admin/stats` and `/alarms` are not offered. */
   stats?: StatsService;
+  /** The audit chain; without it `/api/admin/audit/verify` is not offered. */
+  audit?: AuditTrail;
   /** The store's classification of database errors that mean "down right now" (503, not 500). */
   dbUnavailable?: (err: unknown) => boolean;
   /** Where the built screens are (`dist/ui` by default). */
@@ -77,7 +80,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
   await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
-  await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount });
+  await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount, audit: deps.audit });
   if (deps.staffAccounts) await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount });
   if (deps.rounds && deps.results) {
     await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, findAccount: deps.findAccount });

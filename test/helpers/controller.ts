@@ -89,7 +89,13 @@ export async function startTestLocker(
   hooks.configure?.(config);
   const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
   // A shared broker keeps retained topics forever: clear what this locker published.
-  const retained = ['availability', 'occupancy', 'rounds/next', ...config.hardware.map.trays.map((tr) => `trays/${tr.number}`)];
+  const retained = [
+    'availability',
+    'occupancy',
+    'rounds/next',
+    'audit/head',
+    ...config.hardware.map.trays.map((tr) => `trays/${tr.number}`),
+  ];
   down.teardown(() =>
     forgetSession(
       broker.url,

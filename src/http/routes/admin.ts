@@ -1,9 +1,13 @@
-/** Admin views beyond the trays: the SMS log (failures visible, no numbers, no codes). */
+/**
+ * Admin views beyond the trays: the SMS log (failures visible, no numbers, no codes), and the
+ * verification of the audit log's hash chain (docs/adr/0013-audit-hash-chain.md).
+ */
 import type { FastifyInstance } from 'fastify';
+import type { AuditTrail } from '../../services/audit-trail.js';
 import type { SmsService } from '../../services/sms.js';
 import { requireRole, type FindAccount } from '../auth.js';
 
-export async function adminRoutes(app: FastifyInstance, opts: { sms: SmsService; findAccount: FindAccount }) {
+export async function adminRoutes(app: FastifyInstance, opts: { sms: SmsService; findAccount: FindAccount; audit?: AuditTrail }) {
   const admin = requireRole('admin', opts.findAccount);
   app.get<{ Querystring: { limit?: string } }>(
     '/api/admin/sms',
@@ -18,5 +22,26 @@ export async function adminRoutes(app: FastifyInstance, opts: { sms: SmsService;
       },
     },
     async (request) => opts.sms.recent(Math.min(Number(request.query.limit ?? 50) || 50, 500)),
+  );
+
+  const audit = opts.audit;
+  if (!audit) return;
+  // `head`: "<seq>:<hash>" of a head read elsewhere (the broker's retained `audit/head`).
+  app.get<{ Querystring: { head?: string } }>(
+    '/api/admin/audit/verify',
+    {
+      preHandler: admin,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { head: { type: 'string', pattern: '^[0-9]{1,15}:[0-9a-f]{64}$' } },
+        },
+      },
+    },
+    async (request) => {
+      const given = request.query.head?.split(':');
+      return audit.verify(given ? { seq: Number(given[0]), hash: given[1] } : undefined);
+    },
   );
 }
