@@ -71,11 +71,14 @@ export class ChallengeRepository implements ChallengeStore {
   }
 
   async guard(q: Queryable, phoneHash: string): Promise<PhoneGuard> {
-    // The row is created and locked, so that concurrent wrong entries for one phone count one by one.
-    await q.query(`INSERT INTO phone_guards (phone_hash) VALUES ($1) ON CONFLICT DO NOTHING`, [phoneHash]);
-    const { rows } = await q.query(`SELECT failures, last_failure_at, locked_until FROM phone_guards WHERE phone_hash = $1 FOR UPDATE`, [
-      phoneHash,
-    ]);
+    // The row is created and locked in one statement, so that concurrent wrong entries for one phone
+    // count one by one, and a guard deleted by the retention purge meanwhile is simply created again.
+    const { rows } = await q.query(
+      `INSERT INTO phone_guards (phone_hash) VALUES ($1)
+       ON CONFLICT (phone_hash) DO UPDATE SET failures = phone_guards.failures
+       RETURNING failures, last_failure_at, locked_until`,
+      [phoneHash],
+    );
     return { failures: rows[0].failures, lastFailureAt: rows[0].last_failure_at, lockedUntil: rows[0].locked_until };
   }
 
