@@ -33,7 +33,6 @@ import { smsRenderer } from './domain/sms-text.js';
 import { durations } from './config/durations.js';
 import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gateway.js';
 import { AccountRepository } from './store/accounts.js';
-import { generateToken } from './domain/accounts.js';
 import { AuditRepository } from './store/audit.js';
 import { AuditChainRepository } from './store/audit-chain.js';
 import { AuditTrail } from './services/audit-trail.js';
@@ -150,11 +149,22 @@ export class Controller {
 
     const trayRepo = new TrayRepository(lockerId);
     const accounts = new AccountRepository();
-    await db.tx(async (q) => {
+    const seeded = await db.tx(async (q) => {
       await trayRepo.applyMap(q, config.locker.name, config.hardware.map);
-      if (config.auth.adminToken) await accounts.seed(q, 'admin (ATM247_ADMIN_TOKEN)', 'admin', config.auth.adminToken);
-      if (config.auth.staffToken) await accounts.seed(q, 'staff (ATM247_STAFF_TOKEN)', 'staff', config.auth.staffToken);
+      return [
+        config.auth.adminToken ? await accounts.seed(q, 'admin (ATM247_ADMIN_TOKEN)', 'admin', config.auth.adminToken) : null,
+        config.auth.staffToken ? await accounts.seed(q, 'staff (ATM247_STAFF_TOKEN)', 'staff', config.auth.staffToken) : null,
+      ];
     });
+    // An admin disabled it: the variable does not bring it back (docs/staff-accounts.md).
+    for (const account of seeded) {
+      if (account?.disabled) {
+        logger.warn(
+          { account: account.id, name: account.name },
+          'an account seeded from the environment was disabled by an admin and stays disabled: its token is refused',
+        );
+      }
+    }
 
     const events = new EventsUnit({ mqtt: config.mqtt, lockerId, db, logger, relay: this.options.events });
     this.units.events = events;
@@ -216,7 +226,15 @@ export class Controller {
       log,
     });
     Object.assign(this.units, { deposits, pickups, results, rounds, checks });
-    const staffAccounts = new StaffAccountService({ db, accounts, audit, clock, logger: log('staff-accounts'), totpKey: keys.totpSecret });
+    const staffAccounts = new StaffAccountService({
+      db,
+      accounts,
+      audit,
+      clock,
+      logger: log('staff-accounts'),
+      totpKey: keys.totpSecret,
+      demoAccounts: config.hardware.driver === 'simulator',
+    });
     this.units.flowTimers = new FlowTimers({
       tasks: [
         { name: 'deposits', run: () => deposits.sweep() },
@@ -283,11 +301,7 @@ export class Controller {
             clock: this.clock,
             smsInbox: gateway instanceof ConsoleSmsGateway ? () => gateway.inbox() : undefined,
             // The demo (npm start alone) can try the staff and admin screens with a fresh account.
-            demoToken: async (role) => {
-              const token = generateToken();
-              await accounts.seed(db, `demo ${role} (simulator)`, role, token);
-              return token;
-            },
+            demoToken: (role) => staffAccounts.createDemo(role),
           })
         : undefined,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),

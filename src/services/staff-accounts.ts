@@ -42,6 +42,11 @@ export interface StaffAccountServiceDeps {
   sessionHours?: number;
   /** random bytes (tests may fix them); default node:crypto */
   randomBytes?: (n: number) => Buffer;
+  /**
+   * True only when the hardware driver is the simulator: demo accounts (the simulator's demo
+   * route) may then be made and used. Otherwise their tokens are refused like unknown ones.
+   */
+  demoAccounts?: boolean;
 }
 
 export interface NewStaffAccount {
@@ -217,13 +222,34 @@ export class StaffAccountService {
     return this.touchscreen.signIn(input);
   }
 
-  /** The account of a permanent token or of a live session; null otherwise. For HTTP auth. */
+  /**
+   * A demo account for the simulator's demo route: its permanent token. Nobody signed in to ask
+   * for it, so it exists only for the simulator: with any other driver it is neither made nor
+   * accepted (`demoAccounts`).
+   */
+  async createDemo(role: StaffRole): Promise<string> {
+    const { db, accounts, audit, clock } = this.deps;
+    if (!this.deps.demoAccounts) throw new AppError('NOT_FOUND', 'demo accounts exist only with the simulated cabinet');
+    const token = this.newToken();
+    const now = clock.now();
+    const id = await db.tx(async (q) => {
+      const newId = await accounts.insertDemo(q, role, token, now);
+      await audit.record(q, { actor: 'simulator', action: 'staff.demo_created', subject: `account:${newId}`, at: now, details: { role } });
+      return newId;
+    });
+    this.log.info({ account: id, role }, 'demo account created');
+    return token;
+  }
+
+  /**
+   * The account of a permanent token or of a live session; null otherwise, and for a demo
+   * account unless the driver is the simulator. For HTTP auth.
+   */
   async findByToken(token: string): Promise<SignedInAccount | null> {
     const { db, accounts, clock } = this.deps;
-    const account = await accounts.findByToken(db, token);
-    if (account) return account;
-    const session = await accounts.findBySessionToken(db, token, clock.now());
-    return session ? { id: session.id, name: session.name, role: session.role } : null;
+    const account = (await accounts.findByToken(db, token)) ?? (await accounts.findBySessionToken(db, token, clock.now()));
+    if (!account || (account.demo && !this.deps.demoAccounts)) return null;
+    return { id: account.id, name: account.name, role: account.role };
   }
 
   /** When the session of this token ends; null for a permanent token or no live session. */

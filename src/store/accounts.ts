@@ -4,7 +4,7 @@
  */
 import { hashToken, type SignedInAccount, type StaffRole } from '../domain/accounts.js';
 import type { Queryable } from './db.js';
-import type { AccountRecord, NewAccount, StaffAccountStore } from '../services/ports.js';
+import type { AccountRecord, NewAccount, StaffAccountStore, TokenAccount } from '../services/ports.js';
 
 // Accounts managed by admins (migration 004) carry touchscreen factors, failures and sessions.
 const RECORD_COLUMNS = `id, name, role, created_at, created_by, disabled_at, pin_hash, totp_secret_enc,
@@ -27,20 +27,33 @@ function toRecord(r: any): AccountRecord {
 }
 
 export class AccountRepository implements StaffAccountStore {
-  async findByToken(q: Queryable, token: string): Promise<SignedInAccount | null> {
-    const { rows } = await q.query(`SELECT id, name, role FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL`, [hashToken(token)]);
-    return rows[0] ? { id: Number(rows[0].id), name: rows[0].name, role: rows[0].role } : null;
+  async findByToken(q: Queryable, token: string): Promise<TokenAccount | null> {
+    const { rows } = await q.query(`SELECT id, name, role, demo FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL`, [
+      hashToken(token),
+    ]);
+    return rows[0] ? { id: Number(rows[0].id), name: rows[0].name, role: rows[0].role, demo: rows[0].demo } : null;
   }
 
-  /** Ensures an account with this token exists (the ATM247_*_TOKEN seeds); idempotent. */
-  async seed(q: Queryable, name: string, role: StaffRole, token: string): Promise<SignedInAccount> {
+  /**
+   * Ensures an account with this token exists (the ATM247_*_TOKEN seeds); idempotent. An account
+   * an admin disabled stays disabled (`disabled: true`): the seed never re-enables it.
+   */
+  async seed(q: Queryable, name: string, role: StaffRole, token: string): Promise<SignedInAccount & { disabled: boolean }> {
     const { rows } = await q.query(
       `INSERT INTO accounts (name, role, token_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (token_hash) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL
-       RETURNING id, name, role`,
+       ON CONFLICT (token_hash) DO UPDATE SET role = EXCLUDED.role
+       RETURNING id, name, role, disabled_at`,
       [name, role, hashToken(token)],
     );
-    return { id: Number(rows[0].id), name: rows[0].name, role: rows[0].role };
+    return { id: Number(rows[0].id), name: rows[0].name, role: rows[0].role, disabled: rows[0].disabled_at !== null };
+  }
+
+  async insertDemo(q: Queryable, role: StaffRole, token: string, at: Date): Promise<number> {
+    const { rows } = await q.query(
+      `INSERT INTO accounts (name, role, token_hash, demo, created_at) VALUES ($1, $2, $3, true, $4) RETURNING id`,
+      [`demo ${role} (simulator)`, role, hashToken(token), at],
+    );
+    return Number(rows[0].id);
   }
 
   async insert(q: Queryable, a: NewAccount): Promise<number> {
@@ -122,14 +135,14 @@ export class AccountRepository implements StaffAccountStore {
   }
 
   /** The account of a live session (not expired, not revoked, account not disabled). */
-  async findBySessionToken(q: Queryable, token: string, now: Date): Promise<(SignedInAccount & { expiresAt: Date }) | null> {
+  async findBySessionToken(q: Queryable, token: string, now: Date): Promise<(TokenAccount & { expiresAt: Date }) | null> {
     const { rows } = await q.query(
-      `SELECT a.id, a.name, a.role, s.expires_at FROM sessions s JOIN accounts a ON a.id = s.account_id
+      `SELECT a.id, a.name, a.role, a.demo, s.expires_at FROM sessions s JOIN accounts a ON a.id = s.account_id
        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND a.disabled_at IS NULL`,
       [hashToken(token), now],
     );
     const r = rows[0];
-    return r ? { id: Number(r.id), name: r.name, role: r.role, expiresAt: r.expires_at } : null;
+    return r ? { id: Number(r.id), name: r.name, role: r.role, demo: r.demo, expiresAt: r.expires_at } : null;
   }
 
   /** Revokes one live session; returns its account id, or null when there was none. */

@@ -4,6 +4,7 @@
  * cabinet driven by the real Modbus driver, and HTTP through `inject()`.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { Controller } from '../../src/controller.js';
@@ -52,6 +53,8 @@ export async function startTestLocker(
     configure?: (config: Config) => void;
     /** Another controller's database and locker: a restart on the same records (the caller drops it). */
     reuse?: { databaseUrl: string; lockerId: string };
+    /** The controller's logger (silent by default), to read what it says. */
+    logger?: Logger;
   } = {},
 ): Promise<TestLocker> {
   const down = lifo(t);
@@ -87,7 +90,11 @@ export async function startTestLocker(
     bus.retries = 1;
   }
   hooks.configure?.(config);
-  const controller = new Controller({ config, logger: silentLogger(), events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 } });
+  const controller = new Controller({
+    config,
+    logger: hooks.logger ?? silentLogger(),
+    events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 },
+  });
   // A shared broker keeps retained topics forever: clear what this locker published.
   const retained = [
     'availability',

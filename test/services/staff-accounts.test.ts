@@ -306,3 +306,45 @@ t.test('every action is audited with actor and time, and no secret reaches the a
   t.match(row.pin_hash, /^scrypt\$15\$8\$1\$/);
   t.match(row.totp_secret_enc, /^v1\./);
 });
+
+t.test('demo accounts: made and accepted only when the driver is the simulator', async (t) => {
+  const { db, clock, accounts } = await setup(t);
+  const withDriver = (simulator: boolean) =>
+    new StaffAccountService({
+      db,
+      accounts,
+      audit: new AuditRepository('test-locker'),
+      clock,
+      logger: silentLogger(),
+      totpKey: Buffer.alloc(32, 7),
+      demoAccounts: simulator,
+    });
+  const simulator = withDriver(true);
+  const real = withDriver(false);
+  const token = await simulator.createDemo('admin');
+  const found = await simulator.findByToken(token);
+  t.match(found, { name: 'demo admin (simulator)', role: 'admin' }, 'with the simulator');
+  t.same(Object.keys(found!).sort(), ['id', 'name', 'role'], 'the flag stays in the store');
+  t.equal(await real.findByToken(token), null, 'refused with any other driver');
+  await t.rejects(real.createDemo('staff'), { code: 'NOT_FOUND' }, 'and none is made');
+  const { rows } = await db.query(`SELECT role, demo, created_at FROM accounts WHERE demo`);
+  t.same(rows, [{ role: 'admin', demo: true, created_at: clock.now() }], 'one demo account, marked');
+  const rotated = await simulator.rotateToken(found!.id, ADMIN);
+  t.equal(await real.findByToken(rotated.token), null, 'a rotated token is still a demo account’s');
+});
+
+t.test('an account seeded from the environment that an admin disabled stays disabled', async (t) => {
+  const { db, accounts, service } = await setup(t);
+  const token = 'seeded-staff-token-0000000000000';
+  const seeded = await accounts.seed(db, 'staff (ATM247_STAFF_TOKEN)', 'staff', token);
+  t.equal(seeded.disabled, false);
+  t.same(await accounts.seed(db, 'staff (ATM247_STAFF_TOKEN)', 'staff', token), seeded, 'seeding again changes nothing');
+  await service.disable(seeded.id, ADMIN);
+  const again = await accounts.seed(db, 'staff (ATM247_STAFF_TOKEN)', 'staff', token);
+  t.same(again, { ...seeded, disabled: true }, 'the seed says it is disabled, and leaves it so');
+  t.equal(await service.findByToken(token), null, 'its token is refused');
+  const fresh = await accounts.seed(db, 'staff (ATM247_STAFF_TOKEN)', 'staff', 'seeded-staff-token-1111111111111');
+  t.not(fresh.id, seeded.id, 'a new value of the variable seeds a new account');
+  t.equal(fresh.disabled, false);
+  t.ok(await service.findByToken('seeded-staff-token-1111111111111'));
+});

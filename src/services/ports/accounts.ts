@@ -27,10 +27,15 @@ export interface NewAccount {
   at: Date;
 }
 
+/** A live account found by a token; `demo`: made by the simulator's demo route (migration 009). */
+export type TokenAccount = SignedInAccount & { demo: boolean };
+
 /** The accounts and sessions tables (src/store/accounts.ts). */
 export interface StaffAccountStore {
-  findByToken(q: Queryable, token: string): Promise<SignedInAccount | null>;
+  findByToken(q: Queryable, token: string): Promise<TokenAccount | null>;
   insert(q: Queryable, a: NewAccount): Promise<number>;
+  /** A demo account with this permanent token (the store keeps only its digest). */
+  insertDemo(q: Queryable, role: StaffRole, token: string, at: Date): Promise<number>;
   list(q: Queryable): Promise<AccountRecord[]>;
   get(q: Queryable, id: number, opts?: { forUpdate?: boolean }): Promise<AccountRecord | null>;
   findLiveByName(q: Queryable, name: string): Promise<AccountRecord | null>;
@@ -41,7 +46,7 @@ export interface StaffAccountStore {
   lock(q: Queryable, id: number, until: Date): Promise<void>;
   acceptSignIn(q: Queryable, id: number, totpStep: number): Promise<boolean>;
   insertSession(q: Queryable, s: { token: string; accountId: number; createdAt: Date; expiresAt: Date }): Promise<void>;
-  findBySessionToken(q: Queryable, token: string, now: Date): Promise<(SignedInAccount & { expiresAt: Date }) | null>;
+  findBySessionToken(q: Queryable, token: string, now: Date): Promise<(TokenAccount & { expiresAt: Date }) | null>;
   revokeSession(q: Queryable, token: string, at: Date): Promise<number | null>;
   revokeSessions(q: Queryable, accountId: number, at: Date): Promise<number>;
   pruneSessions(q: Queryable, before: Date): Promise<void>;
