@@ -3,6 +3,7 @@
  * (seconds, minutes, hours, days); the services take milliseconds, converted here once.
  */
 import { DEFAULT_OTP_POLICY, type OtpPolicy } from '../domain/otp.js';
+import type { RetentionPolicy } from '../domain/retention.js';
 import type { Config } from './types.js';
 
 export interface Durations {
@@ -14,6 +15,7 @@ export interface Durations {
   reminderBeforeMs: number;
   roundLeadMs: number;
   otp: OtpPolicy;
+  retention: RetentionPolicy;
 }
 
 const SECOND = 1000;
@@ -24,6 +26,9 @@ const DAY = 24 * HOUR;
 export function durations(config: Config): Durations {
   const o = config.citizens.otp;
   const limits = (l: { count: number; windowMin: number }[]) => l.map((x) => ({ count: x.count, windowMs: x.windowMin * MINUTE }));
+  const r = config.retention;
+  // Code sends are what the send caps count: none may go while a cap's window still looks at it.
+  const longestCapMs = Math.max(...[...o.perPhone, ...o.perLocker].map((l) => l.windowMin * MINUTE));
   return {
     doorOpenTimeoutMs: config.citizens.doorOpenTimeoutSec * SECOND,
     doorHeldOpenMs: config.citizens.doorHeldOpenSec * SECOND,
@@ -39,6 +44,14 @@ export function durations(config: Config): Durations {
       cooldownMs: o.cooldownSec * SECOND,
       perPhone: limits(o.perPhone),
       perLocker: limits(o.perLocker),
+    },
+    retention: {
+      closedDossierMs: r.closedDossierDays * DAY,
+      challengeMs: r.challengeDays * DAY,
+      otpSendMs: Math.max(r.challengeDays * DAY, longestCapMs),
+      sentEventMs: r.sentEventDays * DAY,
+      runAt: r.runAt,
+      timezone: config.locker.timezone,
     },
   };
 }

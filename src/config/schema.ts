@@ -95,7 +95,7 @@ export const mapSchema = {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'staff', 'citizens', 'log'],
+  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'staff', 'citizens', 'retention', 'log'],
   properties: {
     locker: {
       type: 'object',
@@ -282,6 +282,17 @@ export const configSchema = {
             perLocker: { type: 'array', minItems: 1, items: rateLimit },
           },
         },
+      },
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['closedDossierDays', 'challengeDays', 'sentEventDays', 'runAt'],
+      properties: {
+        closedDossierDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        challengeDays: { type: 'integer', minimum: 1, maximum: 365 },
+        sentEventDays: { type: 'integer', minimum: 1, maximum: 365 },
+        runAt: { type: ['string', 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
       },
     },
     log: {

@@ -127,3 +127,29 @@ t.test('a simulated latch that stays released past the door-open timeout is refu
   });
   t.ok(loadConfig({ env: {}, overrides: { hardware: { simulator: { latchHoldMs: 59_000 } } } }));
 });
+
+t.test('retention: the defaults, a wrong value refused, and the code sends kept as long as a send cap looks back', async (t) => {
+  const { durations } = await import('../../src/config/durations.js');
+  const config = loadConfig({ env: {} });
+  t.same(config.retention, { closedDossierDays: 90, challengeDays: 1, sentEventDays: 7, runAt: '03:00' });
+  const DAY = 86_400_000;
+  t.match(durations(config).retention, {
+    closedDossierMs: 90 * DAY,
+    challengeMs: DAY,
+    otpSendMs: DAY,
+    sentEventMs: 7 * DAY,
+    runAt: '03:00',
+    timezone: 'Asia/Ho_Chi_Minh',
+  });
+  const weekCap = loadConfig({ env: {}, overrides: { citizens: { otp: { perPhone: [{ count: 20, windowMin: 10_080 }] } } } });
+  t.equal(durations(weekCap).retention.otpSendMs, 7 * DAY, 'a week-long cap keeps a week of sends');
+  t.equal(loadConfig({ env: {}, overrides: { retention: { runAt: null } } }).retention.runAt, null, 'null: every 24 h');
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ runAt: '25:00' }, /retention\.runAt/],
+    [{ runAt: '3:00' }, /retention\.runAt/],
+    [{ closedDossierDays: 0 }, /retention\.closedDossierDays must be >= 1/],
+    [{ sentEventDays: 1.5 }, /retention\.sentEventDays must be integer/],
+    [{ keepForever: true }, /retention\.keepForever is not a known setting/],
+  ];
+  for (const [retention, message] of cases) t.throws(() => loadConfig({ env: {}, overrides: { retention } }), { message }, message.source);
+});
