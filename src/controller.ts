@@ -42,6 +42,11 @@ import { openDatabase } from './store/open.js';
 import { TrayRepository } from './store/trays.js';
 import { StatsRepository } from './store/stats.js';
 import { StatsService } from './services/stats.js';
+import { RetentionService } from './services/retention.js';
+import { RetentionRepository } from './store/retention.js';
+
+/** How often the retention timer looks whether the daily purge is due. */
+const RETENTION_CHECK_MS = 60_000;
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -66,6 +71,8 @@ interface Units {
   staffTimers: FlowTimers;
   auditTrail: AuditTrail;
   auditTimer: FlowTimers;
+  retention: RetentionService;
+  retentionTimers: FlowTimers;
   deposits: DepositService;
   pickups: PickupService;
   results: ResultService;
@@ -122,9 +129,17 @@ export class Controller {
   get flowTimers(): FlowTimers {
     return this.started.flowTimers;
   }
+  /** Personal data that expires: the daily purge (`tick()` purges if due, `run()` at once). */
+  get retention(): RetentionService {
+    return this.started.retention;
+  }
   /** The audit chain: `verify()`, `publishHead()` (the timer publishes it every `mqtt.auditHeadSec`). */
   get auditTrail(): AuditTrail {
     return this.started.auditTrail;
+  }
+  /** Looks once a minute whether the daily purge is due (`tick()` looks now). */
+  get retentionTimers(): FlowTimers {
+    return this.started.retentionTimers;
   }
   get sms(): SmsGateway {
     return this.started.sms;
@@ -253,6 +268,22 @@ export class Controller {
       logger: log('timers'),
     });
 
+    const retention = new RetentionService({
+      db,
+      store: new RetentionRepository(lockerId),
+      audit,
+      clock,
+      logger: log('retention'),
+      policy: ms.retention,
+      settings: { ...config.retention, timezone: config.locker.timezone },
+    });
+    this.units.retention = retention;
+    this.units.retentionTimers = new FlowTimers({
+      tasks: [{ name: 'retention', run: () => retention.tick() }],
+      intervalMs: RETENTION_CHECK_MS,
+      logger: log('timers'),
+    });
+
     const auditTrail = new AuditTrail({
       db,
       chain: new AuditChainRepository(lockerId),
@@ -272,6 +303,7 @@ export class Controller {
     this.units.staffTimers.start();
     this.units.auditTimer.start();
     void this.units.auditTimer.tick();
+    this.units.retentionTimers.start();
 
     const http = (this.units.http = await buildHttp({
       logger: log('http'),
@@ -304,6 +336,7 @@ export class Controller {
             demoToken: (role) => staffAccounts.createDemo(role),
           })
         : undefined,
+      retention,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
       audit: auditTrail,
     }));
@@ -334,6 +367,7 @@ export class Controller {
       await step('flow timers', () => u.flowTimers?.stop());
       await step('staff timers', () => u.staffTimers?.stop());
       await step('audit timer', () => u.auditTimer?.stop());
+      await step('retention timer', () => u.retentionTimers?.stop());
       await step('trays', () => u.trays?.stop());
       await step('hardware', () => u.bus?.stop());
       await step('sms', () => u.sms?.stop());

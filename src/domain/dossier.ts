@@ -14,8 +14,9 @@ export interface Dossier {
   code: string;
   kind: DossierKind;
   procedureCode: string;
-  phoneHash: string;
-  phoneEnc: string;
+  /** The phone, hashed and encrypted; null once the dossier has been closed longer than retention allows (docs/retention.md). */
+  phoneHash: string | null;
+  phoneEnc: string | null;
   status: DossierStatus;
   tray: number | null;
   challengeId: string | null;
@@ -50,6 +51,12 @@ const ALLOWED: Record<string, DossierStatus[]> = {
   // The officer's answer: found (deposited / loaded / back to waiting) or empty.
   to_check: ['deposited', 'cancelled', 'loaded', 'notified', 'expired', 'picked_up'],
 };
+
+/**
+ * Closed: the statuses a dossier never leaves (no move out of them above). Its personal fields are
+ * cleared a configured time after it closed (docs/retention.md); the row stays, for the figures.
+ */
+export const CLOSED_STATUSES: DossierStatus[] = ['collected', 'cancelled', 'missing', 'picked_up', 'returned_to_counter'];
 
 export function canMove(from: DossierStatus | null, to: DossierStatus): boolean {
   if (from === null) return to === 'verified' || to === 'loading' || to === 'loaded';

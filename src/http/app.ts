@@ -11,6 +11,7 @@ import type { SmsService } from '../services/sms.js';
 import type { TrayService } from '../services/trays.js';
 import type { StatsService } from '../services/stats.js';
 import type { AuditTrail } from '../services/audit-trail.js';
+import type { RetentionService } from '../services/retention.js';
 import type { Procedure } from '../domain/procedures.js';
 import type { FindAccount } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -27,6 +28,7 @@ import type { ResultService } from '../services/results.js';
 import type { RoundService } from '../services/rounds.js';
 import type { TrayChecks } from '../services/tray-checks.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { retentionRoutes } from './routes/retention.js';
 import { uiRoutes } from './routes/ui.js';
 
 export interface HttpDeps {
@@ -53,6 +55,8 @@ export interface HttpDeps {
   stats?: StatsService;
   /** The audit chain; without it `/api/admin/audit/verify` is not offered. */
   audit?: AuditTrail;
+  /** The retention purge (docs/retention.md); without it `/api/admin/retention` is not offered. */
+  retention?: RetentionService;
   /** The store's classification of database errors that mean "down right now" (503, not 500). */
   dbUnavailable?: (err: unknown) => boolean;
   /** Where the built screens are (`dist/ui` by default). */
@@ -86,6 +90,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, findAccount: deps.findAccount });
   }
   await app.register(dashboardRoutes, { trays: deps.trays, findAccount: deps.findAccount, stats: deps.stats });
+  if (deps.retention) await app.register(retentionRoutes, { retention: deps.retention, findAccount: deps.findAccount });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
   return app;
 }

@@ -10,4 +10,5 @@ export type * from './ports/rounds.js';
 export type * from './ports/accounts.js';
 export type * from './ports/simulator.js';
 export type * from './ports/dashboard.js';
+export type * from './ports/retention.js';
 export type * from './ports/audit.js';

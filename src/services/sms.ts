@@ -33,9 +33,19 @@ export class SmsService {
 
   /**
    * Sends a notice to the phone kept (encrypted) with a dossier. Never throws: a failure is
-   * recorded in the SMS log and logged.
+   * recorded in the SMS log and logged. A dossier whose phone was cleared (retention) gets none.
    */
-  async sendNotice(kind: string, phoneEnc: string, phoneHash: string, dossierId: string | null, params: Record<string, unknown>) {
+  async sendNotice(
+    kind: string,
+    phoneEnc: string | null,
+    phoneHash: string | null,
+    dossierId: string | null,
+    params: Record<string, unknown>,
+  ) {
+    if (phoneEnc === null || phoneHash === null) {
+      this.deps.logger.warn({ kind, dossierId }, 'no phone kept for this dossier (cleared after retention); notice not sent');
+      return;
+    }
     let to: string;
     try {
       to = this.deps.vault.decrypt(phoneEnc);

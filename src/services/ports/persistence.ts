@@ -8,7 +8,8 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
-  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** `statementTimeoutMs`: a longer bound for this transaction's statements (a purge), else the pool's. */
+  tx<T>(fn: (q: Queryable) => Promise<T>, options?: { statementTimeoutMs?: number }): Promise<T>;
   ping(): Promise<boolean>;
 }
 
