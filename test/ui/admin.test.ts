@@ -4,6 +4,8 @@ import { noBrowser, screenshot, startUiLocker } from '../helpers/browser.js';
 
 t.test('the admin grid follows the doors live, within a second', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
+  // The retention purge below is run by hand, not by the timer.
+  await locker.controller.retentionTimers.stop();
   const page = await locker.page({ width: 1440, height: 1000 });
   await page.goto(`${locker.url}/admin`);
   await page.getByLabel('Mã truy cập (bearer token)').fill(ADMIN_TOKEN);
@@ -38,6 +40,25 @@ t.test('the admin grid follows the doors live, within a second', { skip: noBrows
   // The forced door raised an alarm, listed within the next refresh.
   await page.getByText('Cửa mở bất thường').first().waitFor({ timeout: 12_000 });
   await screenshot(page, 'admin-door-open', true);
+
+  // The retention of personal data: the settings, no purge yet; eight days on an admin purges,
+  // and the panel shows when and what (the events of today, published, are past their 7 days).
+  const retention = page.getByRole('region', { name: 'Lưu giữ dữ liệu cá nhân' });
+  await retention.getByText('Chưa chạy lần nào.').waitFor();
+  t.equal(await retention.locator('[data-setting="closedDossierDays"]').textContent(), 'xoá sau 90 ngày');
+  t.equal(await retention.locator('[data-setting="challengeDays"]').textContent(), 'xoá sau 1 ngày');
+  t.equal(await retention.locator('[data-setting="runAt"]').textContent(), 'lúc 03:00 (Asia/Ho_Chi_Minh)');
+  locker.controller.clock.advance(8 * 86_400_000);
+  const purged = await locker.admin.post('/api/admin/retention/run');
+  t.equal(purged.statusCode, 200, purged.body);
+  const { at, counts } = purged.json();
+  t.ok(counts.outbox > 0, `${counts.outbox} published events purged`);
+  await page.reload();
+  await retention.locator(`[data-last-run="${at}"]`).waitFor();
+  for (const key of ['dossiers', 'smsMessages', 'challenges', 'otpSends', 'phoneGuards', 'outbox']) {
+    t.equal(await retention.locator(`[data-count="${key}"] td`).textContent(), String(counts[key]), `${key}: ${counts[key]}`);
+  }
+  await screenshot(page, 'admin-retention', true);
   t.same(page.errors, [], 'no script errors');
 });
 

@@ -1,6 +1,7 @@
 /**
  * The district admins' dashboard: the two cabinets as they stand, every tray coloured by its
- * state with its door shown, live over server-sent events; alarms; today's and 30 days' figures.
+ * state with its door shown, live over server-sent events; alarms; today's and 30 days' figures;
+ * the retention of personal data (settings, last purge).
  */
 import '../shared/base.css';
 import './admin.css';
@@ -11,6 +12,7 @@ import { html } from '../shared/html.js';
 import { TokenSignIn } from '../shared/signin.js';
 import { Alarms, Figures, type Alarm, type Stats } from './figures.js';
 import { Cabinets, type TrayView } from './cabinets.js';
+import { Retention, type RetentionStatus } from './retention.js';
 
 const TOKEN_KEY = 'atm247.admin.token';
 
@@ -48,6 +50,7 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
   const [link, setLink] = useState<Link>('connecting');
   const [stats, setStats] = useState<Stats | null>(null);
   const [alarms, setAlarms] = useState<Alarm[] | null>(null);
+  const [retention, setRetention] = useState<RetentionStatus | null>(null);
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
 
   useEffect(() => {
@@ -82,6 +85,13 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) onUnauthorized();
       }
+      // Apart: the figures do not wait for it, nor go if it fails.
+      try {
+        const r = await api<RetentionStatus>('GET', '/api/admin/retention', { token });
+        if (!stopped) setRetention(r);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) onUnauthorized();
+      }
     };
     void load();
     const timer = setInterval(load, 10_000);
@@ -105,7 +115,8 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
     <div class="columns">
       <${Figures} stats=${stats} />
       <${Alarms} alarms=${alarms} />
-    </div>`;
+    </div>
+    <${Retention} status=${retention} />`;
 }
 
 render(html`<${App} />`, document.getElementById('app')!);
