@@ -13,6 +13,7 @@ const ADAPTERS = [
   '**/hardware/**',
   '**/controller.js',
   '**/compose-flows.js',
+  '**/compose-records.js',
   '**/main.js',
 ];
 const boundaries = [
@@ -48,6 +49,7 @@ const boundaries = [
           '**/hardware/**',
           '**/controller.js',
           '**/compose-flows.js',
+          '**/compose-records.js',
         ],
         allowTypeImports: true,
         message: 'the screens import no server code: only the domain and (type-only) shared types.',
@@ -60,7 +62,16 @@ const boundaries = [
     files: ['src/store/**/*.ts'],
     patterns: [
       {
-        group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js', '**/compose-flows.js'],
+        group: [
+          '**/events/**',
+          '**/sms/**',
+          '**/http/**',
+          '**/hardware/**',
+          '**/ui/**',
+          '**/controller.js',
+          '**/compose-flows.js',
+          '**/compose-records.js',
+        ],
         message: 'the store implements ports; it does not reach other adapters.',
       },
     ],
@@ -70,7 +81,15 @@ const boundaries = [
     files: ['src/events/**/*.ts', 'src/sms/**/*.ts'],
     patterns: [
       {
-        group: ['**/store/**', '**/http/**', '**/hardware/**', '**/ui/**', '**/controller.js', '**/compose-flows.js'],
+        group: [
+          '**/store/**',
+          '**/http/**',
+          '**/hardware/**',
+          '**/ui/**',
+          '**/controller.js',
+          '**/compose-flows.js',
+          '**/compose-records.js',
+        ],
         allowTypeImports: true,
         message: 'an adapter implements ports; it does not reach other adapters.',
       },
@@ -81,7 +100,16 @@ const boundaries = [
     files: ['src/http/**/*.ts'],
     patterns: [
       {
-        group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/ui/**', '**/controller.js', '**/compose-flows.js'],
+        group: [
+          '**/store/**',
+          '**/events/**',
+          '**/sms/**',
+          '**/hardware/**',
+          '**/ui/**',
+          '**/controller.js',
+          '**/compose-flows.js',
+          '**/compose-records.js',
+        ],
         allowTypeImports: true,
         message: 'HTTP drives the use cases; it does not reach other adapters.',
       },
@@ -100,6 +128,7 @@ const boundaries = [
           '**/src/ui/**',
           '**/src/controller.js',
           '**/src/compose-flows.js',
+          '**/src/compose-records.js',
         ],
         message: 'the hardware room implements the LockBus port; it does not reach other adapters.',
       },

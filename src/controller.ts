@@ -11,9 +11,9 @@ import type { Config } from './config/types.js';
 import { OffsetClock, type Clock } from './domain/clock.js';
 import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
-import { RetainedAuditHead } from './events/audit-head.js';
 import { buildHttp } from './http/app.js';
 import { composeFlows } from './compose-flows.js';
+import { composeRecords } from './compose-records.js';
 import type { LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import type { TrayChecks } from './services/tray-checks.js';
@@ -34,19 +34,14 @@ import { durations } from './config/durations.js';
 import { ConsoleSmsGateway, createSmsGateway, type SmsGateway } from './sms/gateway.js';
 import { AccountRepository } from './store/accounts.js';
 import { AuditRepository } from './store/audit.js';
-import { AuditChainRepository } from './store/audit-chain.js';
-import { AuditTrail } from './services/audit-trail.js';
+import type { AuditTrail } from './services/audit-trail.js';
+import type { RetentionService } from './services/retention.js';
 import { isDbUnavailable, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
 import { TrayRepository } from './store/trays.js';
 import { StatsRepository } from './store/stats.js';
 import { StatsService } from './services/stats.js';
-import { RetentionService } from './services/retention.js';
-import { RetentionRepository } from './store/retention.js';
-
-/** How often the retention timer looks whether the daily purge is due. */
-const RETENTION_CHECK_MS = 60_000;
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -268,42 +263,15 @@ export class Controller {
       logger: log('timers'),
     });
 
-    const retention = new RetentionService({
-      db,
-      store: new RetentionRepository(lockerId),
-      audit,
-      clock,
-      logger: log('retention'),
-      policy: ms.retention,
-      settings: { ...config.retention, timezone: config.locker.timezone },
-    });
-    this.units.retention = retention;
-    this.units.retentionTimers = new FlowTimers({
-      tasks: [{ name: 'retention', run: () => retention.tick() }],
-      intervalMs: RETENTION_CHECK_MS,
-      logger: log('timers'),
-    });
-
-    const auditTrail = new AuditTrail({
-      db,
-      chain: new AuditChainRepository(lockerId),
-      publisher: new RetainedAuditHead(() => events.retained),
-      clock,
-      logger: log('audit'),
-    });
-    this.units.auditTrail = auditTrail;
-    this.units.auditTimer = new FlowTimers({
-      tasks: [{ name: 'audit head', run: () => auditTrail.publishHead() }],
-      intervalMs: (config.mqtt.auditHeadSec ?? 300) * 1000,
-      logger: log('timers'),
-    });
+    const { retention, retentionTimers, auditTrail, auditTimer } = composeRecords({ config, db, events, audit, clock, ms, log });
+    Object.assign(this.units, { retention, retentionTimers, auditTrail, auditTimer });
 
     await trays.start();
     this.units.flowTimers.start();
     this.units.staffTimers.start();
-    this.units.auditTimer.start();
-    void this.units.auditTimer.tick();
-    this.units.retentionTimers.start();
+    auditTimer.start();
+    void auditTimer.tick();
+    retentionTimers.start();
 
     const http = (this.units.http = await buildHttp({
       logger: log('http'),
