@@ -201,9 +201,10 @@ export class DoorWatch {
   verdict(tray: number, timeoutMs: number): WindowVerdict {
     const window = this.windows.get(tray) ?? { startedMs: this.startedMs, gap: 'the controller restarted' };
     if (this.nowMs() - window.startedMs < timeoutMs) return { kind: 'running' };
-    if (window.gap) return { kind: 'uncertain', gap: window.gap };
-    // Seen but not yet written, or a board failing right now: no conclusion yet.
+    // Door changes seen but not yet written: they may conclude the flow themselves (an opening and
+    // a shutting after a gap complete it), so nothing is decided before they are.
     if (this.pending > 0) return { kind: 'running' };
+    if (window.gap) return { kind: 'uncertain', gap: window.gap };
     if (!this.deps.bus.watching(tray)) return { kind: 'running' };
     return { kind: 'watched' };
   }

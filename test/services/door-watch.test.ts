@@ -86,3 +86,19 @@ t.test('release ages and open doors are timed on the monotonic clock', async (t)
   w.doorSeen(3, false, w.nowMs());
   t.same(w.openLongerThan(120_000), [], 'closed');
 });
+
+t.test('a window with a gap is not concluded while door changes wait to be written', async (t) => {
+  const clock = new OffsetClock();
+  const w = watch(clock);
+  w.start();
+  w.open(9);
+  w.markGap([9], 'board a2 offline (crc)');
+  let release!: () => void;
+  const written = w.record(() => new Promise<void>((resolve) => (release = resolve)), [9]);
+  clock.advance(61_000);
+  t.same(w.verdict(9, 60_000), { kind: 'running' }, 'the opening waiting to be written may complete the flow');
+  await new Promise((resolve) => setImmediate(resolve));
+  release();
+  await written;
+  t.match(w.verdict(9, 60_000), { kind: 'uncertain', gap: /offline/ }, 'once written, the gap decides');
+});
