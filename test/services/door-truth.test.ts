@@ -82,6 +82,7 @@ t.test('a board silent while the citizen opens and shuts the door: the tray is h
   await locker.controller.trays.settled();
 
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
   t.equal(await depositStatus(locker, d.depositId), 'to_check', 'not cancelled: the door was not watched throughout');
   t.equal((await trayState(locker, d.tray)).state, 'to_check', 'the tray is held, not free');
@@ -141,6 +142,7 @@ t.test('a board silent and the door never touched: still held to check (the cont
   sim.setFault(board, 'none');
   await until(async () => (await trayState(locker, d.tray)).state !== 'out_of_service', 'board back', 3_000);
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
   t.equal(await depositStatus(locker, d.depositId), 'to_check');
   // Outside a round, from the staff screen's list: the officer finds it empty.
@@ -176,6 +178,7 @@ t.test('a wall-clock step forward does not end a window: durations are monotonic
   const locker = await startTestLocker(t);
   const d = await deposit(locker, '0912000104');
   locker.controller.clock.setOffset(3_600_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
   t.equal(await depositStatus(locker, d.depositId), 'tray_open', 'an hour on the wall clock is not a minute at the tray');
   await door(locker, d.tray, true);
@@ -202,6 +205,7 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
   sim.setFault(board, 'none');
   await until(async () => (await trayState(locker, tray)).state !== 'out_of_service', 'board back', 3_000);
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.staffTimersUnit.tick();
   t.equal((await trayState(locker, tray)).state, 'to_check', 'a result tray is never reported empty on a guess');
   const again = await locker.staff.post('/api/staff/results', {
@@ -236,6 +240,7 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
   sim.setFault(board, 'none');
   await until(async () => (await trayState(locker, tray)).state !== 'out_of_service', 'board back', 3_000);
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
   t.equal((await trayState(locker, tray)).state, 'to_check', 'a pickup is never confirmed, nor lapsed, on a guess');
   const empty = await locker.staff.post(`/api/staff/checks/${tray}`, { outcome: 'empty' });

@@ -23,6 +23,7 @@ async function gapInTheWatch(locker: TestLocker, trays: number[]): Promise<void>
     await until(async () => (await trayView(locker, tray)).state !== 'out_of_service', `tray ${tray} back`);
   }
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
 }
 
@@ -158,6 +159,7 @@ t.test('a tray never opened: the kiosk says the drop-off is cancelled and offers
 
   // Watched throughout, the door never opened: cancelled, the tray freed.
   locker.controller.clock.advance(61_000);
+  await locker.controller.trays.settled(); // what the bus reported, recorded first
   await locker.controller.flowTimers.tick();
   await kiosk.getByRole('heading', { name: 'Chưa nộp được hồ sơ' }).waitFor();
   await kiosk.getByText(`Cửa khay số ${tray} không được mở nên giao dịch nộp hồ sơ đã hủy.`).waitFor();
