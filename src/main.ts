@@ -1,18 +1,9 @@
 /** `npm start`: loads the configuration, starts the controller, stops it on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig } from './config/load.js';
+import { loadConfigOrExit } from './config/load.js';
 import { Controller } from './controller.js';
 import { createLogger } from './log.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 
 const logger = createLogger({ level: config.log.level });
 const controller = new Controller({ config, logger });

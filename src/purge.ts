@@ -3,7 +3,7 @@
  * embedded database while the daemon is stopped; while it runs, `POST /api/admin/retention/run`).
  * Part of the composition root: the same service, store and audit row as the daily timer.
  */
-import { ConfigError, loadConfig } from './config/load.js';
+import { loadConfigOrExit } from './config/load.js';
 import { durations } from './config/durations.js';
 import { systemClock } from './domain/clock.js';
 import { createLogger } from './log.js';
@@ -13,16 +13,7 @@ import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
 import { RetentionRepository } from './store/retention.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const logger = createLogger({ level: config.log.level });
 const db = await openDatabase(config.database, logger);
 try {

@@ -210,3 +210,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   return result;
 }
+
+/** For a command's entry point: the configuration, or its error on stderr and exit 78 (EX_CONFIG). */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

@@ -70,7 +70,8 @@ export const APPEND_SQL = `
   })}
   FROM link`;
 
-const ROW_HASH_SQL = chainHashSql({
+/** The hash of a stored row, recomputed from its columns (verification; tests re-hash with it). */
+export const ROW_HASH_SQL = chainHashSql({
   prev: 'prev_hash',
   lockerId: 'locker_id',
   seq: 'seq',
