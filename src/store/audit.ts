@@ -8,19 +8,8 @@
  * order, and none holds the chain lock while it waits for another lock (no deadlock, no long wait).
  */
 import { beforeCommit, type Queryable } from './db.js';
-import type { AuditStore, Database } from '../services/ports.js';
+import type { AuditEntry, AuditStore, Database } from '../services/ports.js';
 import { APPEND_SQL, CHAIN_LOCK_SQL } from './audit-chain.js';
-
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  subject?: string | null;
-  /** Hashed: no personal data here. */
-  details?: Record<string, unknown>;
-  /** Not hashed: free text an admin typed, a person's name; may be cleared without breaking the chain. */
-  personal?: Record<string, unknown>;
-  at: Date;
-}
 
 interface PendingRow {
   lockerId: string;

@@ -41,17 +41,19 @@ export interface TrayStore {
  * an admin typed, a person's name) is not, so that clearing it never breaks the chain.
  */
 export interface AuditStore {
-  record(
-    q: Queryable,
-    entry: {
-      actor: string;
-      action: string;
-      subject?: string | null;
-      details?: Record<string, unknown>;
-      personal?: Record<string, unknown>;
-      at: Date;
-    },
-  ): Promise<void>;
+  record(q: Queryable, entry: AuditEntry): Promise<void>;
+}
+
+/** One audit row. */
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  subject?: string | null;
+  /** Hashed: no personal data here. */
+  details?: Record<string, unknown>;
+  /** Not hashed: free text an admin typed, a person's name; may be cleared without breaking the chain. */
+  personal?: Record<string, unknown>;
+  at: Date;
 }
 
 /** The transactional outbox: events written in the caller's transaction, published after commit. */
