@@ -4,18 +4,11 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The composition root's modules (src/): nothing but the root itself imports them. */
+const ROOT = ['controller.js', 'compose-flows.js', 'compose-records.js'];
+const ROOT_ANYWHERE = ROOT.map((f) => `**/${f}`);
 /** Each room and what it must not import (paths as written in import statements). */
-const ADAPTERS = [
-  '**/store/**',
-  '**/events/**',
-  '**/sms/**',
-  '**/http/**',
-  '**/hardware/**',
-  '**/controller.js',
-  '**/compose-flows.js',
-  '**/compose-records.js',
-  '**/main.js',
-];
+const ADAPTERS = ['**/store/**', '**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', ...ROOT_ANYWHERE, '**/main.js'];
 const boundaries = [
   {
     room: 'src/domain',
@@ -47,9 +40,7 @@ const boundaries = [
           '**/http/**',
           '**/config/**',
           '**/hardware/**',
-          '**/controller.js',
-          '**/compose-flows.js',
-          '**/compose-records.js',
+          ...ROOT_ANYWHERE,
         ],
         allowTypeImports: true,
         message: 'the screens import no server code: only the domain and (type-only) shared types.',
@@ -62,16 +53,7 @@ const boundaries = [
     files: ['src/store/**/*.ts'],
     patterns: [
       {
-        group: [
-          '**/events/**',
-          '**/sms/**',
-          '**/http/**',
-          '**/hardware/**',
-          '**/ui/**',
-          '**/controller.js',
-          '**/compose-flows.js',
-          '**/compose-records.js',
-        ],
+        group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
         message: 'the store implements ports; it does not reach other adapters.',
       },
     ],
@@ -81,15 +63,7 @@ const boundaries = [
     files: ['src/events/**/*.ts', 'src/sms/**/*.ts'],
     patterns: [
       {
-        group: [
-          '**/store/**',
-          '**/http/**',
-          '**/hardware/**',
-          '**/ui/**',
-          '**/controller.js',
-          '**/compose-flows.js',
-          '**/compose-records.js',
-        ],
+        group: ['**/store/**', '**/http/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
         allowTypeImports: true,
         message: 'an adapter implements ports; it does not reach other adapters.',
       },
@@ -100,16 +74,7 @@ const boundaries = [
     files: ['src/http/**/*.ts'],
     patterns: [
       {
-        group: [
-          '**/store/**',
-          '**/events/**',
-          '**/sms/**',
-          '**/hardware/**',
-          '**/ui/**',
-          '**/controller.js',
-          '**/compose-flows.js',
-          '**/compose-records.js',
-        ],
+        group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
         allowTypeImports: true,
         message: 'HTTP drives the use cases; it does not reach other adapters.',
       },
@@ -126,9 +91,7 @@ const boundaries = [
           '**/src/sms/**',
           '**/src/http/**',
           '**/src/ui/**',
-          '**/src/controller.js',
-          '**/src/compose-flows.js',
-          '**/src/compose-records.js',
+          ...ROOT.map((f) => `**/src/${f}`),
         ],
         message: 'the hardware room implements the LockBus port; it does not reach other adapters.',
       },

@@ -70,17 +70,22 @@ export const APPEND_SQL = `
   })}
   FROM link`;
 
-/** The hash of a stored row, recomputed from its columns (verification; tests re-hash with it). */
-export const ROW_HASH_SQL = chainHashSql({
-  prev: 'prev_hash',
-  lockerId: 'locker_id',
-  seq: 'seq',
-  at: 'at',
-  actor: 'actor',
-  action: 'action',
-  subject: 'subject',
-  details: 'details',
-});
+/** The hash of a stored row recomputed from its columns, after `prev` (default: its own prev_hash). */
+export function rowHashSql(prev = 'prev_hash'): string {
+  return chainHashSql({
+    prev,
+    lockerId: 'locker_id',
+    seq: 'seq',
+    at: 'at',
+    actor: 'actor',
+    action: 'action',
+    subject: 'subject',
+    details: 'details',
+  });
+}
+
+/** The hash of a stored row, recomputed from its columns (verification). */
+export const ROW_HASH_SQL = rowHashSql();
 
 /** Rows verified per statement. */
 const BATCH = 2_000;

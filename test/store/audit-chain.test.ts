@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { AuditRepository } from '../../src/store/audit.js';
-import { AuditChainRepository, GENESIS_HASH, ROW_HASH_SQL, chainHashSql } from '../../src/store/audit-chain.js';
+import { AuditChainRepository, GENESIS_HASH, rowHashSql } from '../../src/store/audit-chain.js';
 import type { Db } from '../../src/store/db.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.js';
 import { silentLogger } from '../../src/log.js';
@@ -171,16 +171,7 @@ t.test(`an edited row, a deleted row, a reordered pair: the first broken link is
     const ids = await rowIds(db);
     // Whoever rewrites the database can recompute every hash after the edit...
     await db.query(`UPDATE audit_log SET details = '{"i": 42}' WHERE id = $1`, [ids[2]]);
-    const rehash = chainHashSql({
-      prev: '$2::text',
-      lockerId: 'locker_id',
-      seq: 'seq',
-      at: 'at',
-      actor: 'actor',
-      action: 'action',
-      subject: 'subject',
-      details: 'details',
-    });
+    const rehash = rowHashSql('$2::text');
     let prev = (await db.query(`SELECT hash FROM audit_log WHERE id = $1`, [ids[1]])).rows[0].hash;
     for (const id of ids.slice(2)) {
       prev = (await db.query(`UPDATE audit_log SET prev_hash = $2, hash = ${rehash} WHERE id = $1 RETURNING hash`, [id, prev])).rows[0]
@@ -196,7 +187,7 @@ t.test(`an edited row, a deleted row, a reordered pair: the first broken link is
     const db = await testDb(t);
     await write(db, 5);
     const ids = await rowIds(db);
-    const rehash = ROW_HASH_SQL;
+    const rehash = rowHashSql();
     await db.query(`UPDATE audit_log SET details = '{"i": 42}' WHERE id = $1`, [ids[1]]);
     await db.query(`UPDATE audit_log SET hash = ${rehash} WHERE id = $1`, [ids[1]]);
     t.match(await verify(db), { ok: false, rows: 2, broken: { kind: 'rewritten', id: ids[1], seq: 2 } });
