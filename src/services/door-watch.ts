@@ -82,6 +82,11 @@ export class DoorWatch {
     return this.pending;
   }
 
+  /** True while a door change of this tray is seen and not yet recorded. */
+  hasUnrecorded(tray: number): boolean {
+    return this.pendingByTray.has(tray);
+  }
+
   /** Trays with a door change seen and not yet recorded: their records may be stale. */
   unrecordedTrays(): number[] {
     return [...this.pendingByTray.keys()].sort((a, b) => a - b);

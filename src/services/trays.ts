@@ -177,7 +177,7 @@ export class TrayService {
     }
     // A door change of this tray not yet written (it waits for the database) would be taken for
     // the new user's: the release waits until the records have caught up (ADR 0012).
-    if (this.watch.unrecordedTrays().includes(number)) {
+    if (this.watch.hasUnrecorded(number)) {
       throw new AppError('DOOR_CHANGES_PENDING', `tray ${number}: a door change is still being recorded; try again in a moment`, {
         tray: number,
         retryAfterSec: 2,
