@@ -277,6 +277,7 @@ export class Controller {
       logger: log('http'),
       dbUnavailable: isDbUnavailable,
       bodyLimit: config.http.bodyLimit,
+      clients: { kioskClients: config.http.kioskClients, rateLimits: config.http.rateLimits },
       lockerName: config.locker.name,
       health: {
         lockerId,

@@ -1,11 +1,16 @@
 /** `npm start`: loads the configuration, starts the controller, stops it on SIGTERM/SIGINT. */
+import { codePolicyFigures } from './config/durations.js';
 import { loadConfigOrExit } from './config/load.js';
+import { otpViolations } from './domain/otp-figures.js';
 import { Controller } from './controller.js';
 import { createLogger } from './log.js';
 
 const config = loadConfigOrExit();
 
 const logger = createLogger({ level: config.log.level });
+// The code policy's figures (docs/otp.md): a setting that misses a target is said at every start.
+const figures = codePolicyFigures(config);
+for (const missed of otpViolations(figures)) logger.warn({ otp: figures }, `code policy target missed: ${missed}`);
 const controller = new Controller({ config, logger });
 
 let shuttingDown = false;

@@ -55,7 +55,13 @@ const config = loadConfig({
   env: {},
   overrides: {
     locker: { id: s.lockerId },
-    http: { host: '127.0.0.1', port: 0 },
+    http: {
+      host: '127.0.0.1',
+      port: 0,
+      // Every simulated citizen asks for codes from 127.0.0.1, several at once: the per-address
+      // limit would stop the campaign, not a fault. The daemon listens on loopback, a kiosk address.
+      rateLimits: { codeRequests: { max: 100_000, windowSec: 60 } },
+    },
     database: { url: s.databaseUrl, dataDir: s.runDir, poolSize: 8 },
     mqtt: { url: s.mqttUrl, reconnectPeriodMs: 200, keepaliveSec: 5 },
     hardware: {

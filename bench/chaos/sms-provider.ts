@@ -74,7 +74,7 @@ export class FakeSmsProvider {
 
   /**
    * The newest one-time code texted to `phone` after `afterSeq`, waiting up to `timeoutMs` for
-   * one; null if none came (a pickup for a phone with nothing waiting gets no code, by design).
+   * one; null if none came.
    * Once one came, a moment more for a later one: a request retried after its answer was lost
    * issued a second code, and only the newest one is good.
    */
@@ -82,7 +82,7 @@ export class FakeSmsProvider {
     const latest = (): string | null => {
       let code: string | null = null;
       for (const t of this.to(phone, afterSeq)) {
-        if (/x[aá]c th[uự]c/i.test(t.text)) code = /\b(\d{6})\b/.exec(t.text)?.[1] ?? code;
+        if (/x[aá]c th[uự]c/i.test(t.text)) code = /\b(\d{6,10})\b/.exec(t.text)?.[1] ?? code;
       }
       return code;
     };

@@ -2,7 +2,8 @@
  * The configuration's durations in milliseconds. The file speaks in the units people set them in
  * (seconds, minutes, hours, days); the services take milliseconds, converted here once.
  */
-import { DEFAULT_OTP_POLICY, type OtpPolicy } from '../domain/otp.js';
+import { otpFigures, type OtpFigures } from '../domain/otp-figures.js';
+import type { OtpPolicy } from '../domain/otp.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import type { Config } from './types.js';
 
@@ -25,7 +26,12 @@ const DAY = 24 * HOUR;
 
 export function durations(config: Config): Durations {
   const o = config.citizens.otp;
-  const limits = (l: { count: number; windowMin: number }[]) => l.map((x) => ({ count: x.count, windowMs: x.windowMin * MINUTE }));
+  const limits = (l: { count: number; windowMin: number; thenEveryMin?: number }[]) =>
+    l.map((x) => ({
+      count: x.count,
+      windowMs: x.windowMin * MINUTE,
+      ...(x.thenEveryMin !== undefined ? { thenEveryMs: x.thenEveryMin * MINUTE } : {}),
+    }));
   const r = config.retention;
   // Code sends are what the send caps count: none may go while a cap's window still looks at it.
   const longestCapMs = Math.max(...[...o.perPhone, ...o.perLocker].map((l) => l.windowMin * MINUTE));
@@ -36,12 +42,11 @@ export function durations(config: Config): Durations {
     reminderBeforeMs: config.staff.reminderBeforeHours * HOUR,
     roundLeadMs: config.staff.roundLeadMin * MINUTE,
     otp: {
-      ...DEFAULT_OTP_POLICY,
+      length: o.length,
       ttlMs: o.ttlSec * SECOND,
       maxAttemptsPerCode: o.maxAttemptsPerCode,
       resendAfterMs: o.resendAfterSec * SECOND,
-      failuresBeforeCooldown: o.failuresBeforeCooldown,
-      cooldownMs: o.cooldownSec * SECOND,
+      failuresBeforeSingleTry: o.failuresBeforeSingleTry,
       perPhone: limits(o.perPhone),
       perLocker: limits(o.perLocker),
     },
@@ -50,8 +55,21 @@ export function durations(config: Config): Durations {
       challengeMs: r.challengeDays * DAY,
       otpSendMs: Math.max(r.challengeDays * DAY, longestCapMs),
       sentEventMs: r.sentEventDays * DAY,
+      auditPersonalMs: r.auditPersonalDays * DAY,
+      endedSessionMs: r.endedSessionDays * DAY,
       runAt: r.runAt,
       timezone: config.locker.timezone,
     },
   };
+}
+
+/**
+ * The code policy's figures for this configuration (docs/otp.md, "The figures"): over the pickup
+ * window (in calendar days, so one day more), with the kiosk's request limit.
+ */
+export function codePolicyFigures(config: Config): OtpFigures {
+  return otpFigures(durations(config).otp, {
+    horizonMs: (config.staff.pickupWindowDays + 1) * DAY,
+    clientWindowMs: config.http.rateLimits.codeRequests.windowSec * SECOND,
+  });
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import type { CabinetMap } from '../domain/cabinet.js';
+import { addressEntryProblem } from '../domain/client-addresses.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
@@ -24,11 +25,12 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'nullableString';
+type EnvKind = 'string' | 'int' | 'nullableString' | 'list';
 /** Environment variable → configuration field. These always work (DESIGN.md, "Configuration"). */
 export const ENV_OVERRIDES: { env: string; field: string; kind: EnvKind }[] = [
   { env: 'HOST', field: 'http.host', kind: 'string' },
   { env: 'PORT', field: 'http.port', kind: 'int' },
+  { env: 'KIOSK_CLIENTS', field: 'http.kioskClients', kind: 'list' },
   { env: 'DATABASE_URL', field: 'database.url', kind: 'nullableString' },
   { env: 'DATA_DIR', field: 'database.dataDir', kind: 'string' },
   { env: 'MQTT_URL', field: 'mqtt.url', kind: 'nullableString' },
@@ -67,6 +69,15 @@ function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
     if (kind === 'int') {
       if (!/^\d+$/.test(value.trim())) throw new ConfigError(field, `(from ${name}) must be an integer, got "${value}"`);
       setField(raw, field, Number(value));
+    } else if (kind === 'list') {
+      setField(
+        raw,
+        field,
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      );
     } else {
       setField(raw, field, value);
     }
@@ -201,6 +212,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!validate(config)) throw describeSchemaError();
   const result = config as unknown as Config;
   checkCabinetMap(result.hardware.map, result.hardware.driver);
+  result.http.kioskClients.forEach((entry, i) => {
+    const problem = addressEntryProblem(entry);
+    if (problem) throw new ConfigError(`http.kioskClients[${i}]`, problem);
+  });
   // A released latch must lock again before the controller concludes "never opened" (ADR 0012).
   if (result.hardware.driver === 'simulator' && result.hardware.simulator.latchHoldMs >= result.citizens.doorOpenTimeoutSec * 1000) {
     throw new ConfigError(

@@ -3,13 +3,25 @@ import { BOARD_PROFILES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
-const rateLimit = {
+/** Codes sent: at most `count` in any `windowMin`; with `thenEveryMin`, one more every so often past it. */
+const sendLimit = {
   type: 'object',
   additionalProperties: false,
   required: ['count', 'windowMin'],
-  properties: { count: { type: 'integer', minimum: 1, maximum: 100_000 }, windowMin: { type: 'integer', minimum: 1, maximum: 10_080 } },
+  properties: {
+    count: { type: 'integer', minimum: 1, maximum: 100_000 },
+    windowMin: { type: 'integer', minimum: 1, maximum: 10_080 },
+    thenEveryMin: { type: 'integer', minimum: 1, maximum: 1440 },
+  },
 } as const;
 const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+/** Requests one client address may make in a window (http.rateLimits). */
+const clientLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['max', 'windowSec'],
+  properties: { max: { type: 'integer', minimum: 1, maximum: 1_000_000 }, windowSec: { type: 'integer', minimum: 1, maximum: 86_400 } },
+} as const;
 
 const busSchema = {
   type: 'object',
@@ -106,11 +118,19 @@ export const configSchema = {
     http: {
       type: 'object',
       additionalProperties: false,
-      required: ['host', 'port', 'bodyLimit'],
+      required: ['host', 'port', 'bodyLimit', 'kioskClients', 'rateLimits'],
       properties: {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         bodyLimit: { type: 'integer', minimum: 1024, maximum: 10_485_760 },
+        // Addresses or CIDR ranges; each is checked by loadConfig (addressEntryProblem).
+        kioskClients: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 64 } },
+        rateLimits: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['codeRequests', 'dossierLookup', 'signIn'],
+          properties: { codeRequests: clientLimit, dossierLookup: clientLimit, signIn: clientLimit },
+        },
       },
     },
     database: {
@@ -271,15 +291,15 @@ export const configSchema = {
         otp: {
           type: 'object',
           additionalProperties: false,
-          required: ['ttlSec', 'maxAttemptsPerCode', 'resendAfterSec', 'failuresBeforeCooldown', 'cooldownSec', 'perPhone', 'perLocker'],
+          required: ['length', 'ttlSec', 'maxAttemptsPerCode', 'resendAfterSec', 'failuresBeforeSingleTry', 'perPhone', 'perLocker'],
           properties: {
+            length: { type: 'integer', minimum: 6, maximum: 10 },
             ttlSec: { type: 'integer', minimum: 30, maximum: 1800 },
             maxAttemptsPerCode: { type: 'integer', minimum: 1, maximum: 10 },
             resendAfterSec: { type: 'integer', minimum: 10, maximum: 600 },
-            failuresBeforeCooldown: { type: 'integer', minimum: 1, maximum: 100 },
-            cooldownSec: { type: 'integer', minimum: 1, maximum: 86_400 },
-            perPhone: { type: 'array', minItems: 1, items: rateLimit },
-            perLocker: { type: 'array', minItems: 1, items: rateLimit },
+            failuresBeforeSingleTry: { type: 'integer', minimum: 1, maximum: 100 },
+            perPhone: { type: 'array', minItems: 1, items: sendLimit },
+            perLocker: { type: 'array', minItems: 1, items: sendLimit },
           },
         },
       },
@@ -287,11 +307,13 @@ export const configSchema = {
     retention: {
       type: 'object',
       additionalProperties: false,
-      required: ['closedDossierDays', 'challengeDays', 'sentEventDays', 'runAt'],
+      required: ['closedDossierDays', 'challengeDays', 'sentEventDays', 'auditPersonalDays', 'endedSessionDays', 'runAt'],
       properties: {
         closedDossierDays: { type: 'integer', minimum: 1, maximum: 3650 },
         challengeDays: { type: 'integer', minimum: 1, maximum: 365 },
         sentEventDays: { type: 'integer', minimum: 1, maximum: 365 },
+        auditPersonalDays: { type: 'integer', minimum: 30, maximum: 3650 },
+        endedSessionDays: { type: 'integer', minimum: 1, maximum: 365 },
         runAt: { type: ['string', 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
       },
     },

@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  /** A one-time-code route asked from an address that is not one of the kiosk's (`http.kioskClients`). */
+  KIOSK_ONLY: 403,
   NOT_FOUND: 404,
   TRAY_NOT_FOUND: 404,
   TRAY_UNAVAILABLE: 409,
@@ -26,7 +28,6 @@ export const ERROR_CODES = {
   OTP_INVALID: 400,
   OTP_EXPIRED: 410,
   OTP_USED: 409,
-  OTP_LOCKED: 429,
   RESEND_TOO_SOON: 429,
   DOOR_LATCHED: 409,
   ACCOUNT_NOT_FOUND: 404,
@@ -38,6 +39,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  /** Too many requests from this client address (`http.rateLimits`), refused before any other work. */
+  TOO_MANY_REQUESTS: 429,
   SMS_FAILED: 502,
   BUS_TIMEOUT: 503,
   BUS_CRC_ERROR: 503,

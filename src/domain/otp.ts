@@ -5,6 +5,17 @@
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
+/**
+ * At most `count` codes in any `windowMs`; with `thenEveryMs`, once the count is reached one more
+ * may go every `thenEveryMs` instead of none (a cap that slows down rather than shuts: a stranger
+ * who used it up cannot keep the owner of the number waiting longer than that).
+ */
+export interface SendLimit {
+  count: number;
+  windowMs: number;
+  thenEveryMs?: number;
+}
+
 export interface OtpPolicy {
   /** digits in a code */
   length: number;
@@ -14,35 +25,35 @@ export interface OtpPolicy {
   maxAttemptsPerCode: number;
   /** a new code for the same challenge no sooner than this */
   resendAfterMs: number;
-  /** codes per phone: at most `count` in `windowMs` (several windows) */
-  perPhone: { count: number; windowMs: number }[];
-  /** codes per locker (SMS pumping through the kiosk) */
-  perLocker: { count: number; windowMs: number }[];
-  /** consecutive failures per phone, across codes, after which a cool-down starts */
-  failuresBeforeCooldown: number;
-  /** first cool-down; doubles with each further failure, up to `maxCooldownMs` */
-  cooldownMs: number;
-  maxCooldownMs: number;
+  /** codes sent per phone and purpose (several limits, all must allow) */
+  perPhone: SendLimit[];
+  /** codes sent by this locker per purpose (SMS pumping through the kiosk) */
+  perLocker: SendLimit[];
+  /**
+   * Wrong entries per phone, across codes (a right code resets them), from which each code of that
+   * phone allows a single try. Failures never lock a number: a stranger's wrong entries cost the
+   * citizen their spare tries, not their code (docs/adr/0014-code-policy-without-lock-outs.md).
+   */
+  failuresBeforeSingleTry: number;
 }
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 export const DEFAULT_OTP_POLICY: OtpPolicy = {
-  length: 6,
+  length: 8,
   ttlMs: 5 * MINUTE,
-  maxAttemptsPerCode: 5,
+  maxAttemptsPerCode: 3,
   resendAfterMs: MINUTE,
   perPhone: [
     { count: 3, windowMs: 15 * MINUTE },
-    { count: 10, windowMs: 24 * 60 * MINUTE },
+    { count: 6, windowMs: DAY, thenEveryMs: 15 * MINUTE },
   ],
   perLocker: [
-    { count: 60, windowMs: 60 * MINUTE },
-    { count: 300, windowMs: 24 * 60 * MINUTE },
+    { count: 20, windowMs: 15 * MINUTE },
+    { count: 60, windowMs: DAY, thenEveryMs: 10 * MINUTE },
   ],
-  failuresBeforeCooldown: 5,
-  cooldownMs: MINUTE,
-  maxCooldownMs: 24 * 60 * MINUTE,
+  failuresBeforeSingleTry: 5,
 };
 
 /** A code of `length` digits from node:crypto (uniform, leading zeros kept). */
@@ -65,25 +76,9 @@ export function otpMatches(key: Buffer, challengeId: string, code: string, store
   return stored.length === candidate.length && timingSafeEqual(stored, candidate) && storedHash !== null;
 }
 
-/**
- * The cool-down after `failures` consecutive failed entries for one phone (0 before the
- * threshold): 1 min at the 5th, then 2, 4, 8 … minutes, capped at a day.
- */
-export function cooldownMs(policy: OtpPolicy, failures: number): number {
-  if (failures < policy.failuresBeforeCooldown) return 0;
-  const steps = failures - policy.failuresBeforeCooldown;
-  return Math.min(policy.cooldownMs * 2 ** Math.min(steps, 30), policy.maxCooldownMs);
-}
-
-/**
- * How long a lock-out still runs, bounded by the cool-down its failures earn: a lock recorded by a
- * clock that stepped back since (a fortnight ahead, then corrected) would otherwise last for the
- * whole step. 0 when not locked.
- */
-export function lockRemainingMs(policy: OtpPolicy, guard: { failures: number; lockedUntil: Date | null }, now: Date): number {
-  if (!guard.lockedUntil) return 0;
-  const left = guard.lockedUntil.getTime() - now.getTime();
-  return left > 0 ? Math.min(left, cooldownMs(policy, guard.failures)) : 0;
+/** Tries a code allows, given the phone's failures so far (across codes). */
+export function triesAllowed(policy: OtpPolicy, failures: number): number {
+  return failures >= policy.failuresBeforeSingleTry ? 1 : policy.maxAttemptsPerCode;
 }
 
 /**
@@ -104,7 +99,7 @@ const CLOCK_TOLERANCE_MS = 60_000;
  * Whether one more code may be sent, given the send times already counted (newest first or any
  * order). Returns 0 if it may, or how long until it may.
  */
-export function sendWaitMs(limits: { count: number; windowMs: number }[], sentAt: Date[], now: Date): number {
+export function sendWaitMs(limits: SendLimit[], sentAt: Date[], now: Date): number {
   let wait = 0;
   // A send recorded "in the future" was timed by a clock that has since stepped back: when it was
   // really sent cannot be told, and counting it would block the number until the clock catches up
@@ -113,13 +108,13 @@ export function sendWaitMs(limits: { count: number; windowMs: number }[], sentAt
     .map((d) => d.getTime())
     .filter((t) => t <= now.getTime() + CLOCK_TOLERANCE_MS)
     .sort((a, b) => b - a);
-  for (const { count, windowMs } of limits) {
+  for (const { count, windowMs, thenEveryMs } of limits) {
     const inWindow = times.filter((t) => t > now.getTime() - windowMs);
-    if (inWindow.length >= count) {
-      // The oldest send inside the window must leave it before another is allowed.
-      const oldest = inWindow[count - 1];
-      wait = Math.max(wait, oldest + windowMs - now.getTime());
-    }
+    if (inWindow.length < count) continue;
+    // Slowed down: one more once the newest is old enough. Shut: the oldest send inside the
+    // window must leave it first.
+    const until = thenEveryMs !== undefined ? Math.min(inWindow[0], now.getTime()) + thenEveryMs : inWindow[count - 1] + windowMs;
+    wait = Math.max(wait, until - now.getTime());
   }
   return wait;
 }

@@ -15,6 +15,10 @@ export interface RetentionPolicy {
   otpSendMs: number;
   /** An event already published to MQTT stays in the outbox this long. */
   sentEventMs: number;
+  /** An audit row keeps what it says of a person (names, free-text notes) this long; its hashed form stays. */
+  auditPersonalMs: number;
+  /** A staff session is kept this long after it ended (expired or revoked). */
+  endedSessionMs: number;
   /** "HH:MM", local time in `timezone`; null: every 24 h. */
   runAt: string | null;
   timezone: string;
@@ -29,6 +33,10 @@ export interface PurgeCutoffs {
   challengesBefore: Date;
   otpSendsBefore: Date;
   sentEventsBefore: Date;
+  /** Audit rows written before this lose their personal part (and the name after "role:id"). */
+  auditPersonalBefore: Date;
+  /** Staff sessions that ended before this are deleted. */
+  sessionsBefore: Date;
 }
 
 export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
@@ -39,6 +47,8 @@ export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
     challengesBefore: before(policy.challengeMs),
     otpSendsBefore: before(policy.otpSendMs),
     sentEventsBefore: before(policy.sentEventMs),
+    auditPersonalBefore: before(policy.auditPersonalMs),
+    sessionsBefore: before(policy.endedSessionMs),
   };
 }
 

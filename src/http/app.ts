@@ -15,6 +15,7 @@ import type { RetentionService } from '../services/retention.js';
 import type { Procedure } from '../domain/procedures.js';
 import type { FindAccount } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { clientGuards, type ClientGuardOptions } from './guards.js';
 import { healthRoutes, type HealthSources } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
 import { citizenRoutes } from './routes/citizens.js';
@@ -34,6 +35,8 @@ import { uiRoutes } from './routes/ui.js';
 export interface HttpDeps {
   logger: Logger;
   bodyLimit: number;
+  /** The kiosk's addresses and the per-address rate limits (`http.kioskClients`, `http.rateLimits`). */
+  clients: ClientGuardOptions;
   lockerName: string;
   health: HealthSources;
   trays: TrayService;
@@ -72,6 +75,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   installErrorHandling(app, { dbUnavailable: deps.dbUnavailable });
+  const guards = await clientGuards(app, deps.clients);
   // The API speaks JSON only: a text body is refused with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
   app.addHook('onResponse', async (request, reply) => {
@@ -83,9 +87,11 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(uiRoutes, { simulator: !!deps.simulator, dir: deps.uiDir });
   await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
-  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup });
+  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup, guards });
   await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount, audit: deps.audit });
-  if (deps.staffAccounts) await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount });
+  if (deps.staffAccounts) {
+    await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount, guards });
+  }
   if (deps.rounds && deps.results) {
     await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, findAccount: deps.findAccount });
   }

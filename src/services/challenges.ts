@@ -1,13 +1,14 @@
 /**
  * Proving a phone number with a one-time code (deposit and pickup). The policy lives in
- * src/domain/otp.ts; here it meets the database: codes stored only as keyed hashes, attempts per
- * code, failures per phone across codes with a growing cool-down, send caps per phone and locker.
+ * src/domain/otp.ts; here it meets the database: codes stored only as keyed hashes, tries per
+ * code (one, once a phone has had too many failures), send limits per phone and locker, counted
+ * per purpose and only for codes that were sent.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
-import { codeExpired, cooldownMs, hashOtp, lockRemainingMs, newOtp, otpMatches, sendWaitMs, type OtpPolicy } from '../domain/otp.js';
+import { codeExpired, hashOtp, newOtp, otpMatches, sendWaitMs, triesAllowed, type OtpPolicy } from '../domain/otp.js';
 import type { VnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
 import type { Challenge, ChallengePurpose, ChallengeStore, Database, Queryable } from './ports.js';
@@ -30,6 +31,8 @@ export interface IssuedChallenge {
   expiresAt: Date;
   /** When a new code may be asked for. */
   resendAt: Date;
+  /** Digits in the code. */
+  codeLength: number;
 }
 
 export type VerifyOutcome = { ok: true; challenge: Challenge } | { ok: false; error: AppError };
@@ -41,15 +44,11 @@ export class ChallengeService {
     return this.deps.policy;
   }
 
-  /**
-   * Opens a challenge for `phone`. With `sendCode` false (a pickup with nothing waiting) no code
-   * is sent, but everything else — caps, rows, answer — is the same, so the answer does not tell
-   * whether results wait for a number.
-   */
+  /** Opens a challenge for `phone` and sends it a code. */
   async issue(
     purpose: ChallengePurpose,
     phone: VnMobile,
-    opts: { procedureCode?: string | null; sendCode: boolean; delivery?: 'await' | 'background' },
+    opts: { procedureCode?: string | null; delivery?: 'await' | 'background' },
   ): Promise<IssuedChallenge> {
     const { db, challenges, vault, clock } = this.deps;
     const now = clock.now();
@@ -58,22 +57,22 @@ export class ChallengeService {
     const code = newOtp(this.policy.length, this.deps.random);
     const expiresAt = new Date(now.getTime() + this.policy.ttlMs);
     await db.tx(async (q) => {
-      await this.checkCaps(q, phoneHash, now);
+      await this.checkCaps(q, purpose, phoneHash, now);
       await challenges.insert(q, {
         id,
         purpose,
         phoneHash,
         phoneEnc: vault.encrypt(phone.e164),
         procedureCode: opts.procedureCode ?? null,
-        otpHash: opts.sendCode ? hashOtp(this.deps.otpKey, id, code) : null,
+        otpHash: hashOtp(this.deps.otpKey, id, code),
         createdAt: now,
         sentAt: now,
         expiresAt,
       });
-      await challenges.recordSend(q, phoneHash, now);
+      await challenges.recordSend(q, { challengeId: id, purpose, phoneHash, at: now });
     });
-    if (opts.sendCode) await this.send(phone.e164, phoneHash, code, id, opts.delivery ?? 'await');
-    return { challengeId: id, expiresAt, resendAt: new Date(now.getTime() + this.policy.resendAfterMs) };
+    await this.send(phone.e164, phoneHash, code, { id, sentAt: now }, opts.delivery ?? 'await');
+    return this.issued(id, expiresAt, now);
   }
 
   /** A new code for a pending challenge (the old one stops working), no sooner than the resend delay. */
@@ -92,27 +91,29 @@ export class ChallengeService {
           retryAfterSec: Math.ceil(wait / 1000),
         });
       }
-      await this.checkCaps(q, c.phoneHash, now);
+      await this.checkCaps(q, purpose, c.phoneHash, now);
       await challenges.update(q, id, {
-        otpHash: c.otpHash === null ? null : hashOtp(this.deps.otpKey, id, code),
+        otpHash: hashOtp(this.deps.otpKey, id, code),
         sentAt: now,
         expiresAt,
         attempts: 0,
         sends: c.sends + 1,
       });
-      await challenges.recordSend(q, c.phoneHash, now);
+      await challenges.recordSend(q, { challengeId: id, purpose, phoneHash: c.phoneHash, at: now });
       return c;
     });
-    if (challenge.otpHash !== null) {
-      await this.send(
-        vault.decrypt(challenge.phoneEnc),
-        challenge.phoneHash,
-        code,
-        id,
-        challenge.purpose === 'pickup' ? 'background' : 'await',
-      );
-    }
-    return { challengeId: id, expiresAt, resendAt: new Date(now.getTime() + this.policy.resendAfterMs) };
+    await this.send(
+      vault.decrypt(challenge.phoneEnc),
+      challenge.phoneHash,
+      code,
+      { id, sentAt: now },
+      purpose === 'pickup' ? 'background' : 'await',
+    );
+    return this.issued(id, expiresAt, now);
+  }
+
+  private issued(challengeId: string, expiresAt: Date, now: Date): IssuedChallenge {
+    return { challengeId, expiresAt, resendAt: new Date(now.getTime() + this.policy.resendAfterMs), codeLength: this.policy.length };
   }
 
   /**
@@ -127,21 +128,16 @@ export class ChallengeService {
       return { ok: false, error: new AppError('CHALLENGE_NOT_FOUND', 'this request is not known; start again') };
     }
     if (c.status === 'verified') return { ok: false, error: new AppError('OTP_USED', 'this code was already used; start again') };
-    const guard = await challenges.guard(q, c.phoneHash);
-    const lockedMs = lockRemainingMs(this.policy, guard, now);
-    if (lockedMs > 0) {
-      // Bounded by the cool-down the failures earned, whatever the clock did since it was set.
-      const until = new Date(now.getTime() + lockedMs);
-      if (guard.lockedUntil && until < guard.lockedUntil) await challenges.setGuard(q, c.phoneHash, { ...guard, lockedUntil: until });
-      const sec = Math.ceil(lockedMs / 1000);
-      return {
-        ok: false,
-        error: new AppError('OTP_LOCKED', `too many wrong codes for this number; try again in ${Math.ceil(sec / 60)} min`, {
-          retryAfterSec: sec,
-        }),
-      };
+    if (otp.length !== this.policy.length) {
+      // Not a guess at this code: refused before it costs a try.
+      return { ok: false, error: new AppError('VALIDATION_FAILED', `the code has ${this.policy.length} digits`) };
     }
-    if (c.status === 'failed') {
+    // The phone's failures so far (across codes) decide the tries this code allows; they never
+    // lock the number (docs/adr/0014-code-policy-without-lock-outs.md).
+    const guard = await challenges.guard(q, c.phoneHash);
+    const allowed = triesAllowed(this.policy, guard.failures);
+    if (c.status === 'failed' || c.attempts >= allowed) {
+      if (c.status !== 'failed') await challenges.update(q, id, { status: 'failed' });
       return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
     }
     if (c.status === 'expired' || codeExpired(this.policy, c, now)) {
@@ -150,78 +146,71 @@ export class ChallengeService {
     }
     if (otpMatches(this.deps.otpKey, id, otp, c.otpHash)) {
       await challenges.update(q, id, { status: 'verified', verifiedAt: now });
-      await challenges.setGuard(q, c.phoneHash, { failures: 0, lastFailureAt: guard.lastFailureAt, lockedUntil: null });
+      await challenges.setGuard(q, c.phoneHash, { failures: 0, lastFailureAt: guard.lastFailureAt });
       return { ok: true, challenge: { ...c, status: 'verified', verifiedAt: now } };
     }
     const attempts = c.attempts + 1;
-    const dead = attempts >= this.policy.maxAttemptsPerCode;
-    await challenges.update(q, id, { attempts, ...(dead ? { status: 'failed' as const } : {}) });
     const failures = guard.failures + 1;
-    const cooldown = cooldownMs(this.policy, failures);
-    await challenges.setGuard(q, c.phoneHash, {
-      failures,
-      lastFailureAt: now,
-      lockedUntil: cooldown ? new Date(now.getTime() + cooldown) : null,
-    });
-    const attemptsLeft = this.policy.maxAttemptsPerCode - attempts;
-    if (cooldown) {
-      return {
-        ok: false,
-        error: new AppError(
-          'OTP_LOCKED',
-          `wrong code; too many wrong codes for this number: try again in ${Math.ceil(cooldown / 60_000)} min`,
-          {
-            retryAfterSec: Math.ceil(cooldown / 1000),
-            attemptsLeft,
-          },
-        ),
-      };
-    }
+    // The tries left count this failure too: once the phone reaches the threshold, one try per code.
+    const attemptsLeft = Math.max(0, Math.min(allowed, triesAllowed(this.policy, failures)) - attempts);
+    await challenges.update(q, id, { attempts, ...(attemptsLeft === 0 ? { status: 'failed' as const } : {}) });
+    await challenges.setGuard(q, c.phoneHash, { failures, lastFailureAt: now });
     return {
       ok: false,
       error: new AppError(
         'OTP_INVALID',
-        dead ? 'wrong code; this code can no longer be used, ask for a new one' : `wrong code; ${attemptsLeft} tries left`,
-        {
-          attemptsLeft,
-        },
+        attemptsLeft === 0 ? 'wrong code; this code can no longer be used, ask for a new one' : `wrong code; ${attemptsLeft} tries left`,
+        { attemptsLeft },
       ),
     };
   }
 
-  private async checkCaps(q: Queryable, phoneHash: string, now: Date): Promise<void> {
+  /** The send limits, per purpose: the number's, then the locker's. */
+  private async checkCaps(q: Queryable, purpose: ChallengePurpose, phoneHash: string, now: Date): Promise<void> {
     const { challenges } = this.deps;
     const longest = (limits: { windowMs: number }[]) => Math.max(...limits.map((l) => l.windowMs));
-    const phoneSends = await challenges.sendsSince(q, { phoneHash }, new Date(now.getTime() - longest(this.policy.perPhone)));
+    const phoneSends = await challenges.sendsSince(q, { phoneHash }, purpose, new Date(now.getTime() - longest(this.policy.perPhone)));
     const phoneWait = sendWaitMs(this.policy.perPhone, phoneSends, now);
     if (phoneWait > 0) {
       throw new AppError('RATE_LIMITED', `too many codes for this number; try again in ${Math.ceil(phoneWait / 60_000)} min`, {
         retryAfterSec: Math.ceil(phoneWait / 1000),
       });
     }
-    const lockerSends = await challenges.sendsSince(q, 'locker', new Date(now.getTime() - longest(this.policy.perLocker)));
+    const lockerSends = await challenges.sendsSince(q, 'locker', purpose, new Date(now.getTime() - longest(this.policy.perLocker)));
     const lockerWait = sendWaitMs(this.policy.perLocker, lockerSends, now);
     if (lockerWait > 0) {
-      this.deps.logger.warn({ retryAfterSec: Math.ceil(lockerWait / 1000) }, 'locker code cap reached (SMS pumping?)');
+      this.deps.logger.warn({ purpose, retryAfterSec: Math.ceil(lockerWait / 1000) }, 'locker code cap reached (SMS pumping?)');
       throw new AppError('RATE_LIMITED', `the machine is sending too many codes; try again in ${Math.ceil(lockerWait / 60_000)} min`, {
         retryAfterSec: Math.ceil(lockerWait / 1000),
       });
     }
   }
 
-  private async send(to: string, phoneHash: string, code: string, challengeId: string, delivery: 'await' | 'background') {
+  /**
+   * Hands the code to the SMS service. A code that certainly did not leave is not counted by the
+   * send limits (its send record is removed): the limits count codes sent, not requests.
+   */
+  private async send(to: string, phoneHash: string, code: string, c: { id: string; sentAt: Date }, delivery: 'await' | 'background') {
     const minutes = Math.round(this.policy.ttlMs / 60_000);
+    const unsent = async () => {
+      await this.deps.challenges.forgetSend(this.deps.db, c.id, c.sentAt);
+    };
     const sending = this.deps.sms.sendCode(to, phoneHash, code, minutes);
     if (delivery === 'await') {
       try {
         await sending;
       } catch (err) {
         // The code never left: the challenge cannot be answered.
-        await this.deps.challenges.update(this.deps.db, challengeId, { status: 'failed' });
+        await this.deps.challenges.update(this.deps.db, c.id, { status: 'failed' });
+        await unsent().catch((e) => this.deps.logger.warn({ err: e, challengeId: c.id }, 'unsent code still counted'));
         throw err;
       }
       return;
     }
-    sending.catch((err) => this.deps.logger.warn({ err, challengeId }, 'pickup code not sent'));
+    sending.catch(async (err) => {
+      this.deps.logger.warn({ err, challengeId: c.id }, 'pickup code not sent');
+      await this.deps.challenges.update(this.deps.db, c.id, { status: 'failed' }).catch(() => undefined);
+      await unsent().catch((e) => this.deps.logger.warn({ err: e, challengeId: c.id }, 'unsent code still counted'));
+    });
   }
 }

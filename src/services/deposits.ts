@@ -53,7 +53,7 @@ export class DepositService {
     const phone = parseVnMobile(input.phone);
     const free = await this.deps.trayStore.countFree(this.deps.db, 'deposit', procedure.traySize);
     if (free === 0) throw this.noTray(procedure);
-    return this.deps.challenges.issue('deposit', phone, { procedureCode: procedure.code, sendCode: true });
+    return this.deps.challenges.issue('deposit', phone, { procedureCode: procedure.code });
   }
 
   resend(challengeId: string): Promise<IssuedChallenge> {

@@ -1,6 +1,8 @@
 /**
- * Pickup: a citizen gives a phone number; if results wait for it a code is sent. The answer is
- * the same either way, so the kiosk cannot be used to learn whose results are in the machine.
+ * Pickup: a citizen gives a phone number and a code is sent to it, whether or not results wait:
+ * the request does the same work either way (it does not even look), so neither its answer nor its
+ * time nor the next request's tells whose results are in the machine. Only the code's holder
+ * learns it, from the answer to the right code (no trays: nothing waits).
  * The right code opens that phone's result trays one after another; each door opened and closed
  * marks its result picked up and sends a confirmation.
  */
@@ -23,9 +25,8 @@ export class PickupService {
 
   async start(input: { phone: string }): Promise<IssuedChallenge> {
     const phone = parseVnMobile(input.phone);
-    const waiting = await this.deps.dossiers.byPhone(this.deps.db, this.deps.vault.hash(phone.e164), 'result', RESULT_WAITING);
-    // The code goes out in the background in both cases, so the answer takes the same time.
-    return this.deps.challenges.issue('pickup', phone, { sendCode: waiting.length > 0, delivery: 'background' });
+    // In the background: the gateway's time is not the answer's.
+    return this.deps.challenges.issue('pickup', phone, { delivery: 'background' });
   }
 
   resend(challengeId: string): Promise<IssuedChallenge> {

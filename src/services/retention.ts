@@ -2,7 +2,8 @@
  * Personal data that expires (docs/retention.md): once a day, and when an admin asks, the phone
  * hashes and encrypted numbers of dossiers closed long enough ago are cleared, with their texts'
  * recipients; spent one-time-code challenges, code sends and phone guards are deleted, and so are
- * events published long enough ago. One transaction does the purge and its audit row
+ * events published long enough ago and staff sessions long ended; old audit rows lose the personal
+ * part kept outside their hash. One transaction does the purge and its audit row
  * (`retention.purged`: counts per table, never data), which is also what the admin screen shows.
  */
 import type { Logger } from 'pino';
@@ -17,6 +18,8 @@ export interface RetentionSettings {
   closedDossierDays: number;
   challengeDays: number;
   sentEventDays: number;
+  auditPersonalDays: number;
+  endedSessionDays: number;
   runAt: string | null;
   timezone: string;
 }
@@ -100,7 +103,13 @@ export class RetentionService {
           action: 'retention.purged',
           details: {
             counts,
-            days: { closedDossier: settings.closedDossierDays, challenge: settings.challengeDays, sentEvent: settings.sentEventDays },
+            days: {
+              closedDossier: settings.closedDossierDays,
+              challenge: settings.challengeDays,
+              sentEvent: settings.sentEventDays,
+              auditPersonal: settings.auditPersonalDays,
+              endedSession: settings.endedSessionDays,
+            },
           },
           at,
         });

@@ -1,5 +1,5 @@
-/** One-time-code challenges, code sends (for the caps) and per-phone failure guards. */
-import type { Challenge, ChallengeStore, PhoneGuard, Queryable } from '../services/ports.js';
+/** One-time-code challenges, code sends (for the send limits) and per-phone failure counts. */
+import type { Challenge, ChallengePurpose, ChallengeStore, PhoneGuard, Queryable } from '../services/ports.js';
 
 const FIELDS: Record<string, string> = {
   otpHash: 'otp_hash',
@@ -58,15 +58,32 @@ export class ChallengeRepository implements ChallengeStore {
     if (sets.length) await q.query(`UPDATE challenges SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2`, values);
   }
 
-  async recordSend(q: Queryable, phoneHash: string, at: Date): Promise<void> {
-    await q.query(`INSERT INTO otp_sends (locker_id, phone_hash, at) VALUES ($1, $2, $3)`, [this.lockerId, phoneHash, at]);
+  async recordSend(q: Queryable, send: { challengeId: string; purpose: ChallengePurpose; phoneHash: string; at: Date }): Promise<void> {
+    await q.query(`INSERT INTO otp_sends (locker_id, phone_hash, at, purpose, challenge_id) VALUES ($1, $2, $3, $4, $5)`, [
+      this.lockerId,
+      send.phoneHash,
+      send.at,
+      send.purpose,
+      send.challengeId,
+    ]);
   }
 
-  async sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]> {
+  async forgetSend(q: Queryable, challengeId: string, at: Date): Promise<void> {
+    await q.query(`DELETE FROM otp_sends WHERE locker_id = $1 AND challenge_id = $2 AND at = $3`, [this.lockerId, challengeId, at]);
+  }
+
+  async sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', purpose: ChallengePurpose, since: Date): Promise<Date[]> {
+    // Sends recorded before purposes were (migration 011) count for both.
     const { rows } =
       scope === 'locker'
-        ? await q.query(`SELECT at FROM otp_sends WHERE locker_id = $1 AND at > $2 ORDER BY at DESC`, [this.lockerId, since])
-        : await q.query(`SELECT at FROM otp_sends WHERE phone_hash = $1 AND at > $2 ORDER BY at DESC`, [scope.phoneHash, since]);
+        ? await q.query(
+            `SELECT at FROM otp_sends WHERE locker_id = $1 AND at > $2 AND (purpose = $3 OR purpose IS NULL) ORDER BY at DESC`,
+            [this.lockerId, since, purpose],
+          )
+        : await q.query(
+            `SELECT at FROM otp_sends WHERE phone_hash = $1 AND at > $2 AND (purpose = $3 OR purpose IS NULL) ORDER BY at DESC`,
+            [scope.phoneHash, since, purpose],
+          );
     return rows.map((r: any) => r.at);
   }
 
@@ -76,18 +93,17 @@ export class ChallengeRepository implements ChallengeStore {
     const { rows } = await q.query(
       `INSERT INTO phone_guards (phone_hash) VALUES ($1)
        ON CONFLICT (phone_hash) DO UPDATE SET failures = phone_guards.failures
-       RETURNING failures, last_failure_at, locked_until`,
+       RETURNING failures, last_failure_at`,
       [phoneHash],
     );
-    return { failures: rows[0].failures, lastFailureAt: rows[0].last_failure_at, lockedUntil: rows[0].locked_until };
+    return { failures: rows[0].failures, lastFailureAt: rows[0].last_failure_at };
   }
 
   async setGuard(q: Queryable, phoneHash: string, g: PhoneGuard): Promise<void> {
-    await q.query(`UPDATE phone_guards SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE phone_hash = $1`, [
+    await q.query(`UPDATE phone_guards SET failures = $2, last_failure_at = $3, locked_until = NULL WHERE phone_hash = $1`, [
       phoneHash,
       g.failures,
       g.lastFailureAt,
-      g.lockedUntil,
     ]);
   }
 }

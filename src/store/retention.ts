@@ -1,13 +1,23 @@
 /**
  * The purge of personal data past its retention (docs/retention.md), table by table, and the last
  * purge as the audit log records it. Dossier rows stay (figures, transitions, audit rows refer to
- * them); their phone is cleared. Audit rows are never touched.
+ * them); their phone is cleared. Audit rows stay, with their hashed form: only what is outside
+ * it (the personal part, the name after "role:id") is cleared, so the chain still verifies.
  */
 import { CLOSED_STATUSES } from '../domain/dossier.js';
 import type { PurgeCutoffs } from '../domain/retention.js';
 import type { PurgeCounts, PurgeRecord, Queryable, RetentionStore } from '../services/ports.js';
 
-const COUNT_KEYS: (keyof PurgeCounts)[] = ['dossiers', 'smsMessages', 'challenges', 'otpSends', 'phoneGuards', 'outbox'];
+const COUNT_KEYS: (keyof PurgeCounts)[] = [
+  'dossiers',
+  'smsMessages',
+  'challenges',
+  'otpSends',
+  'phoneGuards',
+  'outbox',
+  'auditPersonal',
+  'sessions',
+];
 
 export class RetentionRepository implements RetentionStore {
   constructor(private readonly lockerId: string) {}
@@ -54,6 +64,14 @@ export class RetentionRepository implements RetentionStore {
         WHERE locker_id = $1 AND sent_at IS NOT NULL AND coalesce((payload->>'at')::timestamptz, created_at) < $2`,
       [locker, c.sentEventsBefore],
     );
+    // The same cut of actor the chain hashes (src/store/audit-chain.ts): what is cleared was never hashed.
+    const auditPersonal = await q.query(
+      `UPDATE audit_log SET personal = NULL, actor = regexp_replace(actor, '^(admin|staff):([0-9]+):.*$', '\\1:\\2')
+        WHERE locker_id = $1 AND at < $2 AND (personal IS NOT NULL OR actor ~ '^(admin|staff):[0-9]+:')`,
+      [locker, c.auditPersonalBefore],
+    );
+    // Sessions belong to accounts, shared by the lockers of one database.
+    const sessions = await q.query(`DELETE FROM sessions WHERE least(revoked_at, expires_at) < $1`, [c.sessionsBefore]);
     const n = (r: { rowCount: number | null }) => r.rowCount ?? 0;
     return {
       dossiers: n(dossiers),
@@ -62,6 +80,8 @@ export class RetentionRepository implements RetentionStore {
       otpSends: n(otpSends),
       phoneGuards: n(phoneGuards),
       outbox: n(outbox),
+      auditPersonal: n(auditPersonal),
+      sessions: n(sessions),
     };
   }
 

@@ -131,7 +131,14 @@ t.test('a simulated latch that stays released past the door-open timeout is refu
 t.test('retention: the defaults, a wrong value refused, and the code sends kept as long as a send cap looks back', async (t) => {
   const { durations } = await import('../../src/config/durations.js');
   const config = loadConfig({ env: {} });
-  t.same(config.retention, { closedDossierDays: 90, challengeDays: 1, sentEventDays: 7, runAt: '03:00' });
+  t.same(config.retention, {
+    closedDossierDays: 90,
+    challengeDays: 1,
+    sentEventDays: 7,
+    auditPersonalDays: 365,
+    endedSessionDays: 7,
+    runAt: '03:00',
+  });
   const DAY = 86_400_000;
   t.match(durations(config).retention, {
     closedDossierMs: 90 * DAY,

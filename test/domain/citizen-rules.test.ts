@@ -1,6 +1,6 @@
 import t from 'tap';
 import { newDossierCode, normalizeDossierCode, formatDossierCode, DOSSIER_ALPHABET } from '../../src/domain/dossier-code.js';
-import { cooldownMs, DEFAULT_OTP_POLICY, hashOtp, newOtp, otpMatches, sendWaitMs } from '../../src/domain/otp.js';
+import { DEFAULT_OTP_POLICY, hashOtp, newOtp, otpMatches, sendWaitMs, triesAllowed } from '../../src/domain/otp.js';
 import { parseVnMobile, maskPhone } from '../../src/domain/phone.js';
 import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
 import type { AppError } from '../../src/domain/errors.js';
@@ -75,10 +75,10 @@ t.test('dossier codes: unambiguous characters and a check character', async (t) 
 
 t.test('one-time codes', async (t) => {
   const key = Buffer.alloc(32, 7);
-  const codes = new Set(Array.from({ length: 500 }, () => newOtp(6)));
+  const codes = new Set(Array.from({ length: 500 }, () => newOtp(8)));
   t.ok(
-    [...codes].every((c) => /^\d{6}$/.test(c)),
-    'six digits',
+    [...codes].every((c) => /^\d{8}$/.test(c)),
+    'eight digits',
   );
   t.ok(codes.size > 480, 'varied');
   t.equal(
@@ -95,23 +95,25 @@ t.test('one-time codes', async (t) => {
   t.notOk(otpMatches(key, 'c1', '123456', null), 'no code sent: nothing matches');
 });
 
-t.test('cool-down grows with failures per phone', async (t) => {
+t.test('failures never lock: past five, one try per code', async (t) => {
   const p = DEFAULT_OTP_POLICY;
-  t.equal(cooldownMs(p, 4), 0);
-  t.equal(cooldownMs(p, 5), 60_000);
-  t.equal(cooldownMs(p, 6), 120_000);
-  t.equal(cooldownMs(p, 8), 480_000);
-  t.equal(cooldownMs(p, 100), 24 * 3600_000, 'capped at a day');
+  t.equal(triesAllowed(p, 0), 3);
+  t.equal(triesAllowed(p, 4), 3);
+  t.equal(triesAllowed(p, 5), 1);
+  t.equal(triesAllowed(p, 10_000), 1, 'never zero');
 });
 
-t.test('send caps: 3 in 15 min, 10 a day', async (t) => {
+t.test('send limits: 3 in 15 min; past 6 a day, one every 15 min', async (t) => {
   const now = new Date('2026-11-23T15:00:00Z');
   const ago = (min: number) => new Date(now.getTime() - min * 60_000);
   const limits = DEFAULT_OTP_POLICY.perPhone;
   t.equal(sendWaitMs(limits, [ago(1), ago(2)], now), 0, 'two sends: a third is fine');
   t.equal(sendWaitMs(limits, [ago(1), ago(2), ago(10)], now), 5 * 60_000, 'three: wait until the oldest leaves the window');
-  const ten = Array.from({ length: 10 }, (_, i) => ago(60 + i * 60));
-  t.equal(sendWaitMs(limits, ten, now), (24 * 60 - 600) * 60_000, 'ten in a day');
+  const six = Array.from({ length: 6 }, (_, i) => ago(20 + i * 60));
+  t.equal(sendWaitMs(limits, six, now), 0, 'six in a day, the newest 20 min ago: one more');
+  const sixRecent = [ago(5), ...six.slice(1)];
+  t.equal(sendWaitMs(limits, sixRecent, now), 10 * 60_000, 'the newest 5 min ago: 10 min more, never the day');
+  t.equal(sendWaitMs(limits, [ago(-30), ago(-20), ago(-10)], now), 0, 'sends "in the future" (a clock stepped back) are not counted');
 });
 
 t.test('phone vault: keyed hash and authenticated encryption', async (t) => {

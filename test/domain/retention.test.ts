@@ -53,7 +53,16 @@ t.test('the cut-offs: each kind its own window before now', async (t) => {
   const DAY = 86_400_000;
   const now = new Date('2026-06-01T00:00:00Z');
   const c = purgeCutoffs(
-    { closedDossierMs: 90 * DAY, challengeMs: DAY, otpSendMs: 7 * DAY, sentEventMs: 7 * DAY, runAt: null, timezone: 'UTC' },
+    {
+      closedDossierMs: 90 * DAY,
+      challengeMs: DAY,
+      otpSendMs: 7 * DAY,
+      sentEventMs: 7 * DAY,
+      auditPersonalMs: 365 * DAY,
+      endedSessionMs: 7 * DAY,
+      runAt: null,
+      timezone: 'UTC',
+    },
     now,
   );
   t.same(
@@ -62,12 +71,16 @@ t.test('the cut-offs: each kind its own window before now', async (t) => {
       challengesBefore: c.challengesBefore.toISOString(),
       otpSendsBefore: c.otpSendsBefore.toISOString(),
       sentEventsBefore: c.sentEventsBefore.toISOString(),
+      auditPersonalBefore: c.auditPersonalBefore.toISOString(),
+      sessionsBefore: c.sessionsBefore.toISOString(),
     },
     {
       closedBefore: '2026-03-03T00:00:00.000Z',
       challengesBefore: '2026-05-31T00:00:00.000Z',
       otpSendsBefore: '2026-05-25T00:00:00.000Z',
       sentEventsBefore: '2026-05-25T00:00:00.000Z',
+      auditPersonalBefore: '2025-06-01T00:00:00.000Z',
+      sessionsBefore: '2026-05-25T00:00:00.000Z',
     },
   );
 });

@@ -1,5 +1,8 @@
 /** Helpers for the citizen flows: read codes from the SMS inbox, move doors, wait for states. */
-import type { TestLocker } from './controller.js';
+import { randomUUID } from 'node:crypto';
+import { formatDossierCode, newDossierCode } from '../../src/domain/dossier-code.js';
+import { deriveKeys, PhoneVault } from '../../src/domain/phone-vault.js';
+import { SECRET_KEY, type TestLocker } from './controller.js';
 import { until } from './mqtt.js';
 
 export interface InboxMessage {
@@ -23,8 +26,8 @@ export async function codeFor(locker: TestLocker, phone: string, after = 0): Pro
     `code #${after + 1} for ${phone}`,
     3_000,
   );
-  const code = /\b(\d{6})\b/.exec(msg.text)?.[1];
-  if (!code) throw new Error(`no 6-digit code in "${msg.text}"`);
+  const code = /\b(\d{6,10})\b/.exec(msg.text)?.[1];
+  if (!code) throw new Error(`no code in "${msg.text}"`);
   return code;
 }
 
@@ -46,6 +49,36 @@ export async function depositProcedure(locker: TestLocker, size = 'M'): Promise<
   return list.find((p: any) => p.traySize === size).code;
 }
 
+/** A code of the same length that is not `code`. */
 export function wrongCode(code: string): string {
-  return code === '000000' ? '111111' : '000000';
+  const zeros = '0'.repeat(code.length);
+  return code === zeros ? '1'.repeat(code.length) : zeros;
+}
+
+const vault = new PhoneVault(deriveKeys(Buffer.from(SECRET_KEY, 'utf8')));
+
+/** Puts a result in a tray the way the staff flow will: a dossier 'notified' in a 'holding_result' tray. */
+export async function loadResult(locker: TestLocker, phone: string, tray: number, procedureCode = 'CC-01') {
+  const db = locker.controller.database;
+  const id = randomUUID();
+  const code = newDossierCode();
+  const now = new Date();
+  await db.query(
+    `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, tray, created_at,
+       loaded_at, notified_at, pickup_deadline, updated_at)
+     VALUES ($1, $2, $3, 'result', $4, $5, $6, 'notified', $7, $8, $8, $8, $9, $8)`,
+    [
+      id,
+      locker.lockerId,
+      code,
+      procedureCode,
+      vault.hash(phone),
+      vault.encrypt(phone),
+      tray,
+      now,
+      new Date(now.getTime() + 3 * 86_400_000),
+    ],
+  );
+  await db.query(`UPDATE trays SET content = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
+  return { id, code: formatDossierCode(code) };
 }

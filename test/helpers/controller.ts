@@ -15,6 +15,16 @@ import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
 export const ADMIN_TOKEN = 'test-admin-token-000000000000';
 export const STAFF_TOKEN = 'test-staff-token-000000000000';
 export const SECRET_KEY = 'test-secret-key-0000000000000000000000';
+/**
+ * Per-address limits for a test that makes many requests from one address (`app.inject` comes from
+ * 127.0.0.1): `startTestLocker(t, { http: { rateLimits: MANY_REQUESTS } })`. Other tests run on the
+ * defaults of config/default.yaml.
+ */
+export const MANY_REQUESTS = {
+  codeRequests: { max: 100_000, windowSec: 60 },
+  dossierLookup: { max: 100_000, windowSec: 60 },
+  signIn: { max: 100_000, windowSec: 60 },
+};
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -67,7 +77,7 @@ export async function startTestLocker(
     env: {},
     overrides: {
       locker: { id: lockerId },
-      http: { port: 0 },
+      http: { port: 0, ...(overrides.http ?? {}) },
       database: { url: db.url, poolSize: 8 },
       mqtt: { url: broker.url, baseTopic: 'atm247test', reconnectPeriodMs: 200 },
       auth: { adminToken: ADMIN_TOKEN, staffToken: STAFF_TOKEN, secretKey: SECRET_KEY },
@@ -81,7 +91,7 @@ export async function startTestLocker(
         simulator: { paceWireTime: false, latchHoldMs: 5_000 },
         ...(overrides.hardware ?? {}),
       },
-      ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'hardware')),
+      ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'hardware' && k !== 'http')),
     },
   });
   // Fast bus timeouts keep fault tests short; the map is otherwise the real default one.

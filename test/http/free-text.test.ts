@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestLocker, type TestLocker } from '../helpers/controller.js';
+import { MANY_REQUESTS, startTestLocker, type TestLocker } from '../helpers/controller.js';
 import { dbKind } from '../helpers/db.js';
 
 /** Characters no free-text field accepts, each inside otherwise good text. */
@@ -35,7 +35,8 @@ async function effects(locker: TestLocker) {
 }
 
 t.test(`free text is clean or refused with 400 before any effect (${dbKind})`, async (t) => {
-  const locker = await startTestLocker(t);
+  // Hundreds of requests from one address: the per-address limits (test/http/rate-limits.test.ts) would answer first.
+  const locker = await startTestLocker(t, { http: { rateLimits: MANY_REQUESTS } });
   const admin = { authorization: 'Bearer test-admin-token-000000000000', 'content-type': 'application/json' };
   const json = { 'content-type': 'application/json' };
   const procedureCode = (await locker.anonymous.get('/api/procedures?deposit=true')).json()[0].code;

@@ -50,10 +50,10 @@ async function resultPickedUp(t: Test, locker: TestLocker, phone: string, dossie
   return { dossierId: resultId as string, challengeId: challengeId as string };
 }
 
-/** A pickup asked for by a phone with nothing waiting (no code sent), and one wrong entry. */
+/** A pickup asked for by a phone with nothing waiting (a code is sent all the same), and one wrong entry. */
 async function pickupRefused(t: Test, locker: TestLocker, phone: string) {
   const { challengeId } = (await locker.anonymous.post('/api/pickups', { phone })).json();
-  const wrong = await locker.anonymous.post(`/api/pickups/${challengeId}/verify`, { otp: wrongCode('123456') });
+  const wrong = await locker.anonymous.post(`/api/pickups/${challengeId}/verify`, { otp: wrongCode('12345678') });
   t.equal(wrong.json().error.code, 'OTP_INVALID');
   return { challengeId: challengeId as string };
 }
@@ -107,6 +107,9 @@ async function tally(locker: TestLocker) {
             (SELECT count(*) FROM otp_sends)::int AS "otpSends",
             (SELECT count(*) FROM phone_guards)::int AS "phoneGuards",
             (SELECT count(*) FROM outbox)::int AS outbox,
+            (SELECT count(*) FROM audit_log
+              WHERE action <> 'retention.purged' AND (personal IS NOT NULL OR actor ~ '^(admin|staff):[0-9]+:'))::int AS "auditPersonal",
+            (SELECT count(*) FROM sessions)::int AS sessions,
             (SELECT count(*) FROM dossiers)::int AS "dossierRows",
             (SELECT count(*) FROM sms_messages)::int AS "smsRows"`,
   );
@@ -266,6 +269,8 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     otpSends: before.otpSends - after.otpSends,
     phoneGuards: before.phoneGuards - after.phoneGuards,
     outbox: before.outbox - after.outbox,
+    auditPersonal: before.auditPersonal - after.auditPersonal,
+    sessions: before.sessions - after.sessions,
   };
   t.same(run.counts, changed, 'the answer counts what was purged');
   t.match(run.counts, { dossiers: 2, challenges: 4, otpSends: 4 }, 'two closed dossiers, four challenges and their code sends');
@@ -282,7 +287,7 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
   t.match(added[0], {
     action: 'retention.purged',
     subject: null,
-    details: { counts: changed, days: { closedDossier: 90, challenge: 1, sentEvent: 7 } },
+    details: { counts: changed, days: { closedDossier: 90, challenge: 1, sentEvent: 7, auditPersonal: 365, endedSession: 7 } },
   });
   const shown = (await locker.staff.get('/api/admin/retention')).json();
   t.match(shown, {
@@ -292,6 +297,65 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
 
   // A second purge finds nothing more, and says so.
   const again = (await locker.admin.post('/api/admin/retention/run')).json();
-  t.same(again.counts, { dossiers: 0, smsMessages: 0, challenges: 0, otpSends: 0, phoneGuards: 0, outbox: 0 });
+  t.same(again.counts, {
+    dossiers: 0,
+    smsMessages: 0,
+    challenges: 0,
+    otpSends: 0,
+    phoneGuards: 0,
+    outbox: 0,
+    auditPersonal: 0,
+    sessions: 0,
+  });
   t.same(await tally(locker), after);
+});
+
+t.test(`old audit rows lose names and notes, never their hash; ended sessions go (${dbKind})`, async (t) => {
+  const locker = await startTestLocker(t);
+  await locker.controller.retentionTimers.stop();
+  const auditRow = async (tray: number) =>
+    (
+      await query(locker, `SELECT actor, personal, hash FROM audit_log WHERE action = 'tray.out_of_service' AND subject = $1`, [
+        `tray:${tray}`,
+      ])
+    )[0];
+  // A year and more ago, and now: a tray out of service with a note naming someone.
+  locker.controller.clock.setOffset(-400 * DAY);
+  t.equal((await locker.admin.post('/api/admin/trays/12/out-of-service', { reason: 'bản lề gãy, báo anh Nguyễn Văn An' })).statusCode, 200);
+  locker.controller.clock.setOffset(0);
+  t.equal((await locker.admin.post('/api/admin/trays/13/out-of-service', { reason: 'kẹt khoá, chị Lê Thị Bình báo' })).statusCode, 200);
+  const oldBefore = await auditRow(12);
+  t.ok(oldBefore?.personal, `the old row holds its note: ${JSON.stringify(oldBefore)}`);
+  // Sessions: one expired 8 days ago, one revoked 8 days ago, one live.
+  const [{ id: account }] = await query(locker, `SELECT id FROM accounts ORDER BY id LIMIT 1`);
+  const ago = (days: number) => new Date(Date.now() - days * DAY);
+  for (const [hash, expires, revoked] of [
+    ['expired', ago(8), null],
+    ['revoked', ago(-20), ago(8)],
+    ['live', ago(-1), null],
+  ] as const) {
+    await query(locker, `INSERT INTO sessions (token_hash, account_id, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5)`, [
+      hash,
+      account,
+      ago(9),
+      expires,
+      revoked,
+    ]);
+  }
+
+  const run = (await locker.admin.post('/api/admin/retention/run')).json();
+  t.match(run.counts, { auditPersonal: 1, sessions: 2 }, JSON.stringify(run.counts));
+  const oldAfter = await auditRow(12);
+  t.equal(oldAfter.personal, null, 'the note of a year ago is gone');
+  t.notMatch(oldAfter.actor, /^(admin|staff):\d+:/, 'and the name after the account id');
+  t.equal(oldAfter.hash, oldBefore.hash, 'its hash is the same');
+  t.match((await auditRow(13)).personal, { reason: 'kẹt khoá, chị Lê Thị Bình báo' }, 'a recent note stays');
+  t.same(
+    (await query(locker, `SELECT token_hash FROM sessions ORDER BY 1`)).map((r: any) => r.token_hash),
+    ['live'],
+    'sessions that ended a week ago go',
+  );
+  const verdict = await locker.admin.get('/api/admin/audit/verify');
+  t.equal(verdict.statusCode, 200, verdict.body);
+  t.match(verdict.json(), { ok: true }, 'the chain still verifies');
 });

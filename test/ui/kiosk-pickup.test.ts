@@ -1,41 +1,10 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
-import { SECRET_KEY, type TestLocker } from '../helpers/controller.js';
-import { codeFor, door } from '../helpers/citizens.js';
+import { codeFor, door, loadResult } from '../helpers/citizens.js';
 import { noBrowser, screenshot, startUiLocker, tap } from '../helpers/browser.js';
-import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
-import { formatDossierCode, newDossierCode } from '../../src/domain/dossier-code.js';
-
-const vault = new PhoneVault(deriveKeys(Buffer.from(SECRET_KEY, 'utf8')));
-
-/** A result waiting in a tray, as the staff flow leaves it (see test/http/pickup.test.ts). */
-async function loadResult(locker: TestLocker, phone: string, tray: number, procedureCode = 'CC-01') {
-  const db = locker.controller.database;
-  const code = newDossierCode();
-  const now = new Date();
-  await db.query(
-    `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, tray, created_at,
-       loaded_at, notified_at, pickup_deadline, updated_at)
-     VALUES ($1, $2, $3, 'result', $4, $5, $6, 'notified', $7, $8, $8, $8, $9, $8)`,
-    [
-      randomUUID(),
-      locker.lockerId,
-      code,
-      procedureCode,
-      vault.hash(phone),
-      vault.encrypt(phone),
-      tray,
-      now,
-      new Date(now.getTime() + 3 * 86_400_000),
-    ],
-  );
-  await db.query(`UPDATE trays SET content = 'holding_result' WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]);
-  return formatDossierCode(code);
-}
 
 t.test('a citizen picks up a result with the code from the SMS', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
-  const dossierCode = await loadResult(locker, '+84987654321', 44);
+  const { code: dossierCode } = await loadResult(locker, '+84987654321', 44);
   const page = await locker.page();
   await page.goto(`${locker.url}/`);
   await page.getByRole('button', { name: /Nhận kết quả/ }).click();
@@ -62,6 +31,23 @@ t.test('a citizen picks up a result with the code from the SMS', { skip: noBrows
   await page.getByRole('button', { name: 'Tra cứu', exact: true }).click();
   await page.getByRole('status').getByText('Đã nhận kết quả.').waitFor();
   await screenshot(page, 'kiosk-lookup');
+  t.same(page.errors, []);
+});
+
+t.test('a citizen with nothing waiting gets a code all the same, and is told so by the right one', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/`);
+  await page.getByRole('button', { name: /Nhận kết quả/ }).click();
+  await tap(page, '0987650000');
+  await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
+  await page.getByText(/Mã gồm 8 chữ số vừa được gửi tới số/).waitFor();
+  const code = await codeFor(locker, '0987650000');
+  await tap(page, code);
+  await page.getByRole('button', { name: 'Xác nhận' }).click();
+  await page.getByRole('heading', { name: /Chưa có kết quả nào chờ số điện thoại này/ }).waitFor();
+  await screenshot(page, 'kiosk-pickup-nothing');
+  t.equal(locker.controller.cabinet!.pulses().length, 0, 'no tray opened');
   t.same(page.errors, []);
 });
 

@@ -1,9 +1,14 @@
-/** The kiosk's routes: deposit, pickup and lookup (no sign-in: the phone and its code are the proof). */
+/**
+ * The kiosk's routes: deposit, pickup and lookup (no sign-in: the phone and its code are the proof).
+ * With `guards`, asking for a code is counted per client address, asking for or checking a code is
+ * the kiosk's alone (403 KIOSK_ONLY), and lookups by dossier code are counted too (guards.ts).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
 import { errorSchema } from '../errors.js';
+import type { RouteGuards } from '../guards.js';
 import { freeText } from '../schemas.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -17,16 +22,23 @@ const otpBody = {
   type: 'object',
   additionalProperties: false,
   required: ['otp'],
-  properties: { otp: { type: 'string', pattern: '^[0-9]{6}$' } },
+  // The configured length (citizens.otp.length) is checked by the service, before it costs a try.
+  properties: { otp: { type: 'string', pattern: '^[0-9]{6,10}$' } },
 } as const;
 const phone = freeText(32);
 const issued = {
   type: 'object',
   required: ['challengeId', 'expiresAt'],
-  properties: { challengeId: { type: 'string' }, expiresAt: { type: 'string' }, resendAt: { type: 'string' } },
+  properties: {
+    challengeId: { type: 'string' },
+    expiresAt: { type: 'string' },
+    resendAt: { type: 'string' },
+    codeLength: { type: 'integer' },
+  },
 } as const;
 const errors = {
   400: errorSchema,
+  403: errorSchema,
   404: errorSchema,
   409: errorSchema,
   410: errorSchema,
@@ -35,19 +47,24 @@ const errors = {
   503: errorSchema,
 };
 
-function issuedView(c: { challengeId: string; expiresAt: Date; resendAt: Date }) {
-  return { challengeId: c.challengeId, expiresAt: c.expiresAt.toISOString(), resendAt: c.resendAt.toISOString() };
+function issuedView(c: { challengeId: string; expiresAt: Date; resendAt: Date; codeLength: number }) {
+  return { challengeId: c.challengeId, expiresAt: c.expiresAt.toISOString(), resendAt: c.resendAt.toISOString(), codeLength: c.codeLength };
 }
 
 export async function citizenRoutes(
   app: FastifyInstance,
-  opts: { deposits: DepositService; pickups: PickupService; lookup: DossierLookup },
+  opts: { deposits: DepositService; pickups: PickupService; lookup: DossierLookup; guards?: RouteGuards },
 ) {
-  const { deposits, pickups, lookup } = opts;
+  const { deposits, pickups, lookup, guards } = opts;
+  // Checked before the body is read: the count first, then the address.
+  const askCode = guards ? [guards.codeRequests, guards.kioskOnly] : [];
+  const checkCode = guards ? [guards.kioskOnly] : [];
+  const lookupByCode = guards ? [guards.dossierLookup] : [];
 
   app.post<{ Body: { phone: string; procedureCode: string } }>(
     '/api/deposits',
     {
+      onRequest: askCode,
       schema: {
         body: {
           type: 'object',
@@ -67,6 +84,7 @@ export async function citizenRoutes(
   app.post<{ Params: { challengeId: string }; Body: { otp: string } }>(
     '/api/deposits/:challengeId/verify',
     {
+      onRequest: checkCode,
       schema: {
         params: challengeParams,
         body: otpBody,
@@ -86,6 +104,7 @@ export async function citizenRoutes(
   app.post<{ Params: { challengeId: string } }>(
     '/api/deposits/:challengeId/resend',
     {
+      onRequest: askCode,
       schema: { params: challengeParams, response: { 202: issued, ...errors } },
     },
     async (request, reply) => reply.status(202).send(issuedView(await deposits.resend(request.params.challengeId.toLowerCase()))),
@@ -105,6 +124,7 @@ export async function citizenRoutes(
   app.post<{ Body: { phone: string } }>(
     '/api/pickups',
     {
+      onRequest: askCode,
       schema: {
         body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone } },
         response: { 202: issued, ...errors },
@@ -116,6 +136,7 @@ export async function citizenRoutes(
   app.post<{ Params: { challengeId: string }; Body: { otp: string } }>(
     '/api/pickups/:challengeId/verify',
     {
+      onRequest: checkCode,
       schema: {
         params: challengeParams,
         body: otpBody,
@@ -139,6 +160,7 @@ export async function citizenRoutes(
   app.post<{ Params: { challengeId: string } }>(
     '/api/pickups/:challengeId/resend',
     {
+      onRequest: askCode,
       schema: { params: challengeParams, response: { 202: issued, ...errors } },
     },
     async (request, reply) => reply.status(202).send(issuedView(await pickups.resend(request.params.challengeId.toLowerCase()))),
@@ -147,6 +169,7 @@ export async function citizenRoutes(
   app.get<{ Params: { dossierCode: string } }>(
     '/api/dossiers/:dossierCode',
     {
+      onRequest: lookupByCode,
       schema: {
         params: {
           type: 'object',

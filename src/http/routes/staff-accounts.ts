@@ -6,11 +6,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StaffAccountService, StaffAccountView } from '../../services/staff-accounts.js';
 import { actorOf, requireRole, type FindAccount } from '../auth.js';
 import { errorSchema } from '../errors.js';
+import type { RouteGuards } from '../guards.js';
 import { emptyBody } from '../schemas.js';
 
 export interface StaffAccountRouteOptions {
   staff: StaffAccountService;
   findAccount: FindAccount;
+  /** With them, sign-in is counted per client address before its body is read (guards.ts). */
+  guards?: RouteGuards;
 }
 
 // Letters (Vietnamese included), digits, spaces, dots, apostrophes and hyphens; starts with a letter or digit.
@@ -151,6 +154,7 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
   app.post<{ Body: { name: string; pin: string; totp: string } }>(
     '/api/staff/sign-in',
     {
+      onRequest: opts.guards ? [opts.guards.signIn] : [],
       schema: {
         body: { type: 'object', additionalProperties: false, required: ['name', 'pin', 'totp'], properties: { name, pin, totp } },
         response: {

@@ -55,10 +55,10 @@ export interface Challenge {
   verifiedAt: Date | null;
 }
 
+/** Wrong entries per phone across codes (reset by a right one): from a threshold, one try per code. */
 export interface PhoneGuard {
   failures: number;
   lastFailureAt: Date | null;
-  lockedUntil: Date | null;
 }
 
 export interface ChallengeStore {
@@ -69,8 +69,12 @@ export interface ChallengeStore {
     id: string,
     fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>,
   ): Promise<void>;
-  recordSend(q: Queryable, phoneHash: string, at: Date): Promise<void>;
-  sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', since: Date): Promise<Date[]>;
+  /** A code handed to the SMS service, for the send limits. */
+  recordSend(q: Queryable, send: { challengeId: string; purpose: ChallengePurpose; phoneHash: string; at: Date }): Promise<void>;
+  /** A code that certainly did not leave: no longer counted. */
+  forgetSend(q: Queryable, challengeId: string, at: Date): Promise<void>;
+  /** Times of the codes sent for `purpose` since `since`, to one phone (any locker) or by this locker. */
+  sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', purpose: ChallengePurpose, since: Date): Promise<Date[]>;
   guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;
   setGuard(q: Queryable, phoneHash: string, guard: PhoneGuard): Promise<void>;
 }

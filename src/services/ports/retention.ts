@@ -16,6 +16,10 @@ export interface PurgeCounts {
   phoneGuards: number;
   /** Published events deleted from the outbox. */
   outbox: number;
+  /** Audit rows whose personal part (names, free-text notes) was cleared; the chain is untouched. */
+  auditPersonal: number;
+  /** Staff sessions deleted, long after they ended. */
+  sessions: number;
 }
 
 /** A purge as the audit log records it (`retention.purged`). */

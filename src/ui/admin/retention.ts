@@ -11,8 +11,10 @@ const COUNTS: [keyof PurgeCounts, string][] = [
   ['smsMessages', 'Tin nhắn SMS: xoá người nhận'],
   ['challenges', 'Mã OTP đã hết hạn hoặc đã dùng'],
   ['otpSends', 'Lượt gửi mã OTP'],
-  ['phoneGuards', 'Khoá nhập sai theo số điện thoại'],
+  ['phoneGuards', 'Đếm mã nhập sai theo số điện thoại'],
   ['outbox', 'Sự kiện đã gửi (MQTT)'],
+  ['auditPersonal', 'Nhật ký: xoá tên, ghi chú'],
+  ['sessions', 'Phiên đăng nhập đã hết'],
 ];
 
 const who = (actor: string) => (actor === 'system' ? 'tự động' : actor);
@@ -33,6 +35,10 @@ export function Retention({ status }: { status: RetentionStatus | null }) {
       <dd data-setting="challengeDays">xoá sau ${s.challengeDays} ngày</dd>
       <dt>Sự kiện đã gửi</dt>
       <dd data-setting="sentEventDays">xoá sau ${s.sentEventDays} ngày</dd>
+      <dt>Tên và ghi chú trong nhật ký</dt>
+      <dd data-setting="auditPersonalDays">xoá sau ${s.auditPersonalDays} ngày</dd>
+      <dt>Phiên đăng nhập đã hết</dt>
+      <dd data-setting="endedSessionDays">xoá sau ${s.endedSessionDays} ngày</dd>
       <dt>Chạy hằng ngày</dt>
       <dd data-setting="runAt">${s.runAt ? `lúc ${s.runAt} (${s.timezone})` : 'mỗi 24 giờ'}</dd>
       <dt>Lần tới</dt>

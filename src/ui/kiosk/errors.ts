@@ -13,12 +13,12 @@ export function errorText(t: Texts, err: unknown): string {
   switch (err.code) {
     case 'OTP_INVALID':
       return t.otpInvalid(typeof d.attemptsLeft === 'number' ? d.attemptsLeft : undefined);
-    case 'OTP_LOCKED':
-      return t.comeBack(wait(t, retry));
     case 'RATE_LIMITED':
       return t.tooManyCodes(wait(t, retry));
     case 'RESEND_TOO_SOON':
       return t.resendTooSoon(wait(t, retry));
+    case 'TOO_MANY_REQUESTS':
+      return t.tooManyRequests(wait(t, retry));
     default:
       return t.errors[err.code] ?? t.errors.DEFAULT;
   }

@@ -22,7 +22,7 @@ export type Screen =
   | { name: 'home' }
   | { name: 'procedure' }
   | { name: 'phone'; flow: Flow; procedure?: Procedure }
-  | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string }
+  | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string; codeLength: number }
   | { name: 'deposit_open'; depositId: string; tray: number; dossierCode: string; procedure?: Procedure }
   | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string }
   | { name: 'cancelled'; tray?: number }

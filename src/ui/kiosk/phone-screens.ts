@@ -23,10 +23,13 @@ export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenP
     setBusy(true);
     try {
       const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
-      const issued = await api<{ challengeId: string; resendAt: string }>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', {
-        body,
-      });
-      go({ name: 'otp', flow, procedure, phone: digits, challengeId: issued.challengeId, resendAt: issued.resendAt });
+      const issued = await api<{ challengeId: string; resendAt: string; codeLength: number }>(
+        'POST',
+        flow === 'deposit' ? '/api/deposits' : '/api/pickups',
+        { body },
+      );
+      const { challengeId, resendAt, codeLength } = issued;
+      go({ name: 'otp', flow, procedure, phone: digits, challengeId, resendAt, codeLength });
     } catch (err) {
       fail(err);
       setBusy(false);
@@ -82,7 +85,7 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
   }, []);
   const base = screen.flow === 'deposit' ? '/api/deposits' : '/api/pickups';
   const submit = async () => {
-    if (busy || code.length !== 6) return;
+    if (busy || code.length !== screen.codeLength) return;
     setBusy(true);
     try {
       if (screen.flow === 'deposit') {
@@ -118,7 +121,7 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
   };
   const wait = Math.ceil((resendAt - now) / 1000);
   return html` <section class="screen">
-    <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone))} />
+    <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone), screen.codeLength)} />
     <div class="pad-layout">
       <div class="pad-info">
         <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
@@ -129,7 +132,7 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
             inputmode="none"
             autocomplete="one-time-code"
             value=${code}
-            onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
+            onInput=${(e: Event) => setCode((e.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, screen.codeLength))}
             onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
         /></label>
         <div class="actions">
@@ -139,11 +142,11 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
       <${Keypad}
         keys=${DIGIT_KEYS}
         value=${code}
-        maxLength=${6}
+        maxLength=${screen.codeLength}
         onInput=${setCode}
         onSubmit=${submit}
         submitLabel=${busy ? t.busy : t.confirm}
-        submitEnabled=${code.length === 6 && !busy}
+        submitEnabled=${code.length === screen.codeLength && !busy}
         deleteLabel=${t.del}
         clearLabel=${t.clear}
         label=${t.keypad}

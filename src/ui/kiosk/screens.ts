@@ -114,7 +114,13 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
     };
   }, []);
   const allDone = screen.dossierCodes.length > 0 && screen.dossierCodes.every((c) => status[c] === 'picked_up');
-  const message = allDone ? t.pickupDone : screen.trays.length ? t.pickupOpen(screen.trays) : t.pickupNone;
+  const message = allDone
+    ? t.pickupDone
+    : screen.trays.length
+      ? t.pickupOpen(screen.trays)
+      : screen.unavailable.length
+        ? t.pickupNone
+        : t.pickupNothing;
   return html` <section class="screen tray-open">
     ${screen.trays.length ? html`<div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.trays.join(' · ')}</strong></div>` : null}
     <h1 aria-live="polite">${message}</h1>

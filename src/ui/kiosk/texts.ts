@@ -38,7 +38,7 @@ export const TEXTS = {
     del: 'Xóa một số',
     clear: 'Xóa',
     otpTitle: 'Nhập mã OTP',
-    otpHint: (phone: string) => `Mã gồm 6 chữ số vừa được gửi tới số ${phone}. Nhập mã rồi bấm Xác nhận.`,
+    otpHint: (phone: string, digits: number) => `Mã gồm ${digits} chữ số vừa được gửi tới số ${phone}. Nhập mã rồi bấm Xác nhận.`,
     otpLabel: 'Mã OTP',
     confirm: 'Xác nhận',
     resend: 'Gửi lại mã',
@@ -67,6 +67,7 @@ export const TEXTS = {
         ? `Khay số ${trays[0]} đã mở. Lấy kết quả và đóng cửa.`
         : `Các khay số ${trays.join(', ')} đã mở. Lấy kết quả ở từng khay và đóng cửa.`,
     pickupNone: 'Không có khay nào mở được lúc này.',
+    pickupNothing: 'Chưa có kết quả nào chờ số điện thoại này. Khi kết quả được đưa vào máy, Ông/Bà sẽ nhận được tin nhắn.',
     pickupUnavailable: (trays: number[]) =>
       `Khay số ${trays.join(', ')} đang tạm hỏng, chưa mở được. Vui lòng liên hệ bộ phận một cửa hoặc quay lại sau.`,
     pickupDone: 'Bạn đã nhận đủ kết quả. Cảm ơn bạn!',
@@ -108,6 +109,7 @@ export const TEXTS = {
       BOARD_OFFLINE: 'Khay đang tạm hỏng, chưa mở được. Vui lòng thử lại sau hoặc liên hệ bộ phận một cửa.',
       DOOR_CHANGES_PENDING: 'Máy đang bận trong giây lát. Vui lòng bấm lại sau vài giây; mã OTP vẫn còn dùng được.',
       DB_UNAVAILABLE: 'Máy đang bận trong giây lát. Vui lòng thử lại sau vài giây.',
+      KIOSK_ONLY: 'Màn hình này chưa được phép gửi hoặc kiểm tra mã OTP. Vui lòng báo bộ phận một cửa.',
       DOSSIER_CODE_INVALID: 'Mã hồ sơ chưa đúng. Kiểm tra lại từng ký tự.',
       DOSSIER_NOT_FOUND: 'Không tìm thấy hồ sơ có mã này.',
       NETWORK: 'Máy đang mất kết nối. Vui lòng thử lại.',
@@ -119,9 +121,9 @@ export const TEXTS = {
         : left > 0
           ? `Mã OTP chưa đúng. Còn ${left} lần thử.`
           : 'Mã OTP chưa đúng và đã hết lượt thử. Bấm "Gửi lại mã" để nhận mã mới.',
-    comeBack: (wait: string) => `Bạn đã thử quá nhiều lần. Vui lòng quay lại sau ${wait}.`,
     tooManyCodes: (wait: string) => `Đã gửi quá nhiều mã cho số này. Vui lòng quay lại sau ${wait}.`,
     resendTooSoon: (wait: string) => `Vui lòng đợi ${wait} rồi gửi lại mã.`,
+    tooManyRequests: (wait: string) => `Máy đang nhận quá nhiều yêu cầu. Vui lòng đợi ${wait} rồi thử lại.`,
     minutes: (n: number) => `${n} phút`,
     seconds: (n: number) => `${n} giây`,
     fields: {} as Record<string, string>,
@@ -159,7 +161,7 @@ export const TEXTS = {
     del: 'Delete one digit',
     clear: 'Clear',
     otpTitle: 'Enter the code',
-    otpHint: (phone: string) => `A 6-digit code was just sent to ${phone}. Enter it, then press Confirm.`,
+    otpHint: (phone: string, digits: number) => `A ${digits}-digit code was just sent to ${phone}. Enter it, then press Confirm.`,
     otpLabel: 'One-time code',
     confirm: 'Confirm',
     resend: 'Send the code again',
@@ -187,6 +189,7 @@ export const TEXTS = {
         ? `Tray ${trays[0]} is open. Take your result and close the door.`
         : `Trays ${trays.join(', ')} are open. Take the result from each and close the doors.`,
     pickupNone: 'No tray could be opened right now.',
+    pickupNothing: 'No results are waiting for this phone number yet. When a result is put in the machine, you will get an SMS.',
     pickupUnavailable: (trays: number[]) =>
       `Tray ${trays.join(', ')} is out of order and could not be opened. Please ask at the one-stop counter or come back later.`,
     pickupDone: 'You have collected everything. Thank you!',
@@ -228,6 +231,7 @@ export const TEXTS = {
       BOARD_OFFLINE: 'The tray is out of order and could not be opened. Please try later or ask at the one-stop counter.',
       DOOR_CHANGES_PENDING: 'The machine is busy for a moment. Press again in a few seconds; your code is still valid.',
       DB_UNAVAILABLE: 'The machine is busy for a moment. Please try again in a few seconds.',
+      KIOSK_ONLY: 'This screen may not send or check one-time codes. Please tell the one-stop counter.',
       DOSSIER_CODE_INVALID: 'That dossier code is not right. Check each character.',
       DOSSIER_NOT_FOUND: 'No dossier has this code.',
       NETWORK: 'The machine has lost its connection. Please try again.',
@@ -239,9 +243,9 @@ export const TEXTS = {
         : left > 0
           ? `Wrong code. ${left} ${left === 1 ? 'try' : 'tries'} left.`
           : 'Wrong code, and no tries are left. Press "Send the code again" for a new code.',
-    comeBack: (wait: string) => `Too many tries. Please come back in ${wait}.`,
     tooManyCodes: (wait: string) => `Too many codes were sent to this number. Please come back in ${wait}.`,
     resendTooSoon: (wait: string) => `Please wait ${wait} before asking for a new code.`,
+    tooManyRequests: (wait: string) => `The machine is getting too many requests. Please wait ${wait}, then try again.`,
     minutes: (n: number) => `${n} minute${n === 1 ? '' : 's'}`,
     seconds: (n: number) => `${n} second${n === 1 ? '' : 's'}`,
     fields: {

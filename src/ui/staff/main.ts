@@ -19,6 +19,10 @@ export function errorWords(err: unknown): string {
   if (err.status === 404 && err.code === 'NOT_FOUND' && /no route/.test(err.message)) {
     return 'Chức năng này chưa có trên bộ điều khiển (this controller does not offer it yet).';
   }
+  if (err.code === 'TOO_MANY_REQUESTS') {
+    const sec = typeof err.details.retryAfterSec === 'number' ? err.details.retryAfterSec : 60;
+    return `Thiết bị này đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ${sec} giây (too many requests from this device; try again in ${sec} s).`;
+  }
   return `${err.message} (${err.code})`;
 }
 
