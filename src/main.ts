@@ -1,4 +1,5 @@
 /** `npm start`: loads the configuration, starts the controller, stops it on SIGTERM/SIGINT. */
+import { loadCalendar } from './config/calendar.js';
 import { codePolicyFigures } from './config/durations.js';
 import { loadConfigOrExit } from './config/load.js';
 import { otpViolations } from './domain/otp-figures.js';
@@ -9,7 +10,7 @@ const config = loadConfigOrExit();
 
 const logger = createLogger({ level: config.log.level });
 // The code policy's figures (docs/otp.md): a setting that misses a target is said at every start.
-const figures = codePolicyFigures(config);
+const figures = codePolicyFigures(config, loadCalendar());
 for (const missed of otpViolations(figures)) logger.warn({ otp: figures }, `code policy target missed: ${missed}`);
 const controller = new Controller({ config, logger });
 

@@ -100,7 +100,8 @@ export class Api {
   }
 
   /**
-   * Calls until an answer that is not a fault's (down, lost, 503), or until `deadlineMs` has
+   * Calls until an answer that is not a fault's (down, lost, 503) nor a "code still on its way"
+   * (OTP_SENDING: the text came before the provider's answer did), or until `deadlineMs` has
    * passed: what a citizen at the kiosk does when it says "try again in a moment". `retryLost`:
    * retry after an answer was lost too (only where doing it twice is harmless or detected).
    */
@@ -115,7 +116,8 @@ export class Api {
     for (;;) {
       opts.beforeEach?.();
       const r = await this.call<T>(method, path, body, opts);
-      const transient = !r.ok && (r.kind === 'down' || (r.kind === 'lost' && opts.retryLost !== false) || r.status === 503);
+      const transient =
+        !r.ok && (r.kind === 'down' || (r.kind === 'lost' && opts.retryLost !== false) || r.status === 503 || r.code === 'OTP_SENDING');
       if (!transient || Date.now() + delay > deadline || opts.stop?.()) return r;
       await sleep(delay);
       delay = Math.min(delay * 2, 2_000);

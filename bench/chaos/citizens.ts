@@ -76,7 +76,6 @@ export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outc
       { deadlineMs: 20_000, beforeEach: () => (seq = ctx.sms.lastSeq) },
     );
     if (!started.ok) return abandoned(`start: ${why(started)}`);
-    // No code when nothing waits in the records (a result still being loaded, or to check).
     const otp = await ctx.sms.codeFor(phone, seq, 4_000);
     if (!otp) return abandoned('no code texted');
     const verified = await ctx.api.retry('POST', `/api/pickups/${started.body.challengeId}/verify`, { otp }, { deadlineMs: 20_000 });

@@ -4,6 +4,7 @@
  */
 import { otpFigures, type OtpFigures } from '../domain/otp-figures.js';
 import type { OtpPolicy } from '../domain/otp.js';
+import { longestDaysOff, type WorkCalendar } from '../domain/calendar.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import type { Config } from './types.js';
 
@@ -64,12 +65,16 @@ export function durations(config: Config): Durations {
 }
 
 /**
- * The code policy's figures for this configuration (docs/otp.md, "The figures"): over the pickup
- * window (in calendar days, so one day more), with the kiosk's request limit.
+ * The code policy's figures for this configuration (docs/otp.md, "The figures"). The locker's:
+ * over the pickup window (in calendar days, so one day more). One citizen's: over the longest their
+ * result can wait, the window and then the longest run of days without a round in the calendar
+ * (a result past its window waits in the machine for the round that takes it back).
  */
-export function codePolicyFigures(config: Config): OtpFigures {
+export function codePolicyFigures(config: Config, calendar: WorkCalendar): OtpFigures {
+  const windowDays = config.staff.pickupWindowDays + 1;
   return otpFigures(durations(config).otp, {
-    horizonMs: (config.staff.pickupWindowDays + 1) * DAY,
+    horizonMs: windowDays * DAY,
+    citizenHorizonMs: (windowDays + longestDaysOff(calendar)) * DAY,
     clientWindowMs: config.http.rateLimits.codeRequests.windowSec * SECOND,
   });
 }

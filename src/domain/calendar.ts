@@ -79,3 +79,20 @@ export function nextRounds(calendar: WorkCalendar, after: Date, n: number): Date
   }
   return out;
 }
+
+/**
+ * The longest run of days without a round in the years the calendar lists (weekends at least):
+ * how long a result past its pickup window can wait for the round that takes it back.
+ */
+export function longestDaysOff(calendar: WorkCalendar): number {
+  const years = [...calendar.holidays, ...calendar.workdays].map((d) => Number(d.date.slice(0, 4)));
+  const first = years.length ? Math.min(...years) : 2026;
+  const last = years.length ? Math.max(...years) : first;
+  let longest = 0;
+  let run = 0;
+  for (let t = Date.UTC(first, 0, 1); t <= Date.UTC(last, 11, 31); t += 86_400_000) {
+    run = isWorkingDay(calendar, new Date(t).toISOString().slice(0, 10)) ? 0 : run + 1;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}

@@ -22,8 +22,11 @@ export const OTP_TARGETS = {
 } as const;
 
 export interface OtpFigures {
+  /** the span of the locker's figure: the pickup window */
   horizonMs: number;
-  /** codes one phone can be sent over the horizon, per purpose */
+  /** the span of one citizen's figure: the longest a result can wait to be picked up */
+  citizenHorizonMs: number;
+  /** codes one phone can be sent over the citizen's horizon, per purpose */
   codesPerPhone: number;
   /** codes the locker can send over the horizon, per purpose */
   codesPerLocker: number;
@@ -59,9 +62,9 @@ export function longestWaitMs(limits: SendLimit[]): number {
   return Math.max(...limits.map((l) => l.thenEveryMs ?? l.windowMs));
 }
 
-export function otpFigures(policy: OtpPolicy, opts: { horizonMs: number; clientWindowMs: number }): OtpFigures {
+export function otpFigures(policy: OtpPolicy, opts: { horizonMs: number; citizenHorizonMs: number; clientWindowMs: number }): OtpFigures {
   const space = 10 ** policy.length;
-  const codesPerPhone = maxSends(policy.perPhone, opts.horizonMs);
+  const codesPerPhone = maxSends(policy.perPhone, opts.citizenHorizonMs);
   const codesPerLocker = maxSends(policy.perLocker, opts.horizonMs);
   // Every code allows at most maxAttemptsPerCode entries (fewer after failures); each wrong entry
   // is one guess at a uniform code: a union bound over all of them.
@@ -69,6 +72,7 @@ export function otpFigures(policy: OtpPolicy, opts: { horizonMs: number; clientW
   const guessesPerLocker = PURPOSES * codesPerLocker * policy.maxAttemptsPerCode;
   return {
     horizonMs: opts.horizonMs,
+    citizenHorizonMs: opts.citizenHorizonMs,
     codesPerPhone,
     codesPerLocker,
     guessesPerCitizen,

@@ -113,7 +113,10 @@ export function sendWaitMs(limits: SendLimit[], sentAt: Date[], now: Date): numb
     if (inWindow.length < count) continue;
     // Slowed down: one more once the newest is old enough. Shut: the oldest send inside the
     // window must leave it first.
-    const until = thenEveryMs !== undefined ? Math.min(inWindow[0], now.getTime()) + thenEveryMs : inWindow[count - 1] + windowMs;
+    // A send dated slightly ahead (within the tolerance) is taken as sent now: no wait is longer
+    // than the window or the spacing.
+    const at = (t: number) => Math.min(t, now.getTime());
+    const until = thenEveryMs !== undefined ? at(inWindow[0]) + thenEveryMs : at(inWindow[count - 1]) + windowMs;
     wait = Math.max(wait, until - now.getTime());
   }
   return wait;

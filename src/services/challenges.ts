@@ -84,7 +84,7 @@ export class ChallengeService {
     const challenge = await db.tx(async (q) => {
       const c = await challenges.get(q, id, { forUpdate: true });
       if (!c || c.purpose !== purpose) throw new AppError('CHALLENGE_NOT_FOUND', 'this request is not known; start again');
-      if (c.status !== 'pending') throw new AppError('OTP_USED', 'this request is finished; start again');
+      if (c.status !== 'pending' && c.status !== 'sending') throw new AppError('OTP_USED', 'this request is finished; start again');
       const wait = c.sentAt.getTime() + this.policy.resendAfterMs - now.getTime();
       if (wait > 0) {
         throw new AppError('RESEND_TOO_SOON', `a new code can be sent in ${Math.ceil(wait / 1000)} s`, {
@@ -94,6 +94,7 @@ export class ChallengeService {
       await this.checkCaps(q, purpose, c.phoneHash, now);
       await challenges.update(q, id, {
         otpHash: hashOtp(this.deps.otpKey, id, code),
+        status: 'sending',
         sentAt: now,
         expiresAt,
         attempts: 0,
@@ -128,6 +129,13 @@ export class ChallengeService {
       return { ok: false, error: new AppError('CHALLENGE_NOT_FOUND', 'this request is not known; start again') };
     }
     if (c.status === 'verified') return { ok: false, error: new AppError('OTP_USED', 'this code was already used; start again') };
+    if (c.status === 'sending') {
+      // Nobody can hold it yet: not a try, and not a guess either.
+      return {
+        ok: false,
+        error: new AppError('OTP_SENDING', 'the code is still on its way; enter it once the text has come', { retryAfterSec: 5 }),
+      };
+    }
     if (otp.length !== this.policy.length) {
       // Not a guess at this code: refused before it costs a try.
       return { ok: false, error: new AppError('VALIDATION_FAILED', `the code has ${this.policy.length} digits`) };
@@ -168,6 +176,8 @@ export class ChallengeService {
   /** The send limits, per purpose: the number's, then the locker's. */
   private async checkCaps(q: Queryable, purpose: ChallengePurpose, phoneHash: string, now: Date): Promise<void> {
     const { challenges } = this.deps;
+    // Requests at the same instant are counted one after the other, not all against the same count.
+    await challenges.lockSends(q, phoneHash, purpose);
     const longest = (limits: { windowMs: number }[]) => Math.max(...limits.map((l) => l.windowMs));
     const phoneSends = await challenges.sendsSince(q, { phoneHash }, purpose, new Date(now.getTime() - longest(this.policy.perPhone)));
     const phoneWait = sendWaitMs(this.policy.perPhone, phoneSends, now);
@@ -187,30 +197,30 @@ export class ChallengeService {
   }
 
   /**
-   * Hands the code to the SMS service. A code that certainly did not leave is not counted by the
-   * send limits (its send record is removed): the limits count codes sent, not requests.
+   * Hands the code to the SMS service. Until the provider has taken it, the code cannot be
+   * answered ('sending'). A code that certainly did not leave (refused, never submitted) is not
+   * counted by the send limits and its request is over; one whose fate is unknown (a timeout, a lost
+   * link) may have reached the phone: it stays counted and, sent in the background, answerable.
    */
   private async send(to: string, phoneHash: string, code: string, c: { id: string; sentAt: Date }, delivery: 'await' | 'background') {
+    const { challenges, db, logger } = this.deps;
     const minutes = Math.round(this.policy.ttlMs / 60_000);
-    const unsent = async () => {
-      await this.deps.challenges.forgetSend(this.deps.db, c.id, c.sentAt);
+    const settle = async (err: unknown | null) => {
+      const notSent = err instanceof AppError && err.details?.notSent === true;
+      // Sent in the background, a code of unknown fate may have reached the citizen; the kiosk
+      // waiting for it has already been told the send failed, so it is over.
+      const answerable = err === null || (delivery === 'background' && !notSent);
+      await challenges.settleSend(db, c.id, c.sentAt, answerable ? 'pending' : 'failed');
+      if (notSent) await challenges.forgetSend(db, c.id, c.sentAt);
     };
-    const sending = this.deps.sms.sendCode(to, phoneHash, code, minutes);
-    if (delivery === 'await') {
-      try {
-        await sending;
-      } catch (err) {
-        // The code never left: the challenge cannot be answered.
-        await this.deps.challenges.update(this.deps.db, c.id, { status: 'failed' });
-        await unsent().catch((e) => this.deps.logger.warn({ err: e, challengeId: c.id }, 'unsent code still counted'));
+    const sending = this.deps.sms.sendCode(to, phoneHash, code, minutes).then(
+      () => settle(null),
+      async (err: unknown) => {
+        await settle(err).catch((e) => logger.warn({ err: e, challengeId: c.id }, 'code send outcome not recorded'));
         throw err;
-      }
-      return;
-    }
-    sending.catch(async (err) => {
-      this.deps.logger.warn({ err, challengeId: c.id }, 'pickup code not sent');
-      await this.deps.challenges.update(this.deps.db, c.id, { status: 'failed' }).catch(() => undefined);
-      await unsent().catch((e) => this.deps.logger.warn({ err: e, challengeId: c.id }, 'unsent code still counted'));
-    });
+      },
+    );
+    if (delivery === 'await') return sending;
+    sending.catch((err) => logger.warn({ err, challengeId: c.id }, 'pickup code not sent'));
   }
 }

@@ -68,6 +68,9 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     };
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     let attempt = 0;
+    // Whether an attempt may have reached the provider without an answer (a timeout, a network
+    // error, a 5xx): then the text may have left, whatever the last attempt says.
+    let maybeSent = false;
     for (;;) {
       attempt++;
       try {
@@ -77,10 +80,14 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
       } catch (err) {
         const status = err instanceof Retryable ? err.status : (((err as AppError).details?.status as number | null) ?? null);
         this.recordFailure(status, (err as Error).message);
+        if (err instanceof Retryable) maybeSent = true;
         if (!(err instanceof Retryable) || attempt > this.config.retries) {
+          const refused = !maybeSent && (err as AppError).details?.refused === true;
           throw new AppError('SMS_FAILED', `the SMS provider did not take the message: ${maskText((err as Error).message)}`, {
             attempts: attempt,
             status,
+            // Certainly not sent: every attempt was answered with a refusal.
+            ...(refused ? { notSent: true } : {}),
           });
         }
         this.deps.logger.warn({ attempt, status, smsId: msg.id }, 'SMS provider failed; retrying');
@@ -115,7 +122,7 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     }
     const text = await res.text().catch(() => '');
     if (res.status >= 500) throw new Retryable(`HTTP ${res.status}`, res.status);
-    if (res.status >= 400) throw new AppError('SMS_FAILED', `HTTP ${res.status}`, { status: res.status });
+    if (res.status >= 400) throw new AppError('SMS_FAILED', `HTTP ${res.status}`, { status: res.status, refused: true });
     let json: unknown = null;
     try {
       json = text ? JSON.parse(text) : null;
@@ -125,7 +132,7 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     if (config.successPath) {
       const value = dig(json, config.successPath);
       if (String(value) !== String(config.successValue)) {
-        throw new AppError('SMS_FAILED', `provider code ${String(value).slice(0, 40)}`, { status: res.status });
+        throw new AppError('SMS_FAILED', `provider code ${String(value).slice(0, 40)}`, { status: res.status, refused: true });
       }
     }
     const id = config.messageIdPath ? dig(json, config.messageIdPath) : null;

@@ -246,11 +246,11 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
 
   private waitBound(timeoutMs: number): Promise<void> {
     if (this.bound) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new AppError('SMS_FAILED', 'SMPP gateway not started'));
+    if (this.stopped) return Promise.reject(new AppError('SMS_FAILED', 'SMPP gateway not started', { notSent: true }));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.binds.off('bound', onBound);
-        reject(new AppError('SMS_FAILED', `SMSC not bound (${this.lastError ?? 'connecting'})`));
+        reject(new AppError('SMS_FAILED', `SMSC not bound (${this.lastError ?? 'connecting'})`, { notSent: true }));
       }, timeoutMs);
       const onBound = () => {
         clearTimeout(timer);
@@ -268,7 +268,7 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     for (let i = 0; i < parts.length; i++) {
       const udh = parts.length > 1 ? Buffer.from([0x05, 0x00, 0x03, ref, parts.length, i + 1]) : null;
       const session = this.session;
-      if (!session || !this.bound) throw new AppError('SMS_FAILED', 'SMPP link lost while sending a long text');
+      if (!session || !this.bound) throw new AppError('SMS_FAILED', 'SMPP link lost while sending a long text', { notSent: i === 0 });
       const pdu = await this.request(session, 'submit_sm', {
         source_addr_ton: 5,
         source_addr_npi: 0,
@@ -286,6 +286,8 @@ export class SmppSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
           commandStatus: pdu.command_status,
           part: i + 1,
           parts: parts.length,
+          // Refused at the first part: nothing of it left.
+          notSent: i === 0,
         });
       }
       if (pdu.message_id) ids.push(String(pdu.message_id));

@@ -34,8 +34,8 @@ export class ChallengeRepository implements ChallengeStore {
 
   async insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void> {
     await q.query(
-      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'sending')`,
       [c.id, this.lockerId, c.purpose, c.phoneHash, c.phoneEnc, c.procedureCode, c.otpHash, c.createdAt, c.sentAt, c.expiresAt],
     );
   }
@@ -66,6 +66,22 @@ export class ChallengeRepository implements ChallengeStore {
       send.purpose,
       send.challengeId,
     ]);
+  }
+
+  async settleSend(q: Queryable, id: string, sentAt: Date, status: 'pending' | 'failed'): Promise<void> {
+    await q.query(`UPDATE challenges SET status = $4 WHERE locker_id = $1 AND id = $2 AND status = 'sending' AND sent_at = $3`, [
+      this.lockerId,
+      id,
+      sentAt,
+      status,
+    ]);
+  }
+
+  async lockSends(q: Queryable, phoneHash: string, purpose: ChallengePurpose): Promise<void> {
+    // Always the phone's lock first, then the locker's: concurrent requests wait in turn, and never
+    // for each other in the opposite order.
+    await q.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`otp-sends:phone:${phoneHash}:${purpose}`]);
+    await q.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`otp-sends:locker:${this.lockerId}:${purpose}`]);
   }
 
   async forgetSend(q: Queryable, challengeId: string, at: Date): Promise<void> {

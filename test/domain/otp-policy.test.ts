@@ -5,7 +5,9 @@
  * waiting no longer.
  */
 import t from 'tap';
+import { loadCalendar } from '../../src/config/calendar.js';
 import { codePolicyFigures, durations } from '../../src/config/durations.js';
+import { longestDaysOff } from '../../src/domain/calendar.js';
 import { loadConfig } from '../../src/config/load.js';
 import { maxSends, otpViolations, OTP_TARGETS } from '../../src/domain/otp-figures.js';
 import { sendWaitMs, type SendLimit } from '../../src/domain/otp.js';
@@ -15,9 +17,11 @@ const DAY = 24 * 60 * MINUTE;
 
 t.test('the shipped configuration meets every target', async (t) => {
   const config = loadConfig({ env: {} });
-  const f = codePolicyFigures(config);
+  const calendar = loadCalendar();
+  const f = codePolicyFigures(config, calendar);
   t.comment(
-    `over ${f.horizonMs / DAY} days: ${f.codesPerPhone} codes per phone and purpose, ${f.codesPerLocker} per locker and purpose; ` +
+    `over ${f.citizenHorizonMs / DAY} days (one citizen) and ${f.horizonMs / DAY} (the locker): ` +
+      `${f.codesPerPhone} codes per phone and purpose, ${f.codesPerLocker} per locker and purpose; ` +
       `guessing one citizen ${f.pCitizen.toExponential(2)}, anyone ${f.pLocker.toExponential(2)}; ` +
       `longest wait a stranger leaves ${f.lockoutMs / MINUTE} min; at most ${f.smsPerPhonePerDay} codes a day to one phone, ${f.smsPerLockerPerDay} from the locker`,
   );
@@ -26,13 +30,15 @@ t.test('the shipped configuration meets every target', async (t) => {
   t.ok(f.pLocker <= OTP_TARGETS.pLocker);
   t.ok(f.lockoutMs <= OTP_TARGETS.lockoutMs);
   t.equal(f.horizonMs, (config.staff.pickupWindowDays + 1) * DAY, 'the whole pickup window, in calendar days');
+  t.equal(longestDaysOff(calendar), 9, 'Tết 2026: nine days without a round, weekends included');
+  t.equal(f.citizenHorizonMs, (config.staff.pickupWindowDays + 1 + 9) * DAY, 'a result can wait that much longer for its round');
 });
 
 t.test('a setting that breaks a target fails the check, naming it', async (t) => {
   const broken = (otp: Record<string, unknown>, http?: Record<string, unknown>) =>
-    otpViolations(codePolicyFigures(loadConfig({ env: {}, overrides: { citizens: { otp }, ...(http ? { http } : {}) } })));
+    otpViolations(codePolicyFigures(loadConfig({ env: {}, overrides: { citizens: { otp }, ...(http ? { http } : {}) } }), loadCalendar()));
   t.match(broken({ length: 6 }), [/one citizen/, /the locker/], 'six digits: too easy to guess');
-  t.match(broken({ maxAttemptsPerCode: 10 }), [/the locker/], 'ten tries per code');
+  t.match(broken({ maxAttemptsPerCode: 10 }), [/one citizen/, /the locker/], 'ten tries per code');
   t.match(
     broken({
       perPhone: [

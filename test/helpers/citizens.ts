@@ -5,6 +5,8 @@ import { deriveKeys, PhoneVault } from '../../src/domain/phone-vault.js';
 import { SECRET_KEY, type TestLocker } from './controller.js';
 import { until } from './mqtt.js';
 
+const vault = new PhoneVault(deriveKeys(Buffer.from(SECRET_KEY, 'utf8')));
+
 export interface InboxMessage {
   id: string;
   to: string;
@@ -28,6 +30,16 @@ export async function codeFor(locker: TestLocker, phone: string, after = 0): Pro
   );
   const code = /\b(\d{6,10})\b/.exec(msg.text)?.[1];
   if (!code) throw new Error(`no code in "${msg.text}"`);
+  // The text is in the inbox before the gateway's answer is recorded: until then the request
+  // answers OTP_SENDING, as it would for a citizen quicker than the provider.
+  const phoneHash = vault.hash(`+84${phone.replace(/^0/, '')}`);
+  await until(
+    async () =>
+      (await locker.controller.database.query(`SELECT 1 FROM challenges WHERE phone_hash = $1 AND status = 'sending'`, [phoneHash]))
+        .rowCount === 0,
+    `code #${after + 1} for ${phone} taken by the gateway`,
+    3_000,
+  );
   return code;
 }
 
@@ -54,8 +66,6 @@ export function wrongCode(code: string): string {
   const zeros = '0'.repeat(code.length);
   return code === zeros ? '1'.repeat(code.length) : zeros;
 }
-
-const vault = new PhoneVault(deriveKeys(Buffer.from(SECRET_KEY, 'utf8')));
 
 /** Puts a result in a tray the way the staff flow will: a dossier 'notified' in a 'holding_result' tray. */
 export async function loadResult(locker: TestLocker, phone: string, tray: number, procedureCode = 'CC-01') {

@@ -1,10 +1,11 @@
 /**
  * Enumeration by timing: a pickup request for a number with results waiting and one for a number
  * with none must not be told apart by how long the request takes, nor by how long the next request
- * takes (work left running in the background shows there). The attacker's rule is the leak seen
- * before: "the slower of the two has results". Over many pairs, in random order, it must do no
- * better than chance: at most 55 % right. With 1,000 pairs chance alone exceeds 55 % less than once
- * in a thousand runs; `TIMING_PAIRS` sets another number.
+ * takes (work left running in the background shows there). The attacker's rule: "the slower of
+ * the two has results" (the leak seen before), or its reverse. Over many pairs, in random order,
+ * neither may do better than chance: the rule right between 45 and 55 % of the time. With 1,000
+ * pairs chance alone leaves that band about twice in a thousand runs; `TIMING_PAIRS` sets another
+ * number.
  */
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
@@ -59,6 +60,7 @@ t.test('a pickup request does the same work whether or not results wait', async 
     `${PAIRS} pairs: told apart by the request's time ${(rate.own * 100).toFixed(1)} %, by the next request's ${(rate.next * 100).toFixed(1)} %; ` +
       `mean ${(sum.with / PAIRS).toFixed(2)} ms with results, ${(sum.without / PAIRS).toFixed(2)} ms without`,
   );
-  t.ok(rate.own <= 0.55, `the request's own time: ${(rate.own * 100).toFixed(1)} % ≤ 55 %`);
-  t.ok(rate.next <= 0.55, `the next request's time: ${(rate.next * 100).toFixed(1)} % ≤ 55 %`);
+  // A rule right 45 % of the time is its reverse right 55 %: either way the attacker learns.
+  t.ok(Math.abs(rate.own - 0.5) <= 0.05, `the request's own time: ${(rate.own * 100).toFixed(1)} %, within 50 ± 5 %`);
+  t.ok(Math.abs(rate.next - 0.5) <= 0.05, `the next request's time: ${(rate.next * 100).toFixed(1)} %, within 50 ± 5 %`);
 });

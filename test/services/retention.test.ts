@@ -53,7 +53,7 @@ async function resultPickedUp(t: Test, locker: TestLocker, phone: string, dossie
 /** A pickup asked for by a phone with nothing waiting (a code is sent all the same), and one wrong entry. */
 async function pickupRefused(t: Test, locker: TestLocker, phone: string) {
   const { challengeId } = (await locker.anonymous.post('/api/pickups', { phone })).json();
-  const wrong = await locker.anonymous.post(`/api/pickups/${challengeId}/verify`, { otp: wrongCode('12345678') });
+  const wrong = await locker.anonymous.post(`/api/pickups/${challengeId}/verify`, { otp: wrongCode(await codeFor(locker, phone)) });
   t.equal(wrong.json().error.code, 'OTP_INVALID');
   return { challengeId: challengeId as string };
 }

@@ -37,7 +37,8 @@ export interface DossierStore {
 }
 
 export type ChallengePurpose = 'deposit' | 'pickup';
-export type ChallengeStatus = 'pending' | 'verified' | 'failed' | 'expired';
+/** 'sending': the code is with the SMS provider, not yet taken; it cannot be answered yet. */
+export type ChallengeStatus = 'sending' | 'pending' | 'verified' | 'failed' | 'expired';
 
 export interface Challenge {
   id: string;
@@ -62,6 +63,7 @@ export interface PhoneGuard {
 }
 
 export interface ChallengeStore {
+  /** A new challenge, 'sending' its first code. */
   insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void>;
   get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<Challenge | null>;
   update(
@@ -69,6 +71,13 @@ export interface ChallengeStore {
     id: string,
     fields: Partial<Pick<Challenge, 'otpHash' | 'status' | 'attempts' | 'sends' | 'sentAt' | 'expiresAt' | 'verifiedAt'>>,
   ): Promise<void>;
+  /**
+   * After the provider answered for the code sent at `sentAt`: 'pending' (taken, or perhaps taken)
+   * or 'failed'. Changes nothing if the challenge moved on meanwhile (used, or a newer code sent).
+   */
+  settleSend(q: Queryable, id: string, sentAt: Date, status: 'pending' | 'failed'): Promise<void>;
+  /** Serialises the send limits of one phone and purpose, then of this locker and purpose (in the caller's transaction). */
+  lockSends(q: Queryable, phoneHash: string, purpose: ChallengePurpose): Promise<void>;
   /** A code handed to the SMS service, for the send limits. */
   recordSend(q: Queryable, send: { challengeId: string; purpose: ChallengePurpose; phoneHash: string; at: Date }): Promise<void>;
   /** A code that certainly did not leave: no longer counted. */

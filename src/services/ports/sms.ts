@@ -28,7 +28,11 @@ export interface SmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
   readonly kind: 'console' | 'http' | 'smpp';
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Resolves once the provider took the message; throws AppError SMS_FAILED otherwise. */
+  /**
+   * Resolves once the provider took the message; throws AppError SMS_FAILED otherwise, with
+   * `details.notSent: true` only when the message certainly did not leave (refused, never
+   * submitted); a timeout or a lost link leaves it unknown.
+   */
   send(msg: SmsMessage): Promise<SmsSendResult>;
   status(): { ok: boolean; detail?: string };
 }

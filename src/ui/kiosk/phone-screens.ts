@@ -100,7 +100,8 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
         go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
       }
     } catch (err) {
-      setCode('');
+      // A code typed before the provider's answer came is kept: pressing again is enough.
+      if (!(err instanceof ApiError && err.code === 'OTP_SENDING')) setCode('');
       setBusy(false);
       fail(err);
     }
