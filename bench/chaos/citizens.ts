@@ -80,8 +80,9 @@ export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outc
     if (!otp) return abandoned('no code texted');
     const verified = await ctx.api.retry('POST', `/api/pickups/${started.body.challengeId}/verify`, { otp }, { deadlineMs: 20_000 });
     if (!verified.ok) return abandoned(`verify: ${why(verified)}`);
-    const trays = (verified.body as { trays: number[] }).trays;
-    if (!trays.length) return abandoned('no tray could open');
+    const { trays, unavailable = [] } = verified.body as { trays: number[]; unavailable?: number[] };
+    // The right code with nothing waiting says so (a result still being loaded, or to check).
+    if (!trays.length) return abandoned(unavailable.length ? 'no tray could open' : 'nothing waits for this number');
     let took = 0;
     for (const tray of trays) {
       const door = planDoor(rng, ctx.latchHoldMs, { now: 70, later: 20, tooLate: 3, never: 7 });
