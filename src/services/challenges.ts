@@ -35,6 +35,9 @@ export interface IssuedChallenge {
   codeLength: number;
 }
 
+/** Longer than any gateway takes to answer for a code (HTTP: 3 × 5 s + back-off; SMPP: 2 × 10 s). */
+const SEND_SETTLED_MS = 60_000;
+
 export type VerifyOutcome = { ok: true; challenge: Challenge } | { ok: false; error: AppError };
 
 export class ChallengeService {
@@ -129,16 +132,25 @@ export class ChallengeService {
       return { ok: false, error: new AppError('CHALLENGE_NOT_FOUND', 'this request is not known; start again') };
     }
     if (c.status === 'verified') return { ok: false, error: new AppError('OTP_USED', 'this code was already used; start again') };
-    if (c.status === 'sending') {
-      // Nobody can hold it yet: not a try, and not a guess either.
-      return {
-        ok: false,
-        error: new AppError('OTP_SENDING', 'the code is still on its way; enter it once the text has come', { retryAfterSec: 5 }),
-      };
-    }
     if (otp.length !== this.policy.length) {
       // Not a guess at this code: refused before it costs a try.
       return { ok: false, error: new AppError('VALIDATION_FAILED', `the code has ${this.policy.length} digits`) };
+    }
+    if (c.status === 'expired' || codeExpired(this.policy, c, now)) {
+      if (c.status !== 'expired') await challenges.update(q, id, { status: 'expired' });
+      return { ok: false, error: new AppError('OTP_EXPIRED', 'this code has expired; ask for a new one') };
+    }
+    if (c.status === 'sending') {
+      if (now.getTime() - c.sentAt.getTime() < SEND_SETTLED_MS) {
+        // Nobody can hold it yet: not a try, and not a guess either.
+        return {
+          ok: false,
+          error: new AppError('OTP_SENDING', 'the code is still on its way; enter it once the text has come', { retryAfterSec: 5 }),
+        };
+      }
+      // Longer than any gateway takes to answer: the answer was lost (a restart, a database blip).
+      // The code may have left, and it is counted: it can be answered.
+      await challenges.update(q, id, { status: 'pending' });
     }
     // The phone's failures so far (across codes) decide the tries this code allows; they never
     // lock the number (docs/adr/0014-code-policy-without-lock-outs.md).
@@ -147,10 +159,6 @@ export class ChallengeService {
     if (c.status === 'failed' || c.attempts >= allowed) {
       if (c.status !== 'failed') await challenges.update(q, id, { status: 'failed' });
       return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
-    }
-    if (c.status === 'expired' || codeExpired(this.policy, c, now)) {
-      if (c.status !== 'expired') await challenges.update(q, id, { status: 'expired' });
-      return { ok: false, error: new AppError('OTP_EXPIRED', 'this code has expired; ask for a new one') };
     }
     if (otpMatches(this.deps.otpKey, id, otp, c.otpHash)) {
       await challenges.update(q, id, { status: 'verified', verifiedAt: now });
@@ -213,10 +221,12 @@ export class ChallengeService {
       await challenges.settleSend(db, c.id, c.sentAt, answerable ? 'pending' : 'failed');
       if (notSent) await challenges.forgetSend(db, c.id, c.sentAt);
     };
+    // An outcome that cannot be recorded leaves the code 'sending' until verify finds it stale.
+    const unrecorded = (e: unknown) => logger.warn({ err: e, challengeId: c.id }, 'code send outcome not recorded');
     const sending = this.deps.sms.sendCode(to, phoneHash, code, minutes).then(
-      () => settle(null),
+      () => settle(null).catch(unrecorded),
       async (err: unknown) => {
-        await settle(err).catch((e) => logger.warn({ err: e, challengeId: c.id }, 'code send outcome not recorded'));
+        await settle(err).catch(unrecorded);
         throw err;
       },
     );

@@ -132,7 +132,12 @@ export class HttpSmsGateway extends EventEmitter<{ delivery: [SmsDeliveryReport]
     if (config.successPath) {
       const value = dig(json, config.successPath);
       if (String(value) !== String(config.successValue)) {
-        throw new AppError('SMS_FAILED', `provider code ${String(value).slice(0, 40)}`, { status: res.status, refused: true });
+        // A refusal only when the provider said so; an empty or odd 2xx may still have been taken.
+        const said = value !== undefined && value !== null;
+        throw new AppError('SMS_FAILED', `provider code ${String(value).slice(0, 40)}`, {
+          status: res.status,
+          ...(said ? { refused: true } : {}),
+        });
       }
     }
     const id = config.messageIdPath ? dig(json, config.messageIdPath) : null;

@@ -131,6 +131,28 @@ t.test('one-time codes: wrong, expired, reused, no lock-outs, caps, resend', asy
     locker.controller.clock.setOffset(0);
   });
 
+  t.test('a code cannot be answered before the provider took it; an answer that never came is not waited for', async (t) => {
+    const phone = '0913000007';
+    const id = await start(phone);
+    const code = await codeFor(locker, phone);
+    // As if the provider's answer were lost (a restart between the send and its record).
+    await locker.controller.database.query(`UPDATE challenges SET status = 'sending' WHERE id = $1`, [id]);
+    const early = await verify(id, code);
+    t.equal(early.statusCode, 409);
+    t.equal(early.json().error.code, 'OTP_SENDING', 'still on its way');
+    const [row] = (await locker.controller.database.query(`SELECT attempts FROM challenges WHERE id = $1`, [id])).rows;
+    t.equal(row.attempts, 0, 'no try used');
+    locker.controller.clock.setOffset(61_000);
+    t.equal((await verify(id, code)).statusCode, 200, 'a minute on, the code may have left: it is answered');
+    // One that stayed 'sending' past its lifetime is expired, not "on its way" for ever.
+    const id2 = await start(phone);
+    const code2 = await codeFor(locker, phone, 1);
+    await locker.controller.database.query(`UPDATE challenges SET status = 'sending' WHERE id = $1`, [id2]);
+    locker.controller.clock.setOffset(61_000 + 5 * 60_000 + 1_000);
+    t.equal((await verify(id2, code2)).json().error.code, 'OTP_EXPIRED');
+    locker.controller.clock.setOffset(0);
+  });
+
   t.test('bad input on the kiosk routes: 4xx with a stable code', async (t) => {
     const cases: [string, string, unknown, number, string][] = [
       ['missing phone', '/api/deposits', { procedureCode }, 400, 'VALIDATION_FAILED'],

@@ -233,6 +233,10 @@ t.test('a result being loaded and a pickup whose board went silent are held to c
         .at(-1),
     'pickup code',
   );
+  await until(
+    async () => (await locker.controller.database.query(`SELECT 1 FROM challenges WHERE status = 'sending'`)).rowCount === 0,
+    'the gateway took the code',
+  );
   const verified = await locker.anonymous.post(`/api/pickups/${started.json().challengeId}/verify`, {
     otp: /(\d{6,10})/.exec(otp.text)![1],
   });
