@@ -96,7 +96,7 @@ export function composeFlows(u: {
   });
   const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
   const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
-  const pickups = new PickupService({ ...flowDeps, vault, logger: log('pickups') });
+  const pickups = new PickupService({ ...flowDeps, logger: log('pickups') });
   const results = new ResultService({
     ...flowDeps,
     vault,

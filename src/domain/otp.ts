@@ -37,25 +37,6 @@ export interface OtpPolicy {
   failuresBeforeSingleTry: number;
 }
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
-export const DEFAULT_OTP_POLICY: OtpPolicy = {
-  length: 8,
-  ttlMs: 5 * MINUTE,
-  maxAttemptsPerCode: 3,
-  resendAfterMs: MINUTE,
-  perPhone: [
-    { count: 3, windowMs: 15 * MINUTE },
-    { count: 6, windowMs: DAY, thenEveryMs: 15 * MINUTE },
-  ],
-  perLocker: [
-    { count: 20, windowMs: 15 * MINUTE },
-    { count: 60, windowMs: DAY, thenEveryMs: 10 * MINUTE },
-  ],
-  failuresBeforeSingleTry: 5,
-};
-
 /** A code of `length` digits from node:crypto (uniform, leading zeros kept). */
 export function newOtp(length = 6, random: (n: number) => number = (n) => randomInt(n)): string {
   let code = '';

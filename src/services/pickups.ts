@@ -9,13 +9,11 @@
 import { displayCode } from '../domain/dossier-code.js';
 import { RESULT_WAITING } from '../domain/dossier.js';
 import { parseVnMobile } from '../domain/phone.js';
-import type { PhoneVault } from '../domain/phone-vault.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 
 export interface PickupServiceDeps extends FlowDeps {
   challenges: ChallengeService;
-  vault: PhoneVault;
 }
 
 const CITIZEN = 'citizen';

@@ -89,17 +89,13 @@ export class ChallengeRepository implements ChallengeStore {
   }
 
   async sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', purpose: ChallengePurpose, since: Date): Promise<Date[]> {
-    // Sends recorded before purposes were (migration 011) count for both.
-    const { rows } =
-      scope === 'locker'
-        ? await q.query(
-            `SELECT at FROM otp_sends WHERE locker_id = $1 AND at > $2 AND (purpose = $3 OR purpose IS NULL) ORDER BY at DESC`,
-            [this.lockerId, since, purpose],
-          )
-        : await q.query(
-            `SELECT at FROM otp_sends WHERE phone_hash = $1 AND at > $2 AND (purpose = $3 OR purpose IS NULL) ORDER BY at DESC`,
-            [scope.phoneHash, since, purpose],
-          );
+    // A phone's sends count across the lockers of the database; the locker's are its own. Sends
+    // recorded before purposes were (migration 011) count for both.
+    const [column, key] = scope === 'locker' ? ['locker_id', this.lockerId] : ['phone_hash', scope.phoneHash];
+    const { rows } = await q.query(
+      `SELECT at FROM otp_sends WHERE ${column} = $1 AND at > $2 AND (purpose = $3 OR purpose IS NULL) ORDER BY at DESC`,
+      [key, since, purpose],
+    );
     return rows.map((r: any) => r.at);
   }
 

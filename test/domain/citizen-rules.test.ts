@@ -1,6 +1,11 @@
 import t from 'tap';
 import { newDossierCode, normalizeDossierCode, formatDossierCode, DOSSIER_ALPHABET } from '../../src/domain/dossier-code.js';
-import { DEFAULT_OTP_POLICY, hashOtp, newOtp, otpMatches, sendWaitMs, triesAllowed } from '../../src/domain/otp.js';
+import { durations } from '../../src/config/durations.js';
+import { loadConfig } from '../../src/config/load.js';
+import { hashOtp, newOtp, otpMatches, sendWaitMs, triesAllowed } from '../../src/domain/otp.js';
+
+/** The policy the locker ships with (config/default.yaml). */
+const SHIPPED = durations(loadConfig({ env: {} })).otp;
 import { parseVnMobile, maskPhone } from '../../src/domain/phone.js';
 import { PhoneVault, deriveKeys } from '../../src/domain/phone-vault.js';
 import type { AppError } from '../../src/domain/errors.js';
@@ -96,7 +101,7 @@ t.test('one-time codes', async (t) => {
 });
 
 t.test('failures never lock: past five, one try per code', async (t) => {
-  const p = DEFAULT_OTP_POLICY;
+  const p = SHIPPED;
   t.equal(triesAllowed(p, 0), 3);
   t.equal(triesAllowed(p, 4), 3);
   t.equal(triesAllowed(p, 5), 1);
@@ -106,7 +111,7 @@ t.test('failures never lock: past five, one try per code', async (t) => {
 t.test('send limits: 3 in 15 min; past 6 a day, one every 15 min', async (t) => {
   const now = new Date('2026-11-23T15:00:00Z');
   const ago = (min: number) => new Date(now.getTime() - min * 60_000);
-  const limits = DEFAULT_OTP_POLICY.perPhone;
+  const limits = SHIPPED.perPhone;
   t.equal(sendWaitMs(limits, [ago(1), ago(2)], now), 0, 'two sends: a third is fine');
   t.equal(sendWaitMs(limits, [ago(1), ago(2), ago(10)], now), 5 * 60_000, 'three: wait until the oldest leaves the window');
   const six = Array.from({ length: 6 }, (_, i) => ago(20 + i * 60));

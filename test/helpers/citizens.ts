@@ -1,6 +1,7 @@
 /** Helpers for the citizen flows: read codes from the SMS inbox, move doors, wait for states. */
 import { randomUUID } from 'node:crypto';
 import { formatDossierCode, newDossierCode } from '../../src/domain/dossier-code.js';
+import { parseVnMobile } from '../../src/domain/phone.js';
 import { deriveKeys, PhoneVault } from '../../src/domain/phone-vault.js';
 import { SECRET_KEY, type TestLocker } from './controller.js';
 import { until } from './mqtt.js';
@@ -32,7 +33,7 @@ export async function codeFor(locker: TestLocker, phone: string, after = 0): Pro
   if (!code) throw new Error(`no code in "${msg.text}"`);
   // The text is in the inbox before the gateway's answer is recorded: until then the request
   // answers OTP_SENDING, as it would for a citizen quicker than the provider.
-  const phoneHash = vault.hash(`+84${phone.replace(/^0/, '')}`);
+  const phoneHash = vault.hash(parseVnMobile(phone).e164);
   await until(
     async () =>
       (await locker.controller.database.query(`SELECT 1 FROM challenges WHERE phone_hash = $1 AND status = 'sending'`, [phoneHash]))

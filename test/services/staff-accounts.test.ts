@@ -24,16 +24,20 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const db = await testDb(t);
   const clock = new HandClock();
   const accounts = new AccountRepository();
-  const service = new StaffAccountService({
-    db,
-    accounts,
-    audit: new AuditRepository('test-locker'),
-    clock,
-    logger: silentLogger(),
-    totpKey: Buffer.alloc(32, 7),
-  });
+  /** The service on this database; `demoAccounts`: whether the driver is the simulator. */
+  const serviceWith = (opts: { demoAccounts?: boolean } = {}) =>
+    new StaffAccountService({
+      db,
+      accounts,
+      audit: new AuditRepository('test-locker'),
+      clock,
+      logger: silentLogger(),
+      totpKey: Buffer.alloc(32, 7),
+      ...opts,
+    });
+  const service = serviceWith();
   const code = (secret: string, offsetSec = 0) => generate({ secret, epoch: Math.floor(clock.ms / 1000) + offsetSec });
-  return { db, clock, accounts, service, code };
+  return { db, clock, accounts, service, serviceWith, code };
 }
 
 t.test('an admin creates an officer with touchscreen sign-in; the officer signs in with PIN and code', async (t) => {
@@ -308,19 +312,9 @@ t.test('every action is audited with actor and time, and no secret reaches the a
 });
 
 t.test('demo accounts: made and accepted only when the driver is the simulator', async (t) => {
-  const { db, clock, accounts } = await setup(t);
-  const withDriver = (simulator: boolean) =>
-    new StaffAccountService({
-      db,
-      accounts,
-      audit: new AuditRepository('test-locker'),
-      clock,
-      logger: silentLogger(),
-      totpKey: Buffer.alloc(32, 7),
-      demoAccounts: simulator,
-    });
-  const simulator = withDriver(true);
-  const real = withDriver(false);
+  const { db, clock, serviceWith } = await setup(t);
+  const simulator = serviceWith({ demoAccounts: true });
+  const real = serviceWith({ demoAccounts: false });
   const token = await simulator.createDemo('admin');
   const found = await simulator.findByToken(token);
   t.match(found, { name: 'demo admin (simulator)', role: 'admin' }, 'with the simulator');
