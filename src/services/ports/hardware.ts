@@ -88,3 +88,19 @@ export interface LockBus extends EventEmitter<LockBusEvents> {
    */
   watching(tray: number): boolean;
 }
+
+/** How one Modbus exchange ended (the `BusObserver`'s view; a retry is a later attempt). */
+export type ExchangeOutcome = 'ok' | 'timeout' | 'crc' | 'exception' | 'io';
+
+/**
+ * Figures the bus driver reports as it works, for the metrics (`GET /metrics`). Every call is
+ * synchronous and cheap: the driver calls it on its hot path.
+ */
+export interface BusObserver {
+  /** A complete door scan of one bus took `ms`. */
+  scan(bus: string, ms: number): void;
+  /** One request/answer exchange with a board ended; `attempt` is 1 for the first try, 2+ for retries. */
+  exchange(board: string, outcome: ExchangeOutcome, attempt: number): void;
+  /** `unlock(tray)` was called `latencyMs` before its lock frame was written to the wire. */
+  lockFrame(tray: number, latencyMs: number): void;
+}
