@@ -15,6 +15,11 @@ export class DoorDebouncer {
     return this.stableState;
   }
 
+  /** When the reading now awaiting confirmation was first seen (undefined: none awaits). */
+  get pendingSinceMs(): number | undefined {
+    return this.candidate === undefined ? undefined : this.candidateSinceMs;
+  }
+
   /** Feed one sample (true = open) taken at `nowMs`; returns the new state when it changed. */
   sample(open: boolean, nowMs: number): DoorState | undefined {
     const reading: DoorState = open ? 'open' : 'closed';

@@ -11,8 +11,10 @@ import type { HardwareConfig } from '../src/config/types.js';
 import type { GpioTraySpec } from '../src/domain/cabinet.js';
 import { systemClock, type Clock } from '../src/domain/clock.js';
 import { AppError } from '../src/domain/errors.js';
-import type { BusHealth, DoorState, LockBus, LockBusEvents, TrayReading } from '../src/services/ports.js';
-import { PulseLimiter } from './pulse-limiter.js';
+import { performance } from 'node:perf_hooks';
+import type { BusHealth, BusObserver, DoorState, LockBus, LockBusEvents, TrayReading } from '../src/services/ports.js';
+import { PowerBudget } from './power-budget.js';
+import type { PulseLimiter } from './pulse-limiter.js';
 
 export type PinValue = 0 | 1;
 export type PinDirection = 'in' | 'out' | 'high' | 'low';
@@ -39,6 +41,8 @@ export interface GpioLockBusOptions {
   clock?: Clock;
   /** Defaults to onoff. */
   factory?: GpioFactory;
+  /** Told when a lock pin is switched on (`lockFrame`); GPIO has no scans or exchanges to report. */
+  observer?: BusObserver;
 }
 
 /** onoff filters contact bounce at the edge level with this; the driver's own debounce does the rest. */
@@ -76,7 +80,7 @@ export class GpioLockBus extends EventEmitter<LockBusEvents> implements LockBus 
     this.config = options.config;
     this.log = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.limiter = PulseLimiter.fromConfig(this.config);
+    this.limiter = new PowerBudget(this.config).limiterFor(undefined);
   }
 
   async start(): Promise<void> {
@@ -131,9 +135,11 @@ export class GpioLockBus extends EventEmitter<LockBusEvents> implements LockBus 
   async unlock(trayNumber: number): Promise<void> {
     const tray = this.trays.get(trayNumber) ?? this.missing(trayNumber);
     if (!this.running) throw new AppError('BUS_UNAVAILABLE', `unlock tray ${trayNumber}: GPIO is not running`);
+    const calledMs = performance.now();
     await this.limiter.run(async () => {
       if (!this.running) throw new AppError('BUS_UNAVAILABLE', `unlock tray ${trayNumber}: GPIO is stopping`);
       tray.lock.writeSync(1);
+      this.options.observer?.lockFrame(trayNumber, performance.now() - calledMs);
       if (tray.offTimer) clearTimeout(tray.offTimer);
       tray.offTimer = setTimeout(() => {
         tray.offTimer = undefined;

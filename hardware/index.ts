@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { HardwareConfig } from '../src/config/types.js';
 import type { Clock } from '../src/domain/clock.js';
 import { AppError } from '../src/domain/errors.js';
-import type { LockBus } from '../src/services/ports.js';
+import type { BusObserver, LockBus } from '../src/services/ports.js';
 import { GpioLockBus } from './gpio-bus.js';
 import { ModbusLockBus } from './modbus-bus.js';
 import { CabinetSimulator } from './simulator.js';
@@ -18,6 +18,8 @@ export interface CreateLockBusOptions {
   config: HardwareConfig;
   logger: Logger;
   clock?: Clock;
+  /** Told of every door scan, Modbus exchange and lock frame (the metrics). */
+  observer?: BusObserver;
 }
 
 export interface CreatedLockBus {
@@ -30,7 +32,7 @@ export interface CreatedLockBus {
 }
 
 /** Builds the driver; nothing is opened before `bus.start()`. */
-export function createLockBus({ config, logger, clock }: CreateLockBusOptions): CreatedLockBus {
+export function createLockBus({ config, logger, clock, observer }: CreateLockBusOptions): CreatedLockBus {
   switch (config.driver) {
     case 'simulator': {
       const simulator = new CabinetSimulator({
@@ -44,6 +46,7 @@ export function createLockBus({ config, logger, clock }: CreateLockBusOptions): 
         config,
         logger: logger.child({ module: 'modbus' }),
         clock,
+        observer,
         endpoints: () => simulator.endpoints(),
         beforeStart: () => simulator.start(),
         afterStop: () => simulator.stop(),
@@ -51,9 +54,9 @@ export function createLockBus({ config, logger, clock }: CreateLockBusOptions): 
       return { bus, simulator };
     }
     case 'modbus':
-      return { bus: new ModbusLockBus({ config, logger: logger.child({ module: 'modbus' }), clock }) };
+      return { bus: new ModbusLockBus({ config, logger: logger.child({ module: 'modbus' }), clock, observer }) };
     case 'gpio':
-      return { bus: new GpioLockBus({ config, logger: logger.child({ module: 'gpio' }), clock }) };
+      return { bus: new GpioLockBus({ config, logger: logger.child({ module: 'gpio' }), clock, observer }) };
     default:
       throw new AppError('CONFIG_INVALID', `hardware.driver: unknown driver "${String(config.driver)}"`);
   }
@@ -73,5 +76,15 @@ export {
   type SimTrayState,
 } from './simulator.js';
 export { PulseLimiter } from './pulse-limiter.js';
+export { PowerBudget, supplyBudgets, type SupplyBudget } from './power-budget.js';
 export { sampleCabinetMap, sampleHardwareConfig } from './sample-map.js';
-export { wireTimeMs, silenceMs, transactionWireTimeMs } from './rtu-frame.js';
+export {
+  wireTimeMs,
+  silenceMs,
+  transactionWireTimeMs,
+  bitsPerChar,
+  framingOf,
+  framingName,
+  DEFAULT_FRAMING,
+  type Framing,
+} from './rtu-frame.js';

@@ -1,18 +1,25 @@
 /**
- * One Modbus RTU bus: the modbus-serial client, its (re)opening and every request on it.
+ * One Modbus RTU bus: its transport, its (re)opening and every request/answer exchange on it.
  *
- * Requests go through a priority queue (modbus-serial does not queue), each with the client's
- * timeout plus our own guard timer, bounded retries on timeout and CRC failures, and a cleared
- * receive buffer after a failure so a late answer cannot be taken for the next request's.
- * A serial path is opened with the buffered RTU port; a gateway (`host`) with the telnet port,
- * which puts raw RTU frames, CRC included, in the TCP stream (transparent gateway mode).
+ * Requests go through a priority queue, one at a time (RS-485 is half duplex), each with a timeout,
+ * bounded retries on timeouts and corrupt answers, and a receive buffer that only takes bytes while
+ * an answer is awaited, so a late answer cannot be taken for a later request's.
+ *
+ * The exchange is the hot path of the door scan, so it is lean: the answer is assembled in one
+ * buffer of the link and read where it lies (no copies), the answer length is known from the
+ * request, and the timeout is one timer per link re-armed with `refresh()`: nothing is scheduled
+ * between two frames. A serial path is opened with the bus's baud rate, parity, data and stop bits;
+ * a gateway (`host`) is a TCP stream of raw RTU frames, CRC included (transparent mode, ADR 0003).
  */
-import modbusSerial from 'modbus-serial';
+import { describeOpenFailure } from './open-failure.js';
+import net from 'node:net';
 import type { Logger } from 'pino';
 import type { BusSpec } from '../src/domain/cabinet.js';
 import { AppError, type ErrorCode } from '../src/domain/errors.js';
-import type { BusFaultCause } from '../src/services/ports.js';
+import type { BusFaultCause, BusObserver, ExchangeOutcome } from '../src/services/ports.js';
 import { BusQueue, type BusPriority } from './bus-queue.js';
+import { crc16Modbus } from './crc16.js';
+import { framingOf, type Framing } from './rtu-frame.js';
 
 export type ModbusRequest =
   | { fc: 1 | 2; unit: number; address: number; count: number }
@@ -21,10 +28,17 @@ export type ModbusRequest =
   | { fc: 5; unit: number; address: number; value: number }
   | { fc: 15; unit: number; address: number; values: boolean[] };
 
+/** Reads the answer's data bytes where they lie: `bytes[offset]` … `bytes[offset + length - 1]`. */
+export type AnswerReader = (bytes: Buffer, offset: number, length: number) => void;
+
 export interface RequestOptions {
   priority: BusPriority;
-  /** Further attempts after a timeout or CRC failure; defaults to the bus's `retries`. */
+  /** Further attempts after a timeout or corrupt answer; defaults to the bus's `retries`. */
   retries?: number;
+  /** FC01/FC02: called with the answer's data bytes (packed bits, LSB first) before the promise resolves. */
+  read?: AnswerReader;
+  /** Called when the request's first frame is handed to the line. */
+  onWrite?: () => void;
 }
 
 export interface LinkEvents {
@@ -39,8 +53,17 @@ const FC_NAMES: Record<number, string> = {
   15: 'FC15 write coils',
 };
 
-/** Extra time our guard waits beyond the client's own timeout before giving up on a request. */
-const GUARD_MARGIN_MS = 25;
+const EXCEPTION_NAMES: Record<number, string> = {
+  1: 'Illegal function',
+  2: 'Illegal data address',
+  3: 'Illegal data value',
+  4: 'Slave device failure',
+  5: 'Acknowledge',
+  6: 'Slave device busy',
+};
+
+/** Longest RTU frame (256 bytes) with room for a stray byte or two. */
+const RX_CAPACITY = 300;
 
 /** A failed request: a stable code for callers, the fault cause for `fault` events. */
 export class BusError extends AppError {
@@ -68,19 +91,75 @@ export function describeRequest(busId: string, req: ModbusRequest): string {
   return `bus ${busId} unit ${req.unit}: ${what}`;
 }
 
-/** modbus-serial is CommonJS: its class is the module itself, typed as its `default`. */
-const ModbusRTU = modbusSerial.default;
-type ModbusRTU = InstanceType<typeof ModbusRTU>;
+/** The request frame, CRC included. */
+export function encodeRequest(req: ModbusRequest): Buffer {
+  let frame: Buffer;
+  switch (req.fc) {
+    case 1:
+    case 2:
+      frame = Buffer.allocUnsafe(8);
+      frame.writeUInt16BE(req.count, 4);
+      break;
+    case 5:
+      frame = Buffer.allocUnsafe(8);
+      frame.writeUInt16BE('value' in req ? req.value : req.on ? 0xff00 : 0x0000, 4);
+      break;
+    case 15: {
+      const byteCount = Math.ceil(req.values.length / 8);
+      frame = Buffer.alloc(9 + byteCount);
+      frame.writeUInt16BE(req.values.length, 4);
+      frame[6] = byteCount;
+      req.values.forEach((on, i) => {
+        if (on) frame[7 + (i >> 3)] |= 1 << (i & 7);
+      });
+      break;
+    }
+  }
+  frame[0] = req.unit;
+  frame[1] = req.fc;
+  frame.writeUInt16BE(req.address, 2);
+  frame.writeUInt16LE(crc16Modbus(frame, 0, frame.length - 2), frame.length - 2);
+  return frame;
+}
 
-type Callback = (err: unknown, result?: { data?: boolean[] }) => void;
+/** A byte stream to the boards: a TCP gateway or a serial port. */
+interface Transport {
+  readonly isOpen: boolean;
+  write(frame: Buffer): void;
+  close(): Promise<void>;
+}
+
+interface TransportEvents {
+  data(chunk: Buffer): void;
+  close(): void;
+  error(err: Error): void;
+}
+
+/** One request in flight: its attempts, and where its answer goes. */
+interface Exchange {
+  req: ModbusRequest;
+  frame: Buffer;
+  retries: number;
+  attempt: number;
+  read?: AnswerReader;
+  onWrite?: () => void;
+  resolve: () => void;
+  reject: (err: BusError) => void;
+}
 
 export class ModbusLink {
-  private client: ModbusRTU | undefined;
+  private transport: Transport | undefined;
   private readonly queue = new BusQueue();
+  private readonly framing: Framing;
   private reopenTimer: NodeJS.Timeout | undefined;
   private stopped = true;
   private isUp = false;
-  private failedSinceLastWrite = false;
+  /** The exchange whose answer is awaited, if any. */
+  private current: Exchange | undefined;
+  private readonly rx = Buffer.allocUnsafe(RX_CAPACITY);
+  private rxLength = 0;
+  /** One timeout timer for the link, re-armed at every write (a cleared timer cannot be re-armed). */
+  private timer: NodeJS.Timeout | undefined;
   lastError: string | undefined;
 
   constructor(
@@ -91,11 +170,18 @@ export class ModbusLink {
       events: LinkEvents;
       /** Overrides the spec's address (the simulator's endpoint); asked at every (re)open. */
       endpoint?: () => { host: string; port: number } | undefined;
+      observer?: BusObserver;
+      /** The board id of a unit on this bus, for the observer. */
+      boardOf?: (unit: number) => string;
+      /** Builds the serial port (default: serialport's `SerialPort`; tests give its mock). */
+      serialPort?: SerialPortConstructor;
     },
-  ) {}
+  ) {
+    this.framing = framingOf(spec);
+  }
 
   get open(): boolean {
-    return this.isUp && this.client?.isOpen === true;
+    return this.isUp && this.transport?.isOpen === true;
   }
 
   /** Open the link; on failure a reopen is scheduled and the promise still resolves. */
@@ -108,119 +194,163 @@ export class ModbusLink {
     this.stopped = true;
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.queue.drain(this.unavailable('link stopped'));
-    const client = this.client;
-    this.client = undefined;
+    this.fail(this.current, this.unavailable('link stopped', this.current?.req), 'io');
+    const transport = this.transport;
+    this.transport = undefined;
     this.isUp = false;
-    if (client) await closeQuietly(client);
+    if (transport) await transport.close();
   }
 
-  /** Queue one request; resolves with the bits read (reads) or nothing (writes). */
-  request(req: ModbusRequest, options: RequestOptions): Promise<boolean[] | undefined> {
-    return this.queue.push(options.priority, () => this.execute(req, options.retries ?? this.spec.retries));
+  /** Queue one request; resolves once answered (reads hand their data bytes to `read` first). */
+  request(req: ModbusRequest, options: RequestOptions): Promise<void> {
+    return this.queue.push(options.priority, () => this.execute(req, options));
   }
 
-  private async execute(req: ModbusRequest, retries: number): Promise<boolean[] | undefined> {
-    let attempt = 0;
-    for (;;) {
-      try {
-        return await this.attempt(req);
-      } catch (err) {
-        const busError = err as BusError;
-        const retryable = busError.code === 'BUS_TIMEOUT' || busError.code === 'BUS_CRC_ERROR';
-        if (!retryable || attempt >= retries) {
-          if (attempt > 0) busError.message += ` (after ${attempt + 1} attempts)`;
-          // A closed link keeps the reason it closed as the bus's last error.
-          if (!(busError instanceof BusError && busError.faultCause === 'port_closed')) this.lastError = busError.message;
-          throw busError;
-        }
-        attempt += 1;
-        if (this.opts.logger.isLevelEnabled('debug')) {
-          this.opts.logger.debug({ bus: this.spec.id, attempt, err: busError.message }, 'retrying request');
-        }
-      }
-    }
-  }
-
-  private attempt(req: ModbusRequest): Promise<boolean[] | undefined> {
-    return new Promise((resolve, reject) => {
-      const client = this.client;
-      if (!client || !this.open) {
-        reject(this.unavailable('link is not open', req));
-        return;
-      }
-      if (this.failedSinceLastWrite) {
-        this.clearReceiveBuffer(client);
-        this.failedSinceLastWrite = false;
-      }
-      let done = false;
-      const finish: Callback = (err, result) => {
-        if (done) return;
-        done = true;
-        clearTimeout(guard);
-        if (err) {
-          const mapped = this.mapError(err, req);
-          if (mapped.code === 'BUS_TIMEOUT' || mapped.code === 'BUS_CRC_ERROR') {
-            this.clearReceiveBuffer(client);
-            this.failedSinceLastWrite = true;
-          }
-          reject(mapped);
-          return;
-        }
-        resolve(result?.data);
+  private execute(req: ModbusRequest, options: RequestOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const exchange: Exchange = {
+        req,
+        frame: encodeRequest(req),
+        retries: options.retries ?? this.spec.retries,
+        attempt: 0,
+        read: options.read,
+        onWrite: options.onWrite,
+        resolve,
+        reject,
       };
-      const guard = setTimeout(
-        () => finish(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT', guard: true })),
-        this.spec.timeoutMs + GUARD_MARGIN_MS,
-      );
-      if (this.opts.logger.isLevelEnabled('trace')) {
-        this.opts.logger.trace({ request: describeRequest(this.spec.id, req) }, 'modbus request');
-      }
-      switch (req.fc) {
-        case 1:
-          client.writeFC1(req.unit, req.address, req.count, finish as never);
-          break;
-        case 2:
-          client.writeFC2(req.unit, req.address, req.count, finish as never);
-          break;
-        case 5:
-          if ('value' in req) {
-            client.writeCustomFC(req.unit, 5, [req.address >> 8, req.address & 0xff, req.value >> 8, req.value & 0xff], finish as never);
-          } else {
-            client.writeFC5(req.unit, req.address, req.on, finish as never);
-          }
-          break;
-        case 15:
-          client.writeFC15(req.unit, req.address, req.values, finish as never);
-          break;
-      }
+      this.send(exchange);
     });
   }
 
-  private mapError(err: unknown, req: ModbusRequest): BusError {
-    const e = err as { message?: string; errno?: string; name?: string; modbusCode?: number };
+  private send(exchange: Exchange): void {
+    const transport = this.transport;
+    if (!transport || !this.open) {
+      exchange.reject(this.unavailable('link is not open', exchange.req));
+      return;
+    }
+    exchange.attempt += 1;
+    this.current = exchange;
+    this.rxLength = 0;
+    if (this.opts.logger.isLevelEnabled('trace')) {
+      this.opts.logger.trace({ request: describeRequest(this.spec.id, exchange.req), attempt: exchange.attempt }, 'modbus request');
+    }
+    try {
+      transport.write(exchange.frame);
+    } catch (err) {
+      this.settle(exchange, this.failure('io', exchange.req, (err as Error).message, err), 'io');
+      return;
+    }
+    if (this.timer) this.timer.refresh();
+    else this.timer = setTimeout(() => this.onTimeout(), this.spec.timeoutMs);
+    if (exchange.attempt === 1) exchange.onWrite?.();
+  }
+
+  /** Bytes from the line: kept only while an answer is awaited, checked once the frame is whole. */
+  private onData(chunk: Buffer): void {
+    const exchange = this.current;
+    if (!exchange) return;
+    if (this.rxLength + chunk.length > RX_CAPACITY) {
+      this.settle(exchange, this.failure('crc', exchange.req, 'Data length error: answer too long'), 'crc');
+      return;
+    }
+    chunk.copy(this.rx, this.rxLength);
+    this.rxLength += chunk.length;
+    this.check(exchange);
+  }
+
+  private check(exchange: Exchange): void {
+    const rx = this.rx;
+    const length = this.rxLength;
+    if (length < 2) return;
+    const { req } = exchange;
+    if (rx[0] !== req.unit || (rx[1] & 0x7f) !== req.fc) {
+      this.settle(exchange, this.failure('crc', req, `Unexpected data error: unit ${rx[0]}, function ${rx[1]}`), 'crc');
+      return;
+    }
+    const isException = (rx[1] & 0x80) !== 0;
+    let expected: number;
+    if (isException) expected = 5;
+    else if (req.fc === 1 || req.fc === 2) {
+      if (length < 3) return;
+      if (rx[2] !== Math.ceil(req.count / 8)) {
+        this.settle(exchange, this.failure('crc', req, `Data length error: ${rx[2]} data bytes`), 'crc');
+        return;
+      }
+      expected = 5 + rx[2];
+    } else expected = 8;
+    if (length < expected) return;
+    const crc = crc16Modbus(rx, 0, expected - 2);
+    if (rx[expected - 2] !== (crc & 0xff) || rx[expected - 1] !== crc >>> 8) {
+      this.settle(exchange, this.failure('crc', req, 'CRC error'), 'crc');
+      return;
+    }
+    if (isException) {
+      const code = rx[2];
+      this.settle(exchange, this.failure('exception', req, `Modbus exception ${code}: ${EXCEPTION_NAMES[code] ?? 'unknown'}`), 'exception');
+      return;
+    }
+    if (exchange.read) exchange.read(rx, 3, rx[2]);
+    this.settle(exchange, undefined, 'ok');
+  }
+
+  private onTimeout(): void {
+    const exchange = this.current;
+    if (!exchange) return;
+    this.settle(exchange, this.failure('timeout', exchange.req, `no answer within ${this.spec.timeoutMs} ms`), 'timeout');
+  }
+
+  /** End one attempt: resolve, retry, or reject. */
+  private settle(exchange: Exchange, err: BusError | undefined, outcome: ExchangeOutcome): void {
+    if (this.current !== exchange) return;
+    this.current = undefined;
+    this.rxLength = 0;
+    if (this.opts.observer) this.opts.observer.exchange(this.boardOf(exchange.req.unit), outcome, exchange.attempt);
+    if (!err) {
+      exchange.resolve();
+      return;
+    }
+    const retryable = err.code === 'BUS_TIMEOUT' || err.code === 'BUS_CRC_ERROR';
+    if (retryable && exchange.attempt <= exchange.retries && this.open) {
+      if (this.opts.logger.isLevelEnabled('debug')) {
+        this.opts.logger.debug({ bus: this.spec.id, attempt: exchange.attempt, err: err.message }, 'retrying request');
+      }
+      this.send(exchange);
+      return;
+    }
+    if (exchange.attempt > 1) err.message += ` (after ${exchange.attempt} attempts)`;
+    // A closed link keeps the reason it closed as the bus's last error.
+    if (err.faultCause !== 'port_closed') this.lastError = err.message;
+    exchange.reject(err);
+  }
+
+  private fail(exchange: Exchange | undefined, err: BusError, outcome: ExchangeOutcome): void {
+    if (!exchange || this.current !== exchange) return;
+    this.current = undefined;
+    this.rxLength = 0;
+    if (this.opts.observer) this.opts.observer.exchange(this.boardOf(exchange.req.unit), outcome, exchange.attempt);
+    exchange.reject(err);
+  }
+
+  private boardOf(unit: number): string {
+    return this.opts.boardOf?.(unit) ?? `${this.spec.id}/${unit}`;
+  }
+
+  private failure(cause: 'timeout' | 'crc' | 'exception' | 'io', req: ModbusRequest, message: string, err?: unknown): BusError {
     const what = describeRequest(this.spec.id, req);
     const details = { bus: this.spec.id, unit: req.unit, functionCode: req.fc, address: req.address };
-    const message = e.message ?? String(err);
-    if (e.errno === 'ETIMEDOUT' || message === 'Timed out') {
-      return new BusError('BUS_TIMEOUT', 'timeout', `${what}: no answer within ${this.spec.timeoutMs} ms`, details, { cause: err });
+    switch (cause) {
+      case 'timeout':
+        return new BusError('BUS_TIMEOUT', 'timeout', `${what}: ${message}`, details);
+      case 'crc':
+        return new BusError('BUS_CRC_ERROR', 'crc', `${what}: corrupt answer (${message})`, details);
+      case 'exception':
+        return new BusError('BUS_UNAVAILABLE', 'exception', `${what}: ${message}`, { ...details, exceptionCode: this.rx[2] });
+      default:
+        return new BusError('BUS_UNAVAILABLE', 'io', `${what}: ${message}`, details, { cause: err });
     }
-    if (message.startsWith('CRC error') || message.startsWith('Data length error') || message.startsWith('Unexpected data')) {
-      return new BusError('BUS_CRC_ERROR', 'crc', `${what}: corrupt answer (${message})`, details, { cause: err });
-    }
-    if (typeof e.modbusCode === 'number') {
-      return new BusError(
-        'BUS_UNAVAILABLE',
-        'exception',
-        `${what}: ${message}`,
-        { ...details, exceptionCode: e.modbusCode },
-        { cause: err },
-      );
-    }
-    if (e.name === 'PortNotOpenError' || message === 'Port Not Open') {
-      return this.unavailable('link is not open', req);
-    }
-    return new BusError('BUS_UNAVAILABLE', 'io', `${what}: ${message}`, details, { cause: err });
   }
 
   private unavailable(reason: string, req?: ModbusRequest): BusError {
@@ -228,58 +358,56 @@ export class ModbusLink {
     return new BusError('BUS_UNAVAILABLE', 'port_closed', `${where}: ${reason}`, { bus: this.spec.id, unit: req?.unit });
   }
 
-  /** Forget whatever the port has received so far (a late or partial answer). */
-  private clearReceiveBuffer(client: ModbusRTU): void {
-    const port = (client as unknown as { _port?: { _buffer?: Buffer } })._port;
-    if (port && port._buffer) port._buffer = Buffer.alloc(0);
-  }
-
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new ModbusRTU();
     const target = this.opts.endpoint?.() ?? (this.spec.host ? { host: this.spec.host, port: this.spec.port ?? 502 } : undefined);
     const where = target ? `${target.host}:${target.port}` : (this.spec.path ?? '(no path)');
+    let transport: Transport | undefined;
+    const events: TransportEvents = {
+      data: (chunk) => {
+        if (transport === this.transport) this.onData(chunk);
+      },
+      close: () => {
+        if (transport) this.onClosed(transport);
+      },
+      error: (err) => this.opts.logger.warn({ bus: this.spec.id, err: err.message }, 'bus link error'),
+    };
     try {
-      await withTimeout(
-        target
-          ? client.connectTelnet(target.host, { port: target.port })
-          : client.connectRTUBuffered(this.spec.path ?? '', { baudRate: this.spec.baudRate }),
-        Math.max(2000, this.spec.timeoutMs * 10),
-        `opening ${where} timed out`,
-      );
+      transport = target
+        ? await openTcp(target.host, target.port, Math.max(2000, this.spec.timeoutMs * 10), events)
+        : await openSerial(this.spec.path ?? '', this.spec.baudRate, this.framing, events, this.opts.serialPort);
     } catch (err) {
-      await closeQuietly(client);
-      this.lastError = `bus ${this.spec.id}: cannot open ${where}: ${(err as Error).message ?? String(err)}`;
-      this.opts.logger.warn({ bus: this.spec.id, where, err: (err as Error).message }, 'bus link did not open; retrying');
+      const problem = describeOpenFailure(this.spec.id, where, target ? undefined : (this.spec.path ?? ''), err);
+      // Said once at warn (and again when the cause changes), not at every reopen.
+      const level = problem === this.lastError ? 'debug' : 'warn';
+      this.lastError = problem;
+      this.opts.logger[level](
+        { bus: this.spec.id, where, err: (err as Error).message },
+        `${problem}; retrying every ${this.opts.reopenDelayMs} ms`,
+      );
       this.opts.events.down(this.lastError);
       this.scheduleReopen();
       return;
     }
     if (this.stopped) {
-      await closeQuietly(client);
+      await transport.close();
       return;
     }
-    client.setTimeout(this.spec.timeoutMs);
-    const socket = (client as unknown as { _port?: { _client?: { setNoDelay?: (v: boolean) => void } } })._port?._client;
-    socket?.setNoDelay?.(true);
-    client.on('close', () => this.onClosed(client));
-    client.on('error', (err: unknown) => {
-      this.opts.logger.warn({ bus: this.spec.id, err: (err as Error).message }, 'bus link error');
-    });
-    this.client = client;
+    this.transport = transport;
     this.isUp = true;
-    this.failedSinceLastWrite = false;
+    this.rxLength = 0;
     this.opts.logger.info({ bus: this.spec.id, where }, 'bus link open');
     this.opts.events.up();
   }
 
-  private onClosed(client: ModbusRTU): void {
-    if (client !== this.client || this.stopped) return;
-    this.client = undefined;
+  private onClosed(transport: Transport): void {
+    if (transport !== this.transport || this.stopped) return;
+    this.transport = undefined;
     this.isUp = false;
     this.lastError = `bus ${this.spec.id}: link closed`;
     this.opts.logger.warn({ bus: this.spec.id }, 'bus link closed; reopening');
-    void closeQuietly(client);
+    this.fail(this.current, this.unavailable('link closed', this.current?.req), 'io');
+    void transport.close();
     this.opts.events.down(this.lastError);
     this.scheduleReopen();
   }
@@ -293,37 +421,95 @@ export class ModbusLink {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
+/** An RS-485/Ethernet gateway in transparent mode: RTU frames in a TCP stream. */
+function openTcp(host: string, port: number, timeoutMs: number, events: TransportEvents): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`opening ${host}:${port} timed out`));
+    }, timeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.on('error', (err) => events.error(err));
+      socket.on('data', (chunk: Buffer) => events.data(chunk));
+      socket.on('close', () => events.close());
+      resolve({
+        get isOpen() {
+          return !socket.destroyed && socket.readyState === 'open';
+        },
+        write: (frame) => void socket.write(frame),
+        close: () =>
+          new Promise<void>((done) => {
+            if (socket.destroyed) return done();
+            socket.once('close', () => done());
+            socket.destroy();
+          }),
+      });
+    });
   });
 }
 
-function closeQuietly(client: ModbusRTU): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 200);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    try {
-      // The TCP port can be destroyed at once; the serial port has no destroy and is closed.
-      const port = (client as unknown as { _port?: { destroy?: unknown } })._port;
-      if (port && typeof port.destroy === 'function') client.destroy(done);
-      else client.close(done);
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
+/** What the link needs of a serialport port (its `SerialPort` or `SerialPortMock`). */
+export interface SerialPortLike {
+  readonly isOpen: boolean;
+  open(callback: (err: Error | null) => void): void;
+  write(data: Buffer): boolean;
+  close(callback: (err?: Error | null) => void): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+export type SerialPortConstructor = new (options: {
+  path: string;
+  baudRate: number;
+  dataBits: 8;
+  parity: 'none' | 'even' | 'odd';
+  stopBits: 1 | 2;
+  autoOpen: false;
+}) => SerialPortLike;
+
+/** A serial RS-485 adapter, opened with the bus's framing (serialport is loaded only for this). */
+async function openSerial(
+  path: string,
+  baudRate: number,
+  framing: Framing,
+  events: TransportEvents,
+  serialPort?: SerialPortConstructor,
+): Promise<Transport> {
+  const SerialPort: SerialPortConstructor = serialPort ?? (await import('serialport')).SerialPort;
+  const port = new SerialPort({
+    path,
+    baudRate,
+    dataBits: framing.dataBits,
+    parity: framing.parity,
+    stopBits: framing.stopBits,
+    autoOpen: false,
   });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  port.on('data', (chunk: Buffer) => events.data(chunk));
+  port.on('close', () => events.close());
+  port.on('error', (err: Error) => events.error(err));
+  return {
+    get isOpen() {
+      return port.isOpen;
+    },
+    write: (frame) => void port.write(frame),
+    close: () =>
+      new Promise<void>((done) => {
+        if (!port.isOpen) return done();
+        const timer = setTimeout(done, 200);
+        port.close(() => {
+          clearTimeout(timer);
+          done();
+        });
+      }),
+  };
 }

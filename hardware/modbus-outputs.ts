@@ -23,6 +23,16 @@ export interface BoardRuntime {
   lastReadMs?: number;
   /** performance.now() before which an offline board is not probed again. */
   nextProbeAtMs: number;
+  /** performance.now() until which a tray of this board is released (its board is polled hot). */
+  releasedUntilMs: number;
+  /** Trays of this board whose door reads open now (the board is polled hot while any is). */
+  openDoors: number;
+  /** A door reading awaits confirmation since this performance.now() (undefined: none). */
+  candidateSinceMs?: number;
+  /** Scan round in which this board was last polled (full-scan bookkeeping). */
+  scanRound: number;
+  /** Wire time of a door poll of this board until its answer is in, ms. */
+  pollWireMs: number;
   /** The start-up "all outputs off" reached this board (else it is sent when the board answers). */
   outputsCleared: boolean;
 }
@@ -36,12 +46,15 @@ export class LockOutputs {
     private readonly log: Logger,
   ) {}
 
-  /** One lock pulse on the tray's channel. */
-  async pulse(board: BoardRuntime, tray: TraySpec): Promise<void> {
+  /** One lock pulse on the tray's channel; `onWrite` is called when its frame goes to the line. */
+  async pulse(board: BoardRuntime, tray: TraySpec, onWrite?: () => void): Promise<void> {
     const unit = board.spec.unitId;
     if (board.spec.profile === 'waveshare-flash') {
       const value = Math.max(1, Math.ceil(this.config.pulseMs / 100));
-      await board.link.request({ fc: 5, unit, address: WAVESHARE_FLASH_ON_BASE + tray.lockChannel, value }, { priority: 'command' });
+      await board.link.request(
+        { fc: 5, unit, address: WAVESHARE_FLASH_ON_BASE + tray.lockChannel, value },
+        { priority: 'command', onWrite },
+      );
       return;
     }
     const channel = tray.lockChannel;
@@ -50,7 +63,7 @@ export class LockOutputs {
     // Register before sending: if the answer is lost the coil may be on all the same.
     this.coilsOn.set(key, { board, channel });
     try {
-      await board.link.request({ fc: 5, unit, address, on: true }, { priority: 'command' });
+      await board.link.request({ fc: 5, unit, address, on: true }, { priority: 'command', onWrite });
     } finally {
       const entry = this.coilsOn.get(key);
       if (entry) entry.timer = setTimeout(() => void this.switchCoilOff(board, channel), this.config.pulseMs);

@@ -1,5 +1,6 @@
 /**
- * The solenoid limiter: at most `maxConcurrent` lock solenoids draw current at once. A pulse holds
+ * The solenoid limiter of one power supply (power-budget.ts builds one per supply): at most
+ * `maxConcurrent` lock solenoids draw current from it at once. A pulse holds
  * its slot from the moment its command is sent until `pulseMs` after the board acknowledged it,
  * then for `spacingMs` more; waiting pulses get slots in the order they asked (FIFO).
  *
@@ -18,11 +19,6 @@ export class PulseLimiter {
 
   constructor(private readonly options: PulseLimiterOptions) {
     if (options.maxConcurrent < 1) throw new RangeError('maxConcurrent must be at least 1');
-  }
-
-  /** The limiter the hardware configuration asks for (every driver uses this one). */
-  static fromConfig(config: { maxConcurrentPulses: number; pulseMs: number; pulseSpacingMs: number }): PulseLimiter {
-    return new PulseLimiter({ maxConcurrent: config.maxConcurrentPulses, pulseMs: config.pulseMs, spacingMs: config.pulseSpacingMs });
   }
 
   /** Pulses currently drawing or in their spacing gap. */

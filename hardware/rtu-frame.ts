@@ -1,14 +1,44 @@
 /**
  * Modbus RTU framing: CRC, frame lengths and wire time.
  *
- * An RTU character is 11 bits on the wire (start + 8 data + parity or a second stop + stop), and
- * frames are separated by at least 3.5 characters of silence (fixed at 1.75 ms above 19200 baud,
+ * An RTU character is a start bit, 8 data bits, a parity bit if any, and 1 or 2 stop bits: 11 bits
+ * for 8E1/8O1/8N2 (the Modbus serial-line standard), 10 for 8N1 (many Waveshare-type boards).
+ * Frames are separated by at least 3.5 characters of silence (fixed at 1.75 ms above 19200 baud,
  * as the Modbus serial line specification allows).
  */
+import type { BusSpec, SerialParity } from '../src/domain/cabinet.js';
 import { crc16Modbus } from './crc16.js';
 
-export const BITS_PER_CHAR = 11;
 export const SILENCE_CHARS = 3.5;
+
+/** How characters are framed on a bus's line. */
+export interface Framing {
+  parity: SerialParity;
+  dataBits: 8;
+  stopBits: 1 | 2;
+}
+
+/** The Modbus serial-line default: even parity, one stop bit. */
+export const DEFAULT_FRAMING: Framing = { parity: 'even', dataBits: 8, stopBits: 1 };
+
+/** A bus's framing, the map's fields over the 8E1 default. */
+export function framingOf(bus: Pick<BusSpec, 'parity' | 'dataBits' | 'stopBits'>): Framing {
+  return {
+    parity: bus.parity ?? DEFAULT_FRAMING.parity,
+    dataBits: bus.dataBits ?? DEFAULT_FRAMING.dataBits,
+    stopBits: bus.stopBits ?? DEFAULT_FRAMING.stopBits,
+  };
+}
+
+/** Bits one character takes on the wire: start + data + parity + stop. */
+export function bitsPerChar(framing: Framing = DEFAULT_FRAMING): number {
+  return 1 + framing.dataBits + (framing.parity === 'none' ? 0 : 1) + framing.stopBits;
+}
+
+/** `8E1`, `8N1`, `8N2`… */
+export function framingName(framing: Framing): string {
+  return `${framing.dataBits}${framing.parity[0].toUpperCase()}${framing.stopBits}`;
+}
 
 export const FC_READ_COILS = 0x01;
 export const FC_READ_DISCRETE_INPUTS = 0x02;
@@ -22,20 +52,23 @@ export const EXCEPTION_ILLEGAL_VALUE = 0x03;
 /** Waveshare relay boards: FC05 to this base + channel with a value in 100 ms units pulses the relay. */
 export const WAVESHARE_FLASH_ON_BASE = 0x0200;
 
-/** Time to send `bytes` characters at `baud`, in ms. */
-export function wireTimeMs(bytes: number, baud: number): number {
-  return (bytes * BITS_PER_CHAR * 1000) / baud;
+/** Time to send `bytes` characters at `baud` with `framing` (default 8E1), in ms. */
+export function wireTimeMs(bytes: number, baud: number, framing: Framing = DEFAULT_FRAMING): number {
+  return (bytes * bitsPerChar(framing) * 1000) / baud;
 }
 
-/** Inter-frame silence (t3.5) at `baud`, in ms. */
-export function silenceMs(baud: number): number {
-  return baud > 19200 ? 1.75 : wireTimeMs(SILENCE_CHARS, baud);
+/** Inter-frame silence (t3.5) at `baud`, in ms: 3.5 characters, or 1.75 ms above 19200 baud. */
+export function silenceMs(baud: number, framing: Framing = DEFAULT_FRAMING): number {
+  return baud > 19200 ? 1.75 : wireTimeMs(SILENCE_CHARS, baud, framing);
 }
 
 /** One request/answer exchange on the wire: request + silence + answer + silence, in ms. */
-export function transactionWireTimeMs(requestBytes: number, answerBytes: number, baud: number): number {
-  return wireTimeMs(requestBytes, baud) + wireTimeMs(answerBytes, baud) + 2 * silenceMs(baud);
+export function transactionWireTimeMs(requestBytes: number, answerBytes: number, baud: number, framing: Framing = DEFAULT_FRAMING): number {
+  return wireTimeMs(requestBytes, baud, framing) + wireTimeMs(answerBytes, baud, framing) + 2 * silenceMs(baud, framing);
 }
+
+/** FC02 request: unit, function, address (2), count (2), CRC (2). */
+export const READ_BITS_REQUEST_BYTES = 8;
 
 /** Size of the answer to FC01/FC02 for `count` bits: unit, fc, byte count, data, CRC. */
 export function readBitsAnswerBytes(count: number): number {

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { BusSpec } from '../src/domain/cabinet.js';
 import { DueQueue } from './due-queue.js';
-import { buildFrame, hasValidCrc, hex, requestFrameLength, silenceMs, wireTimeMs } from './rtu-frame.js';
+import { buildFrame, framingOf, hasValidCrc, hex, requestFrameLength, silenceMs, wireTimeMs, type Framing } from './rtu-frame.js';
 import type { SimBoard } from './simulator-board.js';
 
 export type SimFaultKind = 'none' | 'no_answer' | 'crc_error' | 'garbage' | 'slow' | 'offline';
@@ -47,12 +47,15 @@ export class SimBusServer {
   private lineFreeAtMs = 0;
   private readonly answers = new DueQueue();
   private readonly boardsByUnit = new Map<number, SimBoard>();
+  /** The bus's character framing: the pacing counts its bits per character. */
+  private readonly framing: Framing;
   private refuseTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: SimBusServerOptions) {
     this.id = options.bus.id;
     this.port = options.port;
+    this.framing = framingOf(options.bus);
     for (const board of options.boards) this.boardsByUnit.set(board.spec.unitId, board);
   }
 
@@ -129,7 +132,8 @@ export class SimBusServer {
     const pace = this.options.paceWireTime;
     const now = performance.now();
     const lineFreeAt = Math.max(now, this.lineFreeAtMs);
-    const requestDoneAt = lineFreeAt + wireTimeMs(request.length, baudRate) + silenceMs(baudRate);
+    const framing = this.framing;
+    const requestDoneAt = lineFreeAt + wireTimeMs(request.length, baudRate, framing) + silenceMs(baudRate, framing);
     const fault = board ? this.options.faultOf(board) : undefined;
     if (!board || fault!.kind === 'offline' || fault!.kind === 'no_answer') {
       // Nobody answers; the request still occupied the line.
@@ -150,10 +154,11 @@ export class SimBusServer {
     const send = (): void => {
       if (!socket.destroyed) socket.write(answer);
     };
-    const answerDoneAt = requestDoneAt + wireTimeMs(answer.length, baudRate) + silenceMs(baudRate);
+    const answerSentAt = requestDoneAt + wireTimeMs(answer.length, baudRate, framing);
+    const answerDoneAt = answerSentAt + silenceMs(baudRate, framing);
     if (fault!.kind === 'slow') {
       // A late answer does not hold the line for the master, which has moved on after its timeout.
-      const delay = (pace ? answerDoneAt - now : 0) + (fault!.delayMs ?? 0);
+      const delay = (pace ? answerSentAt - now : 0) + (fault!.delayMs ?? 0);
       setTimeout(send, delay).unref();
       if (pace) this.lineFreeAtMs = requestDoneAt;
       return;
@@ -162,7 +167,16 @@ export class SimBusServer {
       send();
       return;
     }
+    // The master has the answer once its last character is on the wire; the line stays silent for
+    // t3.5 more, so a request sent meanwhile starts after it (a master's turnaround overlaps the
+    // silence, as on a real line). Inputs are sampled when the answer is sent: never earlier than
+    // a board could have read them.
     this.lineFreeAtMs = answerDoneAt;
-    this.answers.at(answerDoneAt, send);
+    const pdu = request[1] === 0x01 || request[1] === 0x02 ? request.subarray(1, request.length - 2) : undefined;
+    const plain = fault!.kind === 'none';
+    this.answers.at(answerSentAt, () => {
+      if (pdu && plain) answer = buildFrame(unitId, board.answer(pdu));
+      send();
+    });
   }
 }

@@ -26,7 +26,16 @@ export interface BusSpec {
   timeoutMs: number;
   /** Further attempts after a request times out or fails its CRC. */
   retries: number;
+  /** Character framing on the line; default `even` (8E1, the Modbus serial-line default). */
+  parity?: SerialParity;
+  /** Data bits per character; Modbus RTU carries 8-bit bytes. */
+  dataBits?: 8;
+  /** Stop bits; default 1. Without parity the Modbus spec asks for 2 (8N2), many boards use 1 (8N1). */
+  stopBits?: 1 | 2;
 }
+
+export type SerialParity = 'none' | 'even' | 'odd';
+export const SERIAL_PARITIES: readonly SerialParity[] = ['none', 'even', 'odd'];
 
 export interface BoardSpec {
   id: string;

@@ -24,6 +24,25 @@ import {
 } from './embedded-os.js';
 import type { EmbeddedPostgres } from './embedded.js';
 
+/**
+ * The server's memory, for a locker rather than a shared server. shared_buffers 32 MB holds the
+ * whole database many times over; 50 connections cover the pool (database.poolSize, 10), the
+ * migrations, backups and tests creating databases beside it; no parallel query workers and no JIT
+ * (neither pays off on tables of a few thousand rows, and each costs a process's or LLVM's memory);
+ * one autovacuum worker.
+ */
+export const MEMORY_SETTINGS: readonly string[] = [
+  'shared_buffers=32MB',
+  'max_connections=50',
+  'work_mem=2MB',
+  'maintenance_work_mem=16MB',
+  'max_parallel_workers_per_gather=0',
+  'max_worker_processes=4',
+  'jit=off',
+  'autovacuum_max_workers=1',
+  'huge_pages=off',
+];
+
 /** Servers this process runs: stopped by the exit hook if the process ends without dispose(). */
 export const live = new Set<Server>();
 
@@ -146,6 +165,9 @@ export class Server implements EmbeddedPostgres {
       'unix_socket_permissions=0700',
       '-c',
       'password_encryption=scram-sha-256',
+      // Sized for one locker (90 trays, a pool of ~10 connections, a database of a few MiB): the
+      // server's memory stays well under 100 MiB (PSS of all its processes; bench/table/daemon.ts).
+      ...MEMORY_SETTINGS.flatMap((setting) => ['-c', setting]),
       // Not durable: nothing is forced to disk, which only an OS crash or power cut would show. A
       // commit is still written out before it returns, so a killed server loses nothing committed.
       ...(this.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),

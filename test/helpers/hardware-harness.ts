@@ -1,7 +1,7 @@
 /** Shared set-up for the hardware tests: a simulated cabinet on loopback and the Modbus driver on it. */
 import type { HardwareConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log.js';
-import type { BoardFaultEvent, BoardRecoveredEvent, DoorEvent, WatchGapEvent } from '../../src/services/ports.js';
+import type { BoardFaultEvent, BoardRecoveredEvent, BusObserver, DoorEvent, WatchGapEvent } from '../../src/services/ports.js';
 import { ModbusLockBus } from '../../hardware/modbus-bus.js';
 import { sampleCabinetMap, sampleHardwareConfig } from '../../hardware/sample-map.js';
 import { CabinetSimulator } from '../../hardware/simulator.js';
@@ -19,7 +19,7 @@ export interface Cabinet {
 
 export async function startCabinet(
   overrides: Partial<HardwareConfig> = {},
-  bus: { timeoutMs?: number; retries?: number; continuousScan?: boolean; startBus?: boolean } = {},
+  bus: { timeoutMs?: number; retries?: number; continuousScan?: boolean; startBus?: boolean; observer?: BusObserver } = {},
 ): Promise<Cabinet> {
   const config = sampleHardwareConfig({
     map: sampleCabinetMap({ timeoutMs: bus.timeoutMs ?? 60, retries: bus.retries ?? 1 }),
@@ -36,6 +36,7 @@ export async function startCabinet(
     logger: silentLogger(),
     endpoints: () => simulator.endpoints(),
     continuousScan: bus.continuousScan,
+    observer: bus.observer,
   });
   const cabinet: Cabinet = {
     simulator,
@@ -68,4 +69,19 @@ export async function waitFor(check: () => boolean, timeoutMs = 2000, stepMs = 1
     await sleep(stepMs);
   }
   return check();
+}
+
+/** A `BusObserver` that keeps what it is told, in order. */
+export function recordingObserver() {
+  const seen = {
+    scans: [] as { bus: string; ms: number }[],
+    exchanges: [] as { board: string; outcome: string; attempt: number }[],
+    lockFrames: [] as { tray: number; latencyMs: number }[],
+  };
+  const observer: BusObserver = {
+    scan: (bus, ms) => seen.scans.push({ bus, ms }),
+    exchange: (board, outcome, attempt) => seen.exchanges.push({ board, outcome, attempt }),
+    lockFrame: (tray, latencyMs) => seen.lockFrames.push({ tray, latencyMs }),
+  };
+  return { observer, seen };
 }
