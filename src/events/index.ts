@@ -12,7 +12,6 @@ import { EmbeddedBroker } from './broker.js';
 import { MqttLink } from './mqtt-link.js';
 import { OutboxSignal, countPending, enqueueEvent } from './outbox.js';
 import type { EventOutbox } from '../services/ports.js';
-import type { EventType } from './topics.js';
 import { OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import { RetainedState } from './retained.js';
 
@@ -132,7 +131,7 @@ export class EventsUnit {
   outbox(): EventOutbox {
     const { lockerId } = this.options;
     return {
-      enqueue: (q, type, data, at) => enqueueEvent(q, { lockerId, type: type as EventType, data: data as never, at }),
+      enqueue: (q, type, data, at) => enqueueEvent(q, { lockerId, type, data, at }),
       committed: () => this.signal.notify(),
     };
   }

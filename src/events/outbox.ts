@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Queryable } from '../store/db.js';
 import { AppError } from '../domain/errors.js';
-import { isEventType, type EventDataMap, type EventEnvelope, type EventType } from './topics.js';
+import { isEventType, type EventEnvelope, type EventPayload, type EventType } from './topics.js';
 
 export interface NewEvent<T extends EventType> {
   lockerId: string;
   type: T;
-  data: EventDataMap[T];
+  data: EventPayload<T>;
   /** When it happened; take it from the injected clock. Defaults to now. */
   at?: Date;
   /** Event id; a fresh UUID unless given (tests, or an idempotent replay). */

@@ -6,7 +6,7 @@
  * completes it. Deposits made after the manifest was drawn wait for the next round; what was not
  * confirmed stays where it is and comes back on the next manifest.
  */
-import type { TraySize } from '../domain/cabinet.js';
+import type { Manifest } from '../domain/events.js';
 import type { Logger } from 'pino';
 import { nextRound, type WorkCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
@@ -37,21 +37,8 @@ export interface RoundServiceDeps {
   publishNext: (manifest: Manifest) => void;
 }
 
-export interface ManifestItem {
-  tray: number;
-  dossierCode: string;
-  procedureCode: string;
-  status: RoundItemRow['status'];
-}
-
-export interface Manifest {
-  round: { id: string; scheduledAt: string; status: RoundRow['status']; drawnAt: string | null; startedAt: string | null };
-  collect: (ManifestItem & { depositedAt: string | null })[];
-  takeBack: (ManifestItem & { expiredAt: string | null })[];
-  /** Trays whose door was not watched throughout: look, and answer found or empty (ADR 0012). */
-  check: ManifestItem[];
-  freeTrays: Record<TraySize, number>;
-}
+/** The manifest (the domain's contract: GET /api/staff/rounds/next and the retained `rounds/next`). */
+export type { Manifest, ManifestItem } from '../domain/events.js';
 
 export type ItemOutcome = 'collected' | 'missing' | 'returned' | 'found' | 'empty';
 

@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Dossier, DossierStatus } from '../domain/dossier.js';
+import type { EventPayload } from '../domain/events.js';
 import type { TrayContent, TrayOpenReason } from '../domain/tray.js';
 import type { Database, DossierStore, EventOutbox, Queryable, TrayStore } from './ports.js';
 import type { SmsService } from './sms.js';
@@ -58,6 +59,11 @@ export interface TrayCycleDeps {
   /** A release whose door has not opened within this is concluded (lapsed or held to check). */
   doorOpenTimeoutMs: number;
 }
+
+/** The event a settled flow publishes, less the fields `settle` fills in itself. */
+type SettleEvent =
+  | { event: 'deposit.completed'; data: Omit<EventPayload<'deposit.completed'>, 'dossierCode' | 'tray' | 'procedureCode'> }
+  | { event: 'result.loaded'; data: Omit<EventPayload<'result.loaded'>, 'dossierCode' | 'tray' | 'procedureCode'> };
 
 export class TrayCycle {
   constructor(private readonly deps: TrayCycleDeps) {}
@@ -128,14 +134,14 @@ export class TrayCycle {
       to: DossierStatus;
       fields: Partial<Dossier>;
       content: TrayContent;
-      event: string;
-      data: Record<string, unknown>;
-    },
+    } & SettleEvent,
   ): Promise<void> {
     const { dossiers, trayStore, outbox } = this.deps;
     await dossiers.transition(q, d.id, s.source.from, s.to, { actor: s.source.actor, at, fields: s.fields, details: s.source.details });
     await trayStore.setContent(q, tray, s.content, at);
-    await outbox.enqueue(q, s.event, { ...s.data, dossierCode: d.code, tray, procedureCode: d.procedureCode }, at);
+    const common = { dossierCode: d.code, tray, procedureCode: d.procedureCode };
+    if (s.event === 'deposit.completed') await outbox.enqueue(q, s.event, { ...s.data, ...common }, at);
+    else await outbox.enqueue(q, s.event, { ...s.data, ...common }, at);
   }
 
   /**

@@ -43,7 +43,9 @@ t.test(`the events unit: starts its broker when no URL is set, relays, drains on
   const sub = await testSubscriber(scope, realBrokerUrl ?? status.broker, `${base}/#`);
   await sub.waitFor(`${base}/availability`, (p) => p === 'online');
 
-  const { id } = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'tray.opened', data: { tray: 12, reason: 'maintenance' } }));
+  const { id } = await db.tx((tx) =>
+    enqueueEvent(tx, { lockerId, type: 'tray.opened', data: { tray: 12, reason: 'maintenance', by: 'admin:1' } }),
+  );
   events.signal.notify();
   const m = await sub.waitFor(`${base}/events/tray.opened`);
   t.equal(JSON.parse(m.payload).id, id);
@@ -85,7 +87,9 @@ t.test(`the events unit starts without a broker; events wait and go out when it 
   t.ok(Date.now() - started < 2_000, 'start() does not hang on a missing broker');
   t.equal(events.status().connected, false);
   const sub = await testSubscriber(scope, url, `atm247test/${lockerId}/events/#`);
-  const { id } = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'locker.started', data: { version: '0.1.0', trays: 90 } }));
+  const { id } = await db.tx((tx) =>
+    enqueueEvent(tx, { lockerId, type: 'locker.started', data: { version: '0.1.0', trays: 90, boardsOffline: [] } }),
+  );
   events.signal.notify();
   await new Promise((r) => setTimeout(r, 300));
   t.equal(sub.messages.length, 0, 'nothing out while the broker is away');

@@ -34,7 +34,7 @@ t.test(`events enqueued in a committed transaction are published with QoS 1 and 
   const { db, link, sub, signal, lockerId } = await setup(t);
   const at = new Date('2025-03-04T05:06:07.000Z');
   const ids = await db.tx(async (tx) => [
-    (await enqueueEvent(tx, { lockerId, type: 'tray.opened', data: { tray: 7, reason: 'deposit' }, at })).id,
+    (await enqueueEvent(tx, { lockerId, type: 'tray.opened', data: { tray: 7, reason: 'deposit', by: 'citizen' }, at })).id,
     (await enqueueEvent(tx, { lockerId, type: 'tray.door_opened', data: { tray: 7 }, at })).id,
     (await enqueueEvent(tx, { lockerId, type: 'tray.door_closed', data: { tray: 7 }, at })).id,
   ]);
@@ -45,7 +45,13 @@ t.test(`events enqueued in a committed transaction are published with QoS 1 and 
   t.equal(opened.qos, 1, 'delivered with QoS 1');
   t.equal(opened.retain, false, 'events are not retained');
   const envelope = JSON.parse(opened.payload) as EventEnvelope<'tray.opened'>;
-  t.same(envelope, { id: ids[0], type: 'tray.opened', at: at.toISOString(), lockerId, data: { tray: 7, reason: 'deposit' } });
+  t.same(envelope, {
+    id: ids[0],
+    type: 'tray.opened',
+    at: at.toISOString(),
+    lockerId,
+    data: { tray: 7, reason: 'deposit', by: 'citizen' },
+  });
   t.same(Object.keys(envelope), ['id', 'type', 'at', 'lockerId', 'data'], 'keys in the documented order');
   await until(() => sub.messages.length >= 3, 'three events');
   t.same(
@@ -94,7 +100,9 @@ t.test(`an event in a rolled-back transaction is never published (${kind})`, asy
 
 t.test(`the poll publishes events nobody signalled (${kind})`, async (t) => {
   const { db, sub, lockerId } = await setup(t, { pollMs: 100 });
-  const { id } = await db.tx((tx) => enqueueEvent(tx, { lockerId, type: 'locker.started', data: { version: '0.1.0', trays: 90 } }));
+  const { id } = await db.tx((tx) =>
+    enqueueEvent(tx, { lockerId, type: 'locker.started', data: { version: '0.1.0', trays: 90, boardsOffline: [] } }),
+  );
   const m = await sub.waitFor(`atm247test/${lockerId}/events/locker.started`);
   t.equal(JSON.parse(m.payload).id, id);
 });

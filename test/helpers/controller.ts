@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/types.js';
 import { Controller } from '../../src/controller.js';
 import { silentLogger } from '../../src/log.js';
 import { freshDatabaseUrl } from './db.js';
+import { watchContract } from './contract-watch.js';
 import { forgetSession, lifo, testBroker, uniqueLockerId } from './mqtt.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-000000000000';
@@ -120,6 +121,9 @@ export async function startTestLocker(
       retained.map((r) => `atm247test/${lockerId}/${r}`),
     ),
   );
+  // Registered before the stop, so it runs after it: the goodbye `offline` is checked too.
+  const contract = await watchContract(broker.url, `atm247test/${lockerId}`);
+  down.teardown(() => contract.finish());
   down.teardown(() => controller.stop());
   if (hooks.beforeStart) await hooks.beforeStart(controller);
   await controller.start();

@@ -135,7 +135,16 @@ export async function forgetSession(url: string, clientId: string, clearRetained
 export function lifo(t: Teardown): Teardown {
   const fns: (() => unknown)[] = [];
   t.teardown(async () => {
-    for (const fn of fns.reverse()) await fn();
+    // Every step runs even if one fails; the first failure is reported once all have run.
+    let failure: unknown;
+    for (const fn of fns.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   });
   return { teardown: (fn) => void fns.push(fn) };
 }

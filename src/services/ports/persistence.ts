@@ -1,6 +1,7 @@
 /** Ports: Persistence and events, as the use cases need them. src/store and src/events implement these. */
 import type { CabinetMap } from '../../domain/cabinet.js';
 import type { Door, Tray, TrayContent } from '../../domain/tray.js';
+import type { EventPayload, EventType } from '../../domain/events.js';
 
 /** One statement runner: a pool, or the client of an open transaction. */
 export interface Queryable {
@@ -56,9 +57,12 @@ export interface AuditEntry {
   at: Date;
 }
 
-/** The transactional outbox: events written in the caller's transaction, published after commit. */
+/**
+ * The transactional outbox: events written in the caller's transaction, published after commit.
+ * Typed by the domain's event catalogue: a payload that leaves the MQTT contract does not compile.
+ */
 export interface EventOutbox {
-  enqueue(q: Queryable, type: string, data: Record<string, unknown>, at: Date): Promise<{ id: string }>;
+  enqueue<K extends EventType>(q: Queryable, type: K, data: EventPayload<K>, at: Date): Promise<{ id: string }>;
   /** Call after the transaction committed: wakes the relay. */
   committed(): void;
 }
