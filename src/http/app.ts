@@ -13,8 +13,10 @@ import type { StatsService } from '../services/stats.js';
 import type { AuditTrail } from '../services/audit-trail.js';
 import type { RetentionService } from '../services/retention.js';
 import type { Procedure } from '../domain/procedures.js';
-import type { FindAccount } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { authHooks, documentAuth, type FindAccount } from './auth.js';
+import { documentApi } from './openapi.js';
+import { errorSchema, installErrorHandling } from './errors.js';
+import { metricsRoutes, observeRequests, type MetricsExposition } from './metrics-route.js';
 import { clientGuards, type ClientGuardOptions } from './guards.js';
 import { healthRoutes, type HealthSources } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
@@ -32,12 +34,27 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { retentionRoutes } from './routes/retention.js';
 import { uiRoutes } from './routes/ui.js';
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document on purpose (the screens' pages and files, Swagger UI). */
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
+
 export interface HttpDeps {
   logger: Logger;
   bodyLimit: number;
   /** The kiosk's addresses and the per-address rate limits (`http.kioskClients`, `http.rateLimits`). */
   clients: ClientGuardOptions;
   lockerName: string;
+  /** The controller's version, for the OpenAPI document. */
+  version?: string;
   health: HealthSources;
   trays: TrayService;
   findAccount: FindAccount;
@@ -64,6 +81,8 @@ export interface HttpDeps {
   dbUnavailable?: (err: unknown) => boolean;
   /** Where the built screens are (`dist/ui` by default). */
   uiDir?: string;
+  /** The Prometheus figures (docs/metrics.md); without them `GET /metrics` is not offered. */
+  metrics?: MetricsExposition;
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -75,7 +94,19 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   installErrorHandling(app, { dbUnavailable: deps.dbUnavailable });
+  // Every route as registered, for the test that holds them against the OpenAPI document.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      routes.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
+    }
+  });
+  if (deps.metrics) observeRequests(app, deps.metrics);
   const guards = await clientGuards(app, deps.clients);
+  const auth = authHooks(deps.findAccount);
+  await documentApi(app, { version: deps.version ?? '0.0.0' });
+  documentAuth(app, errorSchema);
   // The API speaks JSON only: a text body is refused with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
   app.addHook('onResponse', async (request, reply) => {
@@ -85,18 +116,19 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { health: deps.health });
   await app.register(uiRoutes, { simulator: !!deps.simulator, dir: deps.uiDir });
-  await app.register(trayRoutes, { trays: deps.trays, findAccount: deps.findAccount });
+  await app.register(trayRoutes, { trays: deps.trays, auth });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
   await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup, guards });
-  await app.register(adminRoutes, { sms: deps.sms, findAccount: deps.findAccount, audit: deps.audit });
+  await app.register(adminRoutes, { sms: deps.sms, auth, audit: deps.audit });
   if (deps.staffAccounts) {
-    await app.register(staffAccountRoutes, { staff: deps.staffAccounts, findAccount: deps.findAccount, guards });
+    await app.register(staffAccountRoutes, { staff: deps.staffAccounts, auth, guards });
   }
   if (deps.rounds && deps.results) {
-    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, findAccount: deps.findAccount });
+    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, auth });
   }
-  await app.register(dashboardRoutes, { trays: deps.trays, findAccount: deps.findAccount, stats: deps.stats });
-  if (deps.retention) await app.register(retentionRoutes, { retention: deps.retention, findAccount: deps.findAccount });
+  await app.register(dashboardRoutes, { trays: deps.trays, auth, stats: deps.stats });
+  if (deps.retention) await app.register(retentionRoutes, { retention: deps.retention, auth });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
+  if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics, findAccount: deps.findAccount });
   return app;
 }

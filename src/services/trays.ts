@@ -52,17 +52,9 @@ export interface DoorSeen {
 }
 export type AfterCommit = () => Promise<void>;
 
-export interface TrayView {
-  number: number;
-  cabinet: string;
-  size: Tray['size'];
-  role: Tray['role'];
-  state: ReturnType<typeof displayState>;
-  door: Tray['door'];
-  board: string;
-  outOfServiceReason: string | null;
-  fault: string | null;
-}
+/** A tray as the API shows it (the domain's contract, src/domain/api.ts). */
+export type { TrayView } from '../domain/api.js';
+import type { TrayView } from '../domain/api.js';
 
 /** True when an unlock failed before any command could reach the board. */
 function notSent(err: unknown): boolean {
@@ -85,6 +77,13 @@ export function trayView(t: Tray): TrayView {
     outOfServiceReason: t.disabledReason,
     fault: t.fault,
   };
+}
+
+/** What a release is for: published with `tray.opened`, except `note` (an admin's free text, audit only). */
+export interface ReleaseExtra {
+  dossierCode?: string;
+  roundId?: string;
+  note?: string;
 }
 
 export class TrayService {
@@ -159,13 +158,7 @@ export class TrayService {
    * journal before dispense. A crash between the two leaves a recorded release whose door
    * nobody watched, which the flows treat as uncertain, never as "not opened".
    */
-  async recordRelease(
-    q: Queryable,
-    number: number,
-    actor: string,
-    reason: TrayOpenReason,
-    extra: Record<string, unknown> = {},
-  ): Promise<void> {
+  async recordRelease(q: Queryable, number: number, actor: string, reason: TrayOpenReason, extra: ReleaseExtra = {}): Promise<void> {
     const { trayStore, audit, outbox, clock } = this.deps;
     const tray = await trayStore.get(q, number, { forUpdate: true });
     if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${number} does not exist`, { tray: number });
@@ -237,7 +230,7 @@ export class TrayService {
   }
 
   /** Records a release and pulses: for releases that are not part of a flow's own transaction. */
-  async release(number: number, actor: string, reason: TrayOpenReason, extra: Record<string, unknown> = {}): Promise<void> {
+  async release(number: number, actor: string, reason: TrayOpenReason, extra: ReleaseExtra = {}): Promise<void> {
     await this.deps.db.tx((q) => this.recordRelease(q, number, actor, reason, extra));
     this.deps.outbox.committed();
     await this.pulse(number, reason);

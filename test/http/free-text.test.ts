@@ -110,7 +110,6 @@ t.test(`free text is clean or refused with 400 before any effect (${dbKind})`, a
   /** The free-text parts of URLs: a path parameter and query strings. */
   const urls: [string, (s: string) => string, Record<string, string>][] = [
     ['dossier code to look up', (s) => `/api/dossiers/${encodeURIComponent(`2345${s}6789`)}`, {}],
-    ['stream token', (s) => `/api/admin/stream?token=${encodeURIComponent(`test-admin-token${s}`)}`, {}],
     ['simulator inbox number', (s) => `/api/sim/sms?to=${encodeURIComponent(`0912${s}`)}`, {}],
   ];
   for (const [field, url, headers] of urls) {
@@ -119,6 +118,13 @@ t.test(`free text is clean or refused with 400 before any effect (${dbKind})`, a
       t.equal(res.statusCode, 400, `${field}, ${what}: ${res.body.slice(0, 160)}`);
       t.equal(res.json().error?.code, 'VALIDATION_FAILED', `${field}, ${what}: code`);
     }
+  }
+
+  // A token is checked before anything else (ADR 0017): one with a control character is simply not a token.
+  for (const [what, s] of BAD) {
+    const res = await locker.http.inject({ method: 'GET', url: `/api/admin/stream?token=${encodeURIComponent(`test-admin-token${s}`)}` });
+    t.equal(res.statusCode, 401, `stream token, ${what}: ${res.body.slice(0, 160)}`);
+    t.equal(res.json().error?.code, 'UNAUTHORIZED', `stream token, ${what}: code`);
   }
 
   t.same(await effects(locker), before, 'no pulse, no record, no event, no code, no SMS, no account: nothing happened');

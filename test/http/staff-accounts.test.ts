@@ -2,6 +2,7 @@ import t from 'tap';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { generate } from 'otplib';
 import { silentLogger } from '../../src/log.js';
+import { authHooks } from '../../src/http/auth.js';
 import { installErrorHandling } from '../../src/http/errors.js';
 import { staffAccountRoutes } from '../../src/http/routes/staff-accounts.js';
 import { AccountRepository } from '../../src/store/accounts.js';
@@ -37,7 +38,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   });
   installErrorHandling(app);
   app.removeContentTypeParser('text/plain');
-  await app.register(staffAccountRoutes, { staff, findAccount: (token) => staff.findByToken(token) });
+  await app.register(staffAccountRoutes, { staff, auth: authHooks((token) => staff.findByToken(token)) });
   t.teardown(() => app.close());
   const call = (method: 'GET' | 'POST', url: string, token: string | null, payload?: unknown) =>
     app.inject({

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
+import { CodeIssued, DepositOpened, DepositView, DossierStatusView, PickupOpened } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 import type { RouteGuards } from '../guards.js';
 import { freeText } from '../schemas.js';
@@ -26,16 +27,7 @@ const otpBody = {
   properties: { otp: { type: 'string', pattern: '^[0-9]{6,10}$' } },
 } as const;
 const phone = freeText(32);
-const issued = {
-  type: 'object',
-  required: ['challengeId', 'expiresAt'],
-  properties: {
-    challengeId: { type: 'string' },
-    expiresAt: { type: 'string' },
-    resendAt: { type: 'string' },
-    codeLength: { type: 'integer' },
-  },
-} as const;
+const issued = CodeIssued;
 const errors = {
   400: errorSchema,
   403: errorSchema,
@@ -88,14 +80,7 @@ export async function citizenRoutes(
       schema: {
         params: challengeParams,
         body: otpBody,
-        response: {
-          200: {
-            type: 'object',
-            required: ['depositId', 'dossierCode', 'tray'],
-            properties: { depositId: { type: 'string' }, dossierCode: { type: 'string' }, tray: { type: 'integer' } },
-          },
-          ...errors,
-        },
+        response: { 200: DepositOpened, ...errors },
       },
     },
     async (request) => deposits.verify(request.params.challengeId.toLowerCase(), request.body.otp),
@@ -115,7 +100,7 @@ export async function citizenRoutes(
     {
       schema: {
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
-        response: errors,
+        response: { 200: DepositView, ...errors },
       },
     },
     async (request) => deposits.get(request.params.id.toLowerCase()),
@@ -140,18 +125,7 @@ export async function citizenRoutes(
       schema: {
         params: challengeParams,
         body: otpBody,
-        response: {
-          200: {
-            type: 'object',
-            required: ['trays'],
-            properties: {
-              trays: { type: 'array', items: { type: 'integer' } },
-              dossierCodes: { type: 'array', items: { type: 'string' } },
-              unavailable: { type: 'array', items: { type: 'integer' } },
-            },
-          },
-          ...errors,
-        },
+        response: { 200: PickupOpened, ...errors },
       },
     },
     async (request) => pickups.verify(request.params.challengeId.toLowerCase(), request.body.otp),
@@ -176,7 +150,7 @@ export async function citizenRoutes(
           required: ['dossierCode'],
           properties: { dossierCode: freeText(32) },
         },
-        response: errors,
+        response: { 200: DossierStatusView, ...errors },
       },
     },
     async (request) => lookup.byCode(request.params.dossierCode),

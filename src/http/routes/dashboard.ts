@@ -11,12 +11,14 @@ import type { ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors.js';
 import type { StatsService } from '../../services/stats.js';
 import { trayView, type TrayService } from '../../services/trays.js';
-import { requireRole, type FindAccount } from '../auth.js';
+import { type AuthHooks } from '../auth.js';
+import Type from 'typebox';
+import { AlarmView, DashboardStats } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 
 export interface DashboardRouteOptions {
   trays: TrayService;
-  findAccount: FindAccount;
+  auth: AuthHooks;
   /** Without it, `/api/admin/stats` and `/api/admin/alarms` are not offered. */
   stats?: StatsService;
   /** A comment line keeps proxies and the browser from closing an idle stream. */
@@ -34,8 +36,8 @@ const STREAM_HEADERS = {
 };
 
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRouteOptions) {
-  const { trays, findAccount, stats } = opts;
-  const staff = requireRole('staff', findAccount);
+  const { trays, stats } = opts;
+  const staff = opts.auth.staff;
   const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema };
   const streams = new Set<ServerResponse>();
 
@@ -45,21 +47,32 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRoute
     streams.clear();
   });
 
-  const streamAuth = async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
-    const token = request.query.token;
-    if (token === undefined || request.headers.authorization) return staff.call(app, request, undefined as never);
-    const account = await findAccount(token);
-    if (!account) throw new AppError('UNAUTHORIZED', 'the token is not valid');
-    request.account = account;
-  };
+  const streamAuth = Object.assign(
+    async (request: FastifyRequest) => {
+      // Decided before the query is validated: the token is checked here, the rest of the query after.
+      const { token } = request.query as { token?: unknown };
+      if (token === undefined || request.headers.authorization) return staff.call(app, request, undefined as never);
+      const account = typeof token === 'string' && TOKEN.test(token) ? await opts.auth.findAccount(token) : null;
+      if (!account) throw new AppError('UNAUTHORIZED', 'the token is not valid');
+      request.account = account;
+    },
+    { role: 'staff' as const },
+  );
 
   app.get<{ Querystring: { token?: string } }>(
     '/api/admin/stream',
     {
-      preHandler: streamAuth,
+      onRequest: streamAuth,
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', pattern: TOKEN.source } } },
-        response: errors,
+        response: {
+          200: {
+            description:
+              'Server-sent events: `trays` with {full: true, trays} first, then {full: false, trays} for each change (the trays of GET /api/trays).',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -99,15 +112,17 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRoute
 
   if (!stats) return;
 
-  app.get('/api/admin/stats', { preHandler: staff, schema: { response: errors } }, async () => stats.dashboard());
+  app.get('/api/admin/stats', { onRequest: staff, schema: { response: { 200: DashboardStats, ...errors } } }, async () =>
+    stats.dashboard(),
+  );
 
   app.get<{ Querystring: { limit?: string } }>(
     '/api/admin/alarms',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } },
-        response: errors,
+        response: { 200: Type.Array(AlarmView), ...errors },
       },
     },
     async (request) => stats.alarms(Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200)),

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { HealthAnswer } from '../../domain/api.js';
 import type { BusHealth } from '../../services/ports.js';
 
 export interface HealthSources {
@@ -36,24 +37,11 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: HealthS
     {
       schema: {
         response: {
-          200: {
-            type: 'object',
-            required: ['status', 'db', 'mqtt', 'bus'],
-            properties: {
-              status: { enum: ['ok', 'degraded'] },
-              lockerId: { type: 'string' },
-              db: { enum: ['ok', 'down'] },
-              mqtt: { enum: ['ok', 'down'] },
-              bus: { enum: ['ok', 'degraded', 'down'] },
-              sms: { enum: ['ok', 'down'] },
-              boardsOffline: { type: 'array', items: { type: 'string' } },
-              lastScanMs: { type: ['number', 'null'] },
-            },
-          },
+          200: HealthAnswer,
         },
       },
     },
-    async () => {
+    async (): Promise<HealthAnswer> => {
       const [dbOk, busHealth] = await Promise.all([withinTimeout(() => health.db(), HEALTH_DB_TIMEOUT_MS), Promise.resolve(health.bus())]);
       const mqttOk = health.mqtt();
       const offline = busHealth.boards.filter((b) => !b.online).map((b) => b.id);
@@ -68,6 +56,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: HealthS
         bus,
         sms: smsOk ? 'ok' : 'down',
         boardsOffline: offline,
+        busErrors: busHealth.buses.filter((b) => !b.open && b.lastError).map((b) => b.lastError!),
         lastScanMs: busHealth.lastScanMs ?? null,
       };
     },

@@ -1,35 +1,15 @@
 /** `GET /api/procedures` (kiosk, no auth): the catalogue, optionally only deposits or only results. */
 import type { FastifyInstance } from 'fastify';
 import { sortForKiosk, type Procedure } from '../../domain/procedures.js';
+import { ProcedureView } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 
 export interface ProcedureRouteOptions {
   procedures: Procedure[];
 }
 
-const bilingual = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['vi', 'en'],
-  properties: { vi: { type: 'string' }, en: { type: 'string' } },
-} as const;
-
-export const procedureSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['code', 'name', 'short', 'deposit', 'result', 'fee', 'traySize', 'field'],
-  properties: {
-    code: { type: 'string' },
-    name: bilingual,
-    short: bilingual,
-    deposit: { type: 'boolean' },
-    result: { type: 'boolean' },
-    fee: { type: 'integer', minimum: 0 },
-    feeNote: { type: 'string' },
-    traySize: { type: 'string', enum: ['S', 'M', 'L'] },
-    field: { type: 'string' },
-  },
-} as const;
+/** One procedure as the API shows it (src/domain/api.ts). */
+export const procedureSchema = ProcedureView;
 
 const flag = { type: 'string', enum: ['true', 'false'] } as const;
 type Flag = 'true' | 'false';
@@ -47,7 +27,7 @@ export async function procedureRoutes(app: FastifyInstance, opts: ProcedureRoute
         response: { 200: { type: 'array', items: procedureSchema }, 400: errorSchema },
       },
     },
-    async (request) => {
+    async (request): Promise<ProcedureView[]> => {
       const { deposit, result } = request.query;
       return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result));
     },

@@ -5,15 +5,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RetentionService } from '../../services/retention.js';
-import { actorOf, requireRole, type FindAccount } from '../auth.js';
+import { actorOf, type AuthHooks } from '../auth.js';
+import { PurgeRunView, RetentionStatusView } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 
-export async function retentionRoutes(app: FastifyInstance, opts: { retention: RetentionService; findAccount: FindAccount }) {
-  const staff = requireRole('staff', opts.findAccount);
-  const admin = requireRole('admin', opts.findAccount);
+export async function retentionRoutes(app: FastifyInstance, opts: { retention: RetentionService; auth: AuthHooks }) {
+  const staff = opts.auth.staff;
+  const admin = opts.auth.admin;
   const errors = { 401: errorSchema, 403: errorSchema };
-  app.get('/api/admin/retention', { preHandler: staff, schema: { response: errors } }, async () => opts.retention.status());
-  app.post('/api/admin/retention/run', { preHandler: admin, schema: { response: errors } }, async (request) =>
+  app.get('/api/admin/retention', { onRequest: staff, schema: { response: { 200: RetentionStatusView, ...errors } } }, async () =>
+    opts.retention.status(),
+  );
+  app.post('/api/admin/retention/run', { onRequest: admin, schema: { response: { 200: PurgeRunView, ...errors } } }, async (request) =>
     opts.retention.run(actorOf(request)),
   );
 }

@@ -2,52 +2,53 @@
  * Staff accounts: admins create, list and disable accounts and rotate their tokens; officers sign
  * in at the touchscreen with a PIN and an authenticator code, and sign out.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { ErrorAnswer } from '../../domain/api.js';
+import {
+  AccountCreated,
+  AccountDisabled,
+  AccountList,
+  Me,
+  SignedIn,
+  SignedOut,
+  TokenRotated,
+  type AccountView,
+} from '../../domain/api-staff.js';
 import type { StaffAccountService, StaffAccountView } from '../../services/staff-accounts.js';
-import { actorOf, requireRole, type FindAccount } from '../auth.js';
-import { errorSchema } from '../errors.js';
+import { actorOf, type AuthHooks } from '../auth.js';
 import type { RouteGuards } from '../guards.js';
 import { emptyBody } from '../schemas.js';
 
 export interface StaffAccountRouteOptions {
   staff: StaffAccountService;
-  findAccount: FindAccount;
+  auth: AuthHooks;
   /** With them, sign-in is counted per client address before its body is read (guards.ts). */
   guards?: RouteGuards;
 }
 
+const Closed = { additionalProperties: false } as const;
 // Letters (Vietnamese included), digits, spaces, dots, apostrophes and hyphens; starts with a letter or digit.
-const name = { type: 'string', minLength: 1, maxLength: 80, pattern: "^[\\p{L}\\p{M}\\p{N}][\\p{L}\\p{M}\\p{N} .'-]*$" } as const;
-const pin = { type: 'string', minLength: 6, maxLength: 8, pattern: '^[0-9]{6,8}$' } as const;
-const totp = { type: 'string', minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$' } as const;
-const idParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
-} as const;
-const accountSchema = {
-  type: 'object',
-  required: ['id', 'name', 'role'],
-  properties: { id: { type: 'integer' }, name: { type: 'string' }, role: { type: 'string' } },
-} as const;
-const viewSchema = {
-  type: 'object',
-  required: ['id', 'name', 'role', 'touchscreen', 'createdAt', 'createdBy', 'disabledAt', 'lockedUntil'],
-  properties: {
-    ...accountSchema.properties,
-    touchscreen: { type: 'boolean' },
-    createdAt: { type: 'string' },
-    createdBy: { type: ['string', 'null'] },
-    disabledAt: { type: ['string', 'null'] },
-    lockedUntil: { type: ['string', 'null'] },
-  },
-} as const;
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema };
+const Name = Type.String({ minLength: 1, maxLength: 80, pattern: "^[\\p{L}\\p{M}\\p{N}][\\p{L}\\p{M}\\p{N} .'-]*$" });
+const Pin = Type.String({ minLength: 6, maxLength: 8, pattern: '^[0-9]{6,8}$' });
+const Totp = Type.String({ minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$' });
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$' }) }, Closed);
+/** No body, `null` or `{}`. */
+const NoBody = Type.Unsafe<Record<string, never> | null>({ ...emptyBody, type: ['object', 'null'] });
+const errors = {
+  400: ErrorAnswer,
+  401: ErrorAnswer,
+  403: ErrorAnswer,
+  404: ErrorAnswer,
+  409: ErrorAnswer,
+  429: ErrorAnswer,
+  503: ErrorAnswer,
+};
 
 const BEARER = /^Bearer (.+)$/;
 
-function view(a: StaffAccountView) {
+function view(a: StaffAccountView): AccountView {
   return {
     id: a.id,
     name: a.name,
@@ -65,35 +66,28 @@ function bearer(request: FastifyRequest): string {
   return BEARER.exec(request.headers.authorization ?? '')?.[1] ?? '';
 }
 
-export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccountRouteOptions) {
-  const { staff, findAccount } = opts;
-  const signedIn = requireRole('staff', findAccount);
-  const admin = requireRole('admin', findAccount);
+export async function staffAccountRoutes(fastify: FastifyInstance, opts: StaffAccountRouteOptions) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { staff } = opts;
+  const signedIn = opts.auth.staff;
+  const admin = opts.auth.admin;
 
-  app.post<{ Body: { name: string; role: 'staff' | 'admin'; withTouchscreen: boolean; pin?: string } }>(
+  app.post(
     '/api/admin/staff',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'role', 'withTouchscreen'],
-          properties: { name, role: { type: 'string', enum: ['staff', 'admin'] }, withTouchscreen: { type: 'boolean' }, pin },
-        },
-        response: {
-          201: {
-            type: 'object',
-            required: ['id', 'name', 'role', 'token'],
-            properties: {
-              ...accountSchema.properties,
-              token: { type: 'string' },
-              totpUri: { type: 'string' },
-              totpSecret: { type: 'string' },
-            },
+        summary: 'Creates a staff or admin account (with touchscreen sign-in: PIN and authenticator)',
+        body: Type.Object(
+          {
+            name: Name,
+            role: Type.Unsafe<'staff' | 'admin'>({ type: 'string', enum: ['staff', 'admin'] }),
+            withTouchscreen: Type.Boolean(),
+            pin: Type.Optional(Pin),
           },
-          ...errors,
-        },
+          Closed,
+        ),
+        response: { 201: AccountCreated, ...errors },
       },
     },
     async (request, reply) => reply.status(201).send(await staff.create(request.body, actorOf(request))),
@@ -102,27 +96,21 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
   app.get(
     '/api/admin/staff',
     {
-      preHandler: admin,
-      schema: { response: { 200: { type: 'array', items: viewSchema }, ...errors } },
+      onRequest: admin,
+      schema: { summary: 'Every account, as an admin sees it', response: { 200: AccountList, ...errors } },
     },
     async () => (await staff.list()).map(view),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/admin/staff/:id/disable',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
-        params: idParams,
-        body: { ...emptyBody, type: ['object', 'null'] },
-        response: {
-          200: {
-            ...viewSchema,
-            required: [...viewSchema.required, 'sessionsRevoked'],
-            properties: { ...viewSchema.properties, sessionsRevoked: { type: 'integer' } },
-          },
-          ...errors,
-        },
+        summary: 'Disables an account: its token and every session stop working at once',
+        params: IdParams,
+        body: NoBody,
+        response: { 200: AccountDisabled, ...errors },
       },
     },
     async (request) => {
@@ -131,40 +119,28 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/admin/staff/:id/token',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
-        params: idParams,
-        body: { ...emptyBody, type: ['object', 'null'] },
-        response: {
-          200: {
-            ...accountSchema,
-            required: [...accountSchema.required, 'token'],
-            properties: { ...accountSchema.properties, token: { type: 'string' } },
-          },
-          ...errors,
-        },
+        summary: 'A new permanent token for an account; the old one stops working',
+        params: IdParams,
+        body: NoBody,
+        response: { 200: TokenRotated, ...errors },
       },
     },
     async (request) => staff.rotateToken(Number(request.params.id), actorOf(request)),
   );
 
-  app.post<{ Body: { name: string; pin: string; totp: string } }>(
+  app.post(
     '/api/staff/sign-in',
     {
       onRequest: opts.guards ? [opts.guards.signIn] : [],
       schema: {
-        body: { type: 'object', additionalProperties: false, required: ['name', 'pin', 'totp'], properties: { name, pin, totp } },
-        response: {
-          200: {
-            type: 'object',
-            required: ['token', 'expiresAt', 'account'],
-            properties: { token: { type: 'string' }, expiresAt: { type: 'string' }, account: accountSchema },
-          },
-          ...errors,
-        },
+        summary: 'Touchscreen sign-in with a PIN and an authenticator code: a session token',
+        body: Type.Object({ name: Name, pin: Pin, totp: Totp }, Closed),
+        response: { 200: SignedIn, ...errors },
       },
     },
     async (request) => {
@@ -176,11 +152,8 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
   app.post(
     '/api/staff/sign-out',
     {
-      preHandler: signedIn,
-      schema: {
-        body: { ...emptyBody, type: ['object', 'null'] },
-        response: { 200: { type: 'object', required: ['signedOut'], properties: { signedOut: { type: 'boolean' } } }, ...errors },
-      },
+      onRequest: signedIn,
+      schema: { summary: 'Ends a touchscreen session', body: NoBody, response: { 200: SignedOut, ...errors } },
     },
     async (request) => ({ signedOut: await staff.signOut(bearer(request)) }),
   );
@@ -188,21 +161,8 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
   app.get(
     '/api/staff/me',
     {
-      preHandler: signedIn,
-      schema: {
-        response: {
-          200: {
-            type: 'object',
-            required: ['id', 'name', 'role', 'via', 'expiresAt'],
-            properties: {
-              ...accountSchema.properties,
-              via: { type: 'string', enum: ['session', 'token'] },
-              expiresAt: { type: ['string', 'null'] },
-            },
-          },
-          ...errors,
-        },
-      },
+      onRequest: signedIn,
+      schema: { summary: 'The signed-in account, and when its session ends', response: { 200: Me, ...errors } },
     },
     async (request) => {
       const expiresAt = await staff.sessionExpiry(bearer(request));
@@ -211,7 +171,7 @@ export async function staffAccountRoutes(app: FastifyInstance, opts: StaffAccoun
         id: account.id,
         name: account.name,
         role: account.role,
-        via: expiresAt ? 'session' : 'token',
+        via: expiresAt ? ('session' as const) : ('token' as const),
         expiresAt: expiresAt?.toISOString() ?? null,
       };
     },

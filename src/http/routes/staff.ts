@@ -1,103 +1,119 @@
 /** Staff routes: collection rounds and result loading (Bearer token: staff or admin). */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { ErrorAnswer } from '../../domain/api.js';
+import {
+  CHECK_OUTCOMES,
+  CheckAnswered,
+  CheckList,
+  ITEM_OUTCOMES,
+  ManifestSchema,
+  ResultBatchLoaded,
+  ResultLoaded,
+  RoundCompleted,
+  TrayOpened,
+  WaitingResults,
+  type WaitingResult,
+} from '../../domain/api-staff.js';
 import type { ResultService } from '../../services/results.js';
-import type { ItemOutcome, RoundService } from '../../services/rounds.js';
+import type { RoundService } from '../../services/rounds.js';
 import type { TrayChecks } from '../../services/tray-checks.js';
-import { actorOf, requireRole, type FindAccount } from '../auth.js';
-import { errorSchema } from '../errors.js';
+import { actorOf, type AuthHooks } from '../auth.js';
 import { freeText, trayNumberParams } from '../schemas.js';
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const roundParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: UUID } },
-} as const;
-const itemParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'tray'],
-  properties: { id: { type: 'string', pattern: UUID }, tray: { type: 'string', pattern: '^[0-9]{1,3}$' } },
-} as const;
-const resultItem = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['dossierCode', 'phone', 'procedureCode'],
-  properties: {
-    dossierCode: { type: 'string', minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' },
-    phone: freeText(32),
-    procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' },
+const Closed = { additionalProperties: false } as const;
+const RoundParams = Type.Object({ id: Type.String({ pattern: UUID }) }, Closed);
+const ItemParams = Type.Object({ id: Type.String({ pattern: UUID }), tray: Type.String({ pattern: '^[0-9]{1,3}$' }) }, Closed);
+const TrayParams = Type.Unsafe<{ n: string }>(trayNumberParams);
+const ResultItem = Type.Object(
+  {
+    dossierCode: Type.String({ minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' }),
+    phone: Type.Unsafe<string>(freeText(32)),
+    procedureCode: Type.String({ pattern: '^[A-Za-z0-9-]{2,20}$' }),
   },
-} as const;
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
+  Closed,
+);
+/** Optional: no body, `null` or `{}` start the round with every tray opened in turn. */
+const StartBody = Type.Unsafe<{ oneAtATime?: boolean } | null>({
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { oneAtATime: { type: 'boolean' } },
+});
+const errors = { 400: ErrorAnswer, 401: ErrorAnswer, 403: ErrorAnswer, 404: ErrorAnswer, 409: ErrorAnswer, 503: ErrorAnswer };
 
 export async function staffRoutes(
-  app: FastifyInstance,
-  opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; findAccount: FindAccount },
+  fastify: FastifyInstance,
+  opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; auth: AuthHooks },
 ) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { rounds, results, checks } = opts;
-  const staff = requireRole('staff', opts.findAccount);
+  const staff = opts.auth.staff;
 
-  app.get('/api/staff/rounds/next', { preHandler: staff, schema: { response: errors } }, async () => rounds.next());
+  app.get(
+    '/api/staff/rounds/next',
+    {
+      onRequest: staff,
+      schema: { summary: 'The round to do now (due or running), else the next one', response: { 200: ManifestSchema, ...errors } },
+    },
+    async () => rounds.next(),
+  );
 
-  app.post<{ Params: { id: string }; Body: { oneAtATime?: boolean } | undefined }>(
+  app.post(
     '/api/staff/rounds/:id/start',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
-        params: roundParams,
-        body: { type: ['object', 'null'], additionalProperties: false, properties: { oneAtATime: { type: 'boolean' } } },
-        response: errors,
+        summary: 'Starts a round and opens its trays (one after another, or only the first with oneAtATime)',
+        params: RoundParams,
+        body: StartBody,
+        response: { 200: ManifestSchema, ...errors },
       },
     },
     async (request) => rounds.start(request.params.id.toLowerCase(), { oneAtATime: request.body?.oneAtATime ?? false }, actorOf(request)),
   );
 
-  app.post<{ Params: { id: string; tray: string } }>(
+  app.post(
     '/api/staff/rounds/:id/items/:tray/open',
     {
-      preHandler: staff,
-      schema: { params: itemParams, response: errors },
+      onRequest: staff,
+      schema: { summary: 'Opens one tray of a running round', params: ItemParams, response: { 200: TrayOpened, ...errors } },
     },
     async (request) => {
       await rounds.openItem(request.params.id.toLowerCase(), Number(request.params.tray), actorOf(request));
-      return { tray: Number(request.params.tray), opened: true };
+      return { tray: Number(request.params.tray), opened: true as const };
     },
   );
 
-  app.post<{ Params: { id: string; tray: string }; Body: { outcome: ItemOutcome } }>(
+  app.post(
     '/api/staff/rounds/:id/items/:tray',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
-        params: itemParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['outcome'],
-          properties: { outcome: { enum: ['collected', 'missing', 'returned', 'found', 'empty'] } },
-        },
-        response: errors,
+        summary: "Says what became of a tray's dossier on a running round",
+        params: ItemParams,
+        body: Type.Object({ outcome: Type.Enum(ITEM_OUTCOMES) }, Closed),
+        response: { 200: ManifestSchema, ...errors },
       },
     },
     async (request) => rounds.confirm(request.params.id.toLowerCase(), Number(request.params.tray), request.body.outcome, actorOf(request)),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/staff/rounds/:id/complete',
     {
-      preHandler: staff,
-      schema: { params: roundParams, response: errors },
+      onRequest: staff,
+      schema: { summary: 'Completes a running round', params: RoundParams, response: { 200: RoundCompleted, ...errors } },
     },
     async (request) => rounds.complete(request.params.id.toLowerCase(), actorOf(request)),
   );
 
-  app.post<{ Body: { dossierCode: string; phone: string; procedureCode: string } }>(
+  app.post(
     '/api/staff/results',
     {
-      preHandler: staff,
-      schema: { body: resultItem, response: errors },
+      onRequest: staff,
+      schema: { summary: 'Loads a result: a result tray that fits opens', body: ResultItem, response: { 201: ResultLoaded, ...errors } },
     },
     async (request, reply) =>
       reply
@@ -105,18 +121,14 @@ export async function staffRoutes(
         .send(await results.load({ ...request.body, procedureCode: request.body.procedureCode.toUpperCase() }, actorOf(request))),
   );
 
-  app.post<{ Body: { items: { dossierCode: string; phone: string; procedureCode: string }[] } }>(
+  app.post(
     '/api/staff/results/batch',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['items'],
-          properties: { items: { type: 'array', minItems: 1, maxItems: 30, items: resultItem } },
-        },
-        response: errors,
+        summary: 'Loads up to 30 results in turn; one refused does not stop the others',
+        body: Type.Object({ items: Type.Array(ResultItem, { minItems: 1, maxItems: 30 }) }, Closed),
+        response: { 200: ResultBatchLoaded, ...errors },
       },
     },
     async (request) => ({
@@ -129,36 +141,38 @@ export async function staffRoutes(
 
   if (checks) {
     // Trays to check (ADR 0012): listed for the officer, answered found or empty outside a round too.
-    app.get('/api/staff/checks', { preHandler: staff, schema: { response: errors } }, async () => checks.list());
-    app.post<{ Params: { n: string }; Body: { outcome: 'found' | 'empty' } }>(
+    app.get(
+      '/api/staff/checks',
+      { onRequest: staff, schema: { summary: 'The trays to check', response: { 200: CheckList, ...errors } } },
+      async () => checks.list(),
+    );
+    app.post(
       '/api/staff/checks/:n',
       {
-        preHandler: staff,
+        onRequest: staff,
         schema: {
-          params: trayNumberParams,
-          body: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['outcome'],
-            properties: { outcome: { enum: ['found', 'empty'] } },
-          },
-          response: errors,
+          summary: 'Answers a tray to check: found or empty',
+          params: TrayParams,
+          body: Type.Object({ outcome: Type.Enum(CHECK_OUTCOMES) }, Closed),
+          response: { 200: CheckAnswered, ...errors },
         },
       },
       async (request) => checks.resolveTray(Number(request.params.n), request.body.outcome, actorOf(request)),
     );
-    app.post<{ Params: { n: string } }>(
+    app.post(
       '/api/staff/checks/:n/open',
       {
-        preHandler: staff,
-        schema: {
-          params: trayNumberParams,
-          response: errors,
-        },
+        onRequest: staff,
+        schema: { summary: 'Opens a tray to check, to look into it', params: TrayParams, response: { 200: TrayOpened, ...errors } },
       },
       async (request) => checks.open(Number(request.params.n), actorOf(request)),
     );
   }
 
-  app.get('/api/staff/results/unclaimed', { preHandler: staff, schema: { response: errors } }, async () => results.waiting());
+  app.get(
+    '/api/staff/results/unclaimed',
+    { onRequest: staff, schema: { summary: 'Results waiting in the machine', response: { 200: WaitingResults, ...errors } } },
+    // Results only: their status is a result's.
+    async () => (await results.waiting()).map((r) => ({ ...r, status: r.status as WaitingResult['status'] })),
+  );
 }

@@ -1,25 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { trayView, type TrayService } from '../../services/trays.js';
-import { actorOf, requireRole, type FindAccount } from '../auth.js';
+import { actorOf, type AuthHooks } from '../auth.js';
 import { errorSchema } from '../errors.js';
 import { freeText, trayNumberParams, trayViewSchema } from '../schemas.js';
 
 export interface TrayRouteOptions {
   trays: TrayService;
-  findAccount: FindAccount;
+  auth: AuthHooks;
 }
 
 /** `GET /api/trays` (staff, admin) and the admin maintenance routes. */
 export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
-  const { trays, findAccount } = opts;
-  const staff = requireRole('staff', findAccount);
-  const admin = requireRole('admin', findAccount);
+  const { trays } = opts;
+  const staff = opts.auth.staff;
+  const admin = opts.auth.admin;
   const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
 
   app.get(
     '/api/trays',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: { response: { 200: { type: 'array', items: trayViewSchema }, ...errors } },
     },
     async () => (await trays.list()).map(trayView),
@@ -28,7 +28,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
   app.get<{ Params: { n: string } }>(
     '/api/trays/:n',
     {
-      preHandler: staff,
+      onRequest: staff,
       schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
     },
     async (request) => trayView(await trays.get(Number(request.params.n))),
@@ -37,7 +37,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
   app.post<{ Params: { n: string }; Body: { reason?: string } | undefined }>(
     '/api/admin/trays/:n/open',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         params: trayNumberParams,
         body: {
@@ -59,7 +59,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
   app.post<{ Params: { n: string }; Body: { reason: string } }>(
     '/api/admin/trays/:n/out-of-service',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         params: trayNumberParams,
         body: {
@@ -77,7 +77,7 @@ export async function trayRoutes(app: FastifyInstance, opts: TrayRouteOptions) {
   app.delete<{ Params: { n: string } }>(
     '/api/admin/trays/:n/out-of-service',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: { params: trayNumberParams, response: { 200: trayViewSchema, ...errors } },
     },
     async (request) => trayView(await trays.setOutOfService(Number(request.params.n), null, actorOf(request))),

@@ -77,7 +77,8 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions) {
   ];
   if (opts.simulator) pages.push(['/sim', 'sim']);
   for (const [url, name] of pages) {
-    app.get(url, async (request, reply) => {
+    // Screens, not API: left out of the OpenAPI document.
+    app.get(url, { schema: { hide: true } }, async (request, reply) => {
       const asset = assets.get(`${name}.html`);
       if (!asset) {
         return reply
@@ -90,7 +91,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions) {
     });
   }
 
-  app.get<{ Params: { '*': string } }>('/ui/*', async (request, reply) => {
+  app.get<{ Params: { '*': string } }>('/ui/*', { schema: { hide: true } }, async (request, reply) => {
     const asset = assets.get(request.params['*']);
     // Only built files are known: no path is ever joined from the request.
     if (!asset || request.params['*'].endsWith('.html')) return sendError(reply, 'NOT_FOUND', 'no such file');

@@ -1,17 +1,8 @@
 /** The cabinets drawn as they stand: trays numbered down each column, six to a column. */
-import type { TraySize } from '../../domain/cabinet.js';
 import { html } from '../shared/html.js';
 
-export interface TrayView {
-  number: number;
-  cabinet: string;
-  size: TraySize;
-  role: string;
-  state: 'free' | 'reserved' | 'holding_deposit' | 'holding_result' | 'to_check' | 'out_of_service';
-  door: 'open' | 'closed' | 'unknown';
-  outOfServiceReason: string | null;
-  fault: string | null;
-}
+export type { TrayView } from '../../domain/api.js';
+import type { TrayView } from '../../domain/api.js';
 
 export const STATE_NAMES: Record<TrayView['state'], string> = {
   free: 'Trống',

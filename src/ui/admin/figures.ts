@@ -2,8 +2,8 @@
 import { html } from '../shared/html.js';
 
 /** What `GET /api/admin/stats` and `/api/admin/alarms` answer (the service's own types). */
-export type { DashboardStats as Stats, AlarmView as Alarm } from '../../services/stats.js';
-import type { DashboardStats as Stats, AlarmView as Alarm } from '../../services/stats.js';
+export type { DashboardStats as Stats, AlarmView as Alarm } from '../../domain/api.js';
+import type { DashboardStats as Stats, AlarmView as Alarm } from '../../domain/api.js';
 
 const rate = (r: number | null) => (r === null ? '–' : `${Math.round(r * 1000) / 10}%`);
 

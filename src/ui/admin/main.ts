@@ -12,6 +12,7 @@ import { html } from '../shared/html.js';
 import { TokenSignIn } from '../shared/signin.js';
 import { Alarms, Figures, type Alarm, type Stats } from './figures.js';
 import { Cabinets, type TrayView } from './cabinets.js';
+import { HealthBanner, type HealthView } from './health.js';
 import { Retention, type RetentionStatus } from './retention.js';
 
 const TOKEN_KEY = 'atm247.admin.token';
@@ -52,6 +53,7 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
   const [alarms, setAlarms] = useState<Alarm[] | null>(null);
   const [retention, setRetention] = useState<RetentionStatus | null>(null);
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
+  const [health, setHealth] = useState<HealthView | null>(null);
 
   useEffect(() => {
     const source = new EventSource(`/api/admin/stream?token=${encodeURIComponent(token)}`);
@@ -85,6 +87,12 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) onUnauthorized();
       }
+      try {
+        const h = await api<HealthView>('GET', '/health');
+        if (!stopped) setHealth(h);
+      } catch {
+        if (!stopped) setHealth(null);
+      }
       // Apart: the figures do not wait for it, nor go if it fails.
       try {
         const r = await api<RetentionStatus>('GET', '/api/admin/retention', { token });
@@ -102,7 +110,8 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
   }, [token]);
 
   const list = [...trays.values()].sort((a, b) => a.number - b.number);
-  return html` <section class="panel">
+  return html`<${HealthBanner} health=${health} />
+    <section class="panel">
       <div class="panel-head">
         <h2>Khay</h2>
         <p class=${`link link-${link}`} role="status">

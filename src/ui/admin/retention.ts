@@ -3,8 +3,10 @@ import { html } from '../shared/html.js';
 import { formatDateTime } from '../shared/format.js';
 
 /** What `GET /api/admin/retention` answers (the service's own type). */
-export type { RetentionStatus } from '../../services/retention.js';
-import type { PurgeCounts, RetentionStatus } from '../../services/retention.js';
+export type { RetentionStatusView as RetentionStatus } from '../../domain/api.js';
+import type { RetentionStatusView as RetentionStatus } from '../../domain/api.js';
+
+type PurgeCounts = NonNullable<RetentionStatus['lastRun']>['counts'];
 
 const COUNTS: [keyof PurgeCounts, string][] = [
   ['dossiers', 'Hồ sơ đã đóng: xoá số điện thoại'],

@@ -1,5 +1,6 @@
 /** The kiosk's deposit outcomes: the tray open, the receipt, a tray to check, a deposit cancelled. */
 import { useEffect, useRef } from 'preact/hooks';
+import type { DepositView } from '../../domain/api.js';
 import { api } from '../shared/api.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -15,7 +16,7 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
     const poll = async () => {
       while (!stopped) {
         try {
-          const d = await api<{ status: string; depositedAt: string | null }>('GET', `/api/deposits/${screen.depositId}`);
+          const d = await api<DepositView>('GET', `/api/deposits/${screen.depositId}`);
           if (d.status === 'deposited' || d.status === 'collected') {
             go({
               name: 'receipt',

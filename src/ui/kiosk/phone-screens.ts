@@ -1,5 +1,6 @@
 /** The kiosk's two steps that prove the citizen's phone, for a drop-off and a pickup: the number, then the code sent to it. */
 import { useEffect, useState } from 'preact/hooks';
+import type { CodeIssued, DepositOpened, PickupOpened } from '../../domain/api.js';
 import { api, ApiError } from '../shared/api.js';
 import { formatPhone } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -23,11 +24,7 @@ export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenP
     setBusy(true);
     try {
       const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
-      const issued = await api<{ challengeId: string; resendAt: string; codeLength: number }>(
-        'POST',
-        flow === 'deposit' ? '/api/deposits' : '/api/pickups',
-        { body },
-      );
+      const issued = await api<CodeIssued>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', { body });
       const { challengeId, resendAt, codeLength } = issued;
       go({ name: 'otp', flow, procedure, phone: digits, challengeId, resendAt, codeLength });
     } catch (err) {
@@ -89,12 +86,12 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
     setBusy(true);
     try {
       if (screen.flow === 'deposit') {
-        const r = await api<{ depositId: string; dossierCode: string; tray: number }>('POST', `${base}/${challengeId}/verify`, {
+        const r = await api<DepositOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
         go({ name: 'deposit_open', depositId: r.depositId, tray: r.tray, dossierCode: r.dossierCode, procedure: screen.procedure });
       } else {
-        const r = await api<{ trays: number[]; dossierCodes?: string[]; unavailable?: number[] }>('POST', `${base}/${challengeId}/verify`, {
+        const r = await api<PickupOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
         go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
@@ -108,7 +105,7 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
   };
   const resend = async () => {
     try {
-      const r = await api<{ challengeId: string; resendAt: string }>('POST', `${base}/${challengeId}/resend`);
+      const r = await api<CodeIssued>('POST', `${base}/${challengeId}/resend`);
       setChallengeId(r.challengeId);
       setResendAt(Date.parse(r.resendAt));
       setCode('');

@@ -1,4 +1,5 @@
 /** The kiosk's steps: procedure, pickup (trays open), lookup; the title and the chosen procedure every step shows. */
+import type { DossierStatusView } from '../../domain/api.js';
 import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { DOSSIER_ALPHABET } from '../../domain/dossier-code.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -97,7 +98,7 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
         const next: Record<string, string> = {};
         for (const code of screen.dossierCodes) {
           try {
-            next[code] = (await api<{ status: string }>('GET', `/api/dossiers/${encodeURIComponent(code)}`)).status;
+            next[code] = (await api<DossierStatusView>('GET', `/api/dossiers/${encodeURIComponent(code)}`)).status;
           } catch {
             next[code] = status[code] ?? 'notified';
           }
@@ -144,13 +145,7 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
   </section>`;
 }
 
-interface DossierStatus {
-  dossierCode: string;
-  kind: 'deposit' | 'result';
-  procedureCode: string;
-  status: string;
-  pickupDeadline?: string | null;
-}
+type DossierStatus = DossierStatusView;
 
 export function LookupScreen({ t, lang, fail }: ScreenProps) {
   const [code, setCode] = useState('');

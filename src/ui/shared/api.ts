@@ -18,7 +18,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export async function api<T = any>(method: string, url: string, opts: CallOptions = {}): Promise<T> {
+/** One call to the API; `T` is the answer's type from the domain's contract (src/domain/api*.ts), never restated here. */
+export async function api<T = unknown>(method: string, url: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = {};
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;

@@ -6,32 +6,9 @@ import '../shared/base.css';
 import './sim.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { SimCabinet, SimClockShifted, SimDemoToken, SimDoorMoved, SimFaultSet, SimSms, SimTray } from '../../domain/api-sim.js';
 import { api, ApiError } from '../shared/api.js';
 import { html } from '../shared/html.js';
-
-interface SimTray {
-  tray: number;
-  board: string;
-  door: 'open' | 'closed';
-  latched: boolean;
-}
-interface Board {
-  id: string;
-  unitId: number;
-  fault: string;
-}
-interface Cabinet {
-  trays: SimTray[];
-  boards: Board[];
-  clockOffsetMs: number;
-}
-interface Sms {
-  id: string;
-  to: string;
-  text: string;
-  kind: string;
-  at: string;
-}
 
 const FAULTS = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'];
 const CABINET_A_LAST = 30;
@@ -57,14 +34,15 @@ function usePoll<T>(url: string, ms: number): [T | null, () => void] {
 }
 
 function App() {
-  const [cabinet, refresh] = usePoll<Cabinet>('/api/sim/cabinet', 700);
-  const [sms] = usePoll<Sms[]>('/api/sim/sms', 1500);
+  const [cabinet, refresh] = usePoll<SimCabinet>('/api/sim/cabinet', 700);
+  const [sms] = usePoll<SimSms[]>('/api/sim/sms', 1500);
   const [force, setForce] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const report = (ok: boolean, text: string) => setMessage({ ok, text });
-  const call = async (what: string, method: string, url: string, body?: unknown) => {
+  /** Sends one control; its answer (the type `T`) is not shown, only done or why not. */
+  const call = async <T>(what: string, method: string, url: string, body?: unknown) => {
     try {
-      await api(method, url, { body });
+      await api<T>(method, url, { body });
       report(true, what);
     } catch (err) {
       report(false, `${what}: ${err instanceof ApiError ? `${err.code} – ${err.message}` : String(err)}`);
@@ -72,20 +50,20 @@ function App() {
     refresh();
   };
   const toggle = (tr: SimTray, e: MouseEvent) =>
-    call(`tray ${tr.tray} door ${tr.door === 'open' ? 'closed' : 'opened'}`, 'POST', `/api/sim/trays/${tr.tray}/door`, {
+    call<SimDoorMoved>(`tray ${tr.tray} door ${tr.door === 'open' ? 'closed' : 'opened'}`, 'POST', `/api/sim/trays/${tr.tray}/door`, {
       open: tr.door !== 'open',
       force: force || e.shiftKey,
     });
   const demo = async (role: 'admin' | 'staff') => {
     try {
-      const { token } = await api<{ token: string }>('POST', '/api/sim/demo-token', { body: { role } });
+      const { token } = await api<SimDemoToken>('POST', '/api/sim/demo-token', { body: { role } });
       window.open(`/${role}#token=${encodeURIComponent(token)}`, '_blank', 'noopener');
     } catch (err) {
       report(false, `demo ${role}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
   const offsetH = cabinet ? cabinet.clockOffsetMs / 3_600_000 : 0;
-  const shift = (ms: number) => call(`clock shifted`, 'POST', '/api/sim/clock', { offsetMs: ms });
+  const shift = (ms: number) => call<SimClockShifted>(`clock shifted`, 'POST', '/api/sim/clock', { offsetMs: ms });
   const cabinets = cabinet
     ? [
         { id: 'A', trays: cabinet.trays.filter((tr) => tr.tray <= CABINET_A_LAST) },
@@ -158,7 +136,7 @@ function App() {
                       <select
                         aria-label=${`Fault of board ${b.id}`}
                         value=${b.fault}
-                        onChange=${(e: Event) => call(`board ${b.id}: ${(e.target as HTMLSelectElement).value}`, 'POST', `/api/sim/boards/${b.id}/fault`, { fault: (e.target as HTMLSelectElement).value })}
+                        onChange=${(e: Event) => call<SimFaultSet>(`board ${b.id}: ${(e.target as HTMLSelectElement).value}`, 'POST', `/api/sim/boards/${b.id}/fault`, { fault: (e.target as HTMLSelectElement).value })}
                       >
                         ${FAULTS.map((f) => html`<option value=${f}>${f}</option>`)}
                       </select>

@@ -4,19 +4,9 @@
  * a dossier" (found) or "the tray is empty" (empty). Shared by the round's manifest and the panel
  * of trays to check outside a round.
  */
+import type { CheckKind, CheckOutcome } from '../../domain/api-staff.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-
-export type CheckKind = 'deposit' | 'load_result' | 'pickup';
-export type CheckOutcome = 'found' | 'empty';
-
-/** `GET /api/staff/checks` */
-export interface CheckView {
-  tray: number;
-  dossierCode: string;
-  kind: CheckKind;
-  since: string | null;
-}
 
 export const KIND_NAMES: Record<CheckKind, string> = {
   deposit: 'Hồ sơ người dân nộp',

@@ -7,6 +7,7 @@ import '../shared/base.css';
 import './staff.css';
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
+import type { Manifest, SignedIn, SignedOut } from '../../domain/api-staff.js';
 import { api, ApiError, tokenStore } from '../shared/api.js';
 import { html } from '../shared/html.js';
 import { LoadResults, Unclaimed } from './panels.js';
@@ -39,10 +40,10 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
     setError(null);
     try {
       if (mode === 'pin') {
-        const r = await api<{ token: string }>('POST', '/api/staff/sign-in', { body: { name: name.trim(), pin, totp } });
+        const r = await api<SignedIn>('POST', '/api/staff/sign-in', { body: { name: name.trim(), pin, totp } });
         onToken(r.token);
       } else {
-        await api('GET', '/api/staff/rounds/next', { token: token.trim() }).catch((err) => {
+        await api<Manifest>('GET', '/api/staff/rounds/next', { token: token.trim() }).catch((err) => {
           if (err instanceof ApiError && err.status === 401) throw err;
         });
         onToken(token.trim());
@@ -104,7 +105,7 @@ function App() {
   const [token, setToken] = useState<string | null>(tokenStore.get(TOKEN_KEY));
   const [tab, setTab] = useState<Tab>('round');
   const signOut = () => {
-    if (token) void api('POST', '/api/staff/sign-out', { token }).catch(() => undefined);
+    if (token) void api<SignedOut>('POST', '/api/staff/sign-out', { token }).catch(() => undefined);
     tokenStore.set(TOKEN_KEY, null);
     setToken(null);
   };

@@ -1,6 +1,7 @@
 /** The staff's result panels: loading results one after another, the unclaimed list; the props every panel takes. */
-import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ResultLoaded, WaitingResult } from '../../domain/api-staff.js';
+import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { api, ApiError } from '../shared/api.js';
 import { formatDateTime, formatTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -21,13 +22,8 @@ function useFailure(onUnauthorized: () => void) {
 }
 
 type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name'>;
-interface Loaded {
-  resultId: string;
-  tray: number;
-  dossierCode: string;
-  procedureCode: string;
-  at: Date;
-}
+/** A result loaded in this session: the answer, with the procedure chosen and when. */
+type Loaded = ResultLoaded & { procedureCode: string; at: Date };
 
 export function LoadResults({ token, onUnauthorized }: Props) {
   const [procedures, setProcedures] = useState<Procedure[]>([]);
@@ -51,7 +47,7 @@ export function LoadResults({ token, onUnauthorized }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ resultId: string; tray: number; dossierCode: string }>('POST', '/api/staff/results', {
+      const r = await api<ResultLoaded>('POST', '/api/staff/results', {
         token,
         body: { dossierCode: dossierCode.trim(), phone: phone.trim(), procedureCode },
       });
@@ -131,20 +127,11 @@ export function LoadResults({ token, onUnauthorized }: Props) {
   </section>`;
 }
 
-interface Waiting {
-  dossierCode: string;
-  tray: number | null;
-  procedureCode: string;
-  loadedAt: string | null;
-  pickupDeadline: string | null;
-  status: string;
-}
-
 export function Unclaimed({ token, onUnauthorized }: Props) {
-  const [list, setList] = useState<Waiting[] | null>(null);
+  const [list, setList] = useState<WaitingResult[] | null>(null);
   const { error, fail } = useFailure(onUnauthorized);
   useEffect(() => {
-    api<Waiting[]>('GET', '/api/staff/results/unclaimed', { token }).then(setList, fail);
+    api<WaitingResult[]>('GET', '/api/staff/results/unclaimed', { token }).then(setList, fail);
   }, []);
   const now = Date.now();
   return html` <section class="panel">

@@ -3,21 +3,27 @@
  * each, answered tray by tray while the round runs), the trays to check in the round, and the trays
  * to check outside it, answered on their own.
  */
+import type {
+  CheckAnswered,
+  CheckKind,
+  CheckOutcome,
+  CheckView,
+  CollectItem,
+  Manifest,
+  ManifestItem,
+  RoundItemStatus,
+  TakeBackItem,
+  TrayOpened,
+} from '../../domain/api-staff.js';
 import type { ApiError } from '../shared/api.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { answerDone, CheckCard, KIND_NAMES, type CheckKind, type CheckOutcome, type CheckView } from './checks.js';
+import { answerDone, CheckCard, KIND_NAMES } from './checks.js';
 
-export interface Item {
-  tray: number;
-  dossierCode: string;
-  procedureCode: string;
-  status: string;
-  depositedAt?: string | null;
-  expiredAt?: string | null;
-}
+/** A tray of the manifest: a deposit to collect, a result to take back or a tray to check. */
+export type Item = ManifestItem & Partial<Pick<CollectItem, 'depositedAt'>> & Partial<Pick<TakeBackItem, 'expiredAt'>>;
 
-const ITEM_STATUS: Record<string, string> = {
+const ITEM_STATUS: Record<RoundItemStatus, string> = {
   pending: 'Chưa mở',
   opened: 'Đã mở',
   collected: 'Đã lấy',
@@ -72,14 +78,18 @@ export function ItemTable({
         <td class="row-actions">
           ${
             running && isOpen(i)
-              ? html` <button class="btn" disabled=${busy} onClick=${() => act('POST', `${base}/items/${i.tray}/open`, undefined, null)}>
+              ? html` <button
+                    class="btn"
+                    disabled=${busy}
+                    onClick=${() => act<TrayOpened>('POST', `${base}/items/${i.tray}/open`, undefined, null)}
+                  >
                     Mở khay ${i.tray}
                   </button>
                   <button
                     class="btn btn-primary"
                     disabled=${busy}
                     onClick=${() =>
-                      act(
+                      act<Manifest>(
                         'POST',
                         `${base}/items/${i.tray}`,
                         { outcome: kind === 'collect' ? 'collected' : 'returned' },
@@ -92,7 +102,7 @@ export function ItemTable({
                     class="btn btn-danger"
                     disabled=${busy}
                     onClick=${() =>
-                      act(
+                      act<Manifest>(
                         'POST',
                         `${base}/items/${i.tray}`,
                         { outcome: 'missing' },
@@ -143,7 +153,7 @@ export function RoundChecks({
 }: Answering & { items: Item[]; running: boolean; kindOf: Map<number, CheckKind>; answeredElsewhere: (i: Item) => boolean }) {
   if (!items.length) return null;
   const answerInRound = (i: Item) => (outcome: CheckOutcome) =>
-    act(
+    act<Manifest>(
       'POST',
       `${base}/items/${i.tray}`,
       { outcome },
@@ -167,7 +177,7 @@ export function RoundChecks({
                   kind=${kindOf.get(i.tray)}
                   busy=${busy}
                   badge=${elsewhere ? { cls: 'b-found', text: 'Đã kiểm tra ngoài lượt' } : { cls: `b-${i.status}`, text: ITEM_STATUS[i.status] ?? i.status }}
-                  onOpen=${answerable ? () => act('POST', `${base}/items/${i.tray}/open`, undefined, null) : null}
+                  onOpen=${answerable ? () => act<TrayOpened>('POST', `${base}/items/${i.tray}/open`, undefined, null) : null}
                   onAnswer=${answerable ? answerInRound(i) : null}
                 />`;
               })}
@@ -215,7 +225,7 @@ export function OutsideChecks({
   act,
 }: Answering & { checks: CheckView[] | null; outside: CheckView[]; anyInRound: boolean }) {
   const answerOutside = (c: CheckView) => (outcome: CheckOutcome) =>
-    act(
+    act<CheckAnswered>(
       'POST',
       `/api/staff/checks/${c.tray}`,
       { outcome },
@@ -244,7 +254,7 @@ export function OutsideChecks({
                       since=${c.since}
                       busy=${busy}
                       onAnswer=${answerOutside(c)}
-                      onOpen=${() => act('POST', `/api/staff/checks/${c.tray}/open`, undefined, null)}
+                      onOpen=${() => act<TrayOpened>('POST', `/api/staff/checks/${c.tray}/open`, undefined, null)}
                     />`,
                 )}
               </ul>`

@@ -3,24 +3,20 @@
  * started, answered tray by tray and completed, and below it the trays to check outside the round.
  */
 import { useEffect, useState } from 'preact/hooks';
+import type { CheckKind, CheckView, Manifest, RoundCompleted, RoundStatus } from '../../domain/api-staff.js';
 import { api, ApiError } from '../shared/api.js';
 import { formatTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import type { CheckKind, CheckView } from './checks.js';
 import { errorWords } from './main.js';
 import type { Props } from './panels.js';
 import { isOpen, ItemTable, OutsideChecks, RoundChecks, type Item } from './round-manifest.js';
 
-interface Manifest {
-  round: { id: string; scheduledAt: string; status: 'upcoming' | 'due' | 'running' | 'completed'; drawnAt: string | null };
-  collect: Item[];
-  takeBack: Item[];
-  /** Trays to check on this round (absent from a controller that has none). */
-  check?: Item[];
-  freeTrays: { S: number; M: number; L: number };
-}
-
-const ROUND_STATUS: Record<string, string> = { upcoming: 'Sắp tới', due: 'Đến giờ', running: 'Đang thu', completed: 'Đã xong' };
+const ROUND_STATUS: Partial<Record<RoundStatus, string>> = {
+  upcoming: 'Sắp tới',
+  due: 'Đến giờ',
+  running: 'Đang thu',
+  completed: 'Đã xong',
+};
 const COUNT_NAMES: [string, string][] = [
   ['collected', 'đã lấy'],
   ['returned', 'đã mang về'],
@@ -113,7 +109,7 @@ export function Round({ token, onUnauthorized }: Props) {
   const base = `/api/staff/rounds/${round.id}`;
   const running = round.status === 'running';
   const kindOf = new Map<number, CheckKind>((checks ?? []).map((c) => [c.tray, c.kind]));
-  const checkItems = manifest.check ?? [];
+  const checkItems: Item[] = manifest.check;
   // A check of this round answered meanwhile outside it (the tray is no longer to check).
   const answeredElsewhere = (i: Item) => checks !== null && isOpen(i) && !kindOf.has(i.tray);
   const inRound = new Set(running ? checkItems.filter((i) => isOpen(i) && !answeredElsewhere(i)).map((i) => i.tray) : []);
@@ -121,8 +117,8 @@ export function Round({ token, onUnauthorized }: Props) {
   const answering = { base, busy, act };
   const open = [...manifest.collect, ...manifest.takeBack, ...checkItems].filter((i) => isOpen(i) && !answeredElsewhere(i)).length;
   const complete = () =>
-    act<{ counts?: Record<string, number> }>('POST', `${base}/complete`, undefined, (r) => {
-      const counts = r.counts ?? {};
+    act<RoundCompleted>('POST', `${base}/complete`, undefined, (r) => {
+      const counts = r.counts;
       const words = COUNT_NAMES.filter(([k]) => counts[k]).map(([k, name]) => `${counts[k]} ${name}`);
       return `Đã hoàn tất lượt thu ${formatTime(round.scheduledAt)}: ${words.length ? words.join(', ') : 'không có khay nào'}.`;
     });
@@ -139,10 +135,10 @@ export function Round({ token, onUnauthorized }: Props) {
       <div class="row">
         ${
           round.status === 'due' || round.status === 'upcoming'
-            ? html` <button class="btn btn-primary" disabled=${busy} onClick=${() => act('POST', `${base}/start`, {}, null)}>
+            ? html` <button class="btn btn-primary" disabled=${busy} onClick=${() => act<Manifest>('POST', `${base}/start`, {}, null)}>
                   Bắt đầu lượt thu (mở các khay lần lượt)
                 </button>
-                <button class="btn" disabled=${busy} onClick=${() => act('POST', `${base}/start`, { oneAtATime: true }, null)}>
+                <button class="btn" disabled=${busy} onClick=${() => act<Manifest>('POST', `${base}/start`, { oneAtATime: true }, null)}>
                   Bắt đầu, mở từng khay một
                 </button>`
             : null

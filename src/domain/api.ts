@@ -1,0 +1,243 @@
+/**
+ * The HTTP contract's shapes, written once as JSON schemas (TypeBox): the routes validate and
+ * serialise with them, the OpenAPI document (`/openapi.json`) is generated from them, and the
+ * screens import the types derived from them (`import type`, nothing of this reaches the browser).
+ * Staff shapes are in api-staff.ts, the simulator's in api-sim.ts.
+ */
+import Type, { type Static } from 'typebox';
+import { DOOR_STATES, Int, Obj, OneOf, PUBLISHED_TRAY_STATES, Str, Time, TRAY_SIZES } from './events.js';
+
+export { Int, Obj, OneOf, Str, Time };
+
+/** A date-time or null. */
+export const MaybeTime = (description?: string) =>
+  Type.Union([Type.String({ format: 'date-time' }), Type.Null()], description ? { description } : {});
+/** `T` or null. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description ? { description } : {});
+
+/** Every error answer: a stable code (src/domain/errors.ts), a message, and details where useful. */
+export const ErrorAnswer = Obj({
+  error: Obj({
+    code: Str('stable error code'),
+    message: Str('what went wrong, in words'),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+export type ErrorAnswer = Static<typeof ErrorAnswer>;
+
+// ---------------------------------------------------------------------------------------------
+// The kiosk (src/http/routes/citizens.ts)
+// ---------------------------------------------------------------------------------------------
+
+export const CodeIssued = Obj(
+  {
+    challengeId: Str('the code request; answer with POST …/:challengeId/verify'),
+    expiresAt: Time('when the code stops working'),
+    resendAt: Time('from when another code may be asked for'),
+    codeLength: Int('how many digits the code has'),
+  },
+  'A code was sent to the phone (for a pickup: if results wait for this number).',
+);
+export type CodeIssued = Static<typeof CodeIssued>;
+
+export const DepositOpened = Obj({
+  depositId: Str(),
+  dossierCode: Str('the code printed for the citizen'),
+  tray: Int('the tray now open'),
+});
+export type DepositOpened = Static<typeof DepositOpened>;
+
+export const PickupOpened = Obj({
+  trays: Type.Array(Type.Integer(), { description: 'trays opened for this citizen (empty: nothing waits)' }),
+  dossierCodes: Type.Optional(Type.Array(Type.String())),
+  unavailable: Type.Optional(Type.Array(Type.Integer(), { description: 'results waiting in trays that could not be opened now' })),
+});
+export type PickupOpened = Static<typeof PickupOpened>;
+
+export const DEPOSIT_STATUSES = ['verified', 'tray_open', 'deposited', 'collected', 'cancelled', 'missing', 'to_check'] as const;
+export const RESULT_STATUSES = [
+  'loading',
+  'loaded',
+  'notified',
+  'picked_up',
+  'expired',
+  'returned_to_counter',
+  'cancelled',
+  'to_check',
+] as const;
+
+export const DepositView = Obj({
+  depositId: Str(),
+  status: OneOf(DEPOSIT_STATUSES),
+  tray: Nullable(Type.Integer()),
+  dossierCode: Str(),
+  procedureCode: Str(),
+  createdAt: Time('when the deposit began'),
+  depositedAt: MaybeTime('when the door closed on the dossier'),
+});
+export type DepositView = Static<typeof DepositView>;
+
+export const DossierStatusView = Obj(
+  {
+    dossierCode: Str(),
+    kind: OneOf(['deposit', 'result'] as const),
+    procedureCode: Str(),
+    status: OneOf([...new Set([...DEPOSIT_STATUSES, ...RESULT_STATUSES])] as string[]),
+    createdAt: Time('when the record began'),
+    depositedAt: MaybeTime(),
+    collectedAt: MaybeTime(),
+    loadedAt: MaybeTime(),
+    pickupDeadline: MaybeTime(),
+    pickedUpAt: MaybeTime(),
+    returnedAt: MaybeTime(),
+  },
+  'Where a dossier stands, with dates and no personal data.',
+);
+export type DossierStatusView = Static<typeof DossierStatusView>;
+
+// ---------------------------------------------------------------------------------------------
+// The admin dashboard (src/http/routes/dashboard.ts, admin.ts, retention.ts)
+// ---------------------------------------------------------------------------------------------
+
+const Figures = {
+  deposits: Int('deposits completed'),
+  loaded: Int('results loaded'),
+  pickedUp: Int('results picked up'),
+  due: Int('results whose pickup deadline passed'),
+  unclaimed: Int('of those, not picked up in time'),
+};
+
+export const PeriodFigures = Obj({ ...Figures, onTimeRate: Nullable(Type.Number(), 'picked up in time / due; null when none was due') });
+export const DayFigures = Obj({ day: Str('local date, YYYY-MM-DD'), ...Figures, onTime: Int('of the due, picked up in time') });
+export const HeldNow = Obj({ depositsWaiting: Int(), resultsWaiting: Int(), resultsOverdue: Int() });
+
+export const DashboardStats = Obj({
+  at: Time('when the figures were read'),
+  timezone: Str('the locker time zone the days are counted in'),
+  today: PeriodFigures,
+  last30Days: PeriodFigures,
+  days: Type.Array(DayFigures),
+  now: HeldNow,
+});
+export type DashboardStats = Static<typeof DashboardStats>;
+
+export const AlarmView = Obj({
+  id: Str('the event id'),
+  type: Str('the event type (alarm.*, board.fault, tray.to_check, …)'),
+  at: Time('when it happened'),
+  data: Type.Record(Type.String(), Type.Unknown(), { description: "the event's payload (docs/mqtt.md)" }),
+});
+export type AlarmView = Static<typeof AlarmView>;
+
+export const SmsLogRow = Obj({
+  id: Str(),
+  kind: Str('otp, deposit_receipt, result_ready, …'),
+  dossierId: Nullable(Type.String()),
+  status: Str(),
+  attempts: Int(),
+  providerMessageId: Nullable(Type.String()),
+  segments: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  createdAt: Time('when it was queued'),
+  sentAt: MaybeTime(),
+  deliveredAt: MaybeTime(),
+});
+export type SmsLogRow = Static<typeof SmsLogRow>;
+
+const AuditHeadView = Obj({ seq: Int(), id: Nullable(Type.Integer()), hash: Str('SHA-256, hex') });
+export const AuditVerdictView = Obj({
+  lockerId: Str(),
+  ok: Type.Boolean(),
+  rows: Int('rows checked'),
+  head: AuditHeadView,
+  broken: Nullable(
+    Obj({
+      kind: OneOf(['edited', 'missing', 'reordered', 'rewritten', 'inserted'] as const),
+      id: Nullable(Type.Integer()),
+      seq: Int(),
+      message: Str(),
+    }),
+  ),
+});
+export type AuditVerdictView = Static<typeof AuditVerdictView>;
+
+export const PurgeCountsView = Obj({
+  dossiers: Int(),
+  smsMessages: Int(),
+  challenges: Int(),
+  otpSends: Int(),
+  phoneGuards: Int(),
+  outbox: Int(),
+  auditPersonal: Int(),
+  sessions: Int(),
+});
+export const PurgeRunView = Obj({ at: Time('when it ran'), actor: Str(), counts: PurgeCountsView });
+export type PurgeRunView = Static<typeof PurgeRunView>;
+export const RetentionStatusView = Obj({
+  settings: Obj({
+    closedDossierDays: Int(),
+    challengeDays: Int(),
+    sentEventDays: Int(),
+    auditPersonalDays: Int(),
+    endedSessionDays: Int(),
+    runAt: Nullable(Type.String(), 'local time of the daily purge, HH:MM; null: never by itself'),
+    timezone: Str(),
+  }),
+  nextRunAt: Time('the next daily purge'),
+  lastRun: Nullable(PurgeRunView),
+});
+export type RetentionStatusView = Static<typeof RetentionStatusView>;
+
+// ---------------------------------------------------------------------------------------------
+// Trays (src/http/routes/trays.ts, the dashboard stream)
+// ---------------------------------------------------------------------------------------------
+
+export const TrayView = Obj({
+  number: Int(),
+  cabinet: Str('cabinet id of the map'),
+  size: OneOf(TRAY_SIZES),
+  role: OneOf(['deposit', 'result', 'both'] as const, 'what the tray is used for'),
+  state: OneOf(PUBLISHED_TRAY_STATES, "the tray's content, or out_of_service"),
+  door: OneOf(DOOR_STATES),
+  board: Str('the lock board it hangs on'),
+  outOfServiceReason: Nullable(Type.String(), "an admin's reason, when disabled"),
+  fault: Nullable(Type.String(), 'the board fault, when its board does not answer'),
+});
+export type TrayView = Static<typeof TrayView>;
+
+// ---------------------------------------------------------------------------------------------
+// The procedure catalogue (GET /api/procedures)
+// ---------------------------------------------------------------------------------------------
+
+const Bilingual = Obj({ vi: Type.String(), en: Type.String() });
+export const ProcedureView = Obj({
+  code: Str(),
+  field: Str('the field it belongs to (the kiosk groups by it)'),
+  name: Bilingual,
+  short: Bilingual,
+  deposit: Type.Boolean({ description: 'dossiers can be deposited at the machine' }),
+  result: Type.Boolean({ description: 'results can be collected at the machine' }),
+  fee: Type.Integer({ minimum: 0, description: 'VND per dossier; 0 for most procedures' }),
+  feeNote: Type.Optional(Type.String()),
+  traySize: OneOf(TRAY_SIZES),
+});
+export type ProcedureView = Static<typeof ProcedureView>;
+
+// ---------------------------------------------------------------------------------------------
+// GET /health
+// ---------------------------------------------------------------------------------------------
+
+const UpDown = OneOf(['ok', 'down'] as const);
+export const HealthAnswer = Obj({
+  status: OneOf(['ok', 'degraded'] as const, 'ok only when the database, the broker and the lock bus all are'),
+  lockerId: Type.Optional(Str()),
+  db: UpDown,
+  mqtt: UpDown,
+  bus: OneOf(['ok', 'degraded', 'down'] as const, 'degraded: some boards do not answer; down: none, or no link open'),
+  sms: Type.Optional(UpDown),
+  boardsOffline: Type.Optional(Type.Array(Type.String())),
+  busErrors: Type.Optional(Type.Array(Type.String(), { description: 'why a bus link is closed, naming the port' })),
+  lastScanMs: Type.Optional(Nullable(Type.Number(), 'duration of the last full door scan')),
+});
+export type HealthAnswer = Static<typeof HealthAnswer>;
