@@ -8,7 +8,16 @@ import tseslint from 'typescript-eslint';
 const ROOT = ['controller.js', 'compose-flows.js', 'compose-records.js'];
 const ROOT_ANYWHERE = ROOT.map((f) => `**/${f}`);
 /** Each room and what it must not import (paths as written in import statements). */
-const ADAPTERS = ['**/store/**', '**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', ...ROOT_ANYWHERE, '**/main.js'];
+const ADAPTERS = [
+  '**/store/**',
+  '**/events/**',
+  '**/sms/**',
+  '**/http/**',
+  '**/hardware/**',
+  '**/metrics/**',
+  ...ROOT_ANYWHERE,
+  '**/main.js',
+];
 const boundaries = [
   {
     room: 'src/domain',
@@ -53,7 +62,7 @@ const boundaries = [
     files: ['src/store/**/*.ts'],
     patterns: [
       {
-        group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
+        group: ['**/events/**', '**/sms/**', '**/http/**', '**/hardware/**', '**/metrics/**', '**/ui/**', ...ROOT_ANYWHERE],
         message: 'the store implements ports; it does not reach other adapters.',
       },
     ],
@@ -63,7 +72,7 @@ const boundaries = [
     files: ['src/events/**/*.ts', 'src/sms/**/*.ts'],
     patterns: [
       {
-        group: ['**/store/**', '**/http/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
+        group: ['**/store/**', '**/http/**', '**/hardware/**', '**/metrics/**', '**/ui/**', ...ROOT_ANYWHERE],
         allowTypeImports: true,
         message: 'an adapter implements ports; it does not reach other adapters.',
       },
@@ -74,9 +83,34 @@ const boundaries = [
     files: ['src/http/**/*.ts'],
     patterns: [
       {
-        group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/ui/**', ...ROOT_ANYWHERE],
+        group: ['**/store/**', '**/events/**', '**/sms/**', '**/hardware/**', '**/metrics/**', '**/ui/**', ...ROOT_ANYWHERE],
         allowTypeImports: true,
         message: 'HTTP drives the use cases; it does not reach other adapters.',
+      },
+    ],
+  },
+  {
+    room: 'src/metrics',
+    files: ['src/metrics/**/*.ts'],
+    // prom-client, the domain, the ports and the config's types: the figures come in through the
+    // ports (observers) and the composition root, never from another adapter's internals.
+    patterns: [
+      {
+        group: [
+          '**/store/**',
+          '**/events/**',
+          '**/sms/**',
+          '**/http/**',
+          '**/hardware/**',
+          '**/ui/**',
+          '**/services/*.js',
+          '!**/services/ports.js',
+          '**/config/*.js',
+          '!**/config/types.js',
+          ...ROOT_ANYWHERE,
+          '**/main.js',
+        ],
+        message: 'the metrics import only the domain, the ports (src/services/ports.ts), config types and prom-client.',
       },
     ],
   },
@@ -90,6 +124,7 @@ const boundaries = [
           '**/src/events/**',
           '**/src/sms/**',
           '**/src/http/**',
+          '**/src/metrics/**',
           '**/src/ui/**',
           ...ROOT.map((f) => `**/src/${f}`),
         ],

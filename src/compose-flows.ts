@@ -15,7 +15,7 @@ import type { PhoneVault } from './domain/phone-vault.js';
 import type { EventsUnit } from './events/index.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
-import type { EventOutbox, ProcedureCatalogue } from './services/ports.js';
+import type { CodeObserver, EventOutbox, ProcedureCatalogue } from './services/ports.js';
 import { PickupService } from './services/pickups.js';
 import { ResultService } from './services/results.js';
 import { RoundService } from './services/rounds.js';
@@ -54,6 +54,8 @@ export function composeFlows(u: {
   ms: ReturnType<typeof durations>;
   clock: Clock;
   log: (module: string) => Logger;
+  /** Told of codes issued, entered wrong and run out of tries (the metrics). */
+  codeObserver?: CodeObserver;
 }): FlowUnits {
   const { config, db, trayRepo, trays, outbox, events, sms, vault, keys, catalogue, ms, clock, log } = u;
   const lockerId = config.locker.id;
@@ -66,6 +68,7 @@ export function composeFlows(u: {
     sms,
     clock,
     logger: log('otp'),
+    observer: u.codeObserver,
   });
   const dossiers = new DossierRepository(lockerId);
   const audit = new AuditRepository(lockerId);

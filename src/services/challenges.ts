@@ -11,7 +11,7 @@ import { AppError } from '../domain/errors.js';
 import { codeExpired, hashOtp, newOtp, otpMatches, sendWaitMs, triesAllowed, type OtpPolicy } from '../domain/otp.js';
 import type { VnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { Challenge, ChallengePurpose, ChallengeStore, Database, Queryable } from './ports.js';
+import type { Challenge, ChallengePurpose, ChallengeStore, CodeObserver, Database, Queryable } from './ports.js';
 import type { SmsService } from './sms.js';
 
 export interface ChallengeServiceDeps {
@@ -24,6 +24,8 @@ export interface ChallengeServiceDeps {
   clock: Clock;
   logger: Logger;
   random?: (n: number) => number;
+  /** Told of each code issued, each wrong entry and each code that runs out of tries (the metrics). */
+  observer?: CodeObserver;
 }
 
 export interface IssuedChallenge {
@@ -74,6 +76,7 @@ export class ChallengeService {
       });
       await challenges.recordSend(q, { challengeId: id, purpose, phoneHash, at: now });
     });
+    this.deps.observer?.code('issued', purpose);
     await this.send(phone.e164, phoneHash, code, { id, sentAt: now }, opts.delivery ?? 'await');
     return this.issued(id, expiresAt, now);
   }
@@ -106,6 +109,7 @@ export class ChallengeService {
       await challenges.recordSend(q, { challengeId: id, purpose, phoneHash: c.phoneHash, at: now });
       return c;
     });
+    this.deps.observer?.code('issued', purpose);
     await this.send(
       vault.decrypt(challenge.phoneEnc),
       challenge.phoneHash,
@@ -157,7 +161,10 @@ export class ChallengeService {
     const guard = await challenges.guard(q, c.phoneHash);
     const allowed = triesAllowed(this.policy, guard.failures);
     if (c.status === 'failed' || c.attempts >= allowed) {
-      if (c.status !== 'failed') await challenges.update(q, id, { status: 'failed' });
+      if (c.status !== 'failed') {
+        await challenges.update(q, id, { status: 'failed' });
+        this.deps.observer?.code('exhausted', purpose);
+      }
       return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
     }
     if (otpMatches(this.deps.otpKey, id, otp, c.otpHash)) {
@@ -171,6 +178,8 @@ export class ChallengeService {
     const attemptsLeft = Math.max(0, Math.min(allowed, triesAllowed(this.policy, failures)) - attempts);
     await challenges.update(q, id, { attempts, ...(attemptsLeft === 0 ? { status: 'failed' as const } : {}) });
     await challenges.setGuard(q, c.phoneHash, { failures, lastFailureAt: now });
+    this.deps.observer?.code('failed', purpose);
+    if (attemptsLeft === 0) this.deps.observer?.code('exhausted', purpose);
     return {
       ok: false,
       error: new AppError(

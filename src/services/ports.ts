@@ -12,3 +12,4 @@ export type * from './ports/simulator.js';
 export type * from './ports/dashboard.js';
 export type * from './ports/retention.js';
 export type * from './ports/audit.js';
+export type * from './ports/metrics.js';

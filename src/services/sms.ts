@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { Database, SmsGateway, SmsLog } from './ports.js';
+import type { Database, SmsGateway, SmsLog, SmsObserver } from './ports.js';
 
 /** Renders a template: kind and parameters to the text in the configured style. */
 export type SmsRenderer = (kind: string, params: Record<string, unknown>) => string;
@@ -21,6 +21,8 @@ export interface SmsServiceDeps {
   render: SmsRenderer;
   clock: Clock;
   logger: Logger;
+  /** Told how the gateway answered each message (the metrics). */
+  observer?: SmsObserver;
 }
 
 export class SmsService {
@@ -65,13 +67,19 @@ export class SmsService {
   }
 
   private async deliver(kind: string, to: string, phoneHash: string, dossierId: string | null, text: string, raise: boolean) {
-    const { db, gateway, log, clock, logger } = this.deps;
+    const { db, gateway, log, clock, logger, observer } = this.deps;
     const id = randomUUID();
+    const message = raise ? 'code' : 'notice';
     await log.started(db, { id, kind, phoneHash, dossierId, at: clock.now() });
+    let taken = false;
     try {
       const result = await gateway.send({ id, to, text, kind });
+      taken = true;
+      observer?.sms('sent', message);
       await log.sent(db, id, { ...result, attempts: 1 }, clock.now());
     } catch (err) {
+      // Counted by how the gateway answered, not by whether the log could record it.
+      if (!taken) observer?.sms('failed', message);
       const reason = err instanceof Error ? err.message : String(err);
       await log.failed(db, id, reason, 1);
       logger.warn({ kind, smsId: id, dossierId, reason }, 'SMS not sent');
