@@ -3,6 +3,7 @@
  * them in reverse. Constructors do nothing; `start()` does the work.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLockBus, type CabinetSimulator } from '../hardware/index.js';
@@ -14,7 +15,7 @@ import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
 import { composeFlows } from './compose-flows.js';
 import { composeRecords } from './compose-records.js';
-import type { LockBus } from './services/ports.js';
+import type { BusHealth, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import type { TrayChecks } from './services/tray-checks.js';
 import { type DepositService } from './services/deposits.js';
@@ -28,6 +29,7 @@ import { SmsService } from './services/sms.js';
 import { SmsLogRepository } from './store/sms-log.js';
 import { loadProcedures, procedureCatalogue } from './config/procedures.js';
 import { loadSecretKeys } from './config/secrets.js';
+import { PACKAGE_ROOT } from './config/package-root.js';
 import { PhoneVault } from './domain/phone-vault.js';
 import { smsRenderer } from './domain/sms-text.js';
 import { durations } from './config/durations.js';
@@ -37,13 +39,17 @@ import { AuditRepository } from './store/audit.js';
 import type { AuditTrail } from './services/audit-trail.js';
 import type { RetentionService } from './services/retention.js';
 import { isDbUnavailable, type Db } from './store/db.js';
+import { isAppError } from './domain/errors.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open.js';
 import { TrayRepository } from './store/trays.js';
 import { StatsRepository } from './store/stats.js';
 import { StatsService } from './services/stats.js';
+import { ControllerMetrics } from './metrics/index.js';
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const VERSION: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+/** The screens built by `npm run build:ui`, wherever this module runs from (src/ or dist/src/). */
+const UI_DIR = path.join(PACKAGE_ROOT, 'dist', 'ui');
 
 export interface ControllerOptions {
   config: Config;
@@ -181,11 +187,13 @@ export class Controller {
     await events.start();
 
     const outbox = events.outbox();
+    const metrics = new ControllerMetrics({ lockerId, db, mqttConnected: () => events.status().connected, smsGateway: config.sms.gateway });
 
-    const { bus, simulator } = createLockBus({ config: config.hardware, logger, clock });
+    const { bus, simulator } = createLockBus({ config: config.hardware, logger, clock, observer: metrics.bus });
     this.units.bus = bus;
     this.units.simulator = simulator;
-    await bus.start();
+    metrics.watchBus(bus);
+    const busStartError = await startLockBus(bus, config.hardware.driver, logger);
 
     const trays = new TrayService({
       db,
@@ -217,6 +225,7 @@ export class Controller {
       vault,
       clock,
       logger: log('sms'),
+      observer: metrics.sms,
       render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
@@ -234,6 +243,7 @@ export class Controller {
       ms,
       clock,
       log,
+      codeObserver: metrics.codes,
     });
     Object.assign(this.units, { deposits, pickups, results, rounds, checks });
     const staffAccounts = new StaffAccountService({
@@ -279,11 +289,13 @@ export class Controller {
       bodyLimit: config.http.bodyLimit,
       clients: { kioskClients: config.http.kioskClients, rateLimits: config.http.rateLimits },
       lockerName: config.locker.name,
+      version: VERSION,
+      uiDir: UI_DIR,
       health: {
         lockerId,
         db: () => db.ping(),
         mqtt: () => events.status().connected,
-        bus: () => bus.health(),
+        bus: () => withStartError(bus.health(), busStartError),
         sms: () => gateway.status(),
       },
       trays,
@@ -308,6 +320,7 @@ export class Controller {
       retention,
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
       audit: auditTrail,
+      metrics,
     }));
     await http.ready();
     this.running = true;
@@ -346,4 +359,34 @@ export class Controller {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * Starts the lock bus. GPIO absent from this machine (no sysfs GPIO, no access) does not stop the
+ * daemon: it runs without the cabinet, its trays out of service, and says what is missing in
+ * `/health`, the log and the admin screen, as the Modbus driver does for a missing adapter.
+ * Returns that message, or undefined when the bus started.
+ */
+async function startLockBus(bus: LockBus, driver: string, logger: Logger): Promise<string | undefined> {
+  try {
+    await bus.start();
+    return undefined;
+  } catch (err) {
+    if (driver !== 'gpio' || !isAppError(err) || err.code !== 'BUS_UNAVAILABLE') throw err;
+    logger.error(
+      { module: 'gpio', err: err.message },
+      `lock bus not started: ${err.message}; every tray is out of service until the daemon restarts with GPIO available`,
+    );
+    return err.message;
+  }
+}
+
+/** The bus's health with the reason it never started on its closed links. */
+function withStartError(health: BusHealth, startError: string | undefined): BusHealth {
+  if (!startError) return health;
+  return {
+    ...health,
+    ok: false,
+    buses: health.buses.map((link) => (link.open ? link : { ...link, lastError: link.lastError ?? startError })),
+  };
 }

@@ -4,15 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import type { CabinetMap } from '../domain/cabinet.js';
 import { addressEntryProblem } from '../domain/client-addresses.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
-export const CONFIG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config');
+export const CONFIG_DIR = path.join(PACKAGE_ROOT, 'config');
 export const DEFAULT_CONFIG_FILE = path.join(CONFIG_DIR, 'default.yaml');
 
 export class ConfigError extends Error {
@@ -204,11 +204,18 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(root)', `${file} must hold a mapping`);
   const config = raw as Record<string, any>;
   if (options.overrides) deepMerge(config, options.overrides);
-  const map = config.hardware?.map;
-  if (typeof map === 'string') {
-    config.hardware.map = readYaml(path.resolve(path.dirname(file), map), 'hardware.map');
-  }
+  // The environment first: HARDWARE decides which map file applies.
   applyEnv(config, env);
+  const hardware = config.hardware;
+  if (hardware && typeof hardware === 'object') {
+    // With the gpio driver the GPIO cabinet map (pins, not boards) stands in for the board map
+    // file; a map given inline is taken as it is.
+    const gpioMap = hardware.driver === 'gpio' && typeof hardware.gpioMap === 'string' && typeof hardware.map === 'string';
+    const map = gpioMap ? hardware.gpioMap : hardware.map;
+    if (typeof map === 'string') {
+      hardware.map = readYaml(path.resolve(path.dirname(file), map), gpioMap ? 'hardware.gpioMap' : 'hardware.map');
+    }
+  }
   if (!validate(config)) throw describeSchemaError();
   const result = config as unknown as Config;
   checkCabinetMap(result.hardware.map, result.hardware.driver);

@@ -1,5 +1,5 @@
 /** JSON Schema of the configuration file (after the cabinet map is read in). */
-import { BOARD_PROFILES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
+import { BOARD_PROFILES, SERIAL_PARITIES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
@@ -35,6 +35,35 @@ const busSchema = {
     baudRate: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
     timeoutMs: ms(10, 10_000),
     retries: { type: 'integer', minimum: 0, maximum: 10 },
+    // Character framing; absent: 8E1, the Modbus serial-line default (hardware/README.md).
+    parity: { enum: [...SERIAL_PARITIES] },
+    dataBits: { enum: [8] },
+    stopBits: { enum: [1, 2] },
+  },
+} as const;
+
+/** The lock power supplies and what one solenoid draws (ADR 0015). */
+const powerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['solenoidAmps', 'supplies'],
+  properties: {
+    solenoidAmps: { type: 'number', exclusiveMinimum: 0, maximum: 20 },
+    supplies: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'amps'],
+        properties: {
+          id,
+          amps: { type: 'number', exclusiveMinimum: 0, maximum: 200 },
+          reserveAmps: { type: 'number', minimum: 0, maximum: 200 },
+          boards: { type: 'array', minItems: 1, items: id },
+        },
+      },
+    },
   },
 } as const;
 
@@ -167,7 +196,6 @@ export const configSchema = {
       required: [
         'driver',
         'pulseMs',
-        'maxConcurrentPulses',
         'pulseSpacingMs',
         'scanIntervalMs',
         'debounceMs',
@@ -181,7 +209,9 @@ export const configSchema = {
         driver: { enum: ['simulator', 'modbus', 'gpio'] },
         pulseMs: ms(100, 5000),
         maxConcurrentPulses: { type: 'integer', minimum: 1, maximum: 16 },
+        power: powerSchema,
         pulseSpacingMs: ms(0, 10_000),
+        hotHoldMs: ms(1000, 3_600_000),
         scanIntervalMs: ms(0, 10_000),
         debounceMs: ms(0, 5000),
         offlineAfterFailures: { type: 'integer', minimum: 1, maximum: 100 },
@@ -195,6 +225,8 @@ export const configSchema = {
           properties: { paceWireTime: { type: 'boolean' }, latchHoldMs: ms(100, 3_600_000) },
         },
         map: mapSchema,
+        // The cabinet map used instead of `map` with the gpio driver (a file beside this one).
+        gpioMap: { type: 'string', minLength: 1 },
       },
     },
     sms: {
