@@ -189,7 +189,11 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     }
     this.assertOnline(board, trayNumber);
     const observer = this.options.observer;
+    // Once the frame is on the wire the coil may have fired, whatever ends the exchange (a link
+    // closed after the write included): only a command never written gives its current slot back.
+    let written = false;
     const onWrite = (): void => {
+      written = true;
       // From now on the door may open: its board is polled hot until it has, or until hotHoldMs.
       board.releasedUntilMs = performance.now() + this.hotHoldMs;
       this.releasedUntil.set(trayNumber, board.releasedUntilMs);
@@ -198,7 +202,8 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
     try {
       await this.power.limiterFor(board.spec.id).run(
         () => this.pulse(board, tray, onWrite),
-        (err) => !(isAppError(err) && (err.code === 'BOARD_OFFLINE' || (err instanceof BusError && err.faultCause === 'port_closed'))),
+        (err) =>
+          written || !(isAppError(err) && (err.code === 'BOARD_OFFLINE' || (err instanceof BusError && err.faultCause === 'port_closed'))),
       );
     } catch (err) {
       if (err instanceof Error && !err.message.startsWith('unlock tray')) err.message = `unlock tray ${trayNumber}: ${err.message}`;

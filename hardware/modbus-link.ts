@@ -13,13 +13,14 @@
  */
 import { describeOpenFailure } from './open-failure.js';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { BusSpec } from '../src/domain/cabinet.js';
 import { AppError, type ErrorCode } from '../src/domain/errors.js';
 import type { BusFaultCause, BusObserver, ExchangeOutcome } from '../src/services/ports.js';
 import { BusQueue, type BusPriority } from './bus-queue.js';
 import { crc16Modbus } from './crc16.js';
-import { framingOf, type Framing } from './rtu-frame.js';
+import { framingOf, silenceMs, type Framing } from './rtu-frame.js';
 
 export type ModbusRequest =
   | { fc: 1 | 2; unit: number; address: number; count: number }
@@ -160,6 +161,14 @@ export class ModbusLink {
   private rxLength = 0;
   /** One timeout timer for the link, re-armed at every write (a cleared timer cannot be re-armed). */
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * After a timeout or a corrupt answer the line may still carry the late or broken answer: the
+   * next frame waits until the line has been silent for `quietMs` (bytes meanwhile are discarded),
+   * so that a late answer is never taken for the next request's.
+   */
+  private needQuiet = false;
+  private lastRxAt = 0;
+  private readonly quietMs: number;
   lastError: string | undefined;
 
   constructor(
@@ -178,6 +187,14 @@ export class ModbusLink {
     },
   ) {
     this.framing = framingOf(spec);
+    if (spec.path && spec.parity === undefined) {
+      // A site map written before framing was configurable: say which framing is assumed.
+      opts.logger.warn(
+        { bus: spec.id },
+        `bus ${spec.id}: the cabinet map gives no parity; using ${this.framing.dataBits}${this.framing.parity[0].toUpperCase()}${this.framing.stopBits} (the Modbus default). Waveshare-type boards need "parity: none"`,
+      );
+    }
+    this.quietMs = Math.max(3 * silenceMs(spec.baudRate, this.framing), spec.timeoutMs / 2);
   }
 
   get open(): boolean {
@@ -226,6 +243,11 @@ export class ModbusLink {
   }
 
   private send(exchange: Exchange): void {
+    if (this.needQuiet) {
+      this.needQuiet = false;
+      this.afterQuiet(() => this.send(exchange));
+      return;
+    }
     const transport = this.transport;
     if (!transport || !this.open) {
       exchange.reject(this.unavailable('link is not open', exchange.req));
@@ -248,8 +270,27 @@ export class ModbusLink {
     if (exchange.attempt === 1) exchange.onWrite?.();
   }
 
+  /**
+   * Runs `next` once the line has been silent for `quietMs` (or, on a line that never falls silent,
+   * after four timeouts: the next exchange then fails on its own and the board goes offline).
+   */
+  private afterQuiet(next: () => void): void {
+    const started = performance.now();
+    const wait = (ms: number) =>
+      setTimeout(() => {
+        const now = performance.now();
+        const silentFor = now - this.lastRxAt;
+        if (silentFor >= this.quietMs || now - started >= 4 * this.spec.timeoutMs) {
+          this.rxLength = 0;
+          next();
+        } else wait(this.quietMs - silentFor);
+      }, ms);
+    wait(this.quietMs);
+  }
+
   /** Bytes from the line: kept only while an answer is awaited, checked once the frame is whole. */
   private onData(chunk: Buffer): void {
+    this.lastRxAt = performance.now();
     const exchange = this.current;
     if (!exchange) return;
     if (this.rxLength + chunk.length > RX_CAPACITY) {
@@ -266,7 +307,19 @@ export class ModbusLink {
     const length = this.rxLength;
     if (length < 2) return;
     const { req } = exchange;
-    if (rx[0] !== req.unit || (rx[1] & 0x7f) !== req.fc) {
+    // A stray byte ahead of the answer (line turnaround, the tail of an old frame): skip to the unit.
+    if (rx[0] !== req.unit) {
+      const start = rx.indexOf(req.unit, 1);
+      if (start < 0 || start >= length) {
+        this.rxLength = 0;
+        return;
+      }
+      rx.copyWithin(0, start, length);
+      this.rxLength = length - start;
+      this.check(exchange);
+      return;
+    }
+    if ((rx[1] & 0x7f) !== req.fc) {
       this.settle(exchange, this.failure('crc', req, `Unexpected data error: unit ${rx[0]}, function ${rx[1]}`), 'crc');
       return;
     }
@@ -285,6 +338,12 @@ export class ModbusLink {
     const crc = crc16Modbus(rx, 0, expected - 2);
     if (rx[expected - 2] !== (crc & 0xff) || rx[expected - 1] !== crc >>> 8) {
       this.settle(exchange, this.failure('crc', req, 'CRC error'), 'crc');
+      return;
+    }
+    // A write is acknowledged by the echo of what was written: an answer to another write (a late
+    // one, for another coil) is not this one's acknowledgement.
+    if (!isException && (req.fc === 5 || req.fc === 15) && rx.compare(exchange.frame, 2, 6, 2, 6) !== 0) {
+      this.settle(exchange, this.failure('crc', req, 'Unexpected data error: the answer does not echo the request'), 'crc');
       return;
     }
     if (isException) {
@@ -307,6 +366,7 @@ export class ModbusLink {
     if (this.current !== exchange) return;
     this.current = undefined;
     this.rxLength = 0;
+    if (outcome === 'timeout' || outcome === 'crc') this.needQuiet = true;
     if (this.opts.observer) this.opts.observer.exchange(this.boardOf(exchange.req.unit), outcome, exchange.attempt);
     if (!err) {
       exchange.resolve();

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { Db } from '../store/db.js';
-import { EmbeddedBroker } from './broker.js';
+import type { EmbeddedBroker } from './broker.js';
 import { MqttLink } from './mqtt-link.js';
 import { OutboxSignal, countPending, enqueueEvent } from './outbox.js';
 import type { EventOutbox } from '../services/ports.js';
@@ -20,7 +20,7 @@ export { enqueueEvent, OutboxSignal, countPending, type NewEvent } from './outbo
 export { MqttLink, type MqttLinkOptions, type MqttLinkStatus, type PublishOptions } from './mqtt-link.js';
 export { OutboxRelay, type OutboxRelayOptions, type RelayPassResult } from './relay.js';
 export { RetainedState, type StateTopic } from './retained.js';
-export { EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
+export type { EmbeddedBroker, EmbeddedBrokerOptions } from './broker.js';
 
 export interface EventsOptions {
   mqtt: Config['mqtt'];
@@ -75,6 +75,8 @@ export class EventsUnit {
     const { mqtt, logger, lockerId, db } = this.options;
     let url = mqtt.url;
     if (!url) {
+      // Loaded only when it is used: a locker on the district's broker does not pay for aedes.
+      const { EmbeddedBroker } = await import('./broker.js');
       this.broker = new EmbeddedBroker({ port: mqtt.embeddedPort, logger });
       url = (await this.broker.start()).url;
     }

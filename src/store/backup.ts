@@ -157,8 +157,11 @@ export async function backup(input: BackupInput): Promise<BackupManifest> {
     await fs.writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
     const archive = path.resolve(input.archive);
     const partial = `${archive}.partial`;
-    await run('tar', ['-czf', partial, '-C', work, BACKUP_DIR]);
+    // Created 0600 before tar writes into it: the archive holds the key and personal data, and is
+    // never readable by others, not even for a moment.
+    await (await fs.open(partial, 'w', 0o600)).close();
     await fs.chmod(partial, 0o600);
+    await run('tar', ['-czf', partial, '-C', work, BACKUP_DIR]);
     await fs.rename(partial, archive);
     return manifest;
   } finally {

@@ -75,7 +75,11 @@ export async function watchContract(url: string, base: string): Promise<{ seen: 
   });
   const violations: string[] = [];
   let count = 0;
+  const marker = `${base}/_contract_watch/${randomBytes(4).toString('hex')}`;
+  let markerSeen: () => void = () => undefined;
+  const markerArrived = new Promise<void>((resolve) => (markerSeen = resolve));
   client.on('message', (topic, payload) => {
+    if (topic === marker) return markerSeen();
     // An empty retained payload is a test clearing the broker's store, not the locker publishing.
     if (payload.length === 0) return;
     count += 1;
@@ -86,8 +90,10 @@ export async function watchContract(url: string, base: string): Promise<{ seen: 
   return {
     seen: () => count,
     finish: async () => {
-      // The last QoS 1 deliveries (the goodbye `offline`) are in flight for a moment.
-      await new Promise((r) => setTimeout(r, 50));
+      // The locker's last messages (the goodbye `offline`) reached the broker before it stopped; a
+      // marker sent now arrives after them, so once it is here nothing of the locker is in flight.
+      await client.publishAsync(marker, 'end', { qos: 1 }).catch(() => undefined);
+      await Promise.race([markerArrived, new Promise((r) => setTimeout(r, 2_000))]);
       await client.endAsync(true);
       if (violations.length > 0) {
         throw new Error(`${violations.length} MQTT message(s) broke docs/asyncapi.json:\n${violations.slice(0, 10).join('\n')}`);
