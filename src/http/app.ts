@@ -15,6 +15,7 @@ import type { RetentionService } from '../services/retention.js';
 import type { Procedure } from '../domain/procedures.js';
 import { authHooks, documentAuth, type FindAccount } from './auth.js';
 import { documentApi } from './openapi.js';
+import { lazySchemaCompilers } from './lazy-compilers.js';
 import { errorSchema, installErrorHandling } from './errors.js';
 import { metricsRoutes, observeRequests, type MetricsExposition } from './metrics-route.js';
 import { clientGuards, type ClientGuardOptions } from './guards.js';
@@ -92,6 +93,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    schemaController: lazySchemaCompilers(),
   });
   installErrorHandling(app, { dbUnavailable: deps.dbUnavailable });
   // Every route as registered, for the test that holds them against the OpenAPI document.

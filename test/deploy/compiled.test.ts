@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { bundleDaemon } from '../../src/bundle.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { notifySocket } from '../helpers/notify-socket.js';
 
@@ -39,6 +40,8 @@ async function buildPackage(): Promise<string> {
     t.comment(`tsc reported type errors, its output is used all the same:\n${String(err.stdout).split('\n').slice(0, 5).join('\n')}`);
   }
   t.comment(`tsc (tsconfig.build.json): ${Math.round(performance.now() - started)} ms`);
+  // Then the daemon bundled over tsc's main.js, as npm run build does.
+  await bundleDaemon(path.join(dir, 'dist/src'));
   for (const item of ['package.json', 'config', 'migrations']) cpSync(path.join(repo, item), path.join(dir, item), { recursive: true });
   symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
   if (existsSync(path.join(repo, 'dist/ui'))) cpSync(path.join(repo, 'dist/ui'), path.join(dir, 'dist/ui'), { recursive: true });
@@ -123,6 +126,25 @@ t.test('the compiled daemon serves /health ok, says READY=1, pets the watchdog a
   await socket.next(/^WATCHDOG=1$/, 5_000);
   const ui = await fetch(`${base}/`);
   t.equal(ui.status, existsSync(path.join(pkg, 'dist/ui')) ? 200 : 503, 'the screens come from the package');
+  // The bundled daemon serves what the sources do: the contract, Swagger UI's own files, the
+  // metrics, the catalogue, a citizen's code request and a guarded route.
+  const openapi = await fetch(`${base}/openapi.json`);
+  t.equal(openapi.status, 200, '/openapi.json');
+  t.equal(((await openapi.json()) as { openapi: string }).openapi, '3.1.0');
+  t.equal((await fetch(`${base}/docs/static/swagger-initializer.js`)).status, 200, "Swagger UI's assets");
+  const metrics = await fetch(`${base}/metrics`);
+  t.equal(metrics.status, 200, '/metrics from the machine itself');
+  t.match(await metrics.text(), /atm247_board_online/);
+  const procedures = await fetch(`${base}/api/procedures?deposit=true`);
+  t.equal(procedures.status, 200);
+  const procedure = ((await procedures.json()) as { code: string }[])[0].code;
+  const deposit = await fetch(`${base}/api/deposits`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ phone: '0912345678', procedureCode: procedure }),
+  });
+  t.equal(deposit.status, 202, `a code is asked for: ${deposit.status}`);
+  t.equal((await fetch(`${base}/api/trays`)).status, 401, 'a guarded route without a token');
   daemon.child.kill('SIGTERM');
   t.match(await socket.next(/^STOPPING=1/), /^STOPPING=1\|STATUS=stopping \(SIGTERM\)$/);
   t.equal(await daemon.exited, 0);
@@ -162,7 +184,7 @@ t.test(
 
 t.test('npm run build compiles with the build configuration and start:prod runs its output', async (t) => {
   const scripts = (await import(path.join(repo, 'package.json'), { with: { type: 'json' } })).default.scripts;
-  t.match(scripts.build, /^tsc -p tsconfig\.build\.json && npm run build:ui$/);
+  t.match(scripts.build, /^tsc -p tsconfig\.build\.json && tsx src\/bundle\.ts && npm run build:ui$/);
   t.equal(scripts['start:prod'], 'node dist/src/main.js');
   t.ok(existsSync(path.join(pkg, 'dist/src/main.js')) && existsSync(path.join(pkg, 'dist/src/backup-cli.js')));
   t.notOk(existsSync(path.join(pkg, 'dist/test')), 'tests are not compiled into the package');
