@@ -56,24 +56,30 @@ t.test('a slow board within the timeout works; beyond it fails, and its late ans
   t.match(cabinet.doors, [{ tray: 52, open: true }]);
 });
 
-t.test('an answer arriving just after its timeout is never taken for the next request (no unlock reported done that was not)', async (t) => {
-  const cabinet = await startCabinet({}, { ...quiet, timeoutMs: 50, retries: 1 });
-  t.teardown(() => cabinet.stop());
-  // Board b1 answers every request 60 ms after it: just too late, each time.
-  cabinet.simulator.setFault('b1', 'slow', { delayMs: 60 });
-  const first = cabinet.bus.unlock(35);
-  const second = cabinet.bus.unlock(37);
-  const [a, b] = await Promise.allSettled([first, second]);
-  const pulsed = cabinet.simulator.pulses().map((p) => p.tray);
-  // Whatever the board did, an unlock reported done is one the board acknowledged for that coil.
-  if (a.status === 'fulfilled') t.ok(pulsed.includes(35), 'tray 35 reported open: the board pulsed it');
-  if (b.status === 'fulfilled') t.ok(pulsed.includes(37), 'tray 37 reported open: the board pulsed it');
-  t.equal(b.status, 'rejected', 'the second unlock is not acknowledged by the first one\'s late echo');
-  cabinet.simulator.setFault('b1', 'none');
-  await sleep(150);
-  await cabinet.bus.unlock(38);
-  t.ok(cabinet.simulator.pulses().some((p) => p.tray === 38), 'the board, answering in time again, is driven as before');
-});
+t.test(
+  'an answer arriving just after its timeout is never taken for the next request (no unlock reported done that was not)',
+  async (t) => {
+    const cabinet = await startCabinet({}, { ...quiet, timeoutMs: 50, retries: 1 });
+    t.teardown(() => cabinet.stop());
+    // Board b1 answers every request 60 ms after it: just too late, each time.
+    cabinet.simulator.setFault('b1', 'slow', { delayMs: 60 });
+    const first = cabinet.bus.unlock(35);
+    const second = cabinet.bus.unlock(37);
+    const [a, b] = await Promise.allSettled([first, second]);
+    const pulsed = cabinet.simulator.pulses().map((p) => p.tray);
+    // Whatever the board did, an unlock reported done is one the board acknowledged for that coil.
+    if (a.status === 'fulfilled') t.ok(pulsed.includes(35), 'tray 35 reported open: the board pulsed it');
+    if (b.status === 'fulfilled') t.ok(pulsed.includes(37), 'tray 37 reported open: the board pulsed it');
+    t.equal(b.status, 'rejected', "the second unlock is not acknowledged by the first one's late echo");
+    cabinet.simulator.setFault('b1', 'none');
+    await sleep(150);
+    await cabinet.bus.unlock(38);
+    t.ok(
+      cabinet.simulator.pulses().some((p) => p.tray === 38),
+      'the board, answering in time again, is driven as before',
+    );
+  },
+);
 
 t.test('a board going offline: fault naming its trays, the others keep being scanned, recovered when back', async (t) => {
   const cabinet = await startCabinet({ offlineAfterFailures: 3, offlineProbeMs: 150, scanIntervalMs: 10 }, { timeoutMs: 50, retries: 1 });
