@@ -128,8 +128,12 @@ t.test(
       ['+84912345678', '+84987654321'],
       'the restored key decrypts the stored numbers',
     );
-    await deposit(second, '0911 222 333');
-    t.pass('the restored locker takes the next deposit');
+    const next = await deposit(second, '0911 222 333');
+    t.match(
+      (await second.anonymous.get(`/api/deposits/${next.depositId}`)).json(),
+      { status: 'deposited', dossierCode: next.dossierCode },
+      'the restored locker takes the next deposit',
+    );
   },
 );
 
