@@ -17,7 +17,7 @@ import os from 'node:os';
 import { framingName, READ_BITS_REQUEST_BYTES, readBitsAnswerBytes, transactionWireTimeMs, type Framing } from '../hardware/rtu-frame.js';
 import { loadConfig } from '../src/config/load.js';
 import { controllerRun } from './table/controller.js';
-import { prepareDaemonBench, ROOT } from './table/daemon.js';
+import { NODE_FLAGS, prepareDaemonBench, ROOT } from './table/daemon.js';
 import { latencyRun } from './table/latency.js';
 import { scanFloorMs, scanRun } from './table/scan.js';
 import { quantile } from './table/services.js';
@@ -118,12 +118,10 @@ const d = {
   extCpu: [] as number[],
   embCpu: [] as number[],
   cabinetCpu: [] as number[],
-  tunedRss: [] as number[],
-  tunedCpu: [] as number[],
 };
 try {
   for (let r = 0; r < runs; r++) {
-    const { external, embedded, tuned } = await daemon.run(STEADY_WINDOW_MS);
+    const { external, embedded } = await daemon.run(STEADY_WINDOW_MS);
     d.extStart.push(external.coldStartMs);
     d.embStart.push(embedded.coldStartMs);
     d.extRss.push(external.rssMiB);
@@ -133,8 +131,6 @@ try {
     d.extCpu.push(external.cpuPercent);
     d.embCpu.push(embedded.cpuPercent);
     d.cabinetCpu.push(external.cabinetCpuPercent!);
-    d.tunedRss.push(tuned.rssMiB);
-    d.tunedCpu.push(tuned.cpuPercent);
   }
 } finally {
   await daemon.close();
@@ -148,13 +144,12 @@ lines.push({ what: '  its processes\u2019 RSS summed (shared counted in each)', 
 lines.push({ what: 'daemon CPU, external services, scanning (no simulator)', unit: '% core', values: d.extCpu, target: 1 });
 lines.push({ what: 'simulated cabinet process, answering that scan', unit: '% core', values: d.cabinetCpu, target: 10 });
 lines.push({ what: 'daemon CPU, embedded defaults (simulator in-process)', unit: '% core', values: d.embCpu });
-lines.push({ what: 'external, NODE_OPTIONS=--max-semi-space-size=8: RSS', unit: 'MiB', values: d.tunedRss, target: 120 });
-lines.push({ what: '  the same: CPU', unit: '% core', values: d.tunedCpu });
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3));
 console.log(
   `bench: ${runs} runs each, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)}, ` +
-    `${wire}, debounce ${debounceMs} ms, scan interval ${scanIntervalMs} ms, ${((performance.now() - began) / 1000).toFixed(0)} s`,
+    `${wire}, debounce ${debounceMs} ms, scan interval ${scanIntervalMs} ms, daemon: node ${NODE_FLAGS.join(' ')}, ` +
+    `${((performance.now() - began) / 1000).toFixed(0)} s`,
 );
 console.log(`${'figure'.padEnd(62)} ${'min'.padStart(8)} ${'median'.padStart(8)} ${'max'.padStart(8)}  target`);
 let failed = 0;

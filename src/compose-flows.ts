@@ -9,7 +9,7 @@ import type { Config } from './config/types.js';
 import { loadCalendar } from './config/calendar.js';
 import type { durations } from './config/durations.js';
 import type { loadSecretKeys } from './config/secrets.js';
-import { nextRound } from './domain/calendar.js';
+import { nextRound, type WorkCalendar } from './domain/calendar.js';
 import type { Clock } from './domain/clock.js';
 import type { PhoneVault } from './domain/phone-vault.js';
 import type { EventsUnit } from './events/index.js';
@@ -56,6 +56,8 @@ export function composeFlows(u: {
   log: (module: string) => Logger;
   /** Told of codes issued, entered wrong and run out of tries (the metrics). */
   codeObserver?: CodeObserver;
+  /** The working calendar, if already loaded (`config/calendar.yaml` otherwise). */
+  calendar?: WorkCalendar;
 }): FlowUnits {
   const { config, db, trayRepo, trays, outbox, events, sms, vault, keys, catalogue, ms, clock, log } = u;
   const lockerId = config.locker.id;
@@ -72,7 +74,7 @@ export function composeFlows(u: {
   });
   const dossiers = new DossierRepository(lockerId);
   const audit = new AuditRepository(lockerId);
-  const calendar = loadCalendar();
+  const calendar = u.calendar ?? loadCalendar();
   const roundStore = new RoundRepository(lockerId);
   const checks = new TrayChecks({
     db,

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createLockBus, type CabinetSimulator } from '../hardware/index.js';
 import { simulatorControls } from '../hardware/simulator-controls.js';
 import type { Config } from './config/types.js';
+import type { WorkCalendar } from './domain/calendar.js';
 import { OffsetClock, type Clock } from './domain/clock.js';
 import { EventsUnit } from './events/index.js';
 import { RetainedTrayState } from './events/tray-state.js';
@@ -56,6 +57,8 @@ export interface ControllerOptions {
   logger: Logger;
   /** Defaults to the system clock behind an adjustable offset (the simulator's clock shift). */
   clock?: OffsetClock;
+  /** The working calendar, if the caller has loaded it already (`config/calendar.yaml` otherwise). */
+  calendar?: WorkCalendar;
   /** EventsUnit unit tuning (tests). */
   events?: ConstructorParameters<typeof EventsUnit>[0]['relay'];
 }
@@ -88,6 +91,8 @@ export class Controller {
   private units: Partial<Units> = {};
   private running = false;
   private stopping?: Promise<void>;
+  /** The lock bus's start, under way while the database and the broker are set up. */
+  private busStarting?: Promise<string | undefined>;
 
   constructor(private readonly options: ControllerOptions) {
     this.clock = options.clock ?? new OffsetClock();
@@ -161,6 +166,22 @@ export class Controller {
 
     const db = await openDatabase(config.database, logger);
     this.units.db = db;
+    // The lock bus starts meanwhile: all outputs off and the first reading of every door take wire
+    // time, not the database's or the broker's. Door changes until the trays' service listens are
+    // in the bus's snapshot, which that service reconciles with the records when it starts.
+    const metrics = new ControllerMetrics({
+      lockerId,
+      db,
+      mqttConnected: () => this.units.events?.status().connected ?? false,
+      smsGateway: config.sms.gateway,
+    });
+    const { bus, simulator } = createLockBus({ config: config.hardware, logger, clock, observer: metrics.bus });
+    this.units.bus = bus;
+    this.units.simulator = simulator;
+    metrics.watchBus(bus);
+    const busStarted = (this.busStarting = startLockBus(bus, config.hardware.driver, logger));
+    busStarted.catch(() => undefined); // awaited below; meanwhile its failure is not an unhandled rejection
+
     await migrate(db, log('migrate'));
 
     const trayRepo = new TrayRepository(lockerId);
@@ -187,13 +208,7 @@ export class Controller {
     await events.start();
 
     const outbox = events.outbox();
-    const metrics = new ControllerMetrics({ lockerId, db, mqttConnected: () => events.status().connected, smsGateway: config.sms.gateway });
-
-    const { bus, simulator } = createLockBus({ config: config.hardware, logger, clock, observer: metrics.bus });
-    this.units.bus = bus;
-    this.units.simulator = simulator;
-    metrics.watchBus(bus);
-    const busStartError = await startLockBus(bus, config.hardware.driver, logger);
+    const busStartError = await busStarted;
 
     const trays = new TrayService({
       db,
@@ -244,6 +259,7 @@ export class Controller {
       clock,
       log,
       codeObserver: metrics.codes,
+      calendar: this.options.calendar,
     });
     Object.assign(this.units, { deposits, pickups, results, rounds, checks });
     const staffAccounts = new StaffAccountService({
@@ -351,7 +367,10 @@ export class Controller {
       await step('audit timer', () => u.auditTimer?.stop());
       await step('retention timer', () => u.retentionTimers?.stop());
       await step('trays', () => u.trays?.stop());
-      await step('hardware', () => u.bus?.stop());
+      await step('hardware', async () => {
+        await this.busStarting?.catch(() => undefined); // a start cut short by a failure elsewhere ends first
+        await u.bus?.stop();
+      });
       await step('sms', () => u.sms?.stop());
       await step('events', () => u.events?.stop());
       await step('database', () => u.db?.close());

@@ -1,5 +1,6 @@
 /**
- * The compiled daemon (`node dist/src/main.js`, what production runs) in a process of its own:
+ * The compiled daemon (`node <flags> dist/src/main.js` as `npm run start:prod`, what production
+ * runs) in a process of its own:
  * cold start to the first `/health` answering `status: ok`, then resident memory and CPU over a
  * steady window, read from /proc.
  *
@@ -8,6 +9,7 @@
  *   CPU is its own, scanning the 90 doors continuously at 19200 baud.
  * - Embedded defaults: nothing but DATA_DIR (an existing data directory), the broker's port and
  *   the HTTP port: the embedded PostgreSQL server, the in-process broker and simulated cabinet.
+ * Both get a CACHE_DIRECTORY, as the systemd unit does (deploy/systemd/atm247.service).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +22,10 @@ import { freePort, freshDatabase, MQTT_URL, sleep } from './services.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+/** Node's flags as production gives them: `npm run start:prod` (the systemd unit and the image use the same). */
+export const NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'] as string)
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
 const CLK_TCK = 100;
 
 /** CPU seconds (user + system) of a process so far. */
@@ -84,9 +90,19 @@ interface Daemon {
 
 function startDaemon(env: Record<string, string>, port: number): Daemon {
   const base = { ...process.env };
-  for (const name of ['DATABASE_URL', 'MQTT_URL', 'HARDWARE', 'DATA_DIR', 'CONFIG_FILE', 'NOTIFY_SOCKET', 'PORT', 'HOST'])
+  for (const name of [
+    'DATABASE_URL',
+    'MQTT_URL',
+    'HARDWARE',
+    'DATA_DIR',
+    'CACHE_DIRECTORY',
+    'CONFIG_FILE',
+    'NOTIFY_SOCKET',
+    'PORT',
+    'HOST',
+  ])
     delete base[name];
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     cwd: ROOT,
     env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -182,8 +198,7 @@ async function startCabinet(): Promise<{ child: ChildProcess; endpoints: Record<
 }
 
 export interface DaemonBench {
-  /** `tuned`: the external deployment again with NODE_OPTIONS=--max-semi-space-size=8 (no cold start). */
-  run(windowMs: number): Promise<{ external: DaemonRun; embedded: DaemonRun; tuned: DaemonRun }>;
+  run(windowMs: number): Promise<{ external: DaemonRun; embedded: DaemonRun }>;
   close(): Promise<void>;
 }
 
@@ -225,16 +240,17 @@ export async function prepareDaemonBench(): Promise<DaemonBench> {
       HARDWARE: 'modbus',
       LOCKER_ID: `bench-${name}-${path.basename(scratch).slice(-6).toLowerCase()}`,
       DATA_DIR: path.join(scratch, name),
+      // As the systemd unit gives it (CacheDirectory=): the configuration files once parsed.
+      CACHE_DIRECTORY: path.join(scratch, `${name}-cache`),
     };
     return { env, cabinetPid: cabinet.child.pid! };
   };
   const plain = await externalDeployment('external');
-  const tuned = await externalDeployment('tuned');
-  tuned.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=8`.trim();
   const dataDir = path.join(scratch, 'embedded');
   const embeddedEnv = async (): Promise<Record<string, string>> => ({
     ...secret,
     DATA_DIR: dataDir,
+    CACHE_DIRECTORY: path.join(scratch, 'embedded-cache'),
     MQTT_EMBEDDED_PORT: String(await freePort()),
   });
   // The embedded data directory is created once (initdb, migrations) before the measured starts.
@@ -261,19 +277,14 @@ export async function prepareDaemonBench(): Promise<DaemonBench> {
         const embedded = startDaemon(env, embeddedPort);
         daemons.push(embedded);
         const embeddedStartMs = await coldStart(embedded, began);
-        began = performance.now();
-        const withFlag = startDaemon(tuned.env, await freePort());
-        daemons.push(withFlag);
-        const tunedStartMs = await coldStart(withFlag, began);
         const postmaster = Number(readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
         // Past start-up (JIT, first pool connections, first scans), all watched over the same window.
         await sleep(5_000);
         const cabinetCpu0 = cpuSeconds(plain.cabinetPid);
         const cabinetT0 = performance.now();
-        const [ext, emb, tun] = await Promise.all([
+        const [ext, emb] = await Promise.all([
           steady(external.child.pid!, windowMs),
           steady(embedded.child.pid!, windowMs, () => withChildren(postmaster)),
-          steady(withFlag.child.pid!, windowMs),
         ]);
         const cabinetCpuPercent = ((cpuSeconds(plain.cabinetPid) - cabinetCpu0) / ((performance.now() - cabinetT0) / 1000)) * 100;
         return {
@@ -285,7 +296,6 @@ export async function prepareDaemonBench(): Promise<DaemonBench> {
             postgresPssMiB: emb.groupPssMiB,
             postgresRssMiB: emb.groupRssMiB,
           },
-          tuned: { coldStartMs: tunedStartMs, rssMiB: tun.rssMiB, cpuPercent: tun.cpuPercent },
         };
       } finally {
         await Promise.all(daemons.map(stopDaemon));

@@ -1,34 +1,15 @@
 /** Loads and checks `config/calendar.yaml` (or CALENDAR_FILE). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
-import YAML from 'yaml';
+import { parseYaml } from './yaml-file.js';
 import type { WorkCalendar } from '../domain/calendar.js';
 import { CONFIG_DIR, ConfigError } from './load.js';
-
-const day = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['date', 'name'],
-  properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, name: { type: 'string', minLength: 1, maxLength: 200 } },
-} as const;
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['timezone', 'rounds', 'holidays', 'workdays'],
-  properties: {
-    timezone: { type: 'string', minLength: 1 },
-    rounds: { type: 'array', minItems: 1, maxItems: 12, items: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' } },
-    holidays: { type: 'array', items: day },
-    workdays: { type: 'array', items: day },
-  },
-} as const;
-const validate = new Ajv({ strict: false }).compile(schema);
+import { validateCalendar as validate } from './validators.js';
 
 export function loadCalendar(file = process.env.CALENDAR_FILE || path.join(CONFIG_DIR, 'calendar.yaml')): WorkCalendar {
   let raw: unknown;
   try {
-    raw = YAML.parse(readFileSync(file, 'utf8'));
+    raw = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError('calendar', `cannot be read from ${file}: ${(err as Error).message}`);
   }

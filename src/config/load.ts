@@ -4,13 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
-import YAML from 'yaml';
+import { parseYaml } from './yaml-file.js';
 import type { CabinetMap } from '../domain/cabinet.js';
 import { addressEntryProblem } from '../domain/client-addresses.js';
 import { PACKAGE_ROOT } from './package-root.js';
-import { configSchema } from './schema.js';
 import type { Config } from './types.js';
+import { validateConfig as validate } from './validators.js';
 
 export const CONFIG_DIR = path.join(PACKAGE_ROOT, 'config');
 export const DEFAULT_CONFIG_FILE = path.join(CONFIG_DIR, 'default.yaml');
@@ -92,14 +91,11 @@ function readYaml(file: string, field: string): unknown {
     throw new ConfigError(field, `cannot read ${file}: ${(err as Error).message}`);
   }
   try {
-    return YAML.parse(text);
+    return parseYaml(text);
   } catch (err) {
     throw new ConfigError(field, `is not valid YAML (${file}): ${(err as Error).message}`);
   }
 }
-
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validate = ajv.compile(configSchema);
 
 /** Turns an ajv error into "hardware.map.trays[3].size must be one of S, M, L". */
 function describeSchemaError(): ConfigError {
@@ -235,8 +231,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 /** For a command's entry point: the configuration, or its error on stderr and exit 78 (EX_CONFIG). */
 export function loadConfigOrExit(): Config {
+  return orExitOnConfigError(() => loadConfig());
+}
+
+/** Runs a configuration loader; a ConfigError ends the process with its message and status 78 (EX_CONFIG). */
+export function orExitOnConfigError<T>(load: () => T): T {
   try {
-    return loadConfig();
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

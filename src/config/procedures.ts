@@ -5,49 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
-import YAML from 'yaml';
-import { TRAY_SIZES } from '../domain/cabinet.js';
+import { parseYaml } from './yaml-file.js';
 import type { Procedure } from '../domain/procedures.js';
 import type { ProcedureCatalogue } from '../services/ports.js';
 import { CONFIG_DIR, ConfigError } from './load.js';
+import { validateProcedures as validate } from './validators.js';
 
 export const DEFAULT_PROCEDURES_FILE = path.join(CONFIG_DIR, 'procedures.yaml');
-
-/** Non-empty and not only blanks. */
-const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
-const bilingual = (max: number) =>
-  ({ type: 'object', additionalProperties: false, required: ['vi', 'en'], properties: { vi: text(max), en: text(max) } }) as const;
-
-export const proceduresSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['procedures'],
-  properties: {
-    procedures: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['code', 'field', 'name', 'short', 'deposit', 'result', 'fee', 'traySize'],
-        properties: {
-          code: { type: 'string', pattern: '^[A-Z0-9-]{2,20}$' },
-          field: text(80),
-          name: bilingual(300),
-          short: bilingual(40),
-          deposit: { type: 'boolean' },
-          result: { type: 'boolean' },
-          fee: { type: 'integer', minimum: 0, maximum: 100_000_000 },
-          feeNote: text(300),
-          traySize: { enum: [...TRAY_SIZES] },
-        },
-      },
-    },
-  },
-} as const;
-
-const validate = new Ajv({ allErrors: false, strict: false }).compile(proceduresSchema);
 
 /** Text typed with a combining-accent keyboard (NFD) is stored composed, so lengths, sorting and lookups agree. */
 function composed(value: unknown): unknown {
@@ -93,7 +57,7 @@ export function loadProcedures(file?: string): Procedure[] {
   const source = path.resolve(file ?? (process.env.PROCEDURES_FILE || DEFAULT_PROCEDURES_FILE));
   let raw: unknown;
   try {
-    raw = composed(YAML.parse(readFileSync(source, 'utf8')));
+    raw = composed(parseYaml(readFileSync(source, 'utf8')));
   } catch (err) {
     throw new ConfigError('procedures', `cannot be read from ${source}: ${(err as Error).message}`);
   }

@@ -1,4 +1,4 @@
-/** JSON Schema of the configuration file (after the cabinet map is read in). */
+/** JSON Schemas of the configuration files: the configuration (after the cabinet map is read in), the procedure catalogue and the calendar. */
 import { BOARD_PROFILES, SERIAL_PARITIES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
@@ -355,5 +355,58 @@ export const configSchema = {
       required: ['level'],
       properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
     },
+  },
+} as const;
+
+/** Non-empty and not only blanks. */
+const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
+const bilingual = (max: number) =>
+  ({ type: 'object', additionalProperties: false, required: ['vi', 'en'], properties: { vi: text(max), en: text(max) } }) as const;
+
+/** JSON Schema of the procedure catalogue, `config/procedures.yaml`. */
+export const proceduresSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['procedures'],
+  properties: {
+    procedures: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code', 'field', 'name', 'short', 'deposit', 'result', 'fee', 'traySize'],
+        properties: {
+          code: { type: 'string', pattern: '^[A-Z0-9-]{2,20}$' },
+          field: text(80),
+          name: bilingual(300),
+          short: bilingual(40),
+          deposit: { type: 'boolean' },
+          result: { type: 'boolean' },
+          fee: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+          feeNote: text(300),
+          traySize: { enum: [...TRAY_SIZES] },
+        },
+      },
+    },
+  },
+} as const;
+
+const calendarDay = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['date', 'name'],
+  properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+/** JSON Schema of `config/calendar.yaml`. */
+export const calendarSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['timezone', 'rounds', 'holidays', 'workdays'],
+  properties: {
+    timezone: { type: 'string', minLength: 1 },
+    rounds: { type: 'array', minItems: 1, maxItems: 12, items: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' } },
+    holidays: { type: 'array', items: calendarDay },
+    workdays: { type: 'array', items: calendarDay },
   },
 } as const;

@@ -185,7 +185,7 @@ t.test(
 t.test('npm run build compiles with the build configuration and start:prod runs its output', async (t) => {
   const scripts = (await import(path.join(repo, 'package.json'), { with: { type: 'json' } })).default.scripts;
   t.match(scripts.build, /^tsc -p tsconfig\.build\.json && tsx src\/bundle\.ts && npm run build:ui$/);
-  t.equal(scripts['start:prod'], 'node dist/src/main.js');
+  t.match(scripts['start:prod'], /^node (--[a-z-]+=\d+ )*dist\/src\/main\.js$/);
   t.ok(existsSync(path.join(pkg, 'dist/src/main.js')) && existsSync(path.join(pkg, 'dist/src/backup-cli.js')));
   t.notOk(existsSync(path.join(pkg, 'dist/test')), 'tests are not compiled into the package');
 });

@@ -77,12 +77,19 @@ t.test('the daemon unit asks for what issue 11 names', async (t) => {
     'ProtectSystem=strict',
     'NoNewPrivileges=yes',
     'StateDirectory=atm247',
-    'ExecStart=/usr/bin/node /opt/atm247/dist/src/main.js',
+    'CacheDirectory=atm247',
   ]) {
     t.match(unit, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'), line);
   }
   t.match(unit, /^WatchdogSec=\d+$/m);
-  t.notMatch(unit, /^ReadWritePaths=/m, 'nothing writable but the state directory');
+  // The unit runs the daemon as `npm run start:prod` does, node flags included.
+  const startProd: string = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts['start:prod'];
+  const flags = startProd.replace(/^node /, '').replace(/ ?dist\/src\/main\.js$/, '');
+  t.match(flags, /--max-semi-space-size=\d+/, 'start:prod caps the young generation');
+  t.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/atm247/dist/src/main\\.js$`, 'm'), 'ExecStart: the same node flags');
+  const dockerfile = readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
+  t.match(dockerfile, `CMD ${JSON.stringify(['node', ...flags.split(' '), 'dist/src/main.js']).replace(/,/g, ', ')}`, 'the image too');
+  t.notMatch(unit, /^ReadWritePaths=/m, 'nothing writable but the state and cache directories');
   const kiosk = readFileSync(path.join(repo, 'deploy/systemd/atm247-kiosk.service'), 'utf8');
   t.match(kiosk, /^Requires=atm247\.service$/m);
   t.match(kiosk, /^After=atm247\.service/m);

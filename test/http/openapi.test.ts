@@ -77,4 +77,13 @@ t.test(`every route is documented, and guarded routes refuse before they validat
   t.notMatch(ui.body, /https?:\/\/(?!localhost)[a-z0-9.-]+\/[^"']*\.(js|css)/i, 'no script or style from elsewhere');
   const initializer = await locker.anonymous.get('/docs/static/swagger-initializer.js');
   t.equal(initializer.statusCode, 200, 'its assets are served here');
+  t.match(initializer.body, "resolveUrl('./json')", 'the initializer reads the document beside it');
+  const shown = await locker.anonymous.get('/docs/json');
+  t.equal(shown.statusCode, 200, 'Swagger UI shows the document');
+  t.same(shown.json().paths, (await locker.anonymous.get('/openapi.json')).json().paths, 'the same as /openapi.json');
+  const bundle = await locker.anonymous.get('/docs/static/swagger-ui-bundle.js');
+  t.equal(bundle.statusCode, 200);
+  t.match(bundle.headers['content-type'], /javascript/);
+  t.ok(bundle.body.length > 100_000, 'the whole Swagger UI script');
+  t.equal((await locker.anonymous.get('/docs/static/no-such-file.js')).statusCode, 404, 'a file Swagger UI has not: 404');
 });
