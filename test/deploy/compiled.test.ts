@@ -8,7 +8,7 @@
  * - HARDWARE=gpio starts on the shipped GPIO map and says that GPIO is missing here.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -107,6 +107,22 @@ async function health(base: string): Promise<any> {
 }
 
 const pkg = await buildPackage();
+
+t.test('the bundle: a small entry, the daemon in a chunk V8 reads as one-byte text', async (t) => {
+  const main = readFileSync(path.join(pkg, 'dist/src/main.js'), 'utf8');
+  t.ok(main.length < 5_000, `main.js only sets up the runtime and imports the daemon (${main.length} characters)`);
+  const chunks = readdirSync(path.join(pkg, 'dist/src/chunks')).filter((name) => name.endsWith('.js'));
+  const daemon = chunks.find((name) => name.startsWith('daemon-'));
+  t.ok(daemon, 'the daemon chunk');
+  const text = readFileSync(path.join(pkg, 'dist/src/chunks', daemon!), 'utf8');
+  const wide = [...new Set([...text].filter((c) => c.charCodeAt(0) > 0xff))];
+  t.same(wide, [], 'no character beyond Latin-1 (else the whole chunk becomes a two-byte string)');
+  t.notMatch(
+    text,
+    /validateConfig = ajv\.compile|new Ajv\(AJV_OPTIONS\)/,
+    'the configuration validators come generated, not compiled at start',
+  );
+});
 
 t.test('the compiled daemon serves /health ok, says READY=1, pets the watchdog and STOPPING=1', async (t) => {
   const socket = await notifySocket(t);
