@@ -63,12 +63,18 @@ export async function controllerRun(opts: {
     };
     let lastBusMs = 0;
 
-    // One deposit first, not counted: the first request of each kind compiles its code paths.
+    // One deposit and one admin opening first, not counted: the first request of each kind
+    // compiles its code paths (route schemas on first use, ADR 0019; V8's optimisations).
     {
       const { challengeId, otp } = await askCode(locker, PROCEDURE);
       const { tray } = await verify(locker, challengeId, otp);
       await seen('tray.door_opened', tray, door(tray, true));
       await seen('tray.door_closed', tray, door(tray, false));
+      const adminTray = adminTrays[adminTrays.length - 1].number;
+      const opened = await locker.post(`/api/admin/trays/${adminTray}/open`, {}, locker.admin);
+      if (opened.status !== 200) throw new Error(`admin open: ${opened.status} ${JSON.stringify(opened.json)}`);
+      await seen('tray.door_opened', adminTray, door(adminTray, true));
+      await seen('tray.door_closed', adminTray, door(adminTray, false));
     }
     const hotDoorMs: number[] = [];
     const coldDoorMs: number[] = [];
