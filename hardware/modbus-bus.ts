@@ -19,7 +19,14 @@ import { systemClock, type Clock } from '../src/domain/clock.js';
 import { AppError, isAppError } from '../src/domain/errors.js';
 import type { BoardHealth, BusFaultCause, BusHealth, BusObserver, LockBus, LockBusEvents, TrayReading } from '../src/services/ports.js';
 import { DoorDebouncer } from './door-debouncer.js';
-import { BusError, ModbusLink, type AnswerReader, type ModbusRequest, type SerialPortConstructor } from './modbus-link.js';
+import {
+  BusError,
+  ModbusLink,
+  type AnswerReader,
+  type ModbusRequest,
+  type RequestOptions,
+  type SerialPortConstructor,
+} from './modbus-link.js';
 import { LockOutputs, type BoardRuntime } from './modbus-outputs.js';
 import { PowerBudget } from './power-budget.js';
 import { framingOf, READ_BITS_REQUEST_BYTES, readBitsAnswerBytes, silenceMs, transactionWireTimeMs } from './rtu-frame.js';
@@ -74,7 +81,8 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   private readonly doors = new Map<number, DoorDebouncer>();
   private readonly power: PowerBudget;
   private readonly hotHoldMs: number;
-  private readonly readers = new Map<BoardRuntime, AnswerReader>();
+  /** Each board's door poll, built once: the request (encoded once by the link) and its options online and offline. */
+  private readonly polls = new Map<BoardRuntime, { request: ModbusRequest; online: RequestOptions; probe: RequestOptions }>();
   /** performance.now() until which a tray counts as released (0: not released). */
   private readonly releasedUntil = new Map<number, number>();
   private readonly watchGapMs: number;
@@ -147,7 +155,15 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
       this.trays.set(tray.number, tray);
       this.doors.set(tray.number, new DoorDebouncer(this.config.debounceMs));
     }
-    for (const board of this.boards.values()) this.readers.set(board, (bytes, offset) => this.onPollAnswered(board, bytes, offset));
+    for (const board of this.boards.values()) {
+      const read: AnswerReader = (bytes, offset) => this.onPollAnswered(board, bytes, offset);
+      this.polls.set(board, {
+        request: { fc: 2, unit: board.spec.unitId, address: board.spec.inputBase ?? 0, count: board.spec.inputs },
+        online: { priority: 'poll', read },
+        // An offline board is probed without retries, so that the others are still scanned at full speed.
+        probe: { priority: 'poll', retries: 0, read },
+      });
+    }
   }
 
   /** Open every link, switch every output off, read every door once, then keep scanning. */
@@ -356,9 +372,9 @@ export class ModbusLockBus extends EventEmitter<LockBusEvents> implements LockBu
   }
 
   private async pollBoard(board: BoardRuntime, phase: ScanPhase): Promise<void> {
-    const request: ModbusRequest = { fc: 2, unit: board.spec.unitId, address: board.spec.inputBase ?? 0, count: board.spec.inputs };
+    const poll = this.polls.get(board)!;
     try {
-      await board.link.request(request, { priority: 'poll', retries: board.online ? undefined : 0, read: this.readers.get(board) });
+      await board.link.request(poll.request, board.online ? poll.online : poll.probe);
     } catch (err) {
       this.onPollFailed(board, err, phase);
     }

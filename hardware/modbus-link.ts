@@ -131,7 +131,8 @@ interface Transport {
 }
 
 interface TransportEvents {
-  data(chunk: Buffer): void;
+  /** Bytes from the line: `bytes[0]` … `bytes[length - 1]`, valid only during the call. */
+  data(bytes: Buffer, length: number): void;
   close(): void;
   error(err: Error): void;
 }
@@ -150,7 +151,9 @@ interface Exchange {
 
 export class ModbusLink {
   private transport: Transport | undefined;
-  private readonly queue = new BusQueue();
+  private readonly queue = new BusQueue<Exchange>((exchange) => this.send(exchange));
+  /** Each request object's frame, encoded once (the door polls are the same objects at every scan). */
+  private readonly frames = new WeakMap<ModbusRequest, Buffer>();
   private readonly framing: Framing;
   private reopenTimer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -213,7 +216,8 @@ export class ModbusLink {
     this.reopenTimer = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.queue.drain(this.unavailable('link stopped'));
+    const stopped = this.unavailable('link stopped');
+    for (const exchange of this.queue.drain()) exchange.reject(stopped);
     this.fail(this.current, this.unavailable('link stopped', this.current?.req), 'io');
     const transport = this.transport;
     this.transport = undefined;
@@ -221,16 +225,20 @@ export class ModbusLink {
     if (transport) await transport.close();
   }
 
-  /** Queue one request; resolves once answered (reads hand their data bytes to `read` first). */
+  /**
+   * Queue one request; resolves once answered (reads hand their data bytes to `read` first). A
+   * request object is encoded the first time it is seen: do not change one after handing it over.
+   */
   request(req: ModbusRequest, options: RequestOptions): Promise<void> {
-    return this.queue.push(options.priority, () => this.execute(req, options));
-  }
-
-  private execute(req: ModbusRequest, options: RequestOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      let frame = this.frames.get(req);
+      if (!frame) {
+        frame = encodeRequest(req);
+        this.frames.set(req, frame);
+      }
       const exchange: Exchange = {
         req,
-        frame: encodeRequest(req),
+        frame,
         retries: options.retries ?? this.spec.retries,
         attempt: 0,
         read: options.read,
@@ -238,8 +246,15 @@ export class ModbusLink {
         resolve,
         reject,
       };
-      this.send(exchange);
+      this.queue.push(options.priority, exchange);
     });
+  }
+
+  /** The request is over: settle its promise and let the next one go. */
+  private end(exchange: Exchange, err?: BusError): void {
+    if (err) exchange.reject(err);
+    else exchange.resolve();
+    this.queue.done(exchange);
   }
 
   private send(exchange: Exchange): void {
@@ -250,7 +265,7 @@ export class ModbusLink {
     }
     const transport = this.transport;
     if (!transport || !this.open) {
-      exchange.reject(this.unavailable('link is not open', exchange.req));
+      this.end(exchange, this.unavailable('link is not open', exchange.req));
       return;
     }
     exchange.attempt += 1;
@@ -289,16 +304,16 @@ export class ModbusLink {
   }
 
   /** Bytes from the line: kept only while an answer is awaited, checked once the frame is whole. */
-  private onData(chunk: Buffer): void {
+  private onData(bytes: Buffer, length: number): void {
     this.lastRxAt = performance.now();
     const exchange = this.current;
     if (!exchange) return;
-    if (this.rxLength + chunk.length > RX_CAPACITY) {
+    if (this.rxLength + length > RX_CAPACITY) {
       this.settle(exchange, this.failure('crc', exchange.req, 'Data length error: answer too long'), 'crc');
       return;
     }
-    chunk.copy(this.rx, this.rxLength);
-    this.rxLength += chunk.length;
+    bytes.copy(this.rx, this.rxLength, 0, length);
+    this.rxLength += length;
     this.check(exchange);
   }
 
@@ -369,7 +384,7 @@ export class ModbusLink {
     if (outcome === 'timeout' || outcome === 'crc') this.needQuiet = true;
     if (this.opts.observer) this.opts.observer.exchange(this.boardOf(exchange.req.unit), outcome, exchange.attempt);
     if (!err) {
-      exchange.resolve();
+      this.end(exchange);
       return;
     }
     const retryable = err.code === 'BUS_TIMEOUT' || err.code === 'BUS_CRC_ERROR';
@@ -383,7 +398,7 @@ export class ModbusLink {
     if (exchange.attempt > 1) err.message += ` (after ${exchange.attempt} attempts)`;
     // A closed link keeps the reason it closed as the bus's last error.
     if (err.faultCause !== 'port_closed') this.lastError = err.message;
-    exchange.reject(err);
+    this.end(exchange, err);
   }
 
   private fail(exchange: Exchange | undefined, err: BusError, outcome: ExchangeOutcome): void {
@@ -391,7 +406,7 @@ export class ModbusLink {
     this.current = undefined;
     this.rxLength = 0;
     if (this.opts.observer) this.opts.observer.exchange(this.boardOf(exchange.req.unit), outcome, exchange.attempt);
-    exchange.reject(err);
+    this.end(exchange, err);
   }
 
   private boardOf(unit: number): string {
@@ -424,8 +439,8 @@ export class ModbusLink {
     const where = target ? `${target.host}:${target.port}` : (this.spec.path ?? '(no path)');
     let transport: Transport | undefined;
     const events: TransportEvents = {
-      data: (chunk) => {
-        if (transport === this.transport) this.onData(chunk);
+      data: (bytes, length) => {
+        if (transport === this.transport) this.onData(bytes, length);
       },
       close: () => {
         if (transport) this.onClosed(transport);
@@ -481,10 +496,28 @@ export class ModbusLink {
   }
 }
 
-/** An RS-485/Ethernet gateway in transparent mode: RTU frames in a TCP stream. */
+/**
+ * An RS-485/Ethernet gateway in transparent mode: RTU frames in a TCP stream. The socket reads into
+ * one buffer of its own (`onread`), handed to the link at each read: no Buffer and no stream
+ * machinery per answer ('end', 'error' and 'close' are as usual). Until the link is open, bytes
+ * are dropped, as are bytes that come while no answer is awaited.
+ */
 function openTcp(host: string, port: number, timeoutMs: number, events: TransportEvents): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    let connected = false;
+    const buffer = Buffer.allocUnsafe(RX_CAPACITY);
+    const socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (length) => {
+          if (connected) events.data(buffer, length);
+          return true; // keep reading
+        },
+      },
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`opening ${host}:${port} timed out`));
@@ -498,8 +531,8 @@ function openTcp(host: string, port: number, timeoutMs: number, events: Transpor
       clearTimeout(timer);
       socket.removeAllListeners('error');
       socket.on('error', (err) => events.error(err));
-      socket.on('data', (chunk: Buffer) => events.data(chunk));
       socket.on('close', () => events.close());
+      connected = true;
       resolve({
         get isOpen() {
           return !socket.destroyed && socket.readyState === 'open';
@@ -554,7 +587,7 @@ async function openSerial(
     autoOpen: false,
   });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  port.on('data', (chunk: Buffer) => events.data(chunk));
+  port.on('data', (chunk: Buffer) => events.data(chunk, chunk.length));
   port.on('close', () => events.close());
   port.on('error', (err: Error) => events.error(err));
   return {
