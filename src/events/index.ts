@@ -7,16 +7,16 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable, TxQueryable } from '../store/db.js';
 import type { EmbeddedBroker } from './broker.js';
 import { MqttLink } from './mqtt-link.js';
-import { OutboxSignal, countPending, enqueueEvent } from './outbox.js';
+import { OutboxSignal, countPending, writeEvent, type OutboxEntry } from './outbox.js';
 import type { EventOutbox } from '../services/ports.js';
 import { OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import { RetainedState } from './retained.js';
 
 export * from './topics.js';
-export { enqueueEvent, OutboxSignal, countPending, type NewEvent } from './outbox.js';
+export { enqueueEvent, writeEvent, OutboxSignal, countPending, type NewEvent, type OutboxEntry } from './outbox.js';
 export { MqttLink, type MqttLinkOptions, type MqttLinkStatus, type PublishOptions } from './mqtt-link.js';
 export { OutboxRelay, type OutboxRelayOptions, type RelayPassResult } from './relay.js';
 export { RetainedState, type StateTopic } from './retained.js';
@@ -53,6 +53,10 @@ export class EventsUnit {
   private linkRef: MqttLink | null = null;
   private relayRef: OutboxRelay | null = null;
   private retainedRef: RetainedState | null = null;
+  /** Transactions of `Db.tx` that wrote events and have not ended yet. */
+  private openTx = 0;
+  /** An event was written outside such a transaction since the relay was last woken. */
+  private loose = false;
 
   constructor(private readonly options: EventsOptions) {}
 
@@ -129,12 +133,43 @@ export class EventsUnit {
   /**
    * The use cases' outbox port: an event written in the caller's transaction (`enqueue`), the
    * relay woken once that transaction committed (`committed`).
+   *
+   * Events written in a transaction of `Db.tx` are handed to the relay by the transaction itself,
+   * the moment its COMMIT succeeds (never before: nothing is published that is not recorded, and
+   * nothing of a transaction that rolled back); `committed()` then has nothing left to wake the
+   * relay for, unless an event was written outside such a transaction or another transaction
+   * that wrote some is still open.
    */
   outbox(): EventOutbox {
     const { lockerId } = this.options;
+    const written = new WeakMap<Queryable, OutboxEntry[]>();
     return {
-      enqueue: (q, type, data, at) => enqueueEvent(q, { lockerId, type, data, at }),
-      committed: () => this.signal.notify(),
+      enqueue: async (q, type, data, at) => {
+        const entry = await writeEvent(q, { lockerId, type, data, at });
+        const tx = typeof (q as Partial<TxQueryable>).onEnd === 'function' ? (q as TxQueryable) : null;
+        if (!tx) {
+          this.loose = true;
+          return { id: entry.id };
+        }
+        let entries = written.get(q);
+        if (!entries) {
+          const mine: OutboxEntry[] = (entries = []);
+          written.set(q, mine);
+          this.openTx += 1;
+          tx.onEnd((committed) => {
+            this.openTx -= 1;
+            written.delete(q);
+            if (committed) this.relayRef?.offer(mine);
+          });
+        }
+        entries.push(entry);
+        return { id: entry.id };
+      },
+      committed: () => {
+        if (this.openTx === 0 && !this.loose) return;
+        this.loose = false;
+        this.signal.notify();
+      },
     };
   }
 

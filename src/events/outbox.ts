@@ -8,7 +8,9 @@
  *   });
  *   outboxSignal.notify();
  *
- * A forgotten `notify()` only delays the event until the relay's next poll.
+ * A forgotten `notify()` only delays the event until the relay's next poll. Through the events
+ * unit's port (`EventsUnit.outbox()`), the events a transaction wrote are handed to the relay the
+ * moment its COMMIT succeeds: published at once, without the relay reading them back.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -26,11 +28,26 @@ export interface NewEvent<T extends EventType> {
   id?: string;
 }
 
+/** An event as written in the outbox: what the relay publishes, and the row it marks sent. */
+export interface OutboxEntry {
+  /** The row's `seq`, as text (bigint). */
+  seq: string;
+  id: string;
+  type: EventType;
+  payload: EventEnvelope<EventType>;
+}
+
 /**
  * Inserts one event into the outbox using the caller's connection, so it commits or rolls back
  * with the caller's transaction. Returns the event id subscribers will dedupe by.
  */
 export async function enqueueEvent<T extends EventType>(q: Queryable, event: NewEvent<T>): Promise<{ id: string }> {
+  const { id } = await writeEvent(q, event);
+  return { id };
+}
+
+/** `enqueueEvent`, returning the row written (its `seq` too): what the events unit hands the relay at commit. */
+export async function writeEvent<T extends EventType>(q: Queryable, event: NewEvent<T>): Promise<OutboxEntry> {
   if (!isEventType(event.type)) {
     throw new AppError('INTERNAL', `event type "${String(event.type)}" is not in the MQTT contract`, { type: event.type });
   }
@@ -41,13 +58,13 @@ export async function enqueueEvent<T extends EventType>(q: Queryable, event: New
     lockerId: event.lockerId,
     data: event.data,
   };
-  await q.query(`INSERT INTO outbox (id, locker_id, type, payload) VALUES ($1, $2, $3, $4)`, [
+  const res = await q.query(`INSERT INTO outbox (id, locker_id, type, payload) VALUES ($1, $2, $3, $4) RETURNING seq::text AS seq`, [
     envelope.id,
     envelope.lockerId,
     envelope.type,
     JSON.stringify(envelope),
   ]);
-  return { id: envelope.id };
+  return { seq: String(res?.rows?.[0]?.seq ?? ''), id: envelope.id, type: envelope.type, payload: envelope as EventEnvelope<EventType> };
 }
 
 export interface OutboxSignalEvents {

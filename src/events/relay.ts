@@ -1,15 +1,22 @@
 /**
- * The outbox relay (ADR 0004): publishes committed events on `events/<type>` (QoS 1) in `seq`
- * order and marks each one sent after its PUBACK.
+ * The outbox relay (ADR 0004): publishes committed events on `events/<type>` (QoS 1) and marks
+ * them sent after their PUBACK.
  *
- * It runs a pass when a use case rings the OutboxSignal after commit, on every (re)connect, and on
- * a slow poll as a safety net. One pass at a time; a pass stops at the first failure, and the next
- * try waits out a growing backoff (a reconnect cuts the wait short). Delivery is at least once:
- * an event whose PUBACK or `sent_at` update got lost is published again with the same `id`.
+ * Events written through the events unit's port are handed over the moment their transaction's
+ * COMMIT succeeded (`offer`): published at once, in commit order, with no read of the outbox
+ * first; never before the commit, so nothing goes out that is not recorded. Everything else is
+ * read from the outbox in `seq` order by a pass: on the OutboxSignal, on every (re)connect, on a
+ * slow poll as a safety net, and whenever the outbox may hold a backlog (at start, after a
+ * failure), in which case handed-over events wait for the pass rather than overtake older ones.
+ *
+ * One worker at a time: handed-over events and passes never overlap, and an event published in a
+ * run is not published again by the same run. A batch stops at the first failure; the next try
+ * waits out a growing backoff (a reconnect cuts the wait short). Delivery is at least once: an
+ * event whose PUBACK or `sent_at` update got lost is published again with the same `id`.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { countPending, type OutboxSignal } from './outbox.js';
+import { countPending, type OutboxEntry, type OutboxSignal } from './outbox.js';
 import type { MqttLink } from './mqtt-link.js';
 import { eventTopic, isEventType, type AnyEventEnvelope, type EventEnvelope, type EventType } from './topics.js';
 
@@ -45,8 +52,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class OutboxRelay {
   private readonly log: Logger;
+  /** The worker's run in progress: handed-over events and passes, one after the other. */
   private running: Promise<RelayPassResult> | null = null;
-  private again = false;
+  /** A pass (a read of the outbox) is asked for. */
+  private wantPass = false;
+  /** Events handed over at their commit, not yet published. */
+  private offered: OutboxRow[] = [];
+  /** The last pass left nothing unsent and nothing failed since: handed-over events go out first. */
+  private drained = false;
   private failures = 0;
   private retryAt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -83,6 +96,7 @@ export class OutboxRelay {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.pollTimer = this.retryTimer = null;
+    this.offered = [];
     await this.running?.catch(() => undefined);
   }
 
@@ -111,42 +125,46 @@ export class OutboxRelay {
     }
   }
 
-  /** Asks for a pass: runs one now, or right after the one in progress. */
+  /**
+   * Events whose transaction has just committed (called at the commit, by the events unit): they
+   * go out now, or after the pass their commit may have found running. Dropped when they cannot
+   * go out now (no broker, backing off, stopped): they wait in the outbox for the next pass.
+   */
+  offer(entries: OutboxEntry[]): void {
+    if (!entries.length) return;
+    if (!this.started || !this.options.link.connected || Date.now() < this.retryAt) return;
+    for (const e of entries) this.offered.push({ seq: e.seq, id: e.id, type: e.type, payload: e.payload as EventEnvelope });
+    this.schedule();
+  }
+
+  /** Asks for a pass: runs one now, or right after the work in progress. */
   kick(reason: string): void {
     if (!this.started) return;
     if (Date.now() < this.retryAt) return; // backing off; the retry timer will come back
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (!this.options.link.connected) return; // the connect event will bring us back
-    this.log.trace({ reason }, 'outbox relay pass');
-    void this.runPass().then(
-      (result) => this.afterPass(result),
-      () => undefined, // runPass does not throw
-    );
+    this.wantPass = true;
+    if (!this.running) this.log.trace({ reason }, 'outbox relay pass');
+    this.schedule();
   }
 
-  /** Runs one pass, or joins the one in progress. Never throws. */
+  /** Runs a pass (after the work in progress, if any) and resolves when the worker is idle. Never throws. */
   runPass(): Promise<RelayPassResult> {
-    if (!this.running) {
-      this.running = this.pass().finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    this.wantPass = true;
+    return this.running ?? this.work();
+  }
+
+  private schedule(): void {
+    if (this.running || !this.options.link.connected) return; // the connect event will bring us back
+    void this.work().then(
+      (result) => this.afterPass(result),
+      () => undefined, // work() does not throw
+    );
   }
 
   private afterPass(result: RelayPassResult): void {
     if (result.ok) {
       this.failures = 0;
-      if (this.again) {
-        this.again = false;
-        this.kick('again');
-      }
       return;
     }
-    this.again = false;
     if (!this.options.link.connected) return; // a reconnect drains
     this.failures += 1;
     const min = this.options.backoffMinMs ?? 500;
@@ -162,14 +180,63 @@ export class OutboxRelay {
     this.retryTimer.unref();
   }
 
-  private async pass(): Promise<RelayPassResult> {
-    const { db, link, lockerId } = this.options;
+  /**
+   * The worker: handed-over events and asked-for passes until there is nothing left. While the
+   * outbox may hold a backlog, a pass comes first (it reads the handed-over events too: they were
+   * committed before it started). Never throws.
+   */
+  private work(): Promise<RelayPassResult> {
+    const { link } = this.options;
+    /** Published (and marked, or to be marked) in this run: not published again by it. */
+    const done = new Set<string>();
+    const run = async (): Promise<RelayPassResult> => {
+      // Not a step before `this.running` holds this run: its `finally` below must come after.
+      await Promise.resolve();
+      let sent = 0;
+      try {
+        for (;;) {
+          if (!link.connected) return this.failed(sent);
+          if (this.offered.length && (this.drained || !this.wantPass)) {
+            const rows = this.offered.splice(0).filter((r) => !done.has(r.seq));
+            const r = await this.publishRows(rows, done);
+            sent += r.sent;
+            if (!r.ok) return this.failed(sent);
+          } else if (this.wantPass) {
+            this.wantPass = false;
+            // Everything handed over so far was committed before this read: the pass covers it.
+            this.offered = [];
+            const r = await this.pass(done);
+            sent += r.sent;
+            if (!r.ok) return this.failed(sent);
+          } else {
+            if (sent > 0) this.log.debug({ sent }, 'outbox events published');
+            return { sent, ok: true };
+          }
+        }
+      } finally {
+        // Synchronously with the last check above: work asked for from now on starts a new run.
+        this.running = null;
+      }
+    };
+    this.running = run();
+    return this.running;
+  }
+
+  private failed(sent: number): RelayPassResult {
+    this.drained = false;
+    this.offered = [];
+    return { sent, ok: false };
+  }
+
+  /** Reads the outbox in `seq` order and publishes what is unsent. */
+  private async pass(done: Set<string>): Promise<RelayPassResult> {
+    const { db, lockerId } = this.options;
     const batchSize = this.options.batchSize ?? 100;
     let sent = 0;
     let after = '0';
     try {
       for (;;) {
-        if (!link.connected) return { sent, ok: false };
+        if (!this.options.link.connected) return { sent, ok: false };
         const { rows } = await db.query<OutboxRow>(
           // seq is read as text (bigint exceeds a JS number); order by the column, not that text.
           `SELECT o.seq::text AS seq, o.id::text AS id, o.type, o.payload FROM outbox o
@@ -177,33 +244,65 @@ export class OutboxRelay {
             ORDER BY o.seq LIMIT $3`,
           [lockerId, after, batchSize],
         );
-        for (const row of rows) {
-          after = row.seq;
-          if (!isEventType(row.type)) {
-            // Written by a newer version, or by hand: not ours to publish. Leave it, keep going.
-            await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq]);
-            this.log.error({ seq: row.seq, id: row.id, type: row.type }, 'outbox event type not in the MQTT contract; skipped');
-            continue;
-          }
-          try {
-            await link.publish(eventTopic(row.type), envelopeOf(row, row.type, lockerId));
-          } catch (err) {
-            await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq]).catch(() => undefined);
-            this.log.warn({ err, seq: row.seq, id: row.id, type: row.type, sent }, 'outbox publish failed; will retry');
-            return { sent, ok: false };
-          }
-          await db.query(`UPDATE outbox SET sent_at = now() WHERE seq = $1`, [row.seq]);
-          sent += 1;
-          this.sentTotal += 1;
-        }
+        if (rows.length) after = rows[rows.length - 1].seq;
+        const r = await this.publishRows(
+          rows.filter((row) => !done.has(row.seq)),
+          done,
+        );
+        sent += r.sent;
+        if (!r.ok) return { sent, ok: false };
         if (rows.length < batchSize) break;
       }
-      if (sent > 0) this.log.debug({ sent }, 'outbox events published');
+      this.drained = true;
       return { sent, ok: true };
     } catch (err) {
       this.log.warn({ err, sent }, 'outbox relay pass failed (database); will retry');
       return { sent, ok: false };
     }
+  }
+
+  /**
+   * Publishes rows in order, each after the PUBACK of the one before, then marks those acknowledged
+   * sent in one statement. Stops at the first failure. Never throws.
+   */
+  private async publishRows(rows: OutboxRow[], done: Set<string>): Promise<RelayPassResult> {
+    const { db, link, lockerId } = this.options;
+    const acked: string[] = [];
+    let ok = true;
+    try {
+      for (const row of rows) {
+        done.add(row.seq);
+        if (!isEventType(row.type)) {
+          // Written by a newer version, or by hand: not ours to publish. Leave it, keep going.
+          await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq]);
+          this.log.error({ seq: row.seq, id: row.id, type: row.type }, 'outbox event type not in the MQTT contract; skipped');
+          continue;
+        }
+        try {
+          await link.publish(eventTopic(row.type), envelopeOf(row, row.type, lockerId));
+        } catch (err) {
+          await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE seq = $1`, [row.seq]).catch(() => undefined);
+          this.log.warn({ err, seq: row.seq, id: row.id, type: row.type, sent: acked.length }, 'outbox publish failed; will retry');
+          ok = false;
+          break;
+        }
+        acked.push(row.seq);
+      }
+    } catch (err) {
+      this.log.warn({ err, sent: acked.length }, 'outbox relay failed (database); will retry');
+      ok = false;
+    }
+    if (acked.length) {
+      try {
+        await db.query(`UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [acked]);
+      } catch (err) {
+        // Published but not marked: they go out again (same ids) on a later pass.
+        this.log.warn({ err, sent: acked.length }, 'outbox events published but not marked sent; will retry');
+        return { sent: 0, ok: false };
+      }
+      this.sentTotal += acked.length;
+    }
+    return { sent: acked.length, ok };
   }
 }
 

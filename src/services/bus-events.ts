@@ -9,6 +9,12 @@ import type { DoorWatch } from './door-watch.js';
 import type { BoardFaultEvent, BoardRecoveredEvent, DoorEvent, Queryable, TrayReading, WatchGapEvent } from './ports.js';
 import type { AfterCommit, DoorHandler, TrayServiceDeps } from './trays.js';
 
+interface DoorWrite {
+  seenMs: number;
+  releaseAge: number | null;
+  beforeRelease: boolean;
+}
+
 export interface BusEventRecorderDeps extends TrayServiceDeps {
   watch: DoorWatch;
   /** Retained state and live views for the trays that changed (null: all). */
@@ -96,11 +102,12 @@ export class BusEventRecorder {
     const { db, trayStore, outbox } = this.deps;
     const afterCommit: AfterCommit[] = [];
     const changed = await db.tx(async (q) => {
-      const tray = await trayStore.get(q, e.tray, { forUpdate: true });
+      // The tray locked, read as it was and its door written, in one round trip (the door
+      // changes: else nothing is written and nothing follows).
+      const written = this.doorWrite(e.tray, { seenMs });
+      const tray = await trayStore.setDoorFrom(q, e.tray, e.open ? 'open' : 'closed', e.at, { keepRelease: written.beforeRelease });
       if (!tray) return false;
-      const door = e.open ? 'open' : 'closed';
-      if (tray.door === door) return false;
-      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at, { seenMs })));
+      afterCommit.push(...(await this.applyDoor(q, tray, e.open, e.at, { seenMs }, written)));
       return true;
     });
     if (!changed) return;
@@ -124,23 +131,33 @@ export class BusEventRecorder {
    * `seen`: as it happened (`seenMs`: when the bus reported it, monotonic), or found by reading
    * the door after a gap in the watch.
    */
+  /** When a door change was seen, against the tray's last release (memory only, no record read). */
+  private doorWrite(tray: number, seen: { seenMs: number } | 'after_a_gap'): DoorWrite {
+    const seenMs = seen === 'after_a_gap' ? this.watch.nowMs() : seen.seenMs;
+    const releaseAge = this.watch.releaseAge(tray, seenMs);
+    // Seen before the tray's last release, recorded only now: it neither uses that release nor
+    // belongs to the flow that made it.
+    return { seenMs, releaseAge, beforeRelease: releaseAge !== null && releaseAge < 0 };
+  }
+
+  /**
+   * `written`: the door is already recorded (`setDoorFrom`, with this `doorWrite`); `tray` is then
+   * the tray as it was before.
+   */
   private async applyDoor(
     q: Queryable,
     tray: Tray,
     open: boolean,
     at: Date,
     seen: { seenMs: number } | 'after_a_gap',
+    written?: DoorWrite,
   ): Promise<AfterCommit[]> {
     const { trayStore, outbox } = this.deps;
     const afterGap = seen === 'after_a_gap';
-    const seenMs = afterGap ? this.watch.nowMs() : seen.seenMs;
-    const releaseAge = this.watch.releaseAge(tray.number, seenMs);
-    // Seen before the tray's last release, recorded only now: it neither uses that release nor
-    // belongs to the flow that made it.
-    const beforeRelease = releaseAge !== null && releaseAge < 0;
+    const { seenMs, releaseAge, beforeRelease } = written ?? this.doorWrite(tray.number, seen);
     const unexpected = open && isUnexpectedOpening(tray, releaseAge, this.releaseWindowMs, { afterGap });
     this.watch.doorSeen(tray.number, open, seenMs);
-    await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at, { keepRelease: beforeRelease });
+    if (!written) await trayStore.setDoor(q, tray.number, open ? 'open' : 'closed', at, { keepRelease: beforeRelease });
     await outbox.enqueue(q, open ? 'tray.door_opened' : 'tray.door_closed', { tray: tray.number }, at);
     if (unexpected) {
       this.log.warn({ tray: tray.number }, 'door open without a release');

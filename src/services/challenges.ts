@@ -168,8 +168,7 @@ export class ChallengeService {
       return { ok: false, error: new AppError('OTP_INVALID', 'too many wrong codes; ask for a new one', { attemptsLeft: 0 }) };
     }
     if (otpMatches(this.deps.otpKey, id, otp, c.otpHash)) {
-      await challenges.update(q, id, { status: 'verified', verifiedAt: now });
-      await challenges.setGuard(q, c.phoneHash, { failures: 0, lastFailureAt: guard.lastFailureAt });
+      await challenges.markVerified(q, id, now, c.phoneHash, { failures: 0, lastFailureAt: guard.lastFailureAt });
       return { ok: true, challenge: { ...c, status: 'verified', verifiedAt: now } };
     }
     const attempts = c.attempts + 1;

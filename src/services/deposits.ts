@@ -77,24 +77,29 @@ export class DepositService {
       const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());
       if (tray === null) throw this.noTray(procedure);
       const id = randomUUID();
-      const code = await this.uniqueCode(q);
-      await dossiers.insert(
-        q,
-        {
-          id,
-          code,
-          kind: 'deposit',
-          procedureCode: procedure.code,
-          phoneHash: challenge.phoneHash,
-          phoneEnc: challenge.phoneEnc,
-          status: 'verified',
-          tray: null,
-          challengeId,
-          at: now,
-        },
-        CITIZEN,
+      // The dossier, with a code no dossier has, verified and at once at its open tray: one round trip.
+      let code: string;
+      do {
+        code = newDossierCode();
+      } while (
+        !(await dossiers.insertNewCode(
+          q,
+          {
+            id,
+            code,
+            kind: 'deposit',
+            procedureCode: procedure.code,
+            phoneHash: challenge.phoneHash,
+            phoneEnc: challenge.phoneEnc,
+            status: 'verified',
+            tray: null,
+            challengeId,
+            at: now,
+          },
+          CITIZEN,
+          { to: 'tray_open', fields: { tray, openedAt: now } },
+        ))
       );
-      await dossiers.transition(q, id, 'verified', 'tray_open', { actor: CITIZEN, at: now, fields: { tray, openedAt: now } });
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
       return { ok: true as const, id, code, tray };
@@ -122,7 +127,8 @@ export class DepositService {
 
   /** At the door (the tray cycle): a deposit whose tray is open; opened, then closed = deposited. */
   readonly doorFlow: CycleFlow = {
-    waiting: async (q, tray) => (await this.deps.dossiers.inTray(q, tray, ['tray_open'])).find((d) => d.kind === 'deposit'),
+    statuses: ['tray_open'],
+    pick: (inTray) => inTray.find((d) => d.kind === 'deposit'),
     complete: (q, d, tray, at) => this.deposited(q, d, tray, at, { from: 'tray_open', actor: CITIZEN }),
   };
 
@@ -173,12 +179,5 @@ export class DepositService {
         size: procedure.traySize,
       },
     );
-  }
-
-  private async uniqueCode(q: Queryable): Promise<string> {
-    for (;;) {
-      const code = newDossierCode();
-      if (!(await this.deps.dossiers.codeExists(q, code))) return code;
-    }
   }
 }

@@ -83,7 +83,8 @@ export class PickupService {
 
   /** At the door (the tray cycle): a result tray released for pickup, opened then closed = picked up. */
   readonly doorFlow: CycleFlow = {
-    waiting: async (q, tray) => (await this.deps.dossiers.inTray(q, tray, RESULT_WAITING)).find((x) => x.kind === 'result' && x.openedAt),
+    statuses: RESULT_WAITING,
+    pick: (inTray) => inTray.find((x) => x.kind === 'result' && x.openedAt),
     complete: async (q, d, tray, at) => {
       const { dossiers, trayStore, outbox } = this.deps;
       await dossiers.transition(q, d.id, d.status, 'picked_up', { actor: CITIZEN, at, fields: { pickedUpAt: at } });

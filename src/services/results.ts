@@ -118,7 +118,8 @@ export class ResultService {
 
   /** At the door (the tray cycle): a tray being loaded, opened then closed = loaded; the citizen is texted. */
   readonly doorFlow: CycleFlow = {
-    waiting: async (q, tray) => (await this.deps.dossiers.inTray(q, tray, ['loading']))[0],
+    statuses: ['loading'],
+    pick: (inTray) => inTray[0],
     complete: (q, d, tray, at) => this.loaded(q, d, tray, at, { from: 'loading', actor: 'system' }),
   };
 

@@ -42,8 +42,10 @@ export interface FlowDeps {
 export type AwaitingDoor = 'deposit' | 'loading' | 'pickup';
 
 export interface CycleFlow {
-  /** This flow's dossier waiting at the tray's door, if any (locked for update). */
-  waiting(q: Queryable, tray: number): Promise<Dossier | undefined>;
+  /** The statuses of this flow's dossiers waiting at a tray's door. */
+  statuses: DossierStatus[];
+  /** This flow's dossier waiting at the door, if any, among the tray's dossiers in `statuses` (oldest first). */
+  pick(inTray: Dossier[]): Dossier | undefined;
   /** The door opened, then closed: the flow's completion, in the door change's transaction. */
   complete(q: Queryable, d: Dossier, tray: number, at: Date): Promise<AfterCommit>;
 }
@@ -66,15 +68,49 @@ type SettleEvent =
   | { event: 'result.loaded'; data: Omit<EventPayload<'result.loaded'>, 'dossierCode' | 'tray' | 'procedureCode'> };
 
 export class TrayCycle {
+  /** Every status a flow's handler looks for at a door. */
+  private readonly atDoorStatuses = new Set<DossierStatus>();
+  /** Per door-change transaction and tray: the dossiers at the door, read (and locked) once for every flow. */
+  private readonly atDoor = new WeakMap<Queryable, Map<number, Promise<Dossier[]>>>();
+
   constructor(private readonly deps: TrayCycleDeps) {}
+
+  /**
+   * The tray's dossiers in any flow's waiting statuses, locked for update, read once per
+   * transaction for all the flows' handlers. A dossier a handler takes is dropped from the list:
+   * it changes in this transaction, and by the flows' states no other flow would take it after
+   * (one live dossier a tray; a deposit never a result's; a result loaded has no release to pick up).
+   */
+  private dossiersAtDoor(q: Queryable, tray: number): Promise<Dossier[]> {
+    let trays = this.atDoor.get(q);
+    if (!trays) this.atDoor.set(q, (trays = new Map()));
+    let rows = trays.get(tray);
+    if (!rows) {
+      rows = this.deps.dossiers.inTray(q, tray, [...this.atDoorStatuses]);
+      trays.set(tray, rows);
+    }
+    return rows;
+  }
+
+  private taken(q: Queryable, tray: number, d: Dossier): void {
+    const rows = this.atDoor.get(q)?.get(tray);
+    if (rows)
+      this.atDoor.get(q)!.set(
+        tray,
+        rows.then((list) => list.filter((x) => x.id !== d.id)),
+      );
+  }
 
   /** Step 3: the door handler of one flow, registered at the composition root. */
   doorHandler(flow: CycleFlow): DoorHandler {
+    for (const status of flow.statuses) this.atDoorStatuses.add(status);
     return async (q, tray, open, at, seen) => {
       // A change seen before this release, recorded late: the previous user's, not this flow's.
       if (seen.beforeRelease) return;
-      const d = await flow.waiting(q, tray.number);
+      const inTray = await this.dossiersAtDoor(q, tray.number);
+      const d = flow.pick(inTray.filter((x) => flow.statuses.includes(x.status)));
       if (!d) return;
+      this.taken(q, tray.number, d);
       if (open) {
         if (!d.doorOpenedAt) await this.deps.dossiers.setFields(q, d.id, { doorOpenedAt: at }, at);
         return;

@@ -160,7 +160,10 @@ export class TrayService {
    */
   async recordRelease(q: Queryable, number: number, actor: string, reason: TrayOpenReason, extra: ReleaseExtra = {}): Promise<void> {
     const { trayStore, audit, outbox, clock } = this.deps;
-    const tray = await trayStore.get(q, number, { forUpdate: true });
+    const at = clock.now();
+    // The tray locked and, its board answering, the release written: one round trip. Any refusal
+    // below is thrown, which rolls the caller's transaction (and that write) back.
+    const tray = await trayStore.markReleasedIfUp(q, number, at);
     if (!tray) throw new AppError('TRAY_NOT_FOUND', `tray ${number} does not exist`, { tray: number });
     if (tray.fault) {
       throw new AppError('BOARD_OFFLINE', `tray ${number} cannot be opened: its board ${tray.board} does not answer`, {
@@ -176,9 +179,7 @@ export class TrayService {
         retryAfterSec: 2,
       });
     }
-    const at = clock.now();
     this.watch.open(number);
-    await trayStore.markReleased(q, number, at);
     // Free text (an admin's note) stays in the audit row, out of its hashed details (it may name a
     // person: ADR 0013) and out of the published event.
     const { note, ...published } = extra;

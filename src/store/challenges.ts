@@ -111,6 +111,16 @@ export class ChallengeRepository implements ChallengeStore {
     return { failures: rows[0].failures, lastFailureAt: rows[0].last_failure_at };
   }
 
+  async markVerified(q: Queryable, id: string, at: Date, phoneHash: string, g: PhoneGuard): Promise<void> {
+    await q.query(
+      `WITH verified AS (
+         UPDATE challenges SET status = 'verified', verified_at = $3 WHERE locker_id = $1 AND id = $2
+       )
+       UPDATE phone_guards SET failures = $5, last_failure_at = $6, locked_until = NULL WHERE phone_hash = $4`,
+      [this.lockerId, id, at, phoneHash, g.failures, g.lastFailureAt],
+    );
+  }
+
   async setGuard(q: Queryable, phoneHash: string, g: PhoneGuard): Promise<void> {
     await q.query(`UPDATE phone_guards SET failures = $2, last_failure_at = $3, locked_until = NULL WHERE phone_hash = $1`, [
       phoneHash,

@@ -165,6 +165,21 @@ export function beforeCommit(q: Queryable, work: CommitWork): boolean {
   return true;
 }
 
+/**
+ * The connection `Db.tx` hands its body: it also takes a callback for the moment the transaction
+ * ends, told whether COMMIT succeeded (`false`: rolled back, or its outcome unknown). The callback
+ * runs synchronously as the transaction ends, before `tx()` resolves or rejects; it must not throw.
+ * Adapters that may not import the store see it through this type (`asTx` below).
+ */
+export interface TxQueryable extends Queryable {
+  onEnd(fn: (committed: boolean) => void): void;
+}
+
+/** `q` as an open transaction of `Db.tx`, or null (the pool, a bare connection). */
+export function asTx(q: Queryable): TxQueryable | null {
+  return typeof (q as Partial<TxQueryable>).onEnd === 'function' ? (q as TxQueryable) : null;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export function createDb(options: DbOptions): Db {
@@ -223,7 +238,17 @@ export function createDb(options: DbOptions): Db {
         ).catch((err: unknown) => {
           throw markIfUnavailable(err);
         });
-      const q: Queryable = { query: run as Queryable['query'] };
+      const ends: ((committed: boolean) => void)[] = [];
+      const q: TxQueryable = { query: run as Queryable['query'], onEnd: (f) => void ends.push(f) };
+      const ended = (committed: boolean) => {
+        for (const f of ends.splice(0)) {
+          try {
+            f(committed);
+          } catch (err) {
+            log.error({ err }, 'work at the end of a transaction failed');
+          }
+        }
+      };
       const last: CommitWork[] = [];
       let broken = false;
       try {
@@ -233,11 +258,18 @@ export function createDb(options: DbOptions): Db {
         const result = await fn(q);
         for (let i = 0; i < last.length; i++) await last[i](q);
         atCommit.delete(q);
-        await run('COMMIT');
+        // A statement that failed inside the body (its error caught there) aborted the
+        // transaction: PostgreSQL answers COMMIT with ROLLBACK, without an error. Nothing of it
+        // was recorded, so the caller must not go on as if it had been.
+        const commit = await run('COMMIT');
+        if (commit.command !== 'COMMIT')
+          throw new Error(`the transaction was rolled back at COMMIT (${commit.command}): a statement in it failed`);
+        ended(true);
         return result;
       } catch (err) {
         broken = lost !== undefined || isDbUnavailable(err);
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        ended(false);
         throw err;
       } finally {
         atCommit.delete(q);

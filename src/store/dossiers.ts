@@ -36,6 +36,13 @@ const COLUMNS: [keyof Dossier, string][] = [
 const COLUMN_OF = new Map(COLUMNS);
 const SELECT = `SELECT ${COLUMNS.map(([, c]) => c).join(', ')} FROM dossiers`;
 
+/** The SQL type of a dossier column (for parameters where PostgreSQL cannot infer it). */
+function columnType(column: string): string {
+  if (column === 'id' || column === 'challenge_id') return 'uuid';
+  if (column === 'tray') return 'integer';
+  return column.endsWith('_at') || column === 'check_since' || column === 'pickup_deadline' ? 'timestamptz' : 'text';
+}
+
 function toDossier(row: Record<string, any>): Dossier {
   const d: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) d[key] = row[column];
@@ -96,6 +103,56 @@ export class DossierRepository implements DossierStore {
     ]);
   }
 
+  async insertNewCode(
+    q: Queryable,
+    d: NewDossierRow,
+    actor: string,
+    then: { to: DossierStatus; fields?: Partial<Dossier>; details?: Record<string, unknown> },
+  ): Promise<boolean> {
+    if (!canMove(d.status, then.to)) throw new AppError('INTERNAL', `dossier ${d.id}: ${d.status} → ${then.to} is not a valid move`);
+    // The row as the transition leaves it (its status, its fields), written only if no dossier has
+    // the code, with the two transition rows `insert` then `transition` would write.
+    const row = new Map<string, unknown>([
+      ['id', d.id],
+      ['locker_id', this.lockerId],
+      ['code', d.code],
+      ['kind', d.kind],
+      ['procedure_code', d.procedureCode],
+      ['phone_hash', d.phoneHash],
+      ['phone_enc', d.phoneEnc],
+      ['status', then.to],
+      ['tray', d.tray],
+      ['challenge_id', d.challengeId],
+      ['created_at', d.at],
+      ['updated_at', d.at],
+    ]);
+    for (const [key, value] of [...Object.entries(d.fields ?? {}), ...Object.entries(then.fields ?? {})]) {
+      row.set(COLUMN_OF.get(key as keyof Dossier)!, value);
+    }
+    const columns = [...row.keys()];
+    const values: unknown[] = [...row.values()];
+    const param = (value: unknown, type: string) => `$${values.push(value)}::${type}`;
+    const code = `$${columns.indexOf('code') + 1}::text`;
+    const { rows } = await q.query<{ n: number }>(
+      `WITH row AS (
+         INSERT INTO dossiers (${columns.join(', ')})
+         SELECT ${columns.map((c, i) => `$${i + 1}::${columnType(c)}`).join(', ')}
+         WHERE NOT EXISTS (SELECT 1 FROM dossiers WHERE code = ${code})
+         RETURNING id
+       ), moves AS (
+         INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor, details)
+         SELECT row.id, ${param(d.at, 'timestamptz')}, m.from_status, m.to_status, ${param(actor, 'text')}, m.details
+         FROM row, (VALUES (1, NULL::text, ${param(d.status, 'text')}, '{}'::jsonb),
+                           (2, ${param(d.status, 'text')}, ${param(then.to, 'text')}, ${param(JSON.stringify(then.details ?? {}), 'jsonb')}))
+                AS m(n, from_status, to_status, details)
+         ORDER BY m.n
+       )
+       SELECT count(*)::int AS n FROM row`,
+      values,
+    );
+    return rows[0].n === 1;
+  }
+
   /**
    * Moves a dossier from `from` to `to`, setting the given timestamp/tray fields, and records the
    * transition. Refuses a move the state machine does not allow, or one from a stale status.
@@ -114,12 +171,18 @@ export class DossierRepository implements DossierStore {
       values.push(value);
       sets.push(`${COLUMN_OF.get(key as keyof Dossier)} = $${values.length}`);
     }
-    const res = await q.query(`UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2 AND status = $5`, values);
-    if (res.rowCount !== 1) throw new AppError('CONFLICT', `dossier ${id} is no longer ${from}`);
-    await q.query(
-      `INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor, details) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, opts.at, from, to, opts.actor, JSON.stringify(opts.details ?? {})],
+    values.push(opts.actor, JSON.stringify(opts.details ?? {}));
+    const n = values.length;
+    // The move and its transition row in one statement: no row moved, no transition written.
+    const res = await q.query(
+      `WITH moved AS (
+         UPDATE dossiers SET ${sets.join(', ')} WHERE locker_id = $1 AND id = $2 AND status = $5 RETURNING id
+       )
+       INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor, details)
+       SELECT moved.id, $4, $5, $3, $${n - 1}, $${n}::jsonb FROM moved`,
+      values,
     );
+    if (res.rowCount !== 1) throw new AppError('CONFLICT', `dossier ${id} is no longer ${from}`);
   }
 
   /** Sets fields without a status change (e.g. the moment the door opened). */

@@ -106,6 +106,31 @@ export class TrayRepository implements TrayStore {
   }
 
   /**
+   * `get(…, { forUpdate: true })` and `setDoor` in one statement, when the door changes: locks the
+   * tray, and if its door is not already `door`, records it. Returns the tray as it was before, or
+   * null (no such tray, or its door already so: nothing written).
+   */
+  async setDoorFrom(q: Queryable, number: number, door: Door, at: Date, opts: { keepRelease?: boolean } = {}): Promise<Tray | null> {
+    const { rows } = await q.query<TrayRow>(
+      `WITH before AS (
+         SELECT ${COLUMNS} FROM trays WHERE locker_id = $1 AND number = $2 FOR UPDATE
+       ), changed AS (
+         UPDATE trays SET door = $3::text,
+           released_at = CASE WHEN $3::text = 'open' AND NOT $5::boolean THEN NULL ELSE trays.released_at END,
+           door_open_since = CASE WHEN $3::text = 'open' THEN COALESCE(trays.door_open_since, $4) ELSE NULL END,
+           held_open_alarm_at = CASE WHEN $3::text = 'open' THEN trays.held_open_alarm_at ELSE NULL END,
+           changed_at = $4, version = trays.version + 1
+         FROM before
+         WHERE trays.locker_id = $1 AND trays.number = before.number AND before.door IS DISTINCT FROM $3::text
+         RETURNING trays.number
+       )
+       SELECT before.* FROM before JOIN changed ON changed.number = before.number`,
+      [this.lockerId, number, door, at, opts.keepRelease ?? false],
+    );
+    return rows[0] ? toTray(rows[0]) : null;
+  }
+
+  /**
    * Reserves the smallest free tray that fits (`minSize` or larger) for `role`, skipping trays
    * another transaction is reserving at this moment: two deposits never get one tray.
    */
@@ -116,19 +141,21 @@ export class TrayRepository implements TrayStore {
     at: Date,
     exclude: number[] = [],
   ): Promise<number | null> {
+    // One statement: the tray is chosen, locked (skipping those locked now) and reserved.
     const { rows } = await q.query<{ number: number }>(
-      `SELECT number FROM trays
-       WHERE locker_id = $1 AND content = 'free' AND disabled_reason IS NULL AND fault IS NULL
-         AND door = 'closed' AND role IN ($2, 'both') AND NOT (number = ANY($4::int[]))
-         AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)
-       ORDER BY array_position(ARRAY['S','M','L'], size), (role = 'both'), number
-       LIMIT 1
-       FOR UPDATE SKIP LOCKED`,
-      [this.lockerId, role, minSize, exclude],
+      `UPDATE trays SET content = 'reserved', changed_at = $5, version = version + 1
+       WHERE locker_id = $1 AND number = (
+         SELECT number FROM trays
+         WHERE locker_id = $1 AND content = 'free' AND disabled_reason IS NULL AND fault IS NULL
+           AND door = 'closed' AND role IN ($2, 'both') AND NOT (number = ANY($4::int[]))
+           AND array_position(ARRAY['S','M','L'], size) >= array_position(ARRAY['S','M','L'], $3::text)
+         ORDER BY array_position(ARRAY['S','M','L'], size), (role = 'both'), number
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING number`,
+      [this.lockerId, role, minSize, exclude, at],
     );
-    if (!rows[0]) return null;
-    await this.setContent(q, rows[0].number, 'reserved', at);
-    return rows[0].number;
+    return rows[0]?.number ?? null;
   }
 
   /** Free trays by role and size, for the kiosk to say "no tray" before a code is sent. */
@@ -156,6 +183,30 @@ export class TrayRepository implements TrayStore {
       [this.lockerId, now, trays],
     );
     return rows.map((r) => ({ number: r.number, openSince: r.door_open_since })).sort((a, b) => a.number - b.number);
+  }
+
+  /**
+   * `get(…, { forUpdate: true })` and, for a tray whose board is not at fault, `markReleased`, in
+   * one statement. Returns the tray's board and fault as locked (`released`: whether the release
+   * was written), or null when there is no such tray.
+   */
+  async markReleasedIfUp(
+    q: Queryable,
+    number: number,
+    at: Date,
+  ): Promise<{ board: string; fault: string | null; released: boolean } | null> {
+    const { rows } = await q.query<{ board_id: string; fault: string | null; released: boolean }>(
+      `WITH t AS (
+         SELECT number, board_id, fault FROM trays WHERE locker_id = $1 AND number = $2 FOR UPDATE
+       ), u AS (
+         UPDATE trays SET released_at = $3, changed_at = $3, version = trays.version + 1
+         FROM t WHERE trays.locker_id = $1 AND trays.number = t.number AND t.fault IS NULL
+         RETURNING trays.number
+       )
+       SELECT t.board_id, t.fault, EXISTS (SELECT 1 FROM u) AS released FROM t`,
+      [this.lockerId, number, at],
+    );
+    return rows[0] ? { board: rows[0].board_id, fault: rows[0].fault, released: rows[0].released } : null;
   }
 
   async markReleased(q: Queryable, number: number, at: Date): Promise<void> {

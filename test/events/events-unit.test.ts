@@ -98,3 +98,61 @@ t.test(`the events unit starts without a broker; events wait and go out when it 
   t.equal(JSON.parse(m.payload).id, id, 'the event went out once the broker appeared');
   t.equal(events.status().connected, true);
 });
+
+t.test(
+  `the outbox port hands a transaction's events to the relay at its COMMIT, never before, never after a rollback (${kind})`,
+  async (t) => {
+    const scope = lifo(t);
+    const db = await testDb(scope);
+    const lockerId = uniqueLockerId('handoff');
+    // No poll within the test and no signal rung: only the hand-off at commit can publish.
+    const events = new EventsUnit({ mqtt: testMqttConfig(realBrokerUrl), lockerId, db, logger: silentLogger(), relay: { pollMs: 60_000 } });
+    scope.teardown(async () => {
+      await events.stop();
+      if (realBrokerUrl) await forgetSession(realBrokerUrl, `atm247-${lockerId}`, [`atm247test/${lockerId}/availability`]);
+    });
+    await events.start();
+    const base = `atm247test/${lockerId}`;
+    const sub = await testSubscriber(scope, realBrokerUrl ?? events.status().broker, `${base}/events/#`);
+    const outbox = events.outbox();
+    const at = new Date();
+
+    await t.rejects(
+      db.tx(async (q) => {
+        await outbox.enqueue(q, 'tray.door_opened', { tray: 3 }, at);
+        throw new Error('the use case failed');
+      }),
+    );
+    // A failed statement whose error the body caught: PostgreSQL rolls the whole transaction
+    // back at COMMIT, without an error. tx() says so, and its event is not handed over.
+    await t.rejects(
+      db.tx(async (q) => {
+        await outbox.enqueue(q, 'tray.door_opened', { tray: 5 }, at);
+        await q.query('SELECT 1/0').catch(() => undefined);
+      }),
+      /rolled back at COMMIT/,
+      'a transaction aborted by a caught error does not pass for committed',
+    );
+    const { opened, closed } = await db.tx(async (q) => {
+      const opened = await outbox.enqueue(q, 'tray.door_opened', { tray: 4 }, at);
+      const closed = await outbox.enqueue(q, 'tray.door_closed', { tray: 4 }, at);
+      await new Promise((r) => setTimeout(r, 200));
+      t.equal(sub.messages.length, 0, 'nothing published while the transaction is open');
+      return { opened, closed };
+    });
+    await until(() => sub.messages.length >= 2, 'the committed events, without a signal or a poll');
+    t.same(
+      sub.messages.map((m) => JSON.parse(m.payload).id),
+      [opened.id, closed.id],
+      'in the order written; the rolled-back events never',
+    );
+    await until(async () => (await events.pending()) === 0, 'both marked sent');
+    t.equal(
+      (await db.query(`SELECT count(*)::int AS n FROM outbox WHERE locker_id = $1`, [lockerId])).rows[0].n,
+      2,
+      'the rolled-back rows do not exist',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    t.equal(sub.messages.length, 2, 'each published once');
+  },
+);

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { EventEmitter } from 'node:events';
 import { testDb, dbKind } from '../helpers/db.js';
 import { brokerKind, lifo, testBroker, testLink, testSubscriber, uniqueLockerId, until } from '../helpers/mqtt.js';
 import { enqueueEvent, OutboxSignal } from '../../src/events/outbox.js';
@@ -130,4 +131,28 @@ t.test('enqueueEvent refuses a type outside the contract', async (t) => {
   const q = { query: async (...args: unknown[]) => void queries.push(args) } as never;
   await t.rejects(enqueueEvent(q, { lockerId: 'x', type: 'tray.exploded' as never, data: {} as never }), { code: 'INTERNAL' });
   t.equal(queries.length, 0, 'nothing written');
+});
+
+t.test(`a pass asked for while the broker is away does not leave the relay stuck (${dbKind})`, async (t) => {
+  const scope = lifo(t);
+  const db = await testDb(scope);
+  const lockerId = uniqueLockerId('away');
+  // A link that is away, then comes back: what the relay sees of MqttLink.
+  const published: string[] = [];
+  const link = Object.assign(new EventEmitter(), {
+    connected: false,
+    async publish(_topic: string, envelope: { id: string }) {
+      published.push(envelope.id);
+    },
+  });
+  const signal = new OutboxSignal();
+  const relay = new OutboxRelay({ db, link: link as never, signal, lockerId, logger: silentLogger(), pollMs: 60_000 });
+  relay.start();
+  scope.teardown(() => relay.stop());
+  t.same(await relay.runPass(), { sent: 0, ok: false }, 'no broker: nothing sent');
+  const { id } = await db.tx((q) => enqueueEvent(q, { lockerId, type: 'tray.door_opened', data: { tray: 2 }, at: new Date() }));
+  link.connected = true;
+  link.emit('connect');
+  await until(() => published.includes(id), 'the event, once the broker is back');
+  t.same(published, [id]);
 });

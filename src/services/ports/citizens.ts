@@ -14,6 +14,17 @@ export type NewDossierRow = Pick<
 
 export interface DossierStore {
   insert(q: Queryable, d: NewDossierRow, actor: string): Promise<void>;
+  /**
+   * `insert` of a dossier whose code no dossier has (`codeExists`), then `transition` from its
+   * status to `then.to`, in one round trip: the row as the transition leaves it and both transition
+   * rows. False (nothing written) when the code is taken.
+   */
+  insertNewCode(
+    q: Queryable,
+    d: NewDossierRow,
+    actor: string,
+    then: { to: DossierStatus; fields?: Partial<Dossier>; details?: Record<string, unknown> },
+  ): Promise<boolean>;
   transition(
     q: Queryable,
     id: string,
@@ -86,6 +97,8 @@ export interface ChallengeStore {
   sendsSince(q: Queryable, scope: { phoneHash: string } | 'locker', purpose: ChallengePurpose, since: Date): Promise<Date[]>;
   guard(q: Queryable, phoneHash: string): Promise<PhoneGuard>;
   setGuard(q: Queryable, phoneHash: string, guard: PhoneGuard): Promise<void>;
+  /** A code answered right: `update(id, { status: 'verified', verifiedAt: at })` and `setGuard`, in one round trip. */
+  markVerified(q: Queryable, id: string, at: Date, phoneHash: string, guard: PhoneGuard): Promise<void>;
 }
 
 /** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */

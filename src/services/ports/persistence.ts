@@ -23,7 +23,17 @@ export interface TrayStore {
    * `keepRelease` (a change seen before that release, recorded late: the release is still unused).
    */
   setDoor(q: Queryable, number: number, door: Door, at: Date, opts?: { keepRelease?: boolean }): Promise<void>;
+  /**
+   * `get(…, { forUpdate: true })` then `setDoor` in one round trip, when the door changes: the tray
+   * as it was before, or null (no such tray, or the door already so: nothing written).
+   */
+  setDoorFrom(q: Queryable, number: number, door: Door, at: Date, opts?: { keepRelease?: boolean }): Promise<Tray | null>;
   markReleased(q: Queryable, number: number, at: Date): Promise<void>;
+  /**
+   * Locks the tray and, unless its board is at fault, records its release, in one round trip; null
+   * when there is no such tray.
+   */
+  markReleasedIfUp(q: Queryable, number: number, at: Date): Promise<{ board: string; fault: string | null; released: boolean } | null>;
   /** Forgets a release whose pulse failed (the door was not opened). */
   clearRelease(q: Queryable, number: number): Promise<void>;
   setDisabled(q: Queryable, number: number, reason: string | null, at: Date): Promise<void>;
