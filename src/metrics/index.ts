@@ -45,7 +45,10 @@ export class ControllerMetrics {
     const { registry } = this;
     registry.setDefaultLabels({ locker: options.lockerId });
     // Memory, CPU, event-loop lag (monitorEventLoopDelay), GC, handles: for the life of the process.
-    collectDefaultMetrics({ register: registry });
+    // The event loop's delay sampled every 100 ms, not prom-client's 10 ms: a hundred fewer
+    // wake-ups a second (~0.7 % of a core on the cabinet PC), and the delays that matter to a
+    // locker (tens of ms and more) are still seen.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
     this.bus = new BusMetrics(registry);
     this.sms = new SmsMetrics(registry, options.smsGateway);
     this.codes = new CodeMetrics(registry);
