@@ -1,6 +1,5 @@
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { ValidateFunction } from 'ajv';
