@@ -115,6 +115,30 @@ const boundaries = [
     ],
   },
   {
+    room: 'src/fleet',
+    files: ['src/fleet/**/*.ts'],
+    // The central side (issue 14) shares the domain and the topic contract; it has no locker of its
+    // own, so none of the locker's adapters, use cases or composition root.
+    patterns: [
+      {
+        group: [
+          '**/store/**',
+          '**/sms/**',
+          '**/http/**',
+          '**/hardware/**',
+          '**/metrics/**',
+          '**/ui/**',
+          '**/services/**',
+          '**/events/*.js',
+          '!**/events/topics.js',
+          ...ROOT_ANYWHERE,
+          '**/main.js',
+        ],
+        message: 'the fleet imports the domain, the topic contract (src/events/topics.ts) and the configuration helpers only.',
+      },
+    ],
+  },
+  {
     room: 'hardware',
     files: ['hardware/**/*.ts'],
     patterns: [

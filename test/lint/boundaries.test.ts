@@ -65,3 +65,19 @@ t.test('adapters do not reach each other', async (t) => {
     /the store implements ports/,
   ]);
 });
+
+t.test('the fleet shares the domain and the topic contract, none of the locker’s adapters', async (t) => {
+  t.match(await boundaryErrors('src/fleet/example.ts', "import { createDb } from '../store/db.js';\nvoid createDb;\n"), [
+    /the fleet imports/,
+  ]);
+  t.match(await boundaryErrors('src/fleet/example.ts', "import { EventsUnit } from '../events/index.js';\nvoid EventsUnit;\n"), [
+    /the fleet imports/,
+  ]);
+  t.same(
+    await boundaryErrors(
+      'src/fleet/example.ts',
+      "import { lockerBase } from '../events/topics.js';\nimport { AppError } from '../domain/errors.js';\nvoid lockerBase;\nvoid AppError;\n",
+    ),
+    [],
+  );
+});
