@@ -151,7 +151,19 @@ interface Exchange {
 
 export class ModbusLink {
   private transport: Transport | undefined;
-  private readonly queue = new BusQueue<Exchange>((exchange) => this.send(exchange));
+  private readonly queue = new BusQueue<Exchange>((exchange) => {
+    // The next exchange starts from within the previous one's end (a socket read, a timer): a
+    // throw here fails this exchange only, as a rejected request, never the process.
+    try {
+      this.send(exchange);
+    } catch (err) {
+      if (this.current === exchange) {
+        this.current = undefined;
+        this.rxLength = 0;
+      }
+      this.end(exchange, this.failure('io', exchange.req, (err as Error).message, err));
+    }
+  });
   /** Each request object's frame, encoded once (the door polls are the same objects at every scan). */
   private readonly frames = new WeakMap<ModbusRequest, Buffer>();
   private readonly framing: Framing;
@@ -282,7 +294,14 @@ export class ModbusLink {
     }
     if (this.timer) this.timer.refresh();
     else this.timer = setTimeout(() => this.onTimeout(), this.spec.timeoutMs);
-    if (exchange.attempt === 1) exchange.onWrite?.();
+    if (exchange.attempt === 1) {
+      // The frame is on the wire: a failing observer must not fail the exchange, nor the process.
+      try {
+        exchange.onWrite?.();
+      } catch (err) {
+        this.opts.logger.error({ err, bus: this.spec.id }, 'a request’s onWrite failed');
+      }
+    }
   }
 
   /**

@@ -92,7 +92,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf('--outdir');
   const outdir = at > 0 ? path.resolve(process.argv[at + 1]) : undefined;
   await bundleDaemon(outdir);
-  const cached = writeConfigCache(path.join(PACKAGE_ROOT, 'config'));
+  // Beside the bundle: `dist/config-cache` for `dist/src` (where src/config/yaml-file.ts looks).
+  const cached = writeConfigCache(
+    path.join(PACKAGE_ROOT, 'config'),
+    path.join(outdir ?? path.join(PACKAGE_ROOT, 'dist/src'), '..', 'config-cache'),
+  );
   console.log(`parsed ${cached.length} configuration files ahead of time: ${cached.join(', ')}`);
   console.log(`bundled the daemon into ${outdir ?? path.join(PACKAGE_ROOT, 'dist/src')}/main.js`);
 }

@@ -231,13 +231,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 /** For a command's entry point: the configuration, or its error on stderr and exit 78 (EX_CONFIG). */
 export function loadConfigOrExit(): Config {
-  return orExitOnConfigError(() => loadConfig());
-}
-
-/** Runs a configuration loader; a ConfigError ends the process with its message and status 78 (EX_CONFIG). */
-export function orExitOnConfigError<T>(load: () => T): T {
   try {
-    return load();
+    return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

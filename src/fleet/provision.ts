@@ -7,10 +7,10 @@
  *
  * The files are kept whole by these functions: provisioning a locker again gives it a new password
  * (the old one stops working once the broker reloads its files: `kill -HUP`), and leaves every
- * other entry as it was.
+ * other entry, the ACL's rules for all users (`pattern …`), and the files' owner and mode as they were.
  */
 import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../domain/errors.js';
 import { lockerBase } from '../events/topics.js';
@@ -75,9 +75,9 @@ export function provision(files: BrokerFiles, user: string, opts: { brokerUrl?: 
   if (user !== FLEET_USER) lockerBase(files.baseTopic, user); // throws on a base topic MQTT cannot carry
   const password = randomBytes(24).toString('base64url');
   const passwd = readEntries(path.join(files.dir, 'passwd'));
-  passwd.set(user, [`${user}:${mosquittoHash(password)}`]);
+  passwd.byUser.set(user, [`${user}:${mosquittoHash(password)}`]);
   const acl = readEntries(path.join(files.dir, 'acl'));
-  acl.set(user, aclBlock(user, files.baseTopic));
+  acl.byUser.set(user, aclBlock(user, files.baseTopic));
   mkdirSync(files.dir, { recursive: true });
   writeEntries(path.join(files.dir, 'passwd'), passwd, '');
   writeEntries(
@@ -91,29 +91,38 @@ export function provision(files: BrokerFiles, user: string, opts: { brokerUrl?: 
   return { user, password, env };
 }
 
-/**
- * The file's entries by user, in file order: `passwd` lines are `user:hash`; `acl` blocks start at
- * a `user` line. Lines before the first entry (comments) are dropped and written anew.
- */
-function readEntries(file: string): Map<string, string[]> {
-  const entries = new Map<string, string[]>();
+/** A file's lines before its first entry (other than comments: Mosquitto's `pattern` rules apply to every user), and its entries by user. */
+interface Entries {
+  preamble: string[];
+  byUser: Map<string, string[]>;
+}
+
+/** `passwd` lines are `user:hash`; `acl` blocks start at a `user` line. Comments are written anew. */
+function readEntries(file: string): Entries {
+  const entries: Entries = { preamble: [], byUser: new Map() };
   if (!existsSync(file)) return entries;
-  let current: string[] | undefined;
+  let current = entries.preamble;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const user = /^user (\S+)$/.exec(line)?.[1] ?? /^([^:#\s]+):\$/.exec(line)?.[1];
     if (user) {
       current = [];
-      entries.set(user, current);
+      entries.byUser.set(user, current);
     }
-    if (current && line.trim() && !line.startsWith('#')) current.push(line);
+    if (line.trim() && !line.startsWith('#')) current.push(line);
   }
   return entries;
 }
 
-/** Whole or not at all: a broker reading the file meanwhile sees the old one or the new one. */
-function writeEntries(file: string, entries: Map<string, string[]>, header: string): void {
-  const body = [...entries.values()].map((lines) => lines.join('\n')).join(header ? '\n\n' : '\n');
+/**
+ * Whole or not at all (a broker reading the file meanwhile sees the old one or the new one), with
+ * the old file's owner and mode: the broker reads it as its own user at the next reload.
+ */
+function writeEntries(file: string, entries: Entries, header: string): void {
+  const blocks = [entries.preamble, ...entries.byUser.values()].filter((lines) => lines.length);
+  const body = blocks.map((lines) => lines.join('\n')).join(header ? '\n\n' : '\n');
   const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, `${header}${body}\n`, { mode: 0o600 });
+  const old = existsSync(file) ? statSync(file) : undefined;
+  writeFileSync(partial, `${header}${body}\n`, { mode: old ? old.mode & 0o777 : 0o600 });
+  if (old && (old.uid !== process.getuid?.() || old.gid !== process.getgid?.())) chownSync(partial, old.uid, old.gid);
   renameSync(partial, file);
 }

@@ -5,67 +5,20 @@
  * publishes nothing, a renewed password replaces the old one at the broker's reload.
  */
 import t, { type Test } from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { MqttLink } from '../../src/events/mqtt-link.js';
 import { silentLogger } from '../../src/log.js';
+import { noMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { aclBlock, checkMosquittoHash, FLEET_USER, mosquittoHash, provision } from '../../src/fleet/provision.js';
-
-const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find(
-  (bin) => spawnSync(bin, ['-h']).error === undefined,
-);
-const noBroker = mosquittoBin ? false : 'Mosquitto is not installed here (apt-get install mosquitto)';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Mosquitto on a loopback port with the provisioned files, anonymous access off. */
-async function startBroker(t: Test, dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous false',
-      `password_file ${path.join(dir, 'passwd')}`,
-      `acl_file ${path.join(dir, 'acl')}`,
-      'persistence false',
-      // Started as root (CI), Mosquitto would otherwise switch to its own user, who cannot read files of 0600 here.
-      ...(process.getuid?.() === 0 ? ['user root'] : []),
-    ].join('\n') + '\n',
-  );
-  const child = spawn(mosquittoBin!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  t.teardown(() => {
-    child.kill('SIGTERM');
-  });
-  for (const deadline = Date.now() + 5_000; ;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
-    await sleep(20);
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, child };
-}
+const startBroker = (t: Test, dir: string) =>
+  startMosquitto(t, ['allow_anonymous false', `password_file ${path.join(dir, 'passwd')}`, `acl_file ${path.join(dir, 'acl')}`]);
 
 /** An MQTT 5 client, or the broker's refusal. */
 async function connect(t: Test, url: string, username: string, password: string): Promise<MqttClient> {
@@ -108,7 +61,28 @@ t.test('bad locker ids are refused before anything is written', async (t) => {
   t.throws(() => provision({ dir, baseTopic: 'atm+247' }, 'd6-01'), { code: 'CONFIG_INVALID' }, 'a base topic with a wildcard');
 });
 
-t.test('on a real Mosquitto: each locker publishes and reads under its own prefix only', { skip: noBroker }, async (t) => {
+t.test('provisioning keeps the rules for all users and the files’ owner and mode', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'atm247-broker-'));
+  writeFileSync(path.join(dir, 'acl'), '# site rules\npattern read $SYS/broker/uptime\ntopic read atm247/announcements\n');
+  provision({ dir, baseTopic: 'atm247' }, 'd6-01');
+  provision({ dir, baseTopic: 'atm247' }, 'd6-02');
+  const acl = readFileSync(path.join(dir, 'acl'), 'utf8');
+  t.match(acl, /^pattern read \$SYS\/broker\/uptime\ntopic read atm247\/announcements\n\nuser d6-01\n/m, 'the rules for all users, first');
+  t.match(acl, /user d6-02\ntopic readwrite atm247\/d6-02\/#/);
+  if (process.getuid?.() !== 0) return;
+  // As an operator does after the first provisioning: the broker's user owns the files.
+  for (const name of ['passwd', 'acl']) chownSync(path.join(dir, name), 1, 1);
+  chmodSync(path.join(dir, 'acl'), 0o640);
+  provision({ dir, baseTopic: 'atm247' }, 'd6-03');
+  for (const name of ['passwd', 'acl']) {
+    const st = statSync(path.join(dir, name));
+    t.same([st.uid, st.gid], [1, 1], `${name}: still the broker's`);
+  }
+  t.equal(statSync(path.join(dir, 'acl')).mode & 0o777, 0o640, 'and its mode');
+  t.equal(statSync(path.join(dir, 'passwd')).mode & 0o777, 0o600);
+});
+
+t.test('on a real Mosquitto: each locker publishes and reads under its own prefix only', { skip: noMosquitto }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'atm247-broker-'));
   const files = { dir, baseTopic: 'atm247' };
   const a = provision(files, 'd6-01');

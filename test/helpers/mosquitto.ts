@@ -1,0 +1,63 @@
+/**
+ * A Mosquitto of the test's own on a loopback port (MQTT 5, shared subscriptions, ACLs: what the
+ * in-process broker does not do), stopped at the end of the test. Tests that need it skip where
+ * Mosquitto is not installed.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find(
+  (bin) => spawnSync(bin, ['-h']).error === undefined,
+);
+/** For `{ skip: noMosquitto }`. */
+export const noMosquitto: string | false = mosquittoBin ? false : 'Mosquitto is not installed here (apt-get install mosquitto)';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+
+/** Starts Mosquitto with `settings` (lines of mosquitto.conf) besides its listener; resolves once it listens. */
+export async function startMosquitto(
+  t: { teardown(fn: () => unknown): void },
+  settings: string[] = ['allow_anonymous true'],
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'atm247-mosquitto-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'persistence false',
+      // Started as root (CI), Mosquitto would otherwise switch to its own user, who cannot read files of 0600 here.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      ...settings,
+    ].join('\n') + '\n',
+  );
+  const child = spawn(mosquittoBin!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  for (const deadline = Date.now() + 5_000; !(await listening(port)); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, child };
+}
