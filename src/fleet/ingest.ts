@@ -1,0 +1,243 @@
+/**
+ * The fleet service's MQTT side: it reads what every locker publishes (the topic contract of
+ * src/events/topics.ts, docs/mqtt.md) and stores it (src/fleet/store.ts), over MQTT 5 (ADR 0022):
+ * - the **events** through a shared subscription, `$share/<group>/<base>/+/events/#`: two or more
+ *   instances split them; an instance that stops leaves the group first and stores what it was
+ *   sent, and the broker gives everything to the others from then on. Each event is stored once,
+ *   by its id, however often it is delivered;
+ * - the **retained state** (`availability`, `occupancy`, `trays/<n>`, `rounds/next`) through a
+ *   plain subscription of each instance: a shared subscription gets no retained messages, and an
+ *   instance that starts must see every locker's state at once. Newer-wins writes make the
+ *   double delivery harmless.
+ * A message is acknowledged (PUBACK) only once it is stored. A payload outside the contract is
+ * counted, logged and acknowledged (delivering it again would not make it valid); it is never stored.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { TSchema } from 'typebox';
+import {
+  EVENT_PAYLOADS,
+  isEventType,
+  OccupancySchema,
+  RoundNextSchema,
+  TrayStateSchema,
+  type EventType,
+  type OccupancyPayload,
+  type RoundNextPayload,
+  type TrayPayload,
+} from '../domain/events.js';
+import type { FleetStore } from './store.js';
+
+export interface FleetIngestOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** The lockers' `mqtt.baseTopic`. Default `atm247`. */
+  baseTopic?: string;
+  /** The shared subscription's group: every instance of one fleet service uses the same. Default `fleet`. */
+  group?: string;
+  /** This instance's name (its client id is `atm247-fleet-<instance>`): stable across restarts. */
+  instance: string;
+  store: FleetStore;
+  logger: Logger;
+}
+
+export interface IngestStatus {
+  connected: boolean;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  failed: number;
+}
+
+const LOCKER_LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export class FleetIngest {
+  private client: MqttClient | undefined;
+  private readonly base: string;
+  private readonly group: string;
+  private readonly log: Logger;
+  private readonly counts = { stored: 0, duplicates: 0, rejected: 0, failed: 0 };
+  private readonly validators: {
+    occupancy: ValidateFunction;
+    tray: ValidateFunction;
+    round: ValidateFunction;
+    envelope: ValidateFunction;
+    events: Map<EventType, ValidateFunction>;
+  };
+
+  constructor(private readonly options: FleetIngestOptions) {
+    this.base = options.baseTopic ?? 'atm247';
+    this.group = options.group ?? 'fleet';
+    this.log = options.logger.child({ module: 'fleet-ingest' });
+    const ajv = new Ajv({ strict: false, allErrors: false });
+    addFormats.default(ajv);
+    const compile = (schema: TSchema) => ajv.compile(schema as object);
+    this.validators = {
+      occupancy: compile(OccupancySchema),
+      tray: compile(TrayStateSchema),
+      round: compile(RoundNextSchema),
+      envelope: ajv.compile({
+        type: 'object',
+        required: ['id', 'type', 'at', 'lockerId', 'data'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          type: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          lockerId: { type: 'string' },
+          data: {},
+        },
+      }),
+      events: new Map(Object.entries(EVENT_PAYLOADS).map(([type, schema]) => [type as EventType, compile(schema)])),
+    };
+  }
+
+  /** The subscriptions: state for this instance, events shared with the group. */
+  get filters(): string[] {
+    const state = ['availability', 'occupancy', 'trays/+', 'rounds/next'].map((t) => `${this.base}/+/${t}`);
+    return [...state, `$share/${this.group}/${this.base}/+/events/#`];
+  }
+
+  /** Connects and subscribes; resolves once subscribed. Reconnects by itself afterwards. */
+  async start(): Promise<void> {
+    const o = this.options;
+    const client = mqtt.connect(o.url, {
+      protocolVersion: 5,
+      clientId: `atm247-fleet-${o.instance}`,
+      username: o.username,
+      password: o.password,
+      // No session kept after a disconnect: an instance that stops leaves the shared subscription,
+      // and the broker gives the events to the others at once instead of queueing its share (ADR 0022).
+      clean: true,
+      reconnectPeriod: 2_000,
+      connectTimeout: 10_000,
+    });
+    this.client = client;
+    // One message at a time (mqtt.js waits for `done`), PUBACK once stored. While the database is
+    // away the message is tried again and the next ones wait at the broker; if this instance stops
+    // meanwhile, the broker delivers the unacknowledged message again (to another instance for events).
+    client.handleMessage = (packet, done) => {
+      this.busy = true;
+      void this.storeWithRetry(packet as IPublishPacket)
+        .then(
+          () => done(),
+          (err: unknown) => done(err as Error),
+        )
+        .finally(() => {
+          this.busy = false;
+          this.lastDoneAt = Date.now();
+        });
+    };
+    client.on('error', (err) => this.log.warn({ err }, 'fleet MQTT error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync(Object.fromEntries(this.filters.map((topic) => [topic, { qos: 1 as const }])));
+    this.log.info({ filters: this.filters }, 'fleet subscribed');
+  }
+
+  /**
+   * Leaves the shared subscription first, so that the broker sends the events to the other
+   * instances from then on, stores what it had already sent here, then disconnects: a planned
+   * stop (a rolling restart) loses nothing. A crash cannot do this (ADR 0022).
+   */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (client?.connected) {
+      await client.unsubscribeAsync(this.filters[this.filters.length - 1]).catch(() => undefined);
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+        if (!this.busy && Date.now() - this.lastDoneAt >= 100) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    this.stopping = true;
+    await client?.endAsync(!client.connected).catch(() => undefined);
+    this.client = undefined;
+  }
+
+  private stopping = false;
+  private busy = false;
+  private lastDoneAt = 0;
+
+  private async storeWithRetry(packet: IPublishPacket): Promise<void> {
+    for (let waitMs = 500; ; waitMs = Math.min(waitMs * 2, 5_000)) {
+      try {
+        await this.onMessage(packet);
+        return;
+      } catch (err) {
+        this.counts.failed += 1;
+        this.log.warn({ err, topic: packet.topic, retryInMs: waitMs }, 'message not stored; trying again');
+        if (this.stopping) throw err;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (this.stopping) throw err;
+      }
+    }
+  }
+
+  status(): IngestStatus {
+    return { connected: this.client?.connected === true, ...this.counts };
+  }
+
+  private reject(topic: string, why: string): void {
+    this.counts.rejected += 1;
+    this.log.warn({ topic, why }, 'message outside the contract; not stored');
+  }
+
+  private async onMessage(packet: IPublishPacket): Promise<void> {
+    const { topic } = packet;
+    if (!topic.startsWith(`${this.base}/`)) return this.reject(topic, 'not under the base topic');
+    const [lockerId, kind, ...rest] = topic.slice(this.base.length + 1).split('/');
+    if (!lockerId || !LOCKER_LEVEL.test(lockerId)) return this.reject(topic, 'not a locker id');
+    const text = packet.payload.toString('utf8');
+    const store = this.options.store;
+    if (kind === 'availability' && rest.length === 0) {
+      if (text !== 'online' && text !== 'offline') return this.reject(topic, 'availability is online or offline');
+      await store.setAvailability(lockerId, text === 'online');
+      this.counts.stored += 1;
+      return;
+    }
+    if (text === '') return; // a retained topic cleared by its locker: nothing to keep
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.reject(topic, 'not JSON');
+    }
+    if (kind === 'occupancy' && rest.length === 0) {
+      if (!this.validators.occupancy(value)) return this.reject(topic, this.why(this.validators.occupancy));
+      await store.setOccupancy(lockerId, value as OccupancyPayload);
+    } else if (kind === 'trays' && rest.length === 1 && /^\d+$/.test(rest[0])) {
+      if (!this.validators.tray(value) || (value as TrayPayload).number !== Number(rest[0])) {
+        return this.reject(topic, this.why(this.validators.tray) || 'tray number differs from the topic');
+      }
+      await store.setTray(lockerId, value as TrayPayload);
+    } else if (kind === 'rounds' && rest.length === 1 && rest[0] === 'next') {
+      if (!this.validators.round(value)) return this.reject(topic, this.why(this.validators.round));
+      await store.setRoundNext(lockerId, value as RoundNextPayload);
+    } else if (kind === 'events' && rest.length === 1) {
+      const type = rest[0];
+      if (!isEventType(type)) return this.reject(topic, `event type "${type}" is not in the contract`);
+      const envelope = value as { id: string; type: string; at: string; lockerId: string; data: unknown };
+      if (!this.validators.envelope(value)) return this.reject(topic, this.why(this.validators.envelope));
+      if (envelope.type !== type || envelope.lockerId !== lockerId) return this.reject(topic, 'envelope differs from the topic');
+      const data = this.validators.events.get(type)!;
+      if (!data(envelope.data)) return this.reject(topic, this.why(data));
+      const stored = await store.addEvent(lockerId, { id: envelope.id, type, at: envelope.at, data: envelope.data });
+      if (!stored) {
+        this.counts.duplicates += 1;
+        return;
+      }
+    } else {
+      return; // a topic of the contract the fleet does not keep (audit/head)
+    }
+    this.counts.stored += 1;
+  }
+
+  private why(validate: ValidateFunction): string {
+    const e = validate.errors?.[0];
+    return e ? `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}` : '';
+  }
+}

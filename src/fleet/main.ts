@@ -1,0 +1,56 @@
+/**
+ * `npm run fleet`: one instance of the fleet service (docs/fleet.md), configured by environment:
+ * FLEET_DATABASE_URL, FLEET_MQTT_URL (MQTT 5 broker), FLEET_MQTT_USERNAME / FLEET_MQTT_PASSWORD
+ * (`npm run fleet:provision -- fleet`), FLEET_ADMIN_TOKEN (16+ characters), FLEET_INSTANCE (a
+ * stable name per instance; default the host name), FLEET_GROUP (default `fleet`),
+ * FLEET_BASE_TOPIC (default `atm247`), FLEET_HOST / FLEET_PORT (default 127.0.0.1:8090), LOG_LEVEL.
+ */
+import os from 'node:os';
+import { createLogger } from '../log.js';
+import { FleetService } from './service.js';
+
+const env = process.env;
+const missing = ['FLEET_DATABASE_URL', 'FLEET_MQTT_URL', 'FLEET_ADMIN_TOKEN'].filter((name) => !env[name]);
+if (missing.length) {
+  console.error(`fleet: ${missing.join(', ')} must be set (docs/fleet.md)`);
+  process.exit(78);
+}
+if (env.FLEET_ADMIN_TOKEN!.length < 16) {
+  console.error('fleet: FLEET_ADMIN_TOKEN must be at least 16 characters');
+  process.exit(78);
+}
+const port = Number(env.FLEET_PORT ?? 8090);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`fleet: FLEET_PORT "${env.FLEET_PORT}" is not a port`);
+  process.exit(78);
+}
+
+const logger = createLogger({ level: env.LOG_LEVEL });
+const service = new FleetService({
+  databaseUrl: env.FLEET_DATABASE_URL!,
+  mqttUrl: env.FLEET_MQTT_URL!,
+  mqttUsername: env.FLEET_MQTT_USERNAME,
+  mqttPassword: env.FLEET_MQTT_PASSWORD,
+  baseTopic: env.FLEET_BASE_TOPIC,
+  group: env.FLEET_GROUP,
+  instance: env.FLEET_INSTANCE ?? os.hostname(),
+  adminToken: env.FLEET_ADMIN_TOKEN!,
+  logger,
+});
+
+const stop = (signal: string) => {
+  logger.info({ signal }, 'fleet stopping');
+  void service.stop().finally(() => process.exit(0));
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+try {
+  await service.start();
+  const address = await service.listen(env.FLEET_HOST ?? '127.0.0.1', port);
+  logger.info({ address }, `fleet service ready at ${address}`);
+} catch (err) {
+  logger.fatal({ err }, 'fleet start failed');
+  await service.stop().catch(() => undefined);
+  process.exit(1);
+}

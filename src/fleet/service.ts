@@ -1,0 +1,76 @@
+/**
+ * One instance of the fleet service: its database (migrated at start), its MQTT side and its HTTP
+ * API. Several instances share one database and one shared subscription (docs/fleet.md).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { FleetIngest } from './ingest.js';
+import { buildFleetHttp } from './http.js';
+import { FleetStore } from './store.js';
+
+export interface FleetServiceOptions {
+  databaseUrl: string;
+  mqttUrl: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  baseTopic?: string;
+  group?: string;
+  instance: string;
+  adminToken: string;
+  logger: Logger;
+}
+
+export class FleetService {
+  readonly store: FleetStore;
+  readonly ingest: FleetIngest;
+  private app: FastifyInstance | undefined;
+
+  constructor(private readonly options: FleetServiceOptions) {
+    this.store = new FleetStore(options.databaseUrl);
+    this.ingest = new FleetIngest({
+      url: options.mqttUrl,
+      username: options.mqttUsername,
+      password: options.mqttPassword,
+      baseTopic: options.baseTopic,
+      group: options.group,
+      instance: options.instance,
+      store: this.store,
+      logger: options.logger,
+    });
+  }
+
+  get http(): FastifyInstance {
+    if (!this.app) throw new Error('fleet service not started');
+    return this.app;
+  }
+
+  async start(): Promise<void> {
+    const applied = await this.store.migrate();
+    if (applied.length) this.options.logger.info({ applied }, 'fleet migrations applied');
+    this.app = await buildFleetHttp({
+      store: this.store,
+      ingest: () => this.ingest.status(),
+      adminToken: this.options.adminToken,
+      logger: this.options.logger,
+    });
+    await this.ingest.start();
+  }
+
+  async listen(host: string, port: number): Promise<string> {
+    return this.http.listen({ host, port });
+  }
+
+  private stopped?: Promise<void>;
+
+  /** Stops the instance (once, however often asked). */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.ingest.stop();
+    await this.app?.close();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The fleet service (issue 14) against a real Mosquitto (MQTT 5: shared subscriptions) and a real
+ * PostgreSQL: two cabinet controllers publish to the broker as they do in the field, two fleet
+ * instances share the events and each keeps every locker's state; an instance stops and the other
+ * carries on with nothing lost; a locker that stops is shown offline; its API refuses bad input
+ * with stable codes.
+ */
+import t from 'tap';
+import mqtt from 'mqtt';
+import { randomUUID } from 'node:crypto';
+import { FleetService } from '../../src/fleet/service.js';
+import { silentLogger } from '../../src/log.js';
+import { startTestLocker, type TestLocker } from '../helpers/controller.js';
+import { dbKind, freshDatabaseUrl } from '../helpers/db.js';
+import { noMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { lifo, until } from '../helpers/mqtt.js';
+
+const TOKEN = 'fleet-admin-token-0123456789';
+const BASE = 'atm247test';
+
+t.test(`two lockers, two fleet instances, one broker (${dbKind}, Mosquitto)`, { skip: noMosquitto }, async (t) => {
+  const scope = lifo(t);
+  const broker = await startMosquitto(scope);
+  const db = await freshDatabaseUrl();
+  scope.teardown(() => db.drop());
+  const instance = (name: string) =>
+    new FleetService({
+      databaseUrl: db.url,
+      mqttUrl: broker.url,
+      baseTopic: BASE,
+      group: 'fleet',
+      instance: `${name}-${randomUUID().slice(0, 8)}`,
+      adminToken: TOKEN,
+      logger: silentLogger(),
+    });
+  const first = instance('one');
+  const second = instance('two');
+  await first.start();
+  scope.teardown(() => first.stop());
+  await second.start();
+  scope.teardown(() => second.stop());
+  const api = (url: string, token: string | null = TOKEN) =>
+    first.http.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  const onBroker = { configure: (c: { mqtt: { url: string | null } }) => void (c.mqtt.url = broker.url) };
+  const a: TestLocker = await startTestLocker(scope, {}, onBroker);
+  const b: TestLocker = await startTestLocker(scope, {}, onBroker);
+
+  // Both lockers' retained state, as each published it at its start.
+  await until(
+    async () => {
+      const { lockers } = (await api('/api/fleet/lockers')).json();
+      return lockers.filter((l: any) => [a.lockerId, b.lockerId].includes(l.lockerId) && l.online && l.counts?.free === 90).length === 2;
+    },
+    'both lockers online with their 90 free trays',
+    15_000,
+  );
+  // `rounds/next` comes with the staff timers' first tick.
+  const grid = await until(
+    async () => {
+      const locker = (await api(`/api/fleet/lockers/${a.lockerId}`)).json();
+      return locker.nextRound ? locker : null;
+    },
+    "A's next round",
+    15_000,
+  );
+  t.equal(grid.trays.length, 90, "locker A's grid: every tray");
+  t.match(grid.trays[0], { number: 1, state: 'free', door: 'closed', cabinet: String, size: /^[SML]$/ });
+  t.match(grid.nextRound, { scheduledAt: String, collect: 0 }, 'its next round');
+
+  // Events: an admin opens tray 3 of A; its door opens and closes.
+  t.equal((await a.admin.post('/api/admin/trays/3/open', { reason: 'maintenance' })).statusCode, 200);
+  a.controller.cabinet!.setDoor(3, true);
+  await until(
+    async () => (await api(`/api/fleet/lockers/${a.lockerId}`)).json().trays[2].door === 'open',
+    "tray 3's door open at the fleet",
+    15_000,
+  );
+  a.controller.cabinet!.setDoor(3, false);
+  await until(
+    async () => {
+      const { events } = (await api(`/api/fleet/lockers/${a.lockerId}/events?limit=100`)).json();
+      return ['tray.opened', 'tray.door_opened', 'tray.door_closed'].every((type) => events.some((e: any) => e.type === type));
+    },
+    "A's events at the fleet",
+    15_000,
+  );
+
+  // One instance stops while A is busy (a planned stop: it leaves the group and stores what it was
+  // sent); B's events keep coming through the other. Every event ends up stored, each once.
+  const burst = Promise.all([7, 8, 9, 10].map((n) => a.admin.post(`/api/admin/trays/${n}/open`, { reason: 'maintenance' })));
+  await first.stop();
+  t.same(
+    (await burst).map((r) => r.statusCode),
+    [200, 200, 200, 200],
+  );
+  for (const tray of [5, 6]) {
+    t.equal((await b.admin.post(`/api/admin/trays/${tray}/open`, { reason: 'maintenance' })).statusCode, 200);
+    b.controller.cabinet!.setDoor(tray, true);
+    await until(async () => (await b.controller.trays.get(tray)).door === 'open', `B's tray ${tray} open`, 15_000);
+    b.controller.cabinet!.setDoor(tray, false);
+  }
+  const outboxIds = async (locker: TestLocker) =>
+    (
+      await locker.controller.database.query<{ id: string }>(`SELECT id::text FROM outbox WHERE locker_id = $1 AND sent_at IS NOT NULL`, [
+        locker.lockerId,
+      ])
+    ).rows.map((r) => r.id);
+  const fleetIds = async (lockerId: string) =>
+    (await second.store.pool.query<{ id: string }>('SELECT id::text FROM fleet_events WHERE locker_id = $1', [lockerId])).rows.map(
+      (r) => r.id,
+    );
+  await until(
+    async () => {
+      const sent = await outboxIds(b);
+      const got = new Set(await fleetIds(b.lockerId));
+      return sent.length > 0 && sent.every((id) => got.has(id));
+    },
+    'every event B sent, at the fleet through the remaining instance',
+    15_000,
+  );
+  await until(
+    async () => {
+      const sent = await outboxIds(a);
+      const got = new Set(await fleetIds(a.lockerId));
+      return sent.every((id) => got.has(id));
+    },
+    'and every event A sent',
+    15_000,
+  );
+  const total = (
+    await second.store.pool.query<{ n: number; ids: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM fleet_events')
+  ).rows[0];
+  t.equal(total.n, total.ids, `each event stored once (${total.n})`);
+
+  // A locker that stops: offline at the fleet.
+  await b.controller.stop();
+  const second_ = (url: string) => second.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+  await until(async () => (await second_(`/api/fleet/lockers/${b.lockerId}`)).json().online === false, 'B offline at the fleet', 15_000);
+  const totals = (await second_('/api/fleet/totals')).json();
+  t.match(totals, { lockers: 2, online: 1, offline: 1 }, 'the totals');
+  t.equal(
+    totals.trays.free +
+      totals.trays.reserved +
+      totals.trays.holding_deposit +
+      totals.trays.holding_result +
+      totals.trays.to_check +
+      totals.trays.out_of_service,
+    180,
+    'every tray of both, once',
+  );
+
+  // Bad input: refused with stable codes, nothing else touched.
+  const bad = async (url: string, token: string | null, status: number, code: string) => {
+    const res = await second.http.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    t.equal(res.statusCode, status, `${url} → ${status}`);
+    t.equal(res.json().error.code, code);
+  };
+  await bad('/api/fleet/lockers', null, 401, 'UNAUTHORIZED');
+  await bad('/api/fleet/lockers', 'not-the-token', 401, 'UNAUTHORIZED');
+  await bad('/api/fleet/lockers/no%20such', TOKEN, 400, 'VALIDATION_FAILED');
+  await bad('/api/fleet/lockers/nobody-here', TOKEN, 404, 'LOCKER_NOT_FOUND');
+  await bad(`/api/fleet/lockers/${a.lockerId}/events?limit=0`, TOKEN, 400, 'VALIDATION_FAILED');
+  await bad(`/api/fleet/lockers/${a.lockerId}/events?limit=lots`, TOKEN, 400, 'VALIDATION_FAILED');
+
+  // A message outside the contract is refused by the fleet, never stored.
+  const rogue = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+  scope.teardown(() => rogue.endAsync(true));
+  const before = second.ingest.status().rejected;
+  await rogue.publishAsync(`${BASE}/${a.lockerId}/occupancy`, JSON.stringify({ at: 'yesterday', counts: {}, trays: [] }), { qos: 1 });
+  await rogue.publishAsync(
+    `${BASE}/${a.lockerId}/events/tray.opened`,
+    JSON.stringify({ id: randomUUID(), type: 'tray.opened', at: new Date().toISOString(), lockerId: a.lockerId, data: { tray: 'x' } }),
+    { qos: 1 },
+  );
+  await until(() => second.ingest.status().rejected >= before + 2, 'both refused', 15_000);
+  t.equal((await second_(`/api/fleet/lockers/${a.lockerId}`)).json().counts.free, 90, "A's stored state untouched");
+  t.same((await second_('/health')).json(), { status: 'ok', db: 'ok', mqtt: 'ok', ingest: second.ingest.status() });
+});
