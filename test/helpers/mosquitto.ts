@@ -8,20 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
 
 export const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find(
   (bin) => spawnSync(bin, ['-h']).error === undefined,
 );
 /** For `{ skip: noMosquitto }`. */
 export const noMosquitto: string | false = mosquittoBin ? false : 'Mosquitto is not installed here (apt-get install mosquitto)';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -15,16 +15,9 @@ import { createDb } from '../../src/store/db.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/store/embedded.js';
 import { migrate } from '../../src/store/migrate.js';
 import { silentLogger } from '../../src/log.js';
+import { freePort } from '../helpers/net.js';
 
 const EMBEDDED_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/store/embedded.ts');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function one<T extends pg.QueryResultRow>(url: string, sql: string, values?: unknown[]): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
