@@ -60,7 +60,8 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'NOT_FOUND', 'no such route'));
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/fleet/')) return;
+    // The route matched (the path decoded), not the raw URL: `/api/%66leet/…` is the same route.
+    if (!request.routeOptions.url?.startsWith('/api/fleet/')) return;
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!token || !timingSafeEqual(digest(token), expected)) {

@@ -54,6 +54,12 @@ export interface IngestStatus {
 
 const LOCKER_LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** PostgreSQL's answer to what a message holds (cardinality, data, integrity: SQLSTATE 21, 22, 23), not to its being away. */
+function refusedForGood(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(21|22|23)[0-9A-Z]{3}$/.test(code);
+}
+
 export class FleetIngest {
   private client: MqttClient | undefined;
   private readonly base: string;
@@ -120,7 +126,7 @@ export class FleetIngest {
     // meanwhile, the broker delivers the unacknowledged message again (to another instance for events).
     client.handleMessage = (packet, done) => {
       this.busy = true;
-      void this.storeWithRetry(packet as IPublishPacket)
+      void this.storeWithRetry(packet as IPublishPacket, client)
         .then(
           () => done(),
           (err: unknown) => done(err as Error),
@@ -146,10 +152,14 @@ export class FleetIngest {
    */
   async stop(): Promise<void> {
     const client = this.client;
+    const deadline = Date.now() + 5_000;
     if (client?.connected) {
-      await client.unsubscribeAsync(this.filters[this.filters.length - 1]).catch(() => undefined);
-      for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
-        if (!this.busy && Date.now() - this.lastDoneAt >= 100) break;
+      // The UNSUBACK waits behind a message being stored: not longer than the deadline.
+      await Promise.race([
+        client.unsubscribeAsync(this.filters[this.filters.length - 1]).catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
+      ]);
+      while (Date.now() < deadline && (this.busy || Date.now() - this.lastDoneAt < 100)) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
@@ -162,17 +172,28 @@ export class FleetIngest {
   private busy = false;
   private lastDoneAt = 0;
 
-  private async storeWithRetry(packet: IPublishPacket): Promise<void> {
+  /**
+   * Stores one message, trying again while the database is away. mqtt.js reads nothing else
+   * meanwhile (not even the broker's PINGRESP), so the link is kept alive by hand: a PINGREQ for
+   * the broker, the client's own keepalive timer reset. A message PostgreSQL refuses for what it
+   * holds (a data or constraint error: it would be refused forever) is rejected, not retried.
+   */
+  private async storeWithRetry(packet: IPublishPacket, client: MqttClient): Promise<void> {
     for (let waitMs = 500; ; waitMs = Math.min(waitMs * 2, 5_000)) {
       try {
         await this.onMessage(packet);
         return;
       } catch (err) {
+        if (refusedForGood(err)) return this.reject(packet.topic, `refused by the database: ${(err as Error).message}`);
         this.counts.failed += 1;
         this.log.warn({ err, topic: packet.topic, retryInMs: waitMs }, 'message not stored; trying again');
         if (this.stopping) throw err;
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         if (this.stopping) throw err;
+        if (client.connected) {
+          client.sendPing();
+          client.reschedulePing(true);
+        }
       }
     }
   }
@@ -208,6 +229,8 @@ export class FleetIngest {
     }
     if (kind === 'occupancy' && rest.length === 0) {
       if (!this.validators.occupancy(value)) return this.reject(topic, this.why(this.validators.occupancy));
+      const numbers = (value as OccupancyPayload).trays.map((tray) => tray.number);
+      if (new Set(numbers).size !== numbers.length) return this.reject(topic, 'a tray number twice');
       await store.setOccupancy(lockerId, value as OccupancyPayload);
     } else if (kind === 'trays' && rest.length === 1 && /^\d+$/.test(rest[0])) {
       if (!this.validators.tray(value) || (value as TrayPayload).number !== Number(rest[0])) {

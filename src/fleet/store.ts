@@ -47,7 +47,8 @@ export class FleetStore {
   readonly pool: pg.Pool;
 
   constructor(url: string, poolSize = 5) {
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // A database that stops answering makes requests fail (503) and messages wait, instead of hanging.
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
     this.pool.on('error', () => undefined); // an idle client lost: the next query reconnects
   }
 
