@@ -169,15 +169,10 @@ export function beforeCommit(q: Queryable, work: CommitWork): boolean {
  * The connection `Db.tx` hands its body: it also takes a callback for the moment the transaction
  * ends, told whether COMMIT succeeded (`false`: rolled back, or its outcome unknown). The callback
  * runs synchronously as the transaction ends, before `tx()` resolves or rejects; it must not throw.
- * Adapters that may not import the store see it through this type (`asTx` below).
+ * Adapters that may not import the store's code see it through this type only.
  */
 export interface TxQueryable extends Queryable {
   onEnd(fn: (committed: boolean) => void): void;
-}
-
-/** `q` as an open transaction of `Db.tx`, or null (the pool, a bare connection). */
-export function asTx(q: Queryable): TxQueryable | null {
-  return typeof (q as Partial<TxQueryable>).onEnd === 'function' ? (q as TxQueryable) : null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -109,24 +109,14 @@ t.test(`two lockers, two fleet instances, one broker (${dbKind}, Mosquitto)`, { 
     (await second.store.pool.query<{ id: string }>('SELECT id::text FROM fleet_events WHERE locker_id = $1', [lockerId])).rows.map(
       (r) => r.id,
     );
-  await until(
-    async () => {
-      const sent = await outboxIds(b);
-      const got = new Set(await fleetIds(b.lockerId));
-      return sent.length > 0 && sent.every((id) => got.has(id));
-    },
-    'every event B sent, at the fleet through the remaining instance',
-    15_000,
-  );
-  await until(
-    async () => {
-      const sent = await outboxIds(a);
-      const got = new Set(await fleetIds(a.lockerId));
-      return sent.every((id) => got.has(id));
-    },
-    'and every event A sent',
-    15_000,
-  );
+  /** Every event the locker wrote is at the fleet (and it wrote some). */
+  const allAtFleet = async (locker: TestLocker) => {
+    const sent = await outboxIds(locker);
+    const got = new Set(await fleetIds(locker.lockerId));
+    return sent.length > 0 && sent.every((id) => got.has(id));
+  };
+  await until(() => allAtFleet(b), 'every event B sent, at the fleet through the remaining instance', 15_000);
+  await until(() => allAtFleet(a), 'and every event A sent', 15_000);
   // Nothing at the fleet that the locker did not write (and the key is the event's id: once each).
   for (const locker of [a, b]) {
     const held = await fleetIds(locker.lockerId);
@@ -203,14 +193,6 @@ t.test(`two lockers, two fleet instances, one broker (${dbKind}, Mosquitto)`, { 
   t.equal((await second_(`/api/fleet/lockers/${a.lockerId}`)).json().counts.free, 90, "A's stored state untouched");
   // And the ingest goes on: A's next event arrives.
   t.equal((await a.admin.post('/api/admin/trays/11/open', { reason: 'maintenance' })).statusCode, 200);
-  await until(
-    async () => {
-      const sent = await outboxIds(a);
-      const got = new Set(await fleetIds(a.lockerId));
-      return sent.length > 0 && sent.every((id) => got.has(id));
-    },
-    "A's next event, after the refused ones",
-    15_000,
-  );
+  await until(() => allAtFleet(a), "A's next event, after the refused ones", 15_000);
   t.same((await second_('/health')).json(), { status: 'ok', db: 'ok', mqtt: 'ok', ingest: second.ingest.status() });
 });
