@@ -124,7 +124,10 @@ const boundaries = [
         group: [
           '**/store/**',
           '**/sms/**',
-          '**/http/**',
+          '**/http/*.js',
+          '**/http/routes/*.js',
+          // The screens' file route serves the built dashboard: nothing of a locker in it.
+          '!**/http/routes/ui.js',
           '**/hardware/**',
           '**/metrics/**',
           '**/ui/**',
@@ -134,7 +137,8 @@ const boundaries = [
           ...ROOT_ANYWHERE,
           '**/main.js',
         ],
-        message: 'the fleet imports the domain, the topic contract (src/events/topics.ts) and the configuration helpers only.',
+        message:
+          "the fleet imports the domain, the topic contract (src/events/topics.ts), the configuration helpers and the screens' file route only.",
       },
     ],
   },

@@ -3,7 +3,8 @@
  * FLEET_DATABASE_URL, FLEET_MQTT_URL (MQTT 5 broker), FLEET_MQTT_USERNAME / FLEET_MQTT_PASSWORD
  * (`npm run fleet:provision -- fleet`), FLEET_ADMIN_TOKEN (16+ characters), FLEET_INSTANCE (a
  * stable name per instance; default the host name), FLEET_GROUP (default `fleet`),
- * FLEET_BASE_TOPIC (default `atm247`), FLEET_HOST / FLEET_PORT (default 127.0.0.1:8090), LOG_LEVEL.
+ * FLEET_BASE_TOPIC (default `atm247`), FLEET_HOST / FLEET_PORT (default 127.0.0.1:8090), FLEET_TIMEZONE
+ * (the figures' days; default Asia/Ho_Chi_Minh), LOG_LEVEL.
  */
 import os from 'node:os';
 import { createLogger } from '../log.js';
@@ -25,6 +26,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(78);
 }
 
+const timezone = env.FLEET_TIMEZONE ?? 'Asia/Ho_Chi_Minh';
+try {
+  new Intl.DateTimeFormat('en', { timeZone: timezone });
+} catch {
+  console.error(`fleet: FLEET_TIMEZONE "${timezone}" is not a time zone (e.g. Asia/Ho_Chi_Minh)`);
+  process.exit(78);
+}
+
 const logger = createLogger({ level: env.LOG_LEVEL });
 const service = new FleetService({
   databaseUrl: env.FLEET_DATABASE_URL!,
@@ -35,6 +44,7 @@ const service = new FleetService({
   group: env.FLEET_GROUP,
   instance: env.FLEET_INSTANCE ?? os.hostname(),
   adminToken: env.FLEET_ADMIN_TOKEN!,
+  timezone,
   logger,
 });
 

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { FleetChanges } from './changes.js';
 import { FleetIngest } from './ingest.js';
 import { buildFleetHttp } from './http.js';
 import { FleetStore } from './store.js';
@@ -18,11 +19,19 @@ export interface FleetServiceOptions {
   instance: string;
   adminToken: string;
   logger: Logger;
+  /** The figures' days are counted in it. Default Asia/Ho_Chi_Minh. */
+  timezone?: string;
+  /** How long the live stream gathers changed lockers before it sends them. Default 200 ms. */
+  gatherMs?: number;
+  /** Where the built screens are (tests). Default dist/ui. */
+  uiDir?: string;
 }
 
 export class FleetService {
   readonly store: FleetStore;
   readonly ingest: FleetIngest;
+  readonly changes: FleetChanges;
+  private readonly changeListeners = new Set<(ids: Set<string> | null) => void>();
   private app: FastifyInstance | undefined;
 
   constructor(private readonly options: FleetServiceOptions) {
@@ -36,6 +45,14 @@ export class FleetService {
       instance: options.instance,
       store: this.store,
       logger: options.logger,
+    });
+    this.changes = new FleetChanges({
+      databaseUrl: options.databaseUrl,
+      logger: options.logger,
+      gatherMs: options.gatherMs,
+      onChange: (ids) => {
+        for (const listener of this.changeListeners) listener(ids);
+      },
     });
   }
 
@@ -52,7 +69,15 @@ export class FleetService {
       ingest: () => this.ingest.status(),
       adminToken: this.options.adminToken,
       logger: this.options.logger,
+      timezone: this.options.timezone,
+      uiDir: this.options.uiDir,
+      changesListening: () => this.changes.listening,
+      onChanges: (listener) => {
+        this.changeListeners.add(listener);
+        return () => this.changeListeners.delete(listener);
+      },
     });
+    await this.changes.start();
     await this.ingest.start();
   }
 
@@ -71,6 +96,7 @@ export class FleetService {
   private async shutdown(): Promise<void> {
     await this.ingest.stop();
     await this.app?.close();
+    await this.changes.stop();
     await this.store.close();
   }
 }

@@ -9,20 +9,38 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { EventType, OccupancyPayload, RoundNextPayload, TrayPayload } from '../domain/events.js';
+import type { FleetAlarm, FleetSite } from '../domain/api-fleet.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
 
 export const FLEET_MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'fleet');
 
 export interface LockerRow {
   lockerId: string;
+  site: FleetSite | null;
   online: boolean | null;
   availabilityAt: string | null;
   occupancy: OccupancyPayload | null;
   roundNext: RoundNextPayload | null;
   lastEventType: string | null;
   lastEventAt: string | null;
-  updatedAt: string;
+  /** null: registered (a site), never heard from. */
+  updatedAt: string | null;
 }
+
+/** Which lockers: by place, or by id (the live stream's changed ones). */
+export interface LockerFilter {
+  district?: string;
+  ward?: string;
+  ids?: string[];
+}
+
+/** The channel every instance listens on (src/fleet/changes.ts): the payload is a locker id. */
+export const CHANGES_CHANNEL = 'fleet_changes';
+
+/** Alarms and what clears them: the same tray's door closing, the same board answering again. */
+const ALARM_TYPES = ['alarm.door_open_unexpected', 'alarm.door_held_open', 'board.fault'];
+/** How far back an alarm not cleared is still shown. */
+const ALARM_DAYS = 7;
 
 export interface FleetTray {
   number: number;
@@ -99,12 +117,18 @@ export class FleetStore {
     await q.query('INSERT INTO fleet_lockers (locker_id) VALUES ($1) ON CONFLICT DO NOTHING', [lockerId]);
   }
 
+  /** Tells every instance (their dashboards' streams) that a locker changed; sent at commit. */
+  private async changed(q: pg.PoolClient | pg.Pool, lockerId: string): Promise<void> {
+    await q.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, lockerId]);
+  }
+
   async setAvailability(lockerId: string, online: boolean): Promise<void> {
     await this.seen(this.pool, lockerId);
     await this.pool.query('UPDATE fleet_lockers SET online = $2, availability_at = now(), updated_at = now() WHERE locker_id = $1', [
       lockerId,
       online,
     ]);
+    await this.changed(this.pool, lockerId);
   }
 
   /** The locker's occupancy, and its trays from it, unless a newer one is stored. */
@@ -127,6 +151,7 @@ export class FleetStore {
            WHERE fleet_trays.at <= EXCLUDED.at`,
           [lockerId, trays.map((t) => t.number), trays.map((t) => t.state), trays.map((t) => t.door), occupancy.at],
         );
+        await this.changed(client, lockerId);
       }
       await client.query('COMMIT');
       return res.rowCount === 1;
@@ -148,6 +173,7 @@ export class FleetStore {
        WHERE fleet_trays.at <= EXCLUDED.at`,
       [lockerId, tray.number, tray.cabinet, tray.size, tray.state, tray.door, tray.at],
     );
+    if (res.rowCount) await this.changed(this.pool, lockerId);
     return res.rowCount === 1;
   }
 
@@ -158,6 +184,7 @@ export class FleetStore {
         WHERE locker_id = $1 AND (round_next_at IS NULL OR round_next_at <= $3)`,
       [lockerId, JSON.stringify(round), round.at],
     );
+    if (res.rowCount) await this.changed(this.pool, lockerId);
     return res.rowCount === 1;
   }
 
@@ -175,22 +202,31 @@ export class FleetStore {
        SELECT (SELECT count(*) FROM e)::int AS inserted`,
       [event.id, lockerId, event.type, event.at, JSON.stringify(event.data)],
     );
+    if (rows[0].inserted === 1) await this.changed(this.pool, lockerId);
     return rows[0].inserted === 1;
   }
 
-  async lockers(): Promise<LockerRow[]> {
-    const { rows } = await this.pool.query('SELECT * FROM fleet_lockers ORDER BY locker_id');
+  /** Every locker heard from or registered, in id order, with its site. */
+  async lockers(filter: LockerFilter = {}): Promise<LockerRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT l.*, coalesce(l.locker_id, s.locker_id) AS id, s.name AS site_name, s.district, s.ward, s.address
+         FROM fleet_lockers l FULL JOIN fleet_sites s ON s.locker_id = l.locker_id
+        WHERE ($1::text IS NULL OR s.district = $1) AND ($2::text IS NULL OR s.ward = $2)
+          AND ($3::text[] IS NULL OR coalesce(l.locker_id, s.locker_id) = ANY($3))
+        ORDER BY id`,
+      [filter.district ?? null, filter.ward ?? null, filter.ids ?? null],
+    );
     return rows.map(toLocker);
   }
 
   async locker(lockerId: string): Promise<(LockerRow & { trays: FleetTray[] }) | null> {
-    const { rows } = await this.pool.query('SELECT * FROM fleet_lockers WHERE locker_id = $1', [lockerId]);
-    if (!rows.length) return null;
+    const [row] = await this.lockers({ ids: [lockerId] });
+    if (!row) return null;
     const trays = await this.pool.query('SELECT tray, cabinet, size, state, door, at FROM fleet_trays WHERE locker_id = $1 ORDER BY tray', [
       lockerId,
     ]);
     return {
-      ...toLocker(rows[0]),
+      ...row,
       trays: trays.rows.map((r) => ({
         number: r.tray,
         cabinet: r.cabinet,
@@ -200,6 +236,72 @@ export class FleetStore {
         at: r.at.toISOString(),
       })),
     };
+  }
+
+  /** Registers or moves a locker; returns whether it was new. */
+  async setSite(lockerId: string, site: FleetSite): Promise<boolean> {
+    const { rows } = await this.pool.query<{ inserted: boolean }>(
+      `INSERT INTO fleet_sites (locker_id, name, district, ward, address) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (locker_id) DO UPDATE SET name = EXCLUDED.name, district = EXCLUDED.district, ward = EXCLUDED.ward,
+         address = EXCLUDED.address, updated_at = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [lockerId, site.name.trim(), site.district.trim(), site.ward.trim(), site.address?.trim() || null],
+    );
+    await this.changed(this.pool, lockerId);
+    return rows[0].inserted;
+  }
+
+  /**
+   * The alarms not cleared since (of the last ALARM_DAYS days), newest first: a door opened unasked
+   * or held open, until that tray's door closes; a board fault, until that board answers again.
+   */
+  async openAlarms(lockerIds: string[] | null = null): Promise<FleetAlarm[]> {
+    const { rows } = await this.pool.query(
+      `SELECT a.id::text, a.locker_id, a.type, a.at, a.data FROM fleet_events a
+        WHERE a.type = ANY($1) AND a.at > now() - make_interval(days => $2)
+          AND ($3::text[] IS NULL OR a.locker_id = ANY($3))
+          AND NOT EXISTS (
+            SELECT 1 FROM fleet_events c
+             WHERE c.locker_id = a.locker_id AND c.at >= a.at AND (
+               (a.type = 'board.fault' AND c.type = 'board.recovered' AND c.data ->> 'board' = a.data ->> 'board') OR
+               (a.type <> 'board.fault' AND c.type = 'tray.door_closed' AND c.data ->> 'tray' = a.data ->> 'tray')))
+        ORDER BY a.at DESC, a.received_at DESC`,
+      [ALARM_TYPES, ALARM_DAYS, lockerIds],
+    );
+    return rows.map((r) => ({ id: r.id, lockerId: r.locker_id, type: r.type, at: r.at.toISOString(), data: r.data }));
+  }
+
+  /**
+   * The report's counts per locker and local day, from the events (docs/fleet.md, "Figures"):
+   * deposits completed, results loaded, results picked up, and the results whose pickup deadline
+   * fell that day and has passed, with how many of those were picked up by it.
+   */
+  async figureRows(q: { from: string; to: string; timezone: string; lockerIds: string[] }): Promise<FigureRow[]> {
+    const { rows } = await this.pool.query(
+      `WITH bounds AS (
+         SELECT ($1::date::timestamp AT TIME ZONE $3) AS lo, (($2::date + 1)::timestamp AT TIME ZONE $3) AS hi
+       ), ev AS (
+         -- A result counted due in the period was loaded up to the longest pickup window before it.
+         SELECT e.locker_id, e.type, e.at, e.data FROM fleet_events e, bounds
+          WHERE e.type IN ('deposit.completed', 'result.loaded', 'pickup.completed') AND e.locker_id = ANY($4)
+            AND e.at >= bounds.lo - interval '${MAX_PICKUP_WINDOW_DAYS} days' AND e.at < bounds.hi
+       ), loaded AS (
+         SELECT r.locker_id, (r.data ->> 'pickupDeadline')::timestamptz AS deadline,
+                EXISTS (SELECT 1 FROM ev p WHERE p.type = 'pickup.completed' AND p.locker_id = r.locker_id
+                          AND p.data ->> 'dossierCode' = r.data ->> 'dossierCode' AND p.at >= r.at
+                          AND p.at <= (r.data ->> 'pickupDeadline')::timestamptz) AS on_time
+           FROM ev r WHERE r.type = 'result.loaded'
+       ), facts AS (
+         SELECT locker_id, at, type AS metric FROM ev
+         UNION ALL SELECT locker_id, deadline, 'due' FROM loaded WHERE deadline <= now()
+         UNION ALL SELECT locker_id, deadline, 'on_time' FROM loaded WHERE deadline <= now() AND on_time
+       )
+       SELECT locker_id, to_char(at AT TIME ZONE $3, 'YYYY-MM-DD') AS day, metric, count(*)::int AS n
+         FROM facts, bounds WHERE at >= bounds.lo AND at < bounds.hi
+        GROUP BY 1, 2, 3`,
+      [q.from, q.to, q.timezone, q.lockerIds],
+    );
+    return rows.map((r) => ({ lockerId: r.locker_id, day: r.day, metric: r.metric, n: r.n }));
   }
 
   async events(lockerId: string, limit: number): Promise<FleetEventRow[]> {
@@ -216,15 +318,26 @@ export class FleetStore {
   }
 }
 
+/** The longest pickup window a cabinet accepts (`flows.pickupWindowDays`, src/config/schema.ts). */
+export const MAX_PICKUP_WINDOW_DAYS = 60;
+
+export interface FigureRow {
+  lockerId: string;
+  day: string;
+  metric: 'deposit.completed' | 'result.loaded' | 'pickup.completed' | 'due' | 'on_time';
+  n: number;
+}
+
 function toLocker(r: Record<string, any>): LockerRow {
   return {
-    lockerId: r.locker_id,
+    lockerId: r.id,
+    site: r.site_name === null ? null : { name: r.site_name, district: r.district, ward: r.ward, address: r.address },
     online: r.online,
     availabilityAt: iso(r.availability_at),
     occupancy: r.occupancy,
     roundNext: r.round_next,
     lastEventType: r.last_event_type,
     lastEventAt: iso(r.last_event_at),
-    updatedAt: r.updated_at.toISOString(),
+    updatedAt: iso(r.updated_at),
   };
 }

@@ -18,6 +18,7 @@ export const SCREENS = {
   staff: { title: 'ATM 24/7 – Cán bộ', lang: 'vi' },
   admin: { title: 'ATM 24/7 – Giám sát', lang: 'vi' },
   sim: { title: 'ATM 24/7 – Simulator', lang: 'en' },
+  fleet: { title: 'ATM 24/7 – Toàn bộ tủ', lang: 'vi' },
 } as const;
 
 function page(name: keyof typeof SCREENS): string {

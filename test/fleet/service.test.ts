@@ -194,5 +194,5 @@ t.test(`two lockers, two fleet instances, one broker (${dbKind}, Mosquitto)`, { 
   // And the ingest goes on: A's next event arrives.
   t.equal((await a.admin.post('/api/admin/trays/11/open', { reason: 'maintenance' })).statusCode, 200);
   await until(() => allAtFleet(a), "A's next event, after the refused ones", 15_000);
-  t.same((await second_('/health')).json(), { status: 'ok', db: 'ok', mqtt: 'ok', ingest: second.ingest.status() });
+  t.same((await second_('/health')).json(), { status: 'ok', db: 'ok', mqtt: 'ok', live: 'ok', ingest: second.ingest.status() });
 });

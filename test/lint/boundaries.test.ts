@@ -73,6 +73,14 @@ t.test('the fleet shares the domain and the topic contract, none of the lockerâ€
   t.match(await boundaryErrors('src/fleet/example.ts', "import { EventsUnit } from '../events/index.js';\nvoid EventsUnit;\n"), [
     /the fleet imports/,
   ]);
+  // The screens' file route only, no other route or the HTTP composition.
+  t.match(await boundaryErrors('src/fleet/example.ts', "import { adminRoutes } from '../http/routes/admin.js';\nvoid adminRoutes;\n"), [
+    /the fleet imports/,
+  ]);
+  t.match(await boundaryErrors('src/fleet/example.ts', "import { sendError } from '../http/errors.js';\nvoid sendError;\n"), [
+    /the fleet imports/,
+  ]);
+  t.same(await boundaryErrors('src/fleet/example.ts', "import { uiRoutes } from '../http/routes/ui.js';\nvoid uiRoutes;\n"), []);
   t.same(
     await boundaryErrors(
       'src/fleet/example.ts',

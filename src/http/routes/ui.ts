@@ -57,6 +57,8 @@ export interface UiRouteOptions {
   simulator: boolean;
   /** Where the built screens are; defaults to `dist/ui` of this checkout. */
   dir?: string;
+  /** Other pages than the cabinet's (the fleet service serves its dashboard at `/`): [url, screen]. */
+  pages?: [string, string][];
 }
 
 export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions) {
@@ -70,7 +72,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions) {
     return reply.type(asset.type).send(asset.body);
   };
 
-  const pages: [string, string][] = [
+  const pages: [string, string][] = opts.pages ?? [
     ['/', 'kiosk'],
     ['/staff', 'staff'],
     ['/admin', 'admin'],

@@ -4,6 +4,17 @@ import { html } from '../shared/html.js';
 export type { TrayView } from '../../domain/api.js';
 import type { TrayView } from '../../domain/api.js';
 
+/** What the grid draws of a tray: a cabinet's own view (TrayView), or the fleet's copy of it. */
+export interface GridTray {
+  number: number;
+  cabinet: string;
+  size: string;
+  state: TrayView['state'];
+  door: string;
+  fault?: string | null;
+  outOfServiceReason?: string | null;
+}
+
 export const STATE_NAMES: Record<TrayView['state'], string> = {
   free: 'Trống',
   reserved: 'Đang mở cho giao dịch',
@@ -15,14 +26,14 @@ export const STATE_NAMES: Record<TrayView['state'], string> = {
 
 const ROWS = 6;
 
-function trayLabel(tr: TrayView): string {
+function trayLabel(tr: GridTray): string {
   const door = tr.door === 'open' ? 'cửa mở' : tr.door === 'closed' ? 'cửa đóng' : 'cửa không rõ';
   const why = tr.state === 'out_of_service' ? ` (${tr.fault ?? tr.outOfServiceReason ?? ''})` : '';
   return `Khay ${tr.number}, cỡ ${tr.size}: ${STATE_NAMES[tr.state]}${why}, ${door}`;
 }
 
-export function Cabinets({ trays }: { trays: TrayView[] }) {
-  const byCabinet = new Map<string, TrayView[]>();
+export function Cabinets({ trays }: { trays: GridTray[] }) {
+  const byCabinet = new Map<string, GridTray[]>();
   for (const tr of trays) byCabinet.set(tr.cabinet, [...(byCabinet.get(tr.cabinet) ?? []), tr]);
   const counts = Object.fromEntries(Object.keys(STATE_NAMES).map((s) => [s, trays.filter((tr) => tr.state === s).length]));
   const open = trays.filter((tr) => tr.door === 'open').length;
