@@ -7,6 +7,7 @@
  * `{error: {code, message}}` with the cabinet's stable codes.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import {
 import { PUBLISHED_TRAY_STATES } from '../domain/events.js';
 import { fleetTotals } from '../domain/fleet-totals.js';
 import { uiRoutes } from '../http/routes/ui.js';
+import { PACKAGE_ROOT } from '../config/package-root.js';
 import type { IngestStatus } from './ingest.js';
 import type { FigureRow, FleetStore, LockerFilter, LockerRow } from './store.js';
 
@@ -432,7 +434,8 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     },
   );
 
-  await uiRoutes(app, { simulator: false, dir: o.uiDir, pages: [['/', 'fleet']] });
+  // The package's dist/ui, whether this runs from src/ (tsx) or dist/src/ (the image).
+  await uiRoutes(app, { simulator: false, dir: o.uiDir ?? path.join(PACKAGE_ROOT, 'dist', 'ui'), pages: [['/', 'fleet']] });
 
   await app.ready();
   return app;

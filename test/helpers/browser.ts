@@ -26,9 +26,8 @@ export interface UiLocker extends TestLocker {
   page(size?: { width: number; height: number }): Promise<Page & { errors: string[] }>;
 }
 
-export async function startUiLocker(t: Teardown, overrides: Record<string, any> = {}): Promise<UiLocker> {
-  const locker = await startTestLocker(t, overrides);
-  const url = await locker.controller.http.listen({ port: 0, host: '127.0.0.1' });
+/** Chromium, closed at teardown, and a way to open pages on it with console errors collected. */
+export async function launchBrowser(t: Teardown): Promise<Pick<UiLocker, 'browser' | 'page'>> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -43,11 +42,9 @@ export async function startUiLocker(t: Teardown, overrides: Record<string, any> 
   });
   t.teardown(() => browser.close());
   return {
-    ...locker,
-    url,
     browser,
     async page(size = { width: 1280, height: 1024 }) {
-      const context = await browser.newContext({ viewport: size, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+      const context = await browser.newContext({ viewport: size, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', acceptDownloads: true });
       const page = (await context.newPage()) as Page & { errors: string[] };
       page.errors = [];
       page.on('pageerror', (err) => page.errors.push(String(err)));
@@ -59,6 +56,12 @@ export async function startUiLocker(t: Teardown, overrides: Record<string, any> 
       return page;
     },
   };
+}
+
+export async function startUiLocker(t: Teardown, overrides: Record<string, any> = {}): Promise<UiLocker> {
+  const locker = await startTestLocker(t, overrides);
+  const url = await locker.controller.http.listen({ port: 0, host: '127.0.0.1' });
+  return { ...locker, url, ...(await launchBrowser(t)) };
 }
 
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {

@@ -307,8 +307,8 @@ function LockerDetail({
     <p>
       <${Status} online=${locker.online} />
       ${locker.site?.address ? html` · ${locker.site.address}` : null}
-      ${locker.stateAt ? html` · <span class="muted">trạng thái lúc ${formatDateTime(locker.stateAt)}</span>` : null} · Đợt thu kế tiếp:
-      ${roundText(locker.nextRound)}
+      ${locker.stateAt ? html` · <span class="muted">trạng thái lúc ${formatDateTime(locker.stateAt)}</span>` : null}
+      ${` · Đợt thu kế tiếp: ${roundText(locker.nextRound)}`}
     </p>
     ${error ? html`<p class="error" role="alert">Không tải được tủ này (${error}).</p>` : null}
     ${detail ? html`<${Cabinets} trays=${detail.trays} />` : html`<p class="muted">Đang tải…</p>`}
