@@ -46,12 +46,18 @@ export class FleetChanges {
       this.pending.add(msg.payload);
       this.timer ??= setTimeout(() => this.flush(), this.options.gatherMs ?? 200);
     });
-    client.on('error', (err) => {
+    // A lost connection may say so by an error, by its end, or both: reconnect once.
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost || this.stopped) return;
+      lost = true;
       this.log.warn({ err }, 'lost the change notifications; reconnecting');
       client.end().catch(() => undefined);
       if (this.client === client) this.client = undefined;
       this.reconnectLater();
-    });
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
     await client.connect();
     try {
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);

@@ -53,6 +53,8 @@ const STREAM_HEADERS = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
+/** What a stream may hold unsent before it is closed. */
+const MAX_STREAM_BUFFER = 4 * 1024 * 1024;
 /** The longest period the figures are read for at once. */
 const MAX_FIGURE_DAYS = 366;
 
@@ -388,7 +390,11 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
       reply.hijack();
       res.writeHead(200, STREAM_HEADERS);
       const write = (event: string, data: unknown) => {
-        if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        if (res.writableEnded) return;
+        // A browser that stopped reading (a laptop asleep) is let go rather than buffered for:
+        // EventSource reconnects by itself and gets the full list.
+        if (res.writableLength > MAX_STREAM_BUFFER) return void res.end();
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       };
       // A batch whose read began before the full list's may be older than it: dropped. One that
       // began after is sent after the full list, however the two reads finish.

@@ -356,6 +356,25 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
 
     const health = (await get('/health', false)).json();
     t.match(health, { status: 'ok', db: 'ok', mqtt: 'ok', live: 'ok' });
+
+    // The instance's listening connection is cut: it says so, listens again, and sends every
+    // locker again (it may have missed changes meanwhile), then carries on.
+    const fulls = stream.messages.filter((m) => m.full).length;
+    const cut = await one.store.pool.query(
+      `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+    );
+    t.equal(cut.rowCount, 2, "both instances' listening connections cut");
+    await until(async () => (await get('/health', false)).json().live === 'down', 'health: live down', 5_000);
+    await until(async () => (await get('/health', false)).json().live === 'ok', 'health: live again', 10_000);
+    await until(() => stream.messages.filter((m) => m.full).length > fulls, 'every locker sent again', 5_000);
+    const later = new Date().toISOString();
+    await publish('d6-01', 'occupancy', occupancy(later, {}), true);
+    await until(
+      () => stream.messages.some((m) => !m.full && m.lockers.some((l: any) => l.lockerId === 'd6-01' && l.stateAt === later)),
+      'a change after the cut on the stream',
+      5_000,
+    );
   });
 
   await t.test('the dashboard page is served, with its policy', async (t) => {
