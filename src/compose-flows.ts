@@ -100,7 +100,7 @@ export function composeFlows(u: {
     doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
   });
   const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
-  const deposits = new DepositService({ ...flowDeps, logger: log('deposits') });
+  const deposits = new DepositService({ ...flowDeps, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
   const pickups = new PickupService({ ...flowDeps, logger: log('pickups') });
   const results = new ResultService({
     ...flowDeps,

@@ -47,7 +47,7 @@ export const RoundCompleted = Obj(
 export type RoundCompleted = Static<typeof RoundCompleted>;
 
 // ---------------------------------------------------------------------------------------------
-// Results (POST /api/staff/results, /batch, GET /api/staff/results/unclaimed)
+// Results (POST /api/staff/results, /batch, GET /api/staff/results?ids=…, /unclaimed)
 // ---------------------------------------------------------------------------------------------
 
 const LoadedFields = {
@@ -65,8 +65,16 @@ export const BatchItemAnswer = Type.Union([
   Obj({ ok: Type.Literal(true), ...LoadedFields }),
   Obj({
     ok: Type.Literal(false),
-    dossierCode: Str('the dossier code as sent'),
-    error: Obj({ code: Str('stable error code'), message: Str() }),
+    dossierCode: Str('the dossier code as sent ("" when the item had none)'),
+    error: Obj({
+      code: Str('stable error code (src/domain/errors.ts), as a single load would answer it'),
+      message: Str(),
+      details: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: 'as a single load would answer it; VALIDATION_FAILED of a malformed item: {field}, the first field refused',
+        }),
+      ),
+    }),
   }),
 ]);
 export type BatchItemAnswer = Static<typeof BatchItemAnswer>;
@@ -74,6 +82,17 @@ export type BatchItemAnswer = Static<typeof BatchItemAnswer>;
 /** `POST /api/staff/results/batch` */
 export const ResultBatchLoaded = Obj({ results: Type.Array(BatchItemAnswer, { description: 'one answer per item, in order' }) });
 export type ResultBatchLoaded = Static<typeof ResultBatchLoaded>;
+
+/** Where a result stands (`GET /api/staff/results?ids=…`): the staff screen follows its loads with it. */
+export const ResultState = Obj({
+  resultId: Str(),
+  dossierCode: DossierCode,
+  tray: Nullable(Type.Integer()),
+  procedureCode: Str(),
+  status: OneOf(RESULT_STATUSES, 'loading until its door closes on it; cancelled when the load was abandoned (result.load_cancelled)'),
+});
+export type ResultState = Static<typeof ResultState>;
+export const ResultStates = Type.Array(ResultState, { description: 'in the order asked; ids of no result are left out' });
 
 /** A result waiting in the machine (`GET /api/staff/results/unclaimed`). */
 export const WaitingResult = Obj({

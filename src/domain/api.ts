@@ -41,10 +41,16 @@ export const CodeIssued = Obj(
 );
 export type CodeIssued = Static<typeof CodeIssued>;
 
+/** Until when a released deposit tray waits for its door to open (then the deposit is cancelled); null once it has opened, or after. */
+const OpenBy = MaybeTime(
+  "until when the tray's door may open before the tray locks again and the deposit is cancelled; null once it opened",
+);
+
 export const DepositOpened = Obj({
   depositId: Str(),
   dossierCode: Str('the code printed for the citizen'),
   tray: Int('the tray now open'),
+  openBy: OpenBy,
 });
 export type DepositOpened = Static<typeof DepositOpened>;
 
@@ -52,6 +58,16 @@ export const PickupOpened = Obj({
   trays: Type.Array(Type.Integer(), { description: 'trays opened for this citizen (empty: nothing waits)' }),
   dossierCodes: Type.Optional(Type.Array(Type.String())),
   unavailable: Type.Optional(Type.Array(Type.Integer(), { description: 'results waiting in trays that could not be opened now' })),
+  results: Type.Optional(
+    Type.Array(
+      Obj({
+        resultId: Str('follow it with GET /api/pickups/results/:resultId'),
+        dossierCode: Str('as displayed'),
+        tray: Int('its tray, now open'),
+      }),
+      { description: 'the results in the trays opened, one per tray' },
+    ),
+  ),
 });
 export type PickupOpened = Static<typeof PickupOpened>;
 
@@ -75,8 +91,33 @@ export const DepositView = Obj({
   procedureCode: Str(),
   createdAt: Time('when the deposit began'),
   depositedAt: MaybeTime('when the door closed on the dossier'),
+  openBy: OpenBy,
 });
 export type DepositView = Static<typeof DepositView>;
+
+/** `GET /api/trays/free`: per dossier size, the free deposit trays it fits (its own size and larger). No personal data. */
+export const FreeTrays = Obj(
+  {
+    deposit: Obj({
+      S: Int('free deposit trays a small dossier fits (S, M and L)'),
+      M: Int('free deposit trays a medium dossier fits (M and L)'),
+      L: Int('free deposit trays a large dossier fits (L)'),
+    }),
+  },
+  'Free deposit trays, as a deposit would find them: in service, closed, answering, not reserved.',
+);
+export type FreeTrays = Static<typeof FreeTrays>;
+
+/** `GET /api/pickups/results/:resultId`: how a result opened for pickup stands, for the kiosk to say "done". */
+export const PickupResultView = Obj(
+  {
+    resultId: Str(),
+    dossierCode: Str('as displayed'),
+    status: OneOf(RESULT_STATUSES, 'picked_up once its door opened and closed'),
+  },
+  'A result released for pickup, by the id the pickup answer gave (no personal data).',
+);
+export type PickupResultView = Static<typeof PickupResultView>;
 
 export const DossierStatusView = Obj(
   {

@@ -6,6 +6,8 @@
  * too, except 2 and Y (the first and last of the alphabet: the one blind spot of Luhn mod N).
  */
 
+import { AppError } from './errors.js';
+
 // An even count, as Luhn mod N needs for the doubling to be one-to-one (Z goes: it reads as 2).
 export const DOSSIER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXY';
 const N = DOSSIER_ALPHABET.length;
@@ -60,18 +62,37 @@ export const ONLINE_DOSSIER_NUMBER = /^(?=(?:[^0-9]*[0-9]){4})[A-Za-z0-9][A-Za-z
 /** Something shaped like our code (4 + 5 characters) whose check failed is a typo, not an online number. */
 const OWN_SHAPE = /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{5}$/;
 
-/** A code as stored: ours normalised (`K7M39P2X4`), an online-system number trimmed and upper-cased. */
-export function canonicalCode(input: string): string {
-  return normalizeDossierCode(input) ?? input.trim().toUpperCase();
-}
-
-/** A code as read by people: ours grouped (`K7M3-9P2X4`), an online-system number as it is. */
-export function displayCode(code: string): string {
-  return normalizeDossierCode(code) ? formatDossierCode(code) : code;
-}
-
-/** What a lookup may search for: our code (check character right) or an online-system number; else null. */
+/**
+ * What a lookup may search for: our code (check character right) or an online-system number
+ * (trimmed, upper-cased); else null. Something shaped like our code whose check failed is a typo.
+ */
 export function lookupCode(input: string): string | null {
   const trimmed = input.trim();
   return normalizeDossierCode(input) ?? (ONLINE_DOSSIER_NUMBER.test(trimmed) && !OWN_SHAPE.test(trimmed) ? trimmed.toUpperCase() : null);
+}
+
+/**
+ * A code as stored: ours normalised (`K7M39P2X4`), an online-system number trimmed and
+ * upper-cased. Anything a lookup would refuse is refused here too (DOSSIER_CODE_INVALID): a result
+ * stored under it could never be looked up by the number the citizen was texted.
+ */
+export function canonicalCode(input: string): string {
+  const code = lookupCode(input);
+  if (code === null) {
+    throw new AppError(
+      'DOSSIER_CODE_INVALID',
+      "not a dossier code: our codes have 9 characters with a check character (K7M3-9P2X4); the online system's numbers " +
+        'have letters, digits (at least four), dots and dashes (000.00.22.H29-251120-0042)',
+    );
+  }
+  return code;
+}
+
+/**
+ * A code as read by people: ours grouped (`K7M3-9P2X4`), an online-system number exactly as stored.
+ * `lookupCode(displayCode(c)) === c` for every stored code `c`.
+ */
+export function displayCode(code: string): string {
+  const own = normalizeDossierCode(code);
+  return own ? formatDossierCode(own) : code;
 }

@@ -1,9 +1,10 @@
 /**
  * The MQTT contract, written once: every topic the locker publishes (relative to
- * `<baseTopic>/<lockerId>`) and its payload, as JSON schemas (TypeBox) from which the TypeScript
- * types are derived. The outbox port is typed by this catalogue, so a payload that leaves the
- * contract does not compile; the AsyncAPI document (docs/asyncapi.json, `npm run contracts`) is
- * generated from it, and docs/mqtt.md is checked against it by a test.
+ * `<baseTopic>/<lockerId>`), the one it reads (`replay`), and their payloads, as JSON schemas
+ * (TypeBox) from which the TypeScript types are derived. The outbox port is typed by this
+ * catalogue, so a payload that leaves the contract does not compile; the AsyncAPI document
+ * (docs/asyncapi.json, `npm run contracts`) is generated from it, and docs/mqtt.md is checked
+ * against it by a test.
  *
  * To add an event: add its payload schema to `EVENT_PAYLOADS` with a description. Nothing else.
  */
@@ -177,6 +178,15 @@ export const EVENT_PAYLOADS = {
     },
     'A result is in its tray; the citizen is texted.',
   ),
+  'result.load_cancelled': Obj(
+    {
+      resultId: Str(),
+      dossierCode: DossierCodeField,
+      tray: Type.Union([TrayNo, Type.Null()]),
+      reason: OneOf(['door_never_opened', 'lock_failed'] as const),
+    },
+    "A result's loading abandoned: its tray's door never opened (watched throughout), or the lock certainly did not release. The tray is free again; nobody is texted.",
+  ),
   'result.reminded': Obj(
     { resultId: Str(), dossierCode: DossierCodeField, tray: TrayNo, pickupDeadline: Time('the pickup deadline') },
     'The citizen was reminded before the deadline.',
@@ -326,6 +336,29 @@ export type ManifestItem = Static<typeof ManifestItemSchema>;
 export type Manifest = Static<typeof ManifestSchema>;
 export type RoundNextPayload = Static<typeof RoundNextSchema>;
 export type AuditHeadPayload = Static<typeof AuditHeadSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// What the locker reads: `replay`, QoS 1, not retained (ADR 0023). The fleet service publishes it.
+// ---------------------------------------------------------------------------------------------
+
+export const ReplayRequestSchema = Obj(
+  {
+    since: Time('publish again the events recorded at or after this moment (the locker reaches back 24 h at most)'),
+    requestId: Type.String({ format: 'uuid', description: "names the request in the fleet's and the locker's logs" }),
+  },
+  'A fleet instance asks the locker to publish again the events it has already sent since a moment, because another ' +
+    'instance crashed holding some of them (ADR 0023). They go out on their own events/<type> topics with their own ids, ' +
+    'in the order they were written; subscribers dedupe them by id.',
+);
+
+export type ReplayRequest = Static<typeof ReplayRequestSchema>;
+
+/** The topics the locker subscribes to (relative to `<baseTopic>/<lockerId>`), and their payloads. */
+export const RECEIVED_TOPICS = {
+  replay: ReplayRequestSchema,
+} as const;
+
+export type ReceivedTopic = keyof typeof RECEIVED_TOPICS;
 
 /**
  * The retained topics, their schemas and what they are (for the AsyncAPI document). `trays/{n}`

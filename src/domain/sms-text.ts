@@ -278,8 +278,9 @@ export function resultReadyText(p: ResultReadyParams, o: SmsTextOptions): string
   const code = need('result_ready', 'dossierCode', p.dossierCode);
   const tray = need('result_ready', 'tray', p.tray);
   const by = formatSmsDate(toDate('result_ready', 'collectBy', p.collectBy), tz(o));
+  // "khay" as the kiosk says; "Hạn nhận: hết ngày" because "nhận trước hết ngày" reads as "first of all".
   return finish(
-    `Đã có kết quả hồ sơ ${code} tại ATM 24/7, ô số ${tray}. Nhận trước hết ngày ${by} bằng số điện thoại này và mã xác thực.`,
+    `Đã có kết quả hồ sơ ${code} tại ATM 24/7, khay số ${tray}. Hạn nhận: hết ngày ${by}. Nhận bằng số điện thoại này và mã xác thực.`,
     o,
   );
 }
@@ -287,7 +288,7 @@ export function resultReadyText(p: ResultReadyParams, o: SmsTextOptions): string
 export function resultReminderText(p: ResultReminderParams, o: SmsTextOptions): string {
   const code = need('result_reminder', 'dossierCode', p.dossierCode);
   const by = formatSmsDate(toDate('result_reminder', 'collectBy', p.collectBy), tz(o));
-  return finish(`Nhắc: kết quả hồ sơ ${code} đang chờ tại ATM 24/7, hạn nhận hết ngày ${by}. Quá hạn sẽ chuyển về Bộ phận Một cửa.`, o);
+  return finish(`Nhắc: kết quả hồ sơ ${code} đang chờ tại ATM 24/7. Hạn nhận: hết ngày ${by}. Quá hạn sẽ chuyển về Bộ phận Một cửa.`, o);
 }
 
 export function resultReturnedText(p: ResultReturnedParams, o: SmsTextOptions): string {
@@ -299,7 +300,7 @@ export function resultReturnedText(p: ResultReturnedParams, o: SmsTextOptions): 
 export function pickupReceiptText(p: PickupReceiptParams, o: SmsTextOptions): string {
   const codes = p.dossierCodes?.length ? p.dossierCodes : [need('pickup_receipt', 'dossierCode', p.dossierCode)];
   const at = atPhrase(toDate('pickup_receipt', 'at', p.at), tz(o));
-  return finish(`Bạn đã nhận kết quả hồ sơ ${codes.join(', ')} tại ATM 24/7 ${at}. Cảm ơn bạn.`, o);
+  return finish(`Ông/Bà đã nhận kết quả hồ sơ ${codes.join(', ')} tại ATM 24/7 ${at}. Xin cảm ơn.`, o);
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * The AsyncAPI 3 document of the MQTT contract, generated from the domain's catalogue
- * (src/domain/events.ts) and the topic rules (topics.ts): every event, every retained topic and the
- * last will. `npm run contracts` writes it to docs/asyncapi.json; a test keeps that file equal to
- * what this builds and parses it with @asyncapi/parser.
+ * (src/domain/events.ts) and the topic rules (topics.ts): every event, every retained topic, the
+ * last will, and the one topic the locker reads (`replay`, ADR 0023). `npm run contracts` writes
+ * it to docs/asyncapi.json; a test keeps that file equal to what this builds and parses it with
+ * @asyncapi/parser.
  */
 import type { TSchema } from 'typebox';
-import { EVENT_PAYLOADS, EVENT_TYPES, RETAINED_TOPICS, eventEnvelopeSchema, type EventType } from '../domain/events.js';
-import { eventTopic, topicSpec, trayTopic } from './topics.js';
+import { EVENT_PAYLOADS, EVENT_TYPES, RECEIVED_TOPICS, RETAINED_TOPICS, eventEnvelopeSchema, type EventType } from '../domain/events.js';
+import { REPLAY_SPEC, eventTopic, topicSpec, trayTopic, type TopicSpec } from './topics.js';
 
 export interface AsyncApiOptions {
   /** The controller's version (`info.version`). */
@@ -33,8 +34,13 @@ export function asyncApiDocument(opts: AsyncApiOptions): Json {
   const messages: Json = {};
   const lockerParam = { lockerId: { description: 'locker.id of the configuration (one topic level)' } };
 
-  const add = (topic: string, schema: Json, summary: string, opts2: { params?: Json; contentType?: string; example: string }) => {
-    const spec = topicSpec(opts2.example);
+  const add = (
+    topic: string,
+    schema: Json,
+    summary: string,
+    opts2: { params?: Json; contentType?: string; example: string; receives?: TopicSpec },
+  ) => {
+    const spec = opts2.receives ?? topicSpec(opts2.example);
     const id = channelId(topic);
     const message = messageId(topic);
     messages[message] = {
@@ -50,9 +56,11 @@ export function asyncApiDocument(opts: AsyncApiOptions): Json {
       parameters: { ...lockerParam, ...(opts2.params ?? {}) },
       messages: { [message]: { $ref: `#/components/messages/${message}` } },
     };
-    operations[`publish_${id}`] = {
-      action: 'send',
-      summary: `The locker publishes ${topic}${spec.retain ? ' (retained)' : ''}.`,
+    operations[`${opts2.receives ? 'receive' : 'publish'}_${id}`] = {
+      action: opts2.receives ? 'receive' : 'send',
+      summary: opts2.receives
+        ? `The locker reads ${topic} (the fleet service publishes it).`
+        : `The locker publishes ${topic}${spec.retain ? ' (retained)' : ''}.`,
       channel: { $ref: `#/channels/${id}` },
       messages: [{ $ref: `#/channels/${id}/messages/${message}` }],
       bindings: { mqtt: { qos: spec.qos, retain: spec.retain, bindingVersion: '0.2.0' } },
@@ -71,6 +79,7 @@ export function asyncApiDocument(opts: AsyncApiOptions): Json {
   for (const type of EVENT_TYPES as EventType[]) {
     add(eventTopic(type), plainSchema(eventEnvelopeSchema(type)), describe(EVENT_PAYLOADS[type]), { example: eventTopic(type) });
   }
+  add('replay', plainSchema(RECEIVED_TOPICS.replay), describe(RECEIVED_TOPICS.replay), { example: 'replay', receives: REPLAY_SPEC });
 
   return {
     asyncapi: '3.1.0',
@@ -78,8 +87,9 @@ export function asyncApiDocument(opts: AsyncApiOptions): Json {
       title: 'ATM 24/7 locker controller: MQTT contract',
       version: opts.version,
       description:
-        'What a locker publishes under `<baseTopic>/<lockerId>/`. Everything is QoS 1; state topics are retained and ' +
-        're-published after every reconnect; events are delivered at least once (dedupe by `id`). docs/mqtt.md explains each topic.',
+        'What a locker publishes under `<baseTopic>/<lockerId>/`, and the one topic it reads there (`replay`, the fleet ' +
+        "service's requests to publish its events again). Everything is QoS 1; state topics are retained and re-published " +
+        'after every reconnect; events are delivered at least once (dedupe by `id`). docs/mqtt.md explains each topic.',
     },
     defaultContentType: 'application/json',
     servers: {

@@ -1,11 +1,13 @@
 /**
  * The MQTT topics and their rules (relative to `<baseTopic>/<lockerId>`). The payloads are the
- * domain's catalogue (src/domain/events.ts): nothing is published that is not listed there; the
- * AsyncAPI document (docs/asyncapi.json) and docs/mqtt.md describe the same contract.
+ * domain's catalogue (src/domain/events.ts): nothing is published that is not listed there, and
+ * the one topic the locker reads, `replay` (ADR 0023), is there too; the AsyncAPI document
+ * (docs/asyncapi.json) and docs/mqtt.md describe the same contract.
  */
 import { AppError } from '../domain/errors.js';
 import {
   isEventType,
+  type ReceivedTopic,
   type AuditHeadPayload,
   type Availability,
   type EventEnvelope,
@@ -18,6 +20,7 @@ import {
 export {
   EVENT_TYPES,
   isEventType,
+  ReplayRequestSchema,
   type AnyEventEnvelope,
   type AuditHeadPayload,
   type Availability,
@@ -28,6 +31,8 @@ export {
   type OccupancyPayload,
   type OccupancyTray,
   type PublishedTrayState,
+  type ReceivedTopic,
+  type ReplayRequest,
   type RoundNextPayload,
   type TrayPayload,
 } from '../domain/events.js';
@@ -80,6 +85,18 @@ export function topicSpec(topic: string): TopicSpec {
   if (TRAY_TOPIC.test(topic)) return RETAINED;
   if (topic.startsWith('events/') && isEventType(topic.slice('events/'.length))) return EVENT;
   throw new AppError('INTERNAL', `MQTT publish refused: topic "${topic}" is not in the contract`, { topic });
+}
+
+/**
+ * The topic a locker reads replay requests on (relative to its base): the fleet publishes there,
+ * the locker never does (`topicSpec` refuses it). QoS 1, not retained (ADR 0023).
+ */
+export const REPLAY_TOPIC = 'replay' satisfies ReceivedTopic;
+export const REPLAY_SPEC: TopicSpec = { retain: false, qos: 1 };
+
+/** The full replay topic of one locker, for the fleet: `<baseTopic>/<lockerId>/replay`. */
+export function replayTopic(baseTopic: string, lockerId: string): string {
+  return `${lockerBase(baseTopic, lockerId)}/${REPLAY_TOPIC}`;
 }
 
 /**

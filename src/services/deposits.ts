@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { newDossierCode, formatDossierCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
+import { TRAY_SIZES, type TraySize } from '../domain/cabinet.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
@@ -18,6 +19,8 @@ import type { AfterCommit } from './trays.js';
 export interface DepositServiceDeps extends FlowDeps {
   challenges: ChallengeService;
   procedures: ProcedureCatalogue;
+  /** How long a released tray waits for its door (citizens.doorOpenTimeoutSec): the kiosk counts it down. */
+  doorOpenTimeoutMs?: number;
 }
 
 export interface DepositView {
@@ -28,6 +31,13 @@ export interface DepositView {
   procedureCode: string;
   createdAt: string;
   depositedAt: string | null;
+  /** Until when the tray's door may open; null once it opened, or when no tray waits for it. */
+  openBy: string | null;
+}
+
+/** Free deposit trays per dossier size: the trays each size fits (its own and larger). */
+export interface FreeDepositTrays {
+  deposit: Record<TraySize, number>;
 }
 
 const CITIZEN = 'citizen';
@@ -65,7 +75,7 @@ export class DepositService {
    * one transaction, then pulses the lock. The transaction ends before the pulse (journal before
    * dispense): whatever happens after it, the records know that this tray may have opened.
    */
-  async verify(challengeId: string, otp: string): Promise<{ depositId: string; dossierCode: string; tray: number }> {
+  async verify(challengeId: string, otp: string): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null }> {
     const { db, dossiers, trayStore, challenges, outbox, clock, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'deposit', otp);
@@ -102,13 +112,29 @@ export class DepositService {
       );
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
-      return { ok: true as const, id, code, tray };
+      return { ok: true as const, id, code, tray, at: now };
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
     await this.deps.cycle.pulse(outcome.tray, 'deposit', () => this.cancel(outcome.id, 'lock_failed'));
     await trays.publish([outcome.tray]);
-    return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray };
+    return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray, openBy: this.openBy(outcome.at) };
+  }
+
+  /**
+   * The release's end as the citizen should see it: from when it was recorded, a little before the
+   * pulse that starts the door's window, so the count shown never runs past the real one.
+   */
+  private openBy(releasedAt: Date | null): string | null {
+    const timeout = this.deps.doorOpenTimeoutMs;
+    return releasedAt && timeout ? new Date(releasedAt.getTime() + timeout).toISOString() : null;
+  }
+
+  /** What the kiosk's procedure list says before anyone types a number: which sizes have a tray free. */
+  async freeTrays(): Promise<FreeDepositTrays> {
+    const { db, trayStore } = this.deps;
+    const [S, M, L] = await Promise.all(TRAY_SIZES.map((size) => trayStore.countFree(db, 'deposit', size)));
+    return { deposit: { S, M, L } };
   }
 
   async get(depositId: string): Promise<DepositView> {
@@ -122,6 +148,7 @@ export class DepositService {
       procedureCode: d.procedureCode,
       createdAt: d.createdAt.toISOString(),
       depositedAt: d.depositedAt?.toISOString() ?? null,
+      openBy: d.status === 'tray_open' && !d.doorOpenedAt ? this.openBy(d.openedAt) : null,
     };
   }
 

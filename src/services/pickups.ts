@@ -7,13 +7,21 @@
  * marks its result picked up and sends a confirmation.
  */
 import { displayCode } from '../domain/dossier-code.js';
-import { RESULT_WAITING } from '../domain/dossier.js';
+import { RESULT_WAITING, type Dossier } from '../domain/dossier.js';
+import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 
 export interface PickupServiceDeps extends FlowDeps {
   challenges: ChallengeService;
+}
+
+/** A result in a tray opened for the citizen. */
+export interface PickupOpenedResult {
+  resultId: string;
+  dossierCode: string;
+  tray: number;
 }
 
 const CITIZEN = 'citizen';
@@ -36,7 +44,10 @@ export class PickupService {
    * transaction, then pulses them one after another (a tray whose board is silent is skipped and
    * reported unavailable; its result stays waiting).
    */
-  async verify(challengeId: string, otp: string): Promise<{ trays: number[]; dossierCodes: string[]; unavailable: number[] }> {
+  async verify(
+    challengeId: string,
+    otp: string,
+  ): Promise<{ trays: number[]; dossierCodes: string[]; unavailable: number[]; results: PickupOpenedResult[] }> {
     const { db, dossiers, challenges, outbox, clock, logger, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'pickup', otp);
@@ -74,11 +85,24 @@ export class PickupService {
         unavailable.push(d.tray!);
       }
     }
+    const released = outcome.ready.filter((d) => opened.includes(d.tray!));
     return {
       trays: opened,
-      dossierCodes: outcome.ready.filter((d) => opened.includes(d.tray!)).map((d) => displayCode(d.code)),
+      dossierCodes: released.map((d) => displayCode(d.code)),
       unavailable,
+      results: released.map((d) => ({ resultId: d.id, dossierCode: displayCode(d.code), tray: d.tray! })),
     };
+  }
+
+  /**
+   * A result by the id a pickup answer gave: the kiosk follows it to "picked up" here rather than
+   * through the public lookup, whose per-address count the kiosk shares with every citizen's
+   * lookups. Only a result's code and status; its id is known only to whoever proved the phone.
+   */
+  async result(id: string): Promise<{ resultId: string; dossierCode: string; status: Dossier['status'] }> {
+    const d = await this.deps.dossiers.get(this.deps.db, id);
+    if (!d || d.kind !== 'result') throw new AppError('DOSSIER_NOT_FOUND', 'no such result');
+    return { resultId: d.id, dossierCode: displayCode(d.code), status: d.status };
   }
 
   /** At the door (the tray cycle): a result tray released for pickup, opened then closed = picked up. */

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalCode, displayCode } from '../domain/dossier-code.js';
-import type { Dossier } from '../domain/dossier.js';
-import { AppError } from '../domain/errors.js';
+import type { Dossier, ResultStatus } from '../domain/dossier.js';
+import { AppError, type ErrorCode } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
 import type { AuditStore, ProcedureCatalogue, Queryable } from './ports.js';
@@ -33,6 +33,30 @@ export interface LoadedResult {
   resultId: string;
   tray: number;
   dossierCode: string;
+}
+
+/** An item of a batch refused before it was tried (malformed), as it was sent. */
+export interface BatchRefusal {
+  dossierCode: string;
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export type BatchItemOutcome = ({ ok: true } & LoadedResult) | ({ ok: false } & BatchRefusal);
+
+/** A result as the officer's screen follows it. */
+export interface ResultState {
+  resultId: string;
+  dossierCode: string;
+  tray: number | null;
+  procedureCode: string;
+  status: ResultStatus;
+}
+
+/** Failures that are not about the item: the batch cannot go on. */
+const STOPS_A_BATCH = new Set<ErrorCode>(['DB_UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'INTERNAL', 'CONFIG_INVALID']);
+
+function refusal(err: AppError): BatchRefusal['error'] {
+  return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
 }
 
 export class ResultService {
@@ -102,16 +126,59 @@ export class ResultService {
     return { resultId: loaded.id, tray: loaded.tray, dossierCode: displayCode(code) };
   }
 
-  /** An armful: each result in turn; one failure does not stop the others. */
-  async loadBatch(items: LoadResultInput[], actor: string) {
-    const out: (({ ok: true } & LoadedResult) | { ok: false; dossierCode: string; error: { code: string; message: string } })[] = [];
+  /**
+   * An armful: each result in turn; one refused does not stop the others. `items` may hold entries
+   * already refused by the caller (malformed): they keep their place in the answer. A failure that
+   * is not about the item (the database, a bug) stops the batch: if nothing was loaded yet it is
+   * thrown (the request fails as a whole), else the items not tried are refused with
+   * SERVICE_UNAVAILABLE, so that the officer still learns which trays are open.
+   */
+  async loadBatch(items: (LoadResultInput | BatchRefusal)[], actor: string): Promise<BatchItemOutcome[]> {
+    const out: BatchItemOutcome[] = [];
+    let stopped: BatchRefusal['error'] | null = null;
     for (const item of items) {
+      if ('error' in item) {
+        out.push({ ok: false, ...item });
+        continue;
+      }
+      if (stopped) {
+        out.push({ ok: false, dossierCode: item.dossierCode, error: stopped });
+        continue;
+      }
       try {
         out.push({ ok: true, ...(await this.load(item, actor)) });
       } catch (err) {
-        if (!(err instanceof AppError) || err.status >= 500) throw err;
-        out.push({ ok: false, dossierCode: item.dossierCode, error: { code: err.code, message: err.message } });
+        if (err instanceof AppError && !STOPS_A_BATCH.has(err.code)) {
+          out.push({ ok: false, dossierCode: item.dossierCode, error: refusal(err) });
+          continue;
+        }
+        if (!out.some((o) => o.ok)) throw err;
+        this.deps.logger.error({ err }, 'result batch stopped');
+        stopped = {
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'not loaded: the controller could not go on with the batch (database or internal failure); send these again',
+        };
+        out.push({ ok: false, dossierCode: item.dossierCode, error: stopped });
       }
+    }
+    return out;
+  }
+
+  /** Where each of these results stands (the officer's screen follows its loads); unknown ids are left out. */
+  async states(ids: string[]): Promise<ResultState[]> {
+    const { db, dossiers } = this.deps;
+    const out: ResultState[] = [];
+    for (const id of ids) {
+      const d = await dossiers.get(db, id);
+      if (!d || d.kind !== 'result') continue;
+      out.push({
+        resultId: d.id,
+        dossierCode: displayCode(d.code),
+        tray: d.tray,
+        procedureCode: d.procedureCode,
+        // A result's status is one of a result's (src/domain/dossier.ts).
+        status: d.status as ResultStatus,
+      });
     }
     return out;
   }
@@ -211,7 +278,16 @@ export class ResultService {
     return { reminded: reminders.length, expired, cancelled: stale.length };
   }
 
-  private cancelLoading(id: string, reason: string): Promise<boolean> {
-    return this.deps.cycle.cancel(id, 'loading', reason);
+  /** A load given up (its door never opened, or its lock certainly did not release): cancelled, with its event. */
+  private async cancelLoading(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
+    const { outbox, cycle, logger } = this.deps;
+    const done = await cycle.cancel(id, 'loading', reason, (q, d, at) =>
+      outbox.enqueue(q, 'result.load_cancelled', { resultId: id, dossierCode: d.code, tray: d.tray, reason }, at),
+    );
+    if (done) {
+      logger.info({ resultId: id, reason }, 'result loading cancelled');
+      outbox.committed();
+    }
+    return done;
   }
 }

@@ -86,11 +86,17 @@ export class StatsRepository implements StatsStore {
     };
   }
 
-  /** The newest events that need a person: `alarm.*`, a silent board, a tray to check; newest first. */
+  /**
+   * The newest events that need a person: `alarm.*`, a silent board, a tray to check; newest first.
+   * A board silent from the start has no `board.fault` (the driver never saw it answer): the
+   * start-up reading that names it among `boardsOffline` is its alarm.
+   */
   async alarms(q: Queryable, limit: number): Promise<AlarmRow[]> {
     const { rows } = await q.query(
       `SELECT id, type, created_at, payload FROM outbox
-        WHERE locker_id = $1 AND (type LIKE 'alarm.%' OR type IN ('board.fault', 'tray.to_check'))
+        WHERE locker_id = $1
+          AND (type LIKE 'alarm.%' OR type IN ('board.fault', 'tray.to_check')
+               OR (type = 'locker.started' AND jsonb_array_length(coalesce(payload -> 'data' -> 'boardsOffline', '[]'::jsonb)) > 0))
         ORDER BY seq DESC LIMIT $2`,
       [this.lockerId, limit],
     );

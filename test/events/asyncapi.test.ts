@@ -8,7 +8,7 @@ import { Parser } from '@asyncapi/parser';
 import mqtt from 'mqtt';
 import t from 'tap';
 import { ASYNCAPI_FILE, asyncApiText } from '../../src/contracts-cli.js';
-import { EVENT_PAYLOADS, EVENT_TYPES, RETAINED_TOPICS } from '../../src/domain/events.js';
+import { EVENT_PAYLOADS, EVENT_TYPES, RECEIVED_TOPICS, RETAINED_TOPICS } from '../../src/domain/events.js';
 import { contractViolation, watchContract } from '../helpers/contract-watch.js';
 import { testBroker, uniqueLockerId } from '../helpers/mqtt.js';
 
@@ -25,13 +25,15 @@ t.test('@asyncapi/parser reads it without an error or a warning', async (t) => {
   t.ok(document, 'parsed');
   const serious = diagnostics.filter((d) => d.severity <= 1).map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`);
   t.same(serious, []);
-  t.equal(document!.channels().length, EVENT_TYPES.length + Object.keys(RETAINED_TOPICS).length, 'one channel per topic');
-  t.equal(document!.operations().filterBySend().length, document!.channels().length, 'the locker sends on every channel');
+  const received = Object.keys(RECEIVED_TOPICS).length;
+  t.equal(document!.channels().length, EVENT_TYPES.length + Object.keys(RETAINED_TOPICS).length + received, 'one channel per topic');
+  t.equal(document!.operations().filterBySend().length, document!.channels().length - received, 'the locker sends on every channel but…');
+  t.equal(document!.operations().filterByReceive().length, received, '…the ones it reads');
   const will = document!.servers().get('cabinet')!.bindings().get('mqtt')!.value().lastWill;
   t.same(will, { topic: 'atm247/<lockerId>/availability', qos: 1, message: 'offline', retain: true }, 'the last will is documented');
 });
 
-t.test('every event and retained topic, with QoS 1 and the right retain flag', async (t) => {
+t.test('every event, retained and read topic, with QoS 1 and the right retain flag', async (t) => {
   const addresses = new Map<string, any>();
   for (const [id, channel] of Object.entries<any>(doc.channels)) addresses.set(channel.address, { id, ...channel });
   for (const type of EVENT_TYPES) {
@@ -43,6 +45,12 @@ t.test('every event and retained topic, with QoS 1 and the right retain flag', a
     const channel = addresses.get(`atm247/{lockerId}/${topic}`);
     t.ok(channel, topic);
     t.same(doc.operations[`publish_${channel.id}`].bindings.mqtt, { qos: 1, retain: true, bindingVersion: '0.2.0' });
+  }
+  for (const topic of Object.keys(RECEIVED_TOPICS)) {
+    const channel = addresses.get(`atm247/{lockerId}/${topic}`);
+    t.ok(channel, `${topic}, read by the locker`);
+    t.equal(doc.operations[`receive_${channel.id}`].action, 'receive');
+    t.same(doc.operations[`receive_${channel.id}`].bindings.mqtt, { qos: 1, retain: false, bindingVersion: '0.2.0' });
   }
 });
 
@@ -86,7 +94,7 @@ t.test("docs/mqtt.md's examples keep the contract", async (t) => {
     const block = /```json\n([\s\S]*?)```/.exec(section)?.[1];
     if (heading && block) examples.push([heading, block]);
   }
-  t.same(examples.map(([h]) => h).sort(), ['audit/head', 'events/<type>', 'occupancy', 'rounds/next', 'trays/<n>'].sort());
+  t.same(examples.map(([h]) => h).sort(), ['audit/head', 'events/<type>', 'occupancy', 'replay', 'rounds/next', 'trays/<n>'].sort());
   for (const [heading, block] of examples) {
     const value = JSON.parse(block);
     const topic = heading === 'trays/<n>' ? 'trays/2' : heading === 'events/<type>' ? `events/${value.type}` : heading;

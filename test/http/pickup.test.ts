@@ -65,6 +65,6 @@ t.test('pickup answers the same whether or not results wait (no enumeration)', a
   // Only the holder of the right code learns that nothing waits.
   const right = await locker.anonymous.post(`/api/pickups/${without.json().challengeId}/verify`, { otp: code });
   t.equal(right.statusCode, 200, right.body);
-  t.same(right.json(), { trays: [], dossierCodes: [], unavailable: [] }, 'nothing waits: no tray');
+  t.same(right.json(), { trays: [], dossierCodes: [], unavailable: [], results: [] }, 'nothing waits: no tray');
   t.equal(locker.controller.cabinet!.pulses().length, 0);
 });

@@ -75,3 +75,28 @@ t.test('the stream refuses a missing or wrong token; stats need a staff or admin
   t.equal((await locker.staff.get('/api/admin/alarms')).statusCode, 200);
   t.ok(STAFF_TOKEN);
 });
+
+t.test('a lock board that does not answer is among the alarms, found at start-up or going silent later', { skip: noBrowser }, async (t) => {
+  const { startTestLocker } = await import('../helpers/controller.js');
+  const { ExternalCabinet } = await import('../helpers/external-cabinet.js');
+  const { launchBrowser } = await import('../helpers/browser.js');
+  const external = await ExternalCabinet.start(t);
+  external.sim.setFault('b2', 'no_answer');
+  const locker = await startTestLocker(t, { hardware: { driver: 'modbus' } }, { configure: (config) => external.attach(config) });
+  const url = await locker.controller.http.listen({ port: 0, host: '127.0.0.1' });
+  const page = await (await launchBrowser(t)).page({ width: 1440, height: 1000 });
+  await page.goto(`${url}/admin`);
+  await page.getByLabel('Mã truy cập (bearer token)').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  const alarms = page.getByRole('region', { name: 'Cảnh báo' });
+  await alarms.getByRole('listitem').filter({ hasText: 'Bo mạch không trả lời khi khởi động' }).filter({ hasText: 'bo mạch b2' }).waitFor();
+
+  // Board b1 goes silent while the controller runs: listed within the next refresh.
+  external.sim.setFault('b1', 'no_answer');
+  await alarms
+    .getByRole('listitem')
+    .filter({ hasText: /^Bo mạch không trả lời · bo mạch b1/ })
+    .waitFor({ timeout: 12_000 });
+  await screenshot(page, 'admin-board-alarms', true);
+  t.same(page.errors, [], 'no script errors');
+});

@@ -6,7 +6,7 @@ t.test('a citizen drops off a dossier from the start screen to the receipt', { s
   const locker = await startUiLocker(t);
   const page = await locker.page();
   await page.goto(`${locker.url}/`);
-  await page.getByRole('heading', { name: 'Xin chào! Bạn muốn làm gì?' }).waitFor();
+  await page.getByRole('heading', { name: 'Xin chào! Ông/Bà cần làm gì?' }).waitFor();
   t.equal(await page.getAttribute('html', 'lang'), 'vi', 'Vietnamese by default');
   await screenshot(page, 'kiosk-home');
 
@@ -59,13 +59,14 @@ t.test('a citizen drops off a dossier from the start screen to the receipt', { s
   await door(locker, tray, false);
 
   await page.getByRole('heading', { name: 'Đã nhận hồ sơ' }).waitFor();
+  t.match(await page.locator('.step').innerText(), /Ông\/Bà/, 'the receipt addresses the citizen as Ông/Bà');
   const dossierCode = (await page.getByTestId('dossier-code').textContent())!;
   t.match(dossierCode, /^[0-9A-Z]{4}-[0-9A-Z]{5}$/);
   const status = (await locker.anonymous.get(`/api/dossiers/${dossierCode}`)).json();
   t.equal(status.status, 'deposited', 'the receipt shows the deposit the controller recorded');
   await screenshot(page, 'kiosk-receipt');
   await page.getByRole('button', { name: 'Xong' }).click();
-  await page.getByRole('heading', { name: 'Xin chào! Bạn muốn làm gì?' }).waitFor();
+  await page.getByRole('heading', { name: 'Xin chào! Ông/Bà cần làm gì?' }).waitFor();
   t.same(page.errors, [], 'no script errors');
 });
 
@@ -97,5 +98,41 @@ t.test('plain words for refusals: not a Vietnamese mobile, no tray free', { skip
     .getByRole('alert')
     .getByText(/không còn khay trống/)
     .waitFor();
+  t.same(page.errors, []);
+});
+
+t.test('the open tray shows the time left to open its door, and stops once it is open', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/`);
+  await page.getByRole('button', { name: /Nộp hồ sơ/ }).click();
+  await page
+    .getByRole('button', { name: /Đăng ký khai sinh/ })
+    .first()
+    .click();
+  await tap(page, '0912345672');
+  await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
+  await page.getByRole('heading', { name: 'Nhập mã OTP' }).waitFor();
+  await tap(page, await codeFor(locker, '0912345672'));
+  await page.getByRole('button', { name: 'Xác nhận' }).click();
+  const open = page.getByRole('heading', { name: /Khay số \d+ đã mở\./ });
+  await open.waitFor();
+  const tray = Number(/Khay số (\d+)/.exec((await open.textContent())!)![1]);
+
+  const timer = page.getByRole('timer');
+  await timer.getByText(/Còn \d+ giây để mở cửa khay/).waitFor();
+  const seconds = async () => Number(/Còn (\d+) giây/.exec(await timer.innerText())![1]);
+  const first = await seconds();
+  const limit = locker.config.citizens.doorOpenTimeoutSec;
+  t.ok(first <= limit && first >= limit - 5, `counted from the reservation's expiry: ${first} s of ${limit}`);
+  await screenshot(page, 'kiosk-tray-open-countdown');
+  await page.waitForTimeout(2_100);
+  t.ok((await seconds()) < first, 'it counts down');
+
+  await door(locker, tray, true);
+  await timer.waitFor({ state: 'detached' });
+  t.ok(await open.isVisible(), 'the door is open: only "put it in and close the door" is left');
+  await door(locker, tray, false);
+  await page.getByRole('heading', { name: 'Đã nhận hồ sơ' }).waitFor();
   t.same(page.errors, []);
 });

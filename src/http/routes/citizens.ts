@@ -1,5 +1,6 @@
 /**
- * The kiosk's routes: deposit, pickup and lookup (no sign-in: the phone and its code are the proof).
+ * The kiosk's routes: deposit, pickup and lookup (no sign-in: the phone and its code are the proof),
+ * and the free trays per size its procedure list shows.
  * With `guards`, asking for a code is counted per client address, asking for or checking a code is
  * the kiosk's alone (403 KIOSK_ONLY), and lookups by dossier code are counted too (guards.ts).
  */
@@ -7,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
-import { CodeIssued, DepositOpened, DepositView, DossierStatusView, PickupOpened } from '../../domain/api.js';
+import { CodeIssued, DepositOpened, DepositView, DossierStatusView, FreeTrays, PickupOpened, PickupResultView } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 import type { RouteGuards } from '../guards.js';
 import { freeText } from '../schemas.js';
@@ -106,6 +107,19 @@ export async function citizenRoutes(
     async (request) => deposits.get(request.params.id.toLowerCase()),
   );
 
+  // The procedure list says which sizes have no tray free before anyone types a number. Counts
+  // only, no personal data, nothing a dossier code would unlock: not counted as a lookup.
+  app.get(
+    '/api/trays/free',
+    {
+      schema: {
+        summary: 'Free deposit trays per dossier size (the kiosk marks procedures with none)',
+        response: { 200: FreeTrays, ...errors },
+      },
+    },
+    async () => deposits.freeTrays(),
+  );
+
   app.post<{ Body: { phone: string } }>(
     '/api/pickups',
     {
@@ -129,6 +143,19 @@ export async function citizenRoutes(
       },
     },
     async (request) => pickups.verify(request.params.challengeId.toLowerCase(), request.body.otp),
+  );
+
+  // What the kiosk follows after a pickup opened trays: by an id only that answer gave (like
+  // GET /api/deposits/:id), so not counted against the kiosk's lookups by dossier code.
+  app.get<{ Params: { resultId: string } }>(
+    '/api/pickups/results/:resultId',
+    {
+      schema: {
+        params: { type: 'object', required: ['resultId'], properties: { resultId: { type: 'string', pattern: UUID } } },
+        response: { 200: PickupResultView, ...errors },
+      },
+    },
+    async (request) => pickups.result(request.params.resultId.toLowerCase()),
   );
 
   app.post<{ Params: { challengeId: string } }>(

@@ -1,7 +1,7 @@
 /** Staff routes: collection rounds and result loading (Bearer token: staff or admin). */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { ErrorAnswer } from '../../domain/api.js';
 import {
   CHECK_OUTCOMES,
@@ -11,22 +11,27 @@ import {
   ManifestSchema,
   ResultBatchLoaded,
   ResultLoaded,
+  ResultStates,
   RoundCompleted,
   TrayOpened,
   WaitingResults,
   type WaitingResult,
 } from '../../domain/api-staff.js';
-import type { ResultService } from '../../services/results.js';
+import type { BatchRefusal, LoadResultInput, ResultService } from '../../services/results.js';
 import type { RoundService } from '../../services/rounds.js';
 import type { TrayChecks } from '../../services/tray-checks.js';
 import { actorOf, type AuthHooks } from '../auth.js';
-import { freeText, trayNumberParams } from '../schemas.js';
+import { FREE_TEXT_PATTERN, FREE_TEXT_REFUSED, freeText, trayNumberParams } from '../schemas.js';
 
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID_CHARS = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const UUID = `^${UUID_CHARS}$`;
+/** A batch's size, and so the most results one look-up names. */
+const BATCH_MAX = 30;
 const Closed = { additionalProperties: false } as const;
 const RoundParams = Type.Object({ id: Type.String({ pattern: UUID }) }, Closed);
 const ItemParams = Type.Object({ id: Type.String({ pattern: UUID }), tray: Type.String({ pattern: '^[0-9]{1,3}$' }) }, Closed);
 const TrayParams = Type.Unsafe<{ n: string }>(trayNumberParams);
+/** One result to load: the body of `POST /api/staff/results`, and each item of a batch. */
 const ResultItem = Type.Object(
   {
     dossierCode: Type.String({ minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' }),
@@ -41,6 +46,15 @@ const StartBody = Type.Unsafe<{ oneAtATime?: boolean } | null>({
   additionalProperties: false,
   properties: { oneAtATime: { type: 'boolean' } },
 });
+const StatesQuery = Type.Object(
+  {
+    ids: Type.String({
+      pattern: `^${UUID_CHARS}(,${UUID_CHARS}){0,${BATCH_MAX - 1}}$`,
+      description: `1 to ${BATCH_MAX} result ids (resultId of the load's answer), comma-separated`,
+    }),
+  },
+  Closed,
+);
 const errors = { 400: ErrorAnswer, 401: ErrorAnswer, 403: ErrorAnswer, 404: ErrorAnswer, 409: ErrorAnswer, 503: ErrorAnswer };
 
 export async function staffRoutes(
@@ -126,17 +140,34 @@ export async function staffRoutes(
     {
       onRequest: staff,
       schema: {
-        summary: 'Loads up to 30 results in turn; one refused does not stop the others',
-        body: Type.Object({ items: Type.Array(ResultItem, { minItems: 1, maxItems: 30 }) }, Closed),
+        summary: `Loads up to ${BATCH_MAX} results in turn; each item is answered for itself, a malformed one included`,
+        // Each item is checked on its own below: one malformed item is refused alone, not the batch.
+        body: Type.Object({ items: Type.Array(Type.Unknown(), { minItems: 1, maxItems: BATCH_MAX }) }, Closed),
         response: { 200: ResultBatchLoaded, ...errors },
       },
     },
-    async (request) => ({
-      results: await results.loadBatch(
-        request.body.items.map((i) => ({ ...i, procedureCode: i.procedureCode.toUpperCase() })),
-        actorOf(request),
-      ),
-    }),
+    async (request) => {
+      const check = request.compileValidationSchema(ResultItem);
+      const items = request.body.items.map((raw, index): LoadResultInput | BatchRefusal => {
+        if (!check(raw)) return malformed(raw, index, check.errors);
+        const item = raw as Static<typeof ResultItem>;
+        return { ...item, procedureCode: item.procedureCode.toUpperCase() };
+      });
+      return { results: await results.loadBatch(items, actorOf(request)) };
+    },
+  );
+
+  app.get(
+    '/api/staff/results',
+    {
+      onRequest: staff,
+      schema: {
+        summary: 'Where these results stand: the staff screen follows its loads (loading, loaded, notified, cancelled when abandoned, …)',
+        querystring: StatesQuery,
+        response: { 200: ResultStates, ...errors },
+      },
+    },
+    async (request) => results.states([...new Set(request.query.ids.toLowerCase().split(','))]),
   );
 
   if (checks) {
@@ -175,4 +206,38 @@ export async function staffRoutes(
     // Results only: their status is a result's.
     async () => (await results.waiting()).map((r) => ({ ...r, status: r.status as WaitingResult['status'] })),
   );
+}
+
+/** The characters FREE_TEXT_PATTERN refuses (src/http/schemas.ts). */
+const NOT_PRINTABLE = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+
+interface ItemError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * A batch item refused before it is tried: VALIDATION_FAILED, in the words a single load would get,
+ * named by its place in the batch, with the first field refused in `details.field`.
+ */
+function malformed(raw: unknown, index: number, errs: unknown): BatchRefusal {
+  const first = ((errs as ItemError[] | null | undefined) ?? [])[0] ?? {};
+  const path = first.instancePath ?? '';
+  const field =
+    path.split('/')[1] ||
+    (typeof first.params?.missingProperty === 'string' ? first.params.missingProperty : undefined) ||
+    (typeof first.params?.additionalProperty === 'string' ? first.params.additionalProperty : undefined);
+  const where = `items[${index}]${path.replace(/\//g, '.')}`;
+  const message =
+    first.keyword === 'pattern' && first.params?.pattern === FREE_TEXT_PATTERN
+      ? `${where} must be printable text (${FREE_TEXT_REFUSED})`
+      : `${where} ${first.message ?? 'is not a result to load'}`;
+  const sent = raw !== null && typeof raw === 'object' ? (raw as { dossierCode?: unknown }).dossierCode : undefined;
+  return {
+    // Echoed for the officer to find the item: what FREE_TEXT_PATTERN refuses never reaches a screen.
+    dossierCode: typeof sent === 'string' ? sent.replace(NOT_PRINTABLE, '').slice(0, 40) : '',
+    error: { code: 'VALIDATION_FAILED', message, ...(field ? { details: { field } } : {}) },
+  };
 }

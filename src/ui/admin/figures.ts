@@ -102,26 +102,34 @@ const ALARM_NAMES: Record<string, string> = {
   'alarm.door_held_open': 'Cửa để mở quá lâu',
   'alarm.board_offline': 'Bo mạch không trả lời',
   'board.fault': 'Bo mạch không trả lời',
+  // Listed only when boards did not answer the start-up reading (no board.fault is seen then).
+  'locker.started': 'Bo mạch không trả lời khi khởi động',
   'tray.to_check': 'Khay cần kiểm tra',
 };
 
+/** The boards an alarm names: `board` of a fault, `boardsOffline` of a start-up reading. */
+function boardsOf(data: Alarm['data']): string[] {
+  if (typeof data.board === 'string') return [data.board];
+  return Array.isArray(data.boardsOffline) ? data.boardsOffline.filter((b): b is string => typeof b === 'string') : [];
+}
+
 export function Alarms({ alarms }: { alarms: Alarm[] | null }) {
-  return html` <section class="panel alarms">
-    <h2>Cảnh báo</h2>
+  return html` <section class="panel alarms" aria-labelledby="alarms-title">
+    <h2 id="alarms-title">Cảnh báo</h2>
     ${alarms === null ? html`<p class="muted">Đang tải…</p>` : null}
     ${alarms && !alarms.length ? html`<p class="muted">Không có cảnh báo.</p>` : null}
     ${
       alarms && alarms.length
         ? html`<ul class="alarm-list">
-            ${alarms.map(
-              (a) =>
-                html`<li>
-                  <strong>${ALARM_NAMES[a.type] ?? a.type}</strong>
-                  ${typeof a.data.tray === 'number' ? html` · khay ${a.data.tray}` : null}
-                  ${typeof a.data.board === 'string' ? html` · bo mạch ${a.data.board}` : null}
-                  <span class="muted"> · ${new Date(a.at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' })}</span>
-                </li>`,
-            )}
+            ${alarms.map((a) => {
+              const boards = boardsOf(a.data);
+              return html`<li data-type=${a.type}>
+                <strong>${ALARM_NAMES[a.type] ?? 'Cảnh báo khác'}</strong>
+                ${typeof a.data.tray === 'number' ? html` · khay ${a.data.tray}` : null}
+                ${boards.length ? html` · bo mạch ${boards.join(', ')}` : null}
+                <span class="muted"> · ${new Date(a.at).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' })}</span>
+              </li>`;
+            })}
           </ul>`
         : null
     }

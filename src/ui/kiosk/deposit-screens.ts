@@ -1,5 +1,5 @@
 /** The kiosk's deposit outcomes: the tray open, the receipt, a tray to check, a deposit cancelled. */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DepositView } from '../../domain/api.js';
 import { api } from '../shared/api.js';
 import { formatDateTime } from '../shared/format.js';
@@ -10,6 +10,13 @@ import { ProcedureLine, Step } from './screens.js';
 type DepositOpenState = Extract<Screen, { name: 'deposit_open' }>;
 
 export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: DepositOpenState }) {
+  // Until when the door may open (from the reservation's expiry); null once it has opened.
+  const [openBy, setOpenBy] = useState<number | null>(screen.openBy ? Date.parse(screen.openBy) : null);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(timer);
+  }, []);
   // Follow the deposit until the door closes on the dossier (or the tray is released unused).
   useEffect(() => {
     let stopped = false;
@@ -36,6 +43,7 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
             go({ name: 'to_check', tray: screen.tray, procedure: screen.procedure });
             return;
           }
+          if (!stopped) setOpenBy(d.openBy ? Date.parse(d.openBy) : null);
         } catch {
           // a dropped request is tried again
         }
@@ -50,9 +58,22 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
   return html` <section class="screen tray-open">
     <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
     <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>
+    ${openBy !== null ? html`<${OpenCountdown} t=${t} secondsLeft=${Math.ceil((openBy - now) / 1000)} />` : null}
     <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
     <p class="step">${t.trayOpenWait}</p>
   </section>`;
+}
+
+/** The time left to open the tray's door, and what happens if it is not. Gone once the door has opened. */
+function OpenCountdown({ t, secondsLeft }: { t: ScreenProps['t']; secondsLeft: number }) {
+  return html`<div class="countdown" role="timer" aria-live="off">
+    ${
+      secondsLeft > 0
+        ? html`<p class="countdown-left">${t.openIn(secondsLeft)}</p>
+            <p>${t.openInNext}</p>`
+        : html`<p class="countdown-left">${t.openLate}</p>`
+    }
+  </div>`;
 }
 
 type ReceiptState = Extract<Screen, { name: 'receipt' }>;

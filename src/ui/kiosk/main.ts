@@ -1,13 +1,17 @@
 /**
  * The kiosk on the locker's touchscreen: drop off a dossier, pick up a result, check a dossier.
- * Vietnamese by default with an English switch; every step says what to do next; back to the
- * start after 60 s without a touch (never while a tray is open for a drop-off).
+ * Vietnamese by default with an English switch; every step says what to do next and has a way
+ * back. Back to the start after 60 s without a touch, counted from the end of any wait the screen
+ * imposes (the send-again delay, a "wait and try again"), and only after a "Need more time?"
+ * prompt; never while a tray is open for a drop-off.
  */
 import '../shared/base.css';
 import './kiosk.css';
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
+import type { PickupOpened } from '../../domain/api.js';
+import { ApiError } from '../shared/api.js';
 import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
@@ -17,22 +21,44 @@ import { OtpScreen, PhoneScreen } from './phone-screens.js';
 import { LookupScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
 
 export type Flow = 'deposit' | 'pickup';
+/** A result in a tray opened for the citizen, as the pickup answer names it. */
+export type PickupResult = NonNullable<PickupOpened['results']>[number];
 
 export type Screen =
   | { name: 'home' }
   | { name: 'procedure' }
-  | { name: 'phone'; flow: Flow; procedure?: Procedure }
+  | { name: 'phone'; flow: Flow; procedure?: Procedure; phone?: string }
   | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string; codeLength: number }
-  | { name: 'deposit_open'; depositId: string; tray: number; dossierCode: string; procedure?: Procedure }
+  | { name: 'deposit_open'; depositId: string; tray: number; dossierCode: string; procedure?: Procedure; openBy: string | null }
   | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string }
   | { name: 'cancelled'; tray?: number }
   | { name: 'to_check'; tray: number; procedure?: Procedure }
-  | { name: 'pickup_open'; trays: number[]; dossierCodes: string[]; unavailable: number[] }
+  | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[] }
   | { name: 'lookup' };
 
 const params = new URLSearchParams(location.search);
+/** Without a touch this long after the last touch or the end of the screen's wait, the session ends. */
 const IDLE_MS = Math.max(5, Number(params.get('idleSec') ?? 60)) * 1000;
+/** The "Need more time?" prompt shows this long before. */
 const IDLE_WARN_MS = Math.min(15_000, IDLE_MS / 2);
+/** "Wait and try again" answers the screen waits out with the citizen, up to this long (longer: "come back later"). */
+const WAITED_ERRORS = new Set(['TOO_MANY_REQUESTS', 'RESEND_TOO_SOON', 'DOOR_CHANGES_PENDING', 'DB_UNAVAILABLE']);
+const LONGEST_WAIT_HELD_MS = 5 * 60_000;
+
+/** The step before, for "Quay lại"; null where there is none to go back to (the start, an outcome). */
+function previous(s: Screen): Screen | null {
+  switch (s.name) {
+    case 'procedure':
+    case 'lookup':
+      return { name: 'home' };
+    case 'phone':
+      return s.flow === 'deposit' ? { name: 'procedure' } : { name: 'home' };
+    case 'otp':
+      return { name: 'phone', flow: s.flow, procedure: s.procedure, phone: s.phone };
+    default:
+      return null;
+  }
+}
 
 export interface ScreenProps {
   t: Texts;
@@ -40,6 +66,8 @@ export interface ScreenProps {
   go: (s: Screen) => void;
   fail: (err: unknown) => void;
   say: (message: string | null) => void;
+  /** The screen makes the citizen wait until then (ms since the epoch): the idle time starts counting after it. */
+  hold: (untilMs: number) => void;
 }
 
 function App() {
@@ -50,6 +78,8 @@ function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
   const lastTouch = useRef(Date.now());
+  const holdUntil = useRef(0);
+  const promptSince = useRef<number | null>(null);
   const t = textsFor(lang);
 
   useLayoutEffect(() => {
@@ -67,34 +97,57 @@ function App() {
       for (const ev of ['pointerdown', 'keydown', 'input'] as const) document.removeEventListener(ev, touch, { capture: true });
     };
   }, []);
-  const idleFor = now - lastTouch.current;
+  // Idle time counts from the last touch or the end of the screen's wait, whichever is later; the
+  // session ends only after the prompt has been on screen for its full time.
   const holdsSession = screen.name !== 'home' && screen.name !== 'deposit_open';
+  const idleEndsAt = Math.max(lastTouch.current, holdUntil.current) + IDLE_MS;
+  const warn = holdsSession && now >= idleEndsAt - IDLE_WARN_MS;
+  if (!warn) promptSince.current = null;
+  else promptSince.current ??= now;
+  const endsAt = promptSince.current === null ? idleEndsAt : Math.max(idleEndsAt, promptSince.current + IDLE_WARN_MS);
   useEffect(() => {
-    if (holdsSession && idleFor >= IDLE_MS) reset();
+    if (warn && now >= endsAt) reset();
   }, [now]);
 
   const go = (s: Screen) => {
     setError(null);
     setNotice(null);
     lastTouch.current = Date.now();
+    holdUntil.current = 0;
     setScreen(s);
     window.scrollTo(0, 0);
   };
   const reset = () => go({ name: 'home' });
+  const hold = (untilMs: number) => {
+    holdUntil.current = untilMs;
+    setNow(Date.now());
+  };
   const fail = (err: unknown) => {
     setNotice(null);
     setError({ err });
+    // "Wait N seconds and try again": the screen waits with the citizen.
+    const retry = err instanceof ApiError ? err.details.retryAfterSec : undefined;
+    if (err instanceof ApiError && WAITED_ERRORS.has(err.code) && typeof retry === 'number' && retry * 1000 <= LONGEST_WAIT_HELD_MS) {
+      holdUntil.current = Math.max(holdUntil.current, Date.now() + retry * 1000);
+    }
+  };
+  const moreTime = () => {
+    lastTouch.current = Date.now();
+    setNow(Date.now());
   };
   const props: ScreenProps = {
     t,
     lang,
     go,
     fail,
+    // A new answer replaces the old one: a notice or nothing clears an error, and the other way round.
     say: (m) => {
       setError(null);
       setNotice(m);
     },
+    hold,
   };
+  const back = previous(screen);
 
   let body;
   switch (screen.name) {
@@ -105,7 +158,7 @@ function App() {
       body = html`<${ProcedureScreen} ...${props} />`;
       break;
     case 'phone':
-      body = html`<${PhoneScreen} ...${props} flow=${screen.flow} procedure=${screen.procedure} />`;
+      body = html`<${PhoneScreen} ...${props} flow=${screen.flow} procedure=${screen.procedure} phone=${screen.phone} />`;
       break;
     case 'otp':
       body = html`<${OtpScreen} ...${props} screen=${screen} key=${screen.challengeId} />`;
@@ -130,7 +183,7 @@ function App() {
       break;
   }
 
-  const idleLeft = Math.ceil((IDLE_MS - idleFor) / 1000);
+  const idleLeft = Math.max(0, Math.ceil((endsAt - now) / 1000));
   return html` <header class="bar">
       <div class="brand">
         <span class="logo" aria-hidden="true">24/7</span>
@@ -154,18 +207,33 @@ function App() {
     <main id="main">
       ${
         screen.name !== 'home' && screen.name !== 'deposit_open'
-          ? html`<div class="nav"><button class="btn btn-ghost" onClick=${reset}>← ${t.home}</button></div>`
+          ? html`<div class="nav">
+              ${back ? html`<button class="btn btn-ghost" onClick=${() => go(back)}>← ${t.back}</button>` : null}
+              <button class="btn btn-ghost" onClick=${reset}>${t.home}</button>
+            </div>`
           : null
       }
       <div class="alert" role="alert" aria-live="assertive">${error ? html`<p class="error">${errorText(t, error.err)}</p>` : null}</div>
       <div aria-live="polite">${notice ? html`<p class="notice">${notice}</p>` : null}</div>
       ${body}
-      ${
-        holdsSession && idleFor >= IDLE_MS - IDLE_WARN_MS
-          ? html`<p class="idle" role="status">${t.idleSoon(Math.max(0, idleLeft))}</p>`
-          : null
-      }
-    </main>`;
+    </main>
+    ${warn ? html`<${IdlePrompt} t=${t} secondsLeft=${idleLeft} onMore=${moreTime} onHome=${reset} />` : null}`;
+}
+
+/** "Need more time?": before the session ends for want of a touch, a way to keep it, and one to leave now. */
+function IdlePrompt({ t, secondsLeft, onMore, onHome }: { t: Texts; secondsLeft: number; onMore: () => void; onHome: () => void }) {
+  const more = useRef<HTMLButtonElement>(null);
+  useEffect(() => more.current?.focus(), []);
+  return html`<div class="idle-backdrop">
+    <div class="idle-prompt" role="alertdialog" aria-modal="true" aria-labelledby="idle-title" aria-describedby="idle-text">
+      <h2 id="idle-title">${t.idleTitle}</h2>
+      <p id="idle-text">${t.idleText(secondsLeft)}</p>
+      <div class="actions">
+        <button ref=${more} class="btn btn-primary" onClick=${onMore}>${t.idleMore}</button>
+        <button class="btn btn-secondary" onClick=${onHome}>${t.home}</button>
+      </div>
+    </div>
+  </div>`;
 }
 
 function Home({ t, go }: ScreenProps) {

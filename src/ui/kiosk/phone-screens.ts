@@ -11,8 +11,18 @@ import { ProcedureLine, Step, type Procedure } from './screens.js';
 /** Vietnamese mobile numbers: 10 digits starting with 03, 05, 07, 08 or 09 (the server checks further). */
 const VN_MOBILE = /^0[35789][0-9]{8}$/;
 
-export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenProps & { flow: Flow; procedure?: Procedure }) {
-  const [digits, setDigits] = useState('');
+export function PhoneScreen({
+  t,
+  lang,
+  go,
+  fail,
+  say,
+  flow,
+  procedure,
+  phone,
+}: ScreenProps & { flow: Flow; procedure?: Procedure; phone?: string }) {
+  // Back from the code screen, the number typed is still there.
+  const [digits, setDigits] = useState(phone ?? '');
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     if (busy) return;
@@ -70,7 +80,7 @@ export function PhoneScreen({ t, lang, go, fail, say, flow, procedure }: ScreenP
 
 type OtpState = Extract<Screen, { name: 'otp' }>;
 
-export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { screen: OtpState }) {
+export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps & { screen: OtpState }) {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [resendAt, setResendAt] = useState(Date.parse(screen.resendAt));
@@ -80,6 +90,8 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
     const timer = setInterval(() => setNow(Date.now()), 500);
     return () => clearInterval(timer);
   }, []);
+  // The citizen waits for the text until send-again unlocks: the idle time starts after that.
+  useEffect(() => hold(resendAt), [resendAt]);
   const base = screen.flow === 'deposit' ? '/api/deposits' : '/api/pickups';
   const submit = async () => {
     if (busy || code.length !== screen.codeLength) return;
@@ -89,12 +101,19 @@ export function OtpScreen({ t, lang, go, fail, say, screen }: ScreenProps & { sc
         const r = await api<DepositOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
-        go({ name: 'deposit_open', depositId: r.depositId, tray: r.tray, dossierCode: r.dossierCode, procedure: screen.procedure });
+        go({
+          name: 'deposit_open',
+          depositId: r.depositId,
+          tray: r.tray,
+          dossierCode: r.dossierCode,
+          procedure: screen.procedure,
+          openBy: r.openBy,
+        });
       } else {
         const r = await api<PickupOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
-        go({ name: 'pickup_open', trays: r.trays, dossierCodes: r.dossierCodes ?? [], unavailable: r.unavailable ?? [] });
+        go({ name: 'pickup_open', trays: r.trays, results: r.results ?? [], unavailable: r.unavailable ?? [] });
       }
     } catch (err) {
       // A code typed before the provider's answer came is kept: pressing again is enough.

@@ -1,9 +1,9 @@
 /** The kiosk's steps: procedure, pickup (trays open), lookup; the title and the chosen procedure every step shows. */
-import type { DossierStatusView } from '../../domain/api.js';
+import type { DossierStatusView, FreeTrays, PickupResultView } from '../../domain/api.js';
 import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
-import { DOSSIER_ALPHABET } from '../../domain/dossier-code.js';
+import { DOSSIER_ALPHABET, lookupCode } from '../../domain/dossier-code.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api } from '../shared/api.js';
+import { api, ApiError } from '../shared/api.js';
 import { fold, formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { Keypad } from '../shared/keypad.js';
@@ -19,11 +19,20 @@ export function Step({ title, hint }: { title: string; hint: string }) {
 
 export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
   const [all, setAll] = useState<Procedure[] | null>(null);
+  // Free trays per size, to mark the procedures that cannot be started now; unknown: none marked
+  // (the deposit itself still refuses with TRAY_UNAVAILABLE before any code is sent).
+  const [free, setFree] = useState<FreeTrays['deposit'] | null>(null);
   const [query, setQuery] = useState('');
   const [field, setField] = useState<string | null>(null);
   useEffect(() => {
     api<Procedure[]>('GET', '/api/procedures?deposit=true').then(setAll, fail);
+    api<FreeTrays>('GET', '/api/trays/free').then(
+      (f) => setFree(f.deposit),
+      () => setFree(null),
+    );
   }, []);
+  const full = (p: Procedure) => free !== null && free[p.traySize] === 0;
+  const anyFull = (all ?? []).some(full);
   const fieldName = (f: string) => (lang === 'en' ? (t.fields[f] ?? f) : f);
   const fields = useMemo(() => [...new Set((all ?? []).map((p) => p.field))], [all]);
   const shown = useMemo(() => {
@@ -61,6 +70,11 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
           </button>`,
       )}
     </div>
+    ${
+      free && anyFull
+        ? html`<p class="notice no-tray" id="no-tray-note" role="status">${free.S === 0 ? t.noTrayAtAll : t.noTrayHint}</p>`
+        : null
+    }
     ${all && !shown.length ? html`<p class="empty">${t.noMatch}</p>` : null} ${all === null ? html`<p class="empty">${t.busy}</p>` : null}
     ${[...groups].map(
       ([f, list]) =>
@@ -70,9 +84,15 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
             ${list.map(
               (p) =>
                 html`<li>
-                  <button class="procedure" onClick=${() => go({ name: 'phone', flow: 'deposit', procedure: p })}>
+                  <button
+                    class=${`procedure ${full(p) ? 'full' : ''}`}
+                    disabled=${full(p)}
+                    aria-describedby=${full(p) ? 'no-tray-note' : undefined}
+                    onClick=${() => go({ name: 'phone', flow: 'deposit', procedure: p })}
+                  >
                     <span class="procedure-name">${lang === 'en' ? p.name.en : p.name.vi}</span>
                     <span class="procedure-fee">${t.fee}: ${formatFee(p.fee, lang)}</span>
+                    ${full(p) ? html`<span class="procedure-full">${t.noTray}</span>` : null}
                   </button>
                 </li>`,
             )}
@@ -89,23 +109,34 @@ export function ProcedureLine({ t, lang, procedure }: { t: ScreenProps['t']; lan
 
 type PickupOpenState = Extract<Screen, { name: 'pickup_open' }>;
 
-export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpenState }) {
+/**
+ * How long the open trays keep the session without a touch: the citizen is at the doors, not the
+ * screen. Twice the shipped time a tray waits for its door; once everything is collected, the
+ * ordinary idle time runs.
+ */
+const PICKUP_AT_THE_DOORS_MS = 120_000;
+
+export function PickupOpen({ t, go, hold, screen }: ScreenProps & { screen: PickupOpenState }) {
+  // Each result's status by its id, followed until every one is picked up.
   const [status, setStatus] = useState<Record<string, string>>({});
   useEffect(() => {
+    if (screen.trays.length) hold(Date.now() + PICKUP_AT_THE_DOORS_MS);
+  }, []);
+  useEffect(() => {
     let stopped = false;
+    const last: Record<string, string> = {};
     const poll = async () => {
-      while (!stopped && screen.dossierCodes.length) {
-        const next: Record<string, string> = {};
-        for (const code of screen.dossierCodes) {
+      while (!stopped && screen.results.length) {
+        for (const r of screen.results) {
           try {
-            next[code] = (await api<DossierStatusView>('GET', `/api/dossiers/${encodeURIComponent(code)}`)).status;
+            last[r.resultId] = (await api<PickupResultView>('GET', `/api/pickups/results/${r.resultId}`)).status;
           } catch {
-            next[code] = status[code] ?? 'notified';
+            // a dropped request is tried again; the last answer stands meanwhile
           }
         }
         if (stopped) return;
-        setStatus(next);
-        if (Object.values(next).every((s) => s === 'picked_up')) return;
+        setStatus({ ...last });
+        if (screen.results.every((r) => last[r.resultId] === 'picked_up')) return;
         await new Promise((r) => setTimeout(r, 1000));
       }
     };
@@ -114,7 +145,11 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
       stopped = true;
     };
   }, []);
-  const allDone = screen.dossierCodes.length > 0 && screen.dossierCodes.every((c) => status[c] === 'picked_up');
+  const allDone = screen.results.length > 0 && screen.results.every((r) => status[r.resultId] === 'picked_up');
+  // Everything collected: the wait is over, the idle time counts from now.
+  useEffect(() => {
+    if (allDone) hold(Date.now());
+  }, [allDone]);
   const message = allDone
     ? t.pickupDone
     : screen.trays.length
@@ -127,14 +162,14 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
     <h1 aria-live="polite">${message}</h1>
     ${screen.unavailable.length ? html`<p class="error">${t.pickupUnavailable(screen.unavailable)}</p>` : null}
     ${
-      screen.dossierCodes.length
+      screen.results.length
         ? html`<ul class="results">
-            ${screen.dossierCodes.map(
-              (c) =>
+            ${screen.results.map(
+              (r) =>
                 html`<li>
-                  <span class="code">${c}</span>
-                  <span class=${status[c] === 'picked_up' ? 'ok' : 'wait'}
-                    >${status[c] === 'picked_up' ? `✓ ${t.pickedUp}` : t.waiting}</span
+                  <span class="code">${r.dossierCode}</span>
+                  <span class=${status[r.resultId] === 'picked_up' ? 'ok' : 'wait'}
+                    >${status[r.resultId] === 'picked_up' ? `✓ ${t.pickedUp}` : t.waiting}</span
                   >
                 </li>`,
             )}
@@ -147,23 +182,49 @@ export function PickupOpen({ t, go, screen }: ScreenProps & { screen: PickupOpen
 
 type DossierStatus = DossierStatusView;
 
-export function LookupScreen({ t, lang, fail }: ScreenProps) {
+/**
+ * The lookup keypad: every character a dossier number may have, ours (K7M3-9P2X4) and the online
+ * system's (000.00.22.H29-251120-0042): digits, letters, dot and dash.
+ */
+const CODE_KEYS = [...'0123456789', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', '-', '{clear}', '{del}'];
+/** The longest online-system number (ONLINE_DOSSIER_NUMBER). */
+const CODE_MAX = 40;
+/** The shortest either kind can be. */
+const CODE_MIN = 6;
+
+/** As typed, with our own code's dash put in while it is typed without one (K7M39 → K7M3-9). */
+function shownCode(code: string): string {
+  const ours = code.length > 4 && code.length <= 9 && [...code].every((c) => DOSSIER_ALPHABET.includes(c));
+  return ours ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+}
+
+export function LookupScreen({ t, lang, fail, say }: ScreenProps) {
   const [code, setCode] = useState('');
   const [found, setFound] = useState<DossierStatus | null>(null);
   const [busy, setBusy] = useState(false);
+  const ready = code.length >= CODE_MIN && !busy;
   const submit = async () => {
-    if (busy || code.length !== 9) return;
-    setBusy(true);
+    if (!ready) return;
+    // The new answer replaces the old one, whichever it was.
+    say(null);
     setFound(null);
+    if (lookupCode(code) === null) {
+      fail(new ApiError(400, 'DOSSIER_CODE_INVALID', 'not a dossier code'));
+      return;
+    }
+    setBusy(true);
     try {
-      setFound(await api<DossierStatus>('GET', `/api/dossiers/${code}`));
+      setFound(await api<DossierStatus>('GET', `/api/dossiers/${encodeURIComponent(code)}`));
     } catch (err) {
       fail(err);
     } finally {
       setBusy(false);
     }
   };
-  const shown = code.length > 4 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+  const typed = (v: string) => {
+    setCode(v);
+    setFound(null);
+  };
   return html` <section class="screen">
     <${Step} title=${t.lookupTitle} hint=${t.lookupHint} />
     ${
@@ -178,34 +239,31 @@ export function LookupScreen({ t, lang, fail }: ScreenProps) {
     <label class="entry"
       ><span>${t.lookupLabel}</span>
       <input
-        class="entry-value code"
+        class=${`entry-value code ${code.length > 26 ? 'long' : ''}`}
         inputmode="none"
         autocomplete="off"
-        value=${shown}
+        value=${shownCode(code)}
         onInput=${(e: Event) =>
-          setCode(
+          typed(
             (e.target as HTMLInputElement).value
               .toUpperCase()
-              .replace(/[^0-9A-Z]/g, '')
-              .slice(0, 9),
+              .replace(/[^0-9A-Z.-]/g, '')
+              .slice(0, CODE_MAX),
           )}
         onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
     /></label>
     <${Keypad}
-      keys=${[...DOSSIER_ALPHABET, '{clear}', '{del}']}
+      keys=${CODE_KEYS}
       value=${code}
-      maxLength=${9}
-      onInput=${(v: string) => {
-        setCode(v);
-        setFound(null);
-      }}
+      maxLength=${CODE_MAX}
+      onInput=${typed}
       onSubmit=${submit}
       submitLabel=${busy ? t.busy : t.lookupGo}
-      submitEnabled=${code.length === 9 && !busy}
-      deleteLabel=${t.del}
+      submitEnabled=${ready}
+      deleteLabel=${t.delChar}
       clearLabel=${t.clear}
       label=${t.keypadCode}
-      columns=${8}
+      columns=${10}
     />
   </section>`;
 }

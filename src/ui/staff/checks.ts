@@ -7,51 +7,12 @@
 import type { CheckKind, CheckOutcome } from '../../domain/api-staff.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-
-export const KIND_NAMES: Record<CheckKind, string> = {
-  deposit: 'Hồ sơ người dân nộp',
-  load_result: 'Kết quả đang đưa vào máy',
-  pickup: 'Kết quả đã mở cho người dân nhận',
-};
-
-/** What each answer does, in one line, for the officer deciding. */
-const ANSWER_HINTS: Record<CheckKind | 'unknown', Record<CheckOutcome, string>> = {
-  deposit: {
-    found: 'Mang hồ sơ đi (tính là đã thu); người nộp nhận tin nhắn biên nhận.',
-    empty: 'Hủy giao dịch nộp, khay được dùng lại; người nộp được nhắn tin báo.',
-  },
-  load_result: {
-    found: 'Để kết quả trong khay; người dân được nhắn tin đến nhận.',
-    empty: 'Hủy việc đưa kết quả vào máy, khay được dùng lại.',
-  },
-  pickup: {
-    found: 'Để kết quả trong khay, tiếp tục chờ người dân đến nhận.',
-    empty: 'Ghi nhận người dân đã lấy kết quả, khay được dùng lại.',
-  },
-  unknown: {
-    found: 'Trong khay có hồ sơ hoặc kết quả.',
-    empty: 'Trong khay không có gì.',
-  },
-};
+import { useLang, useTexts } from './lang.js';
+import type { Texts } from './texts.js';
 
 /** The message after an answer was recorded. */
-export function answerDone(tray: number, dossierCode: string, kind: CheckKind | undefined, outcome: CheckOutcome): string {
-  const done: Record<CheckKind, Record<CheckOutcome, string>> = {
-    deposit: {
-      found: `Khay ${tray}: có hồ sơ ${dossierCode}. Đã ghi nhận là đã thu; người nộp được nhắn tin biên nhận.`,
-      empty: `Khay ${tray}: khay trống. Giao dịch nộp ${dossierCode} đã hủy; người nộp được nhắn tin báo.`,
-    },
-    load_result: {
-      found: `Khay ${tray}: có kết quả ${dossierCode}; người dân được nhắn tin đến nhận.`,
-      empty: `Khay ${tray}: khay trống. Việc đưa kết quả ${dossierCode} vào máy đã hủy.`,
-    },
-    pickup: {
-      found: `Khay ${tray}: kết quả ${dossierCode} vẫn trong khay, tiếp tục chờ người dân nhận.`,
-      empty: `Khay ${tray}: khay trống. Kết quả ${dossierCode} được ghi nhận là người dân đã nhận.`,
-    },
-  };
-  if (kind) return done[kind][outcome];
-  return `Khay ${tray}: đã ghi nhận ${outcome === 'found' ? 'có hồ sơ' : 'khay trống'} (${dossierCode}).`;
+export function answerDone(t: Texts, tray: number, dossierCode: string, kind: CheckKind | undefined, outcome: CheckOutcome): string {
+  return t.checks.done[kind ?? 'unknown'][outcome](tray, dossierCode);
 }
 
 export interface CheckCardProps {
@@ -72,19 +33,22 @@ export interface CheckCardProps {
 }
 
 export function CheckCard({ tray, dossierCode, kind, procedureCode, since, badge, onAnswer, onOpen, busy, scope }: CheckCardProps) {
-  const hints = ANSWER_HINTS[kind ?? 'unknown'];
+  const t = useTexts();
+  const lang = useLang();
+  // What each answer does, in one line, for the officer deciding.
+  const hints = t.checks.hints[kind ?? 'unknown'];
   const id = `check-${scope}-${tray}`;
   return html` <li class="check-card" data-tray=${tray} aria-labelledby=${`${id}-title`}>
     <div class="check-head">
-      <strong class="check-tray" id=${`${id}-title`}>Khay ${tray}</strong>
+      <strong class="check-tray" id=${`${id}-title`}>${t.checks.tray(tray)}</strong>
       <span class="check-what"
-        >${kind ? KIND_NAMES[kind] : 'Cần kiểm tra'} ·
+        >${kind ? t.checks.kind[kind] : t.checks.unknownKind} ·
         <span class="code">${dossierCode}</span>${procedureCode ? ` · ${procedureCode}` : ''}</span
       >
       ${badge ? html`<span class=${`badge ${badge.cls}`}>${badge.text}</span>` : null}
     </div>
-    ${since ? html`<p class="muted check-since">Cần kiểm tra từ ${formatDateTime(since)}</p>` : null}
-    ${onOpen ? html`<div class="row"><button class="btn" disabled=${busy} onClick=${onOpen}>Mở khay ${tray}</button></div>` : null}
+    ${since ? html`<p class="muted check-since">${t.checks.since(formatDateTime(since, lang))}</p>` : null}
+    ${onOpen ? html`<div class="row"><button class="btn" disabled=${busy} onClick=${onOpen}>${t.round.openTray(tray)}</button></div>` : null}
     ${
       onAnswer
         ? html` <div class="answers">
@@ -95,7 +59,7 @@ export function CheckCard({ tray, dossierCode, kind, procedureCode, since, badge
                 aria-describedby=${`${id}-found`}
                 onClick=${() => onAnswer('found')}
               >
-                Có hồ sơ
+                ${t.checks.found}
               </button>
               <p class="answer-hint" id=${`${id}-found`}>${hints.found}</p>
             </div>
@@ -106,7 +70,7 @@ export function CheckCard({ tray, dossierCode, kind, procedureCode, since, badge
                 aria-describedby=${`${id}-empty`}
                 onClick=${() => onAnswer('empty')}
               >
-                Khay trống
+                ${t.checks.empty}
               </button>
               <p class="answer-hint" id=${`${id}-empty`}>${hints.empty}</p>
             </div>

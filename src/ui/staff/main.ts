@@ -1,39 +1,35 @@
 /**
  * The staff screen, on the officer's tablet at 8:00, 13:30 and 16:00: sign in (PIN and
  * authenticator code, or a pasted token), run the round (open each tray, confirm each dossier),
- * load results one after another, see what waits unclaimed.
+ * load results one after another or an armful at once, see what waits unclaimed. Vietnamese by
+ * default, with an English switch; the API's refusals in plain words (errors.ts).
  */
 import '../shared/base.css';
 import './staff.css';
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import type { Manifest, SignedIn, SignedOut } from '../../domain/api-staff.js';
 import { api, ApiError, tokenStore } from '../shared/api.js';
+import type { Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { LoadResults, Unclaimed } from './panels.js';
+import { errorText } from './errors.js';
+import { initialLang, keepLang, LangContext, LangSwitch, useTexts } from './lang.js';
+import { LoadResults, type Loaded } from './load-results.js';
+import { Unclaimed } from './panels.js';
 import { Round } from './round.js';
+import { textsFor } from './texts.js';
 
 const TOKEN_KEY = 'atm247.staff.token';
 
-export function errorWords(err: unknown): string {
-  if (!(err instanceof ApiError)) return String(err);
-  if (err.status === 404 && err.code === 'NOT_FOUND' && /no route/.test(err.message)) {
-    return 'Chức năng này chưa có trên bộ điều khiển (this controller does not offer it yet).';
-  }
-  if (err.code === 'TOO_MANY_REQUESTS') {
-    const sec = typeof err.details.retryAfterSec === 'number' ? err.details.retryAfterSec : 60;
-    return `Thiết bị này đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ${sec} giây (too many requests from this device; try again in ${sec} s).`;
-  }
-  return `${err.message} (${err.code})`;
-}
-
 function SignIn({ onToken }: { onToken: (token: string) => void }) {
+  const t = useTexts();
   const [mode, setMode] = useState<'pin' | 'token'>('pin');
   const [name, setName] = useState('');
   const [pin, setPin] = useState('');
   const [totp, setTotp] = useState('');
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  // The failure itself is kept, so that its words follow a switch of language.
+  const [error, setError] = useState<{ err: unknown } | null>(null);
   const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -49,14 +45,15 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
         onToken(token.trim());
       }
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'Sai tên, mã PIN, mã xác thực hoặc mã truy cập.' : errorWords(err));
+      setError({ err });
     }
   };
+  const words = (err: unknown) => (err instanceof ApiError && err.status === 401 ? t.signIn.refused : errorText(t, err));
   return html` <form class="panel signin" onSubmit=${submit}>
-    <h2>Đăng nhập cán bộ</h2>
+    <h2>${t.signIn.title}</h2>
     <div class="tabs" role="tablist">
       <button type="button" role="tab" aria-selected=${mode === 'pin'} class=${mode === 'pin' ? 'on' : ''} onClick=${() => setMode('pin')}>
-        PIN + mã xác thực
+        ${t.signIn.withPin}
       </button>
       <button
         type="button"
@@ -65,14 +62,16 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
         class=${mode === 'token' ? 'on' : ''}
         onClick=${() => setMode('token')}
       >
-        Mã truy cập
+        ${t.signIn.withToken}
       </button>
     </div>
     ${
       mode === 'pin'
-        ? html` <label class="field">Tên đăng nhập<input autocomplete="username" value=${name} onInput=${value(setName)} required /></label>
+        ? html` <label class="field"
+              >${t.signIn.name}<input autocomplete="username" value=${name} onInput=${value(setName)} required
+            /></label>
             <label class="field"
-              >Mã PIN<input
+              >${t.signIn.pin}<input
                 type="password"
                 inputmode="numeric"
                 autocomplete="current-password"
@@ -81,7 +80,7 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
                 required
             /></label>
             <label class="field"
-              >Mã xác thực (6 số trên ứng dụng)<input
+              >${t.signIn.totp}<input
                 inputmode="numeric"
                 autocomplete="one-time-code"
                 pattern="[0-9]{6}"
@@ -90,11 +89,11 @@ function SignIn({ onToken }: { onToken: (token: string) => void }) {
                 required
             /></label>`
         : html`<label class="field"
-            >Mã truy cập (bearer token)<input type="password" autocomplete="off" value=${token} onInput=${value(setToken)} required
+            >${t.signIn.token}<input type="password" autocomplete="off" value=${token} onInput=${value(setToken)} required
           /></label>`
     }
-    <div role="alert">${error ? html`<p class="error">${error}</p>` : null}</div>
-    <button class="btn btn-primary" type="submit">Đăng nhập</button>
+    <div role="alert">${error ? html`<p class="error">${words(error.err)}</p>` : null}</div>
+    <button class="btn btn-primary" type="submit">${t.signIn.submit}</button>
   </form>`;
 }
 
@@ -104,19 +103,31 @@ function App() {
   tokenStore.fromHash(TOKEN_KEY);
   const [token, setToken] = useState<string | null>(tokenStore.get(TOKEN_KEY));
   const [tab, setTab] = useState<Tab>('round');
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const session = useState<Loaded[]>([]);
+  const t = textsFor(lang);
+  useLayoutEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = t.heading.replace(' · ', ' – ');
+  }, [lang]);
+  const switchLang = (next: Lang) => {
+    keepLang(next);
+    setLang(next);
+  };
   const signOut = () => {
     if (token) void api<SignedOut>('POST', '/api/staff/sign-out', { token }).catch(() => undefined);
     tokenStore.set(TOKEN_KEY, null);
     setToken(null);
+    session[1]([]);
   };
-  const tabs: [Tab, string][] = [
-    ['round', 'Lượt thu'],
-    ['load', 'Đưa kết quả vào máy'],
-    ['unclaimed', 'Kết quả chưa nhận'],
-  ];
-  return html` <header class="topbar">
-      <h1>ATM 24/7 · Cán bộ</h1>
-      ${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}
+  const tabs: Tab[] = ['round', 'load', 'unclaimed'];
+  return html`<${LangContext.Provider} value=${lang}>
+    <header class="topbar">
+      <h1>${t.heading}</h1>
+      <div class="topbar-actions">
+        <${LangSwitch} onSwitch=${switchLang} />
+        ${token ? html`<button class="btn" onClick=${signOut}>${t.signOut}</button>` : null}
+      </div>
     </header>
     <main class="staff">
       ${
@@ -128,15 +139,21 @@ function App() {
               }}
             />`
           : html` <nav class="tabs big" role="tablist">
-                ${tabs.map(([id, name]) => html`<button role="tab" aria-selected=${tab === id} class=${tab === id ? 'on' : ''} onClick=${() => setTab(id)}>${name}</button>`)}
+                ${tabs.map(
+                  (id) =>
+                    html`<button role="tab" aria-selected=${tab === id} class=${tab === id ? 'on' : ''} onClick=${() => setTab(id)}>
+                      ${t.tabs[id]}
+                    </button>`,
+                )}
               </nav>
               <div role="tabpanel">
                 ${tab === 'round' ? html`<${Round} token=${token} onUnauthorized=${signOut} />` : null}
-                ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} />` : null}
+                ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} session=${session} />` : null}
                 ${tab === 'unclaimed' ? html`<${Unclaimed} token=${token} onUnauthorized=${signOut} />` : null}
               </div>`
       }
-    </main>`;
+    </main>
+  <//>`;
 }
 
 render(html`<${App} />`, document.getElementById('app')!);

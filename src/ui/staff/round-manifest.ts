@@ -18,20 +18,12 @@ import type {
 import type { ApiError } from '../shared/api.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { answerDone, CheckCard, KIND_NAMES } from './checks.js';
+import { answerDone, CheckCard } from './checks.js';
+import { useLang, useTexts } from './lang.js';
+import type { Words } from './message.js';
 
 /** A tray of the manifest: a deposit to collect, a result to take back or a tray to check. */
 export type Item = ManifestItem & Partial<Pick<CollectItem, 'depositedAt'>> & Partial<Pick<TakeBackItem, 'expiredAt'>>;
-
-const ITEM_STATUS: Record<RoundItemStatus, string> = {
-  pending: 'Chưa mở',
-  opened: 'Đã mở',
-  collected: 'Đã lấy',
-  missing: 'Không thấy',
-  returned: 'Đã mang về',
-  found: 'Có hồ sơ',
-  empty: 'Khay trống',
-};
 
 export const isOpen = (i: Item) => i.status === 'pending' || i.status === 'opened';
 
@@ -40,8 +32,8 @@ export type Act = <T>(
   method: string,
   url: string,
   body: unknown,
-  done: ((r: T) => string) | null,
-  words?: (err: ApiError) => string | null,
+  done: ((r: T) => Words) | null,
+  words?: (err: ApiError) => Words | null,
 ) => Promise<T | null>;
 
 /** What a list needs to answer: the round's address, whether an answer is under way, how to send one. */
@@ -50,11 +42,6 @@ interface Answering {
   busy: boolean;
   act: Act;
 }
-
-const TABLES = {
-  collect: { title: 'Hồ sơ cần thu', at: 'Nộp lúc', none: 'Không có hồ sơ nào chờ thu.' },
-  takeBack: { title: 'Kết quả quá hạn cần mang về', at: 'Quá hạn lúc', none: 'Không có kết quả quá hạn.' },
-};
 
 /** The deposits to collect, or the results to take back: while the round runs, each open tray is opened and answered. */
 export function ItemTable({
@@ -66,15 +53,18 @@ export function ItemTable({
   busy,
   act,
 }: Answering & { kind: 'collect' | 'takeBack'; items: Item[]; scheduledAt: string; running: boolean }) {
-  const { title, at, none } = TABLES[kind];
+  const t = useTexts();
+  const lang = useLang();
+  const { title, at, none } = t.round[kind];
+  const itemStatus: Record<RoundItemStatus, string> = t.round.itemStatus;
   const rows = items.map(
     (i) =>
       html` <tr data-tray=${i.tray}>
         <td class="tray-cell">${i.tray}</td>
         <td class="code">${i.dossierCode}</td>
         <td>${i.procedureCode}</td>
-        <td>${formatDateTime((kind === 'collect' ? i.depositedAt : i.expiredAt) ?? scheduledAt)}</td>
-        <td><span class=${`badge b-${i.status}`}>${ITEM_STATUS[i.status] ?? i.status}</span></td>
+        <td>${formatDateTime((kind === 'collect' ? i.depositedAt : i.expiredAt) ?? scheduledAt, lang)}</td>
+        <td><span class=${`badge b-${i.status}`}>${itemStatus[i.status]}</span></td>
         <td class="row-actions">
           ${
             running && isOpen(i)
@@ -83,7 +73,7 @@ export function ItemTable({
                     disabled=${busy}
                     onClick=${() => act<TrayOpened>('POST', `${base}/items/${i.tray}/open`, undefined, null)}
                   >
-                    Mở khay ${i.tray}
+                    ${t.round.openTray(i.tray)}
                   </button>
                   <button
                     class="btn btn-primary"
@@ -93,10 +83,10 @@ export function ItemTable({
                         'POST',
                         `${base}/items/${i.tray}`,
                         { outcome: kind === 'collect' ? 'collected' : 'returned' },
-                        () => `Khay ${i.tray}: ${kind === 'collect' ? 'đã lấy hồ sơ' : 'đã mang về kết quả'} ${i.dossierCode}.`,
+                        () => (tx) => (kind === 'collect' ? tx.round.doneCollected : tx.round.doneReturned)(i.tray, i.dossierCode),
                       )}
                   >
-                    ${kind === 'collect' ? 'Đã lấy' : 'Đã mang về'}
+                    ${kind === 'collect' ? t.round.collectedButton : t.round.returnedButton}
                   </button>
                   <button
                     class="btn btn-danger"
@@ -106,10 +96,10 @@ export function ItemTable({
                         'POST',
                         `${base}/items/${i.tray}`,
                         { outcome: 'missing' },
-                        () => `Khay ${i.tray}: ghi nhận không thấy ${i.dossierCode}.`,
+                        () => (tx) => tx.round.doneMissing(i.tray, i.dossierCode),
                       )}
                   >
-                    Không thấy
+                    ${t.round.missingButton}
                   </button>`
               : null
           }
@@ -122,11 +112,11 @@ export function ItemTable({
         ? html`<table>
             <thead>
               <tr>
-                <th>Khay</th>
-                <th>Mã hồ sơ</th>
-                <th>Thủ tục</th>
+                <th>${t.columns.tray}</th>
+                <th>${t.columns.code}</th>
+                <th>${t.columns.procedure}</th>
                 <th>${at}</th>
-                <th>Trạng thái</th>
+                <th>${t.columns.status}</th>
                 <th></th>
               </tr>
             </thead>
@@ -151,19 +141,21 @@ export function RoundChecks({
   busy,
   act,
 }: Answering & { items: Item[]; running: boolean; kindOf: Map<number, CheckKind>; answeredElsewhere: (i: Item) => boolean }) {
+  const t = useTexts();
   if (!items.length) return null;
+  const itemStatus: Record<RoundItemStatus, string> = t.round.itemStatus;
   const answerInRound = (i: Item) => (outcome: CheckOutcome) =>
     act<Manifest>(
       'POST',
       `${base}/items/${i.tray}`,
       { outcome },
-      () => answerDone(i.tray, i.dossierCode, kindOf.get(i.tray), outcome),
-      (err) => (err.code === 'CONFLICT' ? `Khay ${i.tray} đã được kiểm tra ngoài lượt thu, không cần trả lời lại.` : null),
+      () => (tx) => answerDone(tx, i.tray, i.dossierCode, kindOf.get(i.tray), outcome),
+      (err) => (err.code === 'CONFLICT' ? (tx) => tx.round.checkedOutsideAlready(i.tray) : null),
     );
-  return html` <h3>Khay cần kiểm tra trong lượt này (${items.length})</h3>
+  return html` <h3>${t.round.checksTitle(items.length)}</h3>
     ${
       running
-        ? html` <p class="muted">Máy không theo dõi được cửa các khay này: mở khay, nhìn vào trong rồi chọn một câu trả lời.</p>
+        ? html` <p class="muted">${t.round.checksHint}</p>
             <ul class="checks">
               ${items.map((i) => {
                 const elsewhere = answeredElsewhere(i);
@@ -176,21 +168,21 @@ export function RoundChecks({
                   procedureCode=${i.procedureCode}
                   kind=${kindOf.get(i.tray)}
                   busy=${busy}
-                  badge=${elsewhere ? { cls: 'b-found', text: 'Đã kiểm tra ngoài lượt' } : { cls: `b-${i.status}`, text: ITEM_STATUS[i.status] ?? i.status }}
+                  badge=${elsewhere ? { cls: 'b-found', text: t.round.checkedOutside } : { cls: `b-${i.status}`, text: itemStatus[i.status] }}
                   onOpen=${answerable ? () => act<TrayOpened>('POST', `${base}/items/${i.tray}/open`, undefined, null) : null}
                   onAnswer=${answerable ? answerInRound(i) : null}
                 />`;
               })}
             </ul>`
-        : html` <p class="muted">Trả lời ngay ở mục "Khay cần kiểm tra" bên dưới, hoặc khi lượt thu bắt đầu.</p>
+        : html` <p class="muted">${t.round.checksBeforeStart}</p>
             <table>
               <thead>
                 <tr>
-                  <th>Khay</th>
-                  <th>Mã hồ sơ</th>
-                  <th>Thủ tục</th>
-                  <th>Loại</th>
-                  <th>Trạng thái</th>
+                  <th>${t.columns.tray}</th>
+                  <th>${t.columns.code}</th>
+                  <th>${t.columns.procedure}</th>
+                  <th>${t.columns.kind}</th>
+                  <th>${t.columns.status}</th>
                 </tr>
               </thead>
               <tbody>
@@ -200,10 +192,10 @@ export function RoundChecks({
                       <td class="tray-cell">${i.tray}</td>
                       <td class="code">${i.dossierCode}</td>
                       <td>${i.procedureCode}</td>
-                      <td>${kindOf.has(i.tray) ? KIND_NAMES[kindOf.get(i.tray)!] : '–'}</td>
+                      <td>${kindOf.has(i.tray) ? t.checks.kind[kindOf.get(i.tray)!] : '–'}</td>
                       <td>
                         <span class=${`badge b-${answeredElsewhere(i) ? 'found' : i.status}`}
-                          >${answeredElsewhere(i) ? 'Đã kiểm tra' : (ITEM_STATUS[i.status] ?? i.status)}</span
+                          >${answeredElsewhere(i) ? t.round.checkedElsewhere : itemStatus[i.status]}</span
                         >
                       </td>
                     </tr>`,
@@ -224,24 +216,22 @@ export function OutsideChecks({
   busy,
   act,
 }: Answering & { checks: CheckView[] | null; outside: CheckView[]; anyInRound: boolean }) {
+  const t = useTexts();
   const answerOutside = (c: CheckView) => (outcome: CheckOutcome) =>
     act<CheckAnswered>(
       'POST',
       `/api/staff/checks/${c.tray}`,
       { outcome },
-      () => answerDone(c.tray, c.dossierCode, c.kind, outcome),
-      (err) => (err.code === 'ITEM_NOT_FOUND' ? `Khay ${c.tray} không còn cần kiểm tra (đã có người trả lời).` : null),
+      () => (tx) => answerDone(tx, c.tray, c.dossierCode, c.kind, outcome),
+      (err) => (err.code === 'ITEM_NOT_FOUND' ? (tx) => tx.outside.gone(c.tray) : null),
     );
   return html`<section class="panel" aria-labelledby="checks-title">
-    <h2 id="checks-title">Khay cần kiểm tra${checks ? ` (${outside.length})` : ''}</h2>
+    <h2 id="checks-title">${t.outside.title(checks ? outside.length : null)}</h2>
     ${
       checks === null
-        ? html`<p class="muted">Bộ điều khiển này chưa có danh sách khay cần kiểm tra.</p>`
+        ? html`<p class="muted">${t.outside.unavailable}</p>`
         : outside.length
-          ? html` <p class="muted">
-                Máy không theo dõi được cửa các khay này (mất điện, bảng khóa không trả lời…) nên không biết trong khay có gì. Nhìn vào khay
-                rồi chọn một câu trả lời; không cần đợi lượt thu.
-              </p>
+          ? html` <p class="muted">${t.outside.hint}</p>
               <ul class="checks">
                 ${outside.map(
                   (c) =>
@@ -258,9 +248,7 @@ export function OutsideChecks({
                     />`,
                 )}
               </ul>`
-          : html`<p class="muted">
-              ${anyInRound ? 'Các khay cần kiểm tra đều nằm trong lượt thu ở trên.' : 'Không có khay nào cần kiểm tra.'}
-            </p>`
+          : html`<p class="muted">${anyInRound ? t.outside.allInRound : t.outside.none}</p>`
     }
   </section>`;
 }

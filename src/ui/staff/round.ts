@@ -3,54 +3,23 @@
  * started, answered tray by tray and completed, and below it the trays to check outside the round.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { CheckKind, CheckView, Manifest, RoundCompleted, RoundStatus } from '../../domain/api-staff.js';
+import type { CheckKind, CheckView, Manifest, RoundCompleted } from '../../domain/api-staff.js';
 import { api, ApiError } from '../shared/api.js';
 import { formatTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { errorWords } from './main.js';
+import { useLang, useTexts } from './lang.js';
+import { MessageLine, useMessage, type Words } from './message.js';
 import type { Props } from './panels.js';
 import { isOpen, ItemTable, OutsideChecks, RoundChecks, type Item } from './round-manifest.js';
 
-const ROUND_STATUS: Partial<Record<RoundStatus, string>> = {
-  upcoming: 'Sắp tới',
-  due: 'Đến giờ',
-  running: 'Đang thu',
-  completed: 'Đã xong',
-};
-const COUNT_NAMES: [string, string][] = [
-  ['collected', 'đã lấy'],
-  ['returned', 'đã mang về'],
-  ['missing', 'không thấy'],
-  ['found', 'có hồ sơ'],
-  ['empty', 'khay trống'],
-  ['leftInPlace', 'để lại trong máy'],
-];
-
-/** One message at a time: every new answer replaces the last one, success or failure. */
-type Message = { tone: 'ok' | 'error'; text: string; fromPoll?: boolean } | null;
-
-function MessageLine({ message }: { message: Message }) {
-  // Kept in sight at the top of the screen: the officer answers far down a long manifest.
-  return html` <div class="message">
-    <div role="alert">${message?.tone === 'error' ? html`<p class="error">${message.text}</p>` : null}</div>
-    <div aria-live="polite">${message?.tone === 'ok' ? html`<p class="notice">${message.text}</p>` : null}</div>
-  </div>`;
-}
-
-/**
- * The round tab: the round's manifest (deposits to collect, results to take back, trays to check)
- * and, below it, the trays to check that are not in the running round, answered on their own.
- */
+/** The round tab. One message at a time: every new answer replaces the last one, success or failure. */
 export function Round({ token, onUnauthorized }: Props) {
+  const t = useTexts();
+  const lang = useLang();
   const [manifest, setManifest] = useState<Manifest | null>(null);
   const [checks, setChecks] = useState<CheckView[] | null>(null);
-  const [message, setMessage] = useState<Message>(null);
   const [busy, setBusy] = useState(false);
-  const say = (tone: 'ok' | 'error', text: string, fromPoll = false) => setMessage({ tone, text, fromPoll });
-  const failWith = (err: unknown, fromPoll = false, words?: (err: ApiError) => string | null) => {
-    if (err instanceof ApiError && err.status === 401) onUnauthorized();
-    else say('error', (err instanceof ApiError && words?.(err)) || errorWords(err), fromPoll);
-  };
+  const { message, setMessage, say, fail: failWith } = useMessage(onUnauthorized);
   const load = async () => {
     try {
       const [m, c] = await Promise.all([
@@ -79,8 +48,8 @@ export function Round({ token, onUnauthorized }: Props) {
     method: string,
     url: string,
     body: unknown,
-    done: ((r: T) => string) | null,
-    words?: (err: ApiError) => string | null,
+    done: ((r: T) => Words) | null,
+    words?: (err: ApiError) => Words | null,
   ): Promise<T | null> => {
     if (busy) return null;
     setBusy(true);
@@ -102,7 +71,7 @@ export function Round({ token, onUnauthorized }: Props) {
   if (!manifest) {
     return html`<section class="panel">
       <${MessageLine} message=${message} />
-      <p class="muted">Đang tải…</p>
+      <p class="muted">${t.loading}</p>
     </section>`;
   }
   const { round } = manifest;
@@ -117,37 +86,36 @@ export function Round({ token, onUnauthorized }: Props) {
   const answering = { base, busy, act };
   const open = [...manifest.collect, ...manifest.takeBack, ...checkItems].filter((i) => isOpen(i) && !answeredElsewhere(i)).length;
   const complete = () =>
-    act<RoundCompleted>('POST', `${base}/complete`, undefined, (r) => {
-      const counts = r.counts;
-      const words = COUNT_NAMES.filter(([k]) => counts[k]).map(([k, name]) => `${counts[k]} ${name}`);
-      return `Đã hoàn tất lượt thu ${formatTime(round.scheduledAt)}: ${words.length ? words.join(', ') : 'không có khay nào'}.`;
+    act<RoundCompleted>('POST', `${base}/complete`, undefined, (r) => (tx) => {
+      const counts = Object.keys(tx.round.counts)
+        .filter((k) => r.counts[k])
+        .map((k) => `${r.counts[k]} ${tx.round.counts[k]}`);
+      return tx.round.completed(formatTime(round.scheduledAt, lang), counts);
     });
 
   return html` <${MessageLine} message=${message} />
     <section class="panel">
       <div class="round-head">
         <h2>
-          Lượt thu ${formatTime(round.scheduledAt)}
-          <span class=${`badge r-${round.status}`}>${ROUND_STATUS[round.status] ?? round.status}</span>
+          ${t.round.heading(formatTime(round.scheduledAt, lang))}
+          <span class=${`badge r-${round.status}`}>${t.round.status[round.status]}</span>
         </h2>
-        <p class="muted">Khay trống: S ${manifest.freeTrays.S} · M ${manifest.freeTrays.M} · L ${manifest.freeTrays.L}</p>
+        <p class="muted">${t.round.freeTrays(manifest.freeTrays.S, manifest.freeTrays.M, manifest.freeTrays.L)}</p>
       </div>
       <div class="row">
         ${
           round.status === 'due' || round.status === 'upcoming'
             ? html` <button class="btn btn-primary" disabled=${busy} onClick=${() => act<Manifest>('POST', `${base}/start`, {}, null)}>
-                  Bắt đầu lượt thu (mở các khay lần lượt)
+                  ${t.round.start}
                 </button>
                 <button class="btn" disabled=${busy} onClick=${() => act<Manifest>('POST', `${base}/start`, { oneAtATime: true }, null)}>
-                  Bắt đầu, mở từng khay một
+                  ${t.round.startOneByOne}
                 </button>`
             : null
         }
         ${
           running
-            ? html`<button class="btn btn-primary" disabled=${open > 0 || busy} onClick=${complete}>
-                Hoàn tất lượt thu${open ? ` (còn ${open} khay)` : ''}
-              </button>`
+            ? html`<button class="btn btn-primary" disabled=${open > 0 || busy} onClick=${complete}>${t.round.complete(open)}</button>`
             : null
         }
       </div>

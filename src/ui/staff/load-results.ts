@@ -1,0 +1,210 @@
+/**
+ * Loading results: one after another (scan, Enter, a tray opens) or an armful at once
+ * (load-batch.ts), and the list of what this session loaded, followed until each door closes on
+ * its result. A load abandoned at its tray (its door never opened) leaves the list, and the panel
+ * says so.
+ */
+import { useEffect, useRef, useState, type Dispatch, type StateUpdater } from 'preact/hooks';
+import type { ResultLoaded, ResultState } from '../../domain/api-staff.js';
+import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
+import { api, ApiError } from '../shared/api.js';
+import { formatTime } from '../shared/format.js';
+import { html } from '../shared/html.js';
+import { BatchForm } from './load-batch.js';
+import { useLang, useTexts } from './lang.js';
+import { MessageLine, useMessage, type Words } from './message.js';
+import type { Props } from './panels.js';
+
+export type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name'>;
+
+/** A load of this session: where it stands, with the procedure chosen and when. */
+export type Loaded = ResultState & { at: Date };
+
+/** How often the loads still at their tray are asked after. */
+const FOLLOW_MS = 2_000;
+/** The statuses that still move on their own: the door not yet closed, the citizen not yet texted, the tray to check. */
+const FOLLOWED = new Set<ResultState['status']>(['loading', 'loaded', 'to_check']);
+
+/** What the forms need: the procedures, how to add loads to the session's list, how to speak. */
+export interface LoadFormProps extends Props {
+  procedures: Procedure[];
+  busy: boolean;
+  setBusy: (busy: boolean) => void;
+  /** New loads, newest first. */
+  onLoaded: (loads: Loaded[]) => void;
+  say: (tone: 'ok' | 'error', words: Words) => void;
+  fail: (err: unknown) => void;
+  clear: () => void;
+}
+
+export function procedureLabel(p: Procedure, lang: 'vi' | 'en'): string {
+  return lang === 'vi' ? `${p.field} · ${p.name.vi} (${p.code})` : `${p.name.en} (${p.code})`;
+}
+
+/** The session's loads, kept by the screen so that they outlast a visit to another tab. */
+export type Session = [Loaded[], Dispatch<StateUpdater<Loaded[]>>];
+
+export function LoadResults({ token, onUnauthorized, session }: Props & { session: Session }) {
+  const t = useTexts();
+  const [procedures, setProcedures] = useState<Procedure[]>([]);
+  const [mode, setMode] = useState<'one' | 'many'>('one');
+  const [loaded, setLoaded] = session;
+  const [busy, setBusy] = useState(false);
+  const { message, say, fail, clear } = useMessage(onUnauthorized);
+
+  useEffect(() => {
+    api<Procedure[]>('GET', '/api/procedures?result=true').then(setProcedures, (err) => fail(err));
+  }, []);
+
+  // The loads still at their tray are followed until they settle; one abandoned leaves the list.
+  // Asked at once when the panel opens (the list may have waited on another tab), then every turn.
+  const asked = useRef(false);
+  useEffect(() => {
+    const following = loaded.filter((l) => FOLLOWED.has(l.status));
+    if (!following.length) return;
+    const wait = asked.current ? FOLLOW_MS : 0;
+    asked.current = true;
+    const timer = setTimeout(async () => {
+      let states: ResultState[];
+      try {
+        states = await api<ResultState[]>('GET', `/api/staff/results?ids=${following.map((l) => l.resultId).join(',')}`, { token });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) return onUnauthorized();
+        // Asked again at the next turn: a refresh that failed is no news for the officer.
+        setLoaded((list) => [...list]);
+        return;
+      }
+      const now = new Map(states.map((s) => [s.resultId, s]));
+      const gone = following.filter((l) => now.get(l.resultId)?.status === 'cancelled');
+      setLoaded((list) =>
+        list
+          .filter((l) => !gone.some((g) => g.resultId === l.resultId))
+          .map((l) => ({ ...l, status: now.get(l.resultId)?.status ?? l.status })),
+      );
+      if (gone.length) say('error', (tx) => gone.map((g) => tx.load.cancelled(g.tray, g.dossierCode)).join(' '));
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [loaded]);
+
+  const form: LoadFormProps = {
+    token,
+    onUnauthorized,
+    procedures,
+    busy,
+    setBusy,
+    onLoaded: (loads) => setLoaded((list) => [...loads, ...list]),
+    say,
+    fail,
+    clear,
+  };
+  const modes: ['one' | 'many', string][] = [
+    ['one', t.load.one],
+    ['many', t.load.many],
+  ];
+  return html` <section class="panel" aria-labelledby="load-title">
+      <h2 id="load-title">${t.load.title}</h2>
+      <div class="modes" role="group" aria-label=${t.load.modesLabel}>
+        ${modes.map(
+          ([id, name]) =>
+            html`<button type="button" class=${mode === id ? 'on' : ''} aria-pressed=${mode === id} onClick=${() => setMode(id)}>
+              ${name}
+            </button>`,
+        )}
+      </div>
+      <${MessageLine} message=${message} />
+      ${mode === 'one' ? html`<${SingleForm} ...${form} />` : html`<${BatchForm} ...${form} />`}
+    </section>
+    <${SessionList} loaded=${loaded} />`;
+}
+
+/** One result at a time: the phone and the procedure stay for the next one (often the same family or kind). */
+function SingleForm({ token, procedures, busy, setBusy, onLoaded, say, fail, clear }: LoadFormProps) {
+  const t = useTexts();
+  const lang = useLang();
+  const [dossierCode, setDossierCode] = useState('');
+  const [phone, setPhone] = useState('');
+  const [procedureCode, setProcedureCode] = useState('');
+  const codeField = useRef<HTMLInputElement>(null);
+  useEffect(() => codeField.current?.focus(), []);
+  const chosen = procedureCode || procedures[0]?.code || '';
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    clear();
+    try {
+      const r = await api<ResultLoaded>('POST', '/api/staff/results', {
+        token,
+        body: { dossierCode: dossierCode.trim(), phone: phone.trim(), procedureCode: chosen },
+      });
+      onLoaded([{ ...r, procedureCode: chosen, status: 'loading', at: new Date() }]);
+      say('ok', (tx) => tx.load.opened(r.tray, r.dossierCode));
+      setDossierCode('');
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+      codeField.current?.focus();
+    }
+  };
+  return html` <p class="muted">${t.load.hint}</p>
+    <form class="load-form" onSubmit=${submit}>
+      <label class="field"
+        >${t.load.code}<input
+          ref=${codeField}
+          class="code"
+          autocomplete="off"
+          autocapitalize="characters"
+          value=${dossierCode}
+          onInput=${(e: Event) => setDossierCode((e.target as HTMLInputElement).value)}
+          required
+      /></label>
+      <label class="field"
+        >${t.load.phone}<input
+          inputmode="tel"
+          autocomplete="off"
+          value=${phone}
+          onInput=${(e: Event) => setPhone((e.target as HTMLInputElement).value)}
+          required
+      /></label>
+      <label class="field"
+        >${t.load.procedure}<select value=${chosen} onChange=${(e: Event) => setProcedureCode((e.target as HTMLSelectElement).value)}>
+          ${procedures.map((p) => html`<option value=${p.code}>${procedureLabel(p, lang)}</option>`)}
+        </select></label
+      >
+      <button class="btn btn-primary" type="submit" disabled=${busy}>${busy ? t.load.busy : t.load.submit}</button>
+    </form>`;
+}
+
+/** What this session loaded, newest first, each with where it stands now. */
+function SessionList({ loaded }: { loaded: Loaded[] }) {
+  const t = useTexts();
+  const lang = useLang();
+  if (!loaded.length) return null;
+  return html`<section class="panel" aria-labelledby="session-title">
+    <h3 id="session-title">${t.load.sessionTitle(loaded.length)}</h3>
+    <table>
+      <thead>
+        <tr>
+          <th>${t.columns.tray}</th>
+          <th>${t.columns.code}</th>
+          <th>${t.columns.procedure}</th>
+          <th>${t.columns.at}</th>
+          <th>${t.columns.status}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${loaded.map(
+          (l) =>
+            html`<tr key=${l.resultId} data-result=${l.resultId}>
+              <td class="tray-cell">${l.tray ?? '–'}</td>
+              <td class="code">${l.dossierCode}</td>
+              <td>${l.procedureCode}</td>
+              <td>${formatTime(l.at, lang)}</td>
+              <td><span class=${`badge s-${l.status}`}>${t.status[l.status]}</span></td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
