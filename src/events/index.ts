@@ -1,6 +1,7 @@
 /**
- * The events unit: embedded broker (when no `MQTT_URL`), MQTT link, outbox relay and retained
- * state, started and stopped together. The constructor does nothing; `start()` does the work.
+ * The events unit: embedded broker (when no `MQTT_URL`), MQTT link, outbox relay, retained state
+ * and the answer to the fleet's replay requests (ADR 0023), started and stopped together. The
+ * constructor does nothing; `start()` does the work.
  *
  * Use cases get `signal` (ring it after a commit that enqueued events) and `retained`
  * (`publishRetained('occupancy', …)`); /health gets `status()`.
@@ -13,13 +14,15 @@ import { MqttLink } from './mqtt-link.js';
 import { OutboxSignal, countPending, writeEvent, type OutboxEntry } from './outbox.js';
 import type { EventOutbox } from '../services/ports.js';
 import { OutboxRelay, type OutboxRelayOptions } from './relay.js';
+import { ReplayResponder, type ReplayOptions } from './replay.js';
 import { RetainedState } from './retained.js';
 
 export * from './topics.js';
 export { enqueueEvent, writeEvent, OutboxSignal, countPending, type NewEvent, type OutboxEntry } from './outbox.js';
 export { MqttLink, type MqttLinkOptions, type MqttLinkStatus, type PublishOptions } from './mqtt-link.js';
-export { OutboxRelay, type OutboxRelayOptions, type RelayPassResult } from './relay.js';
+export { OutboxRelay, type OutboxRelayOptions, type RelayPassResult, type ReplayResult } from './relay.js';
 export { RetainedState, type StateTopic } from './retained.js';
+export { ReplayResponder, type ReplayOptions } from './replay.js';
 export type { EmbeddedBroker, EmbeddedBrokerOptions } from './broker.js';
 
 export interface EventsOptions {
@@ -35,6 +38,8 @@ export interface EventsOptions {
   connectWaitMs?: number;
   /** Relay tuning (tests). */
   relay?: Pick<OutboxRelayOptions, 'batchSize' | 'pollMs' | 'backoffMinMs' | 'backoffMaxMs'>;
+  /** Limits of the replays the fleet may ask for (tests). */
+  replay?: ReplayOptions;
 }
 
 export interface EventsStatus {
@@ -53,6 +58,7 @@ export class EventsUnit {
   private linkRef: MqttLink | null = null;
   private relayRef: OutboxRelay | null = null;
   private retainedRef: RetainedState | null = null;
+  private replayRef: ReplayResponder | null = null;
   /** Transactions of `Db.tx` that wrote events and have not ended yet. */
   private openTx = 0;
   /** An event was written outside such a transaction since the relay was last woken. */
@@ -98,8 +104,10 @@ export class EventsUnit {
     this.linkRef = link;
     this.retainedRef = new RetainedState(link, logger);
     this.relayRef = new OutboxRelay({ db, link, signal: this.signal, lockerId, logger, ...this.options.relay });
+    this.replayRef = new ReplayResponder({ link, relay: this.relayRef, logger, ...this.options.replay });
     this.retainedRef.start();
     this.relayRef.start();
+    this.replayRef.start();
     link.start();
     if (!(await link.waitConnected(this.options.connectWaitMs ?? 5_000))) {
       logger.warn({ broker: link.status().broker }, 'MQTT broker not reachable at start; events wait in the outbox');
@@ -108,6 +116,7 @@ export class EventsUnit {
 
   /** Publishes what is pending (bounded), says `offline`, disconnects, stops the embedded broker. */
   async stop(): Promise<void> {
+    this.replayRef?.stop();
     if (this.relayRef) {
       await this.relayRef.drain(this.options.drainTimeoutMs ?? 5_000);
       await this.relayRef.stop();

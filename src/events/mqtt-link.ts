@@ -5,14 +5,15 @@
  *
  * `publish()` only sends while connected and resolves on PUBACK. While the broker is away it
  * rejects at once: what must survive an outage lives in the outbox (events) or in RetainedState
- * (retained topics), which re-send after reconnect; nothing piles up in memory here.
+ * (retained topics), which re-send after reconnect; nothing piles up in memory here. The one topic
+ * the locker reads (`replay`, ADR 0023) comes in through `subscribe()` and `message` events.
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import { redactUrl } from '../log.js';
-import { lockerBase, topicSpec, type Topic, type TopicMap, type TopicSpec } from './topics.js';
+import { lockerBase, topicSpec, type ReceivedTopic, type Topic, type TopicMap, type TopicSpec } from './topics.js';
 
 export interface MqttLinkOptions {
   url: string;
@@ -48,6 +49,8 @@ export interface MqttLinkEvents {
   connect: [];
   /** The connection was lost or closed. */
   disconnect: [];
+  /** A message on a topic the locker reads (`subscribe()`), relative to its base. */
+  message: [topic: ReceivedTopic, payload: Buffer];
 }
 
 export type PublishOptions = Partial<TopicSpec>;
@@ -65,6 +68,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   private since: Date | null = null;
   private stopping = false;
   private outageLogged = false;
+  /** The topics the locker reads, subscribed to on every connect. */
+  private readonly reads = new Set<ReceivedTopic>();
 
   constructor(private readonly options: MqttLinkOptions) {
     super();
@@ -119,11 +124,20 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       this.since = new Date();
       this.outageLogged = false;
       this.log.info({ broker: redactUrl(o.url), clientId: this.clientId, sessionPresent: connack.sessionPresent }, 'MQTT connected');
+      // Every connect, not only the first: a broker that lost the session (no persistence, a
+      // restart) has lost the subscription with it; subscribing again is harmless otherwise.
+      // Before `online`: the broker handles a connection's packets in order, so a replay request
+      // the fleet sends on hearing `online` finds the subscription in place.
+      for (const relative of this.reads) this.subscribeNow(client, relative);
       // Written before anyone else hears of the connection, so `online` precedes what they send.
       this.publishRaw('availability', 'online', { retain: true, qos: 1 }).catch((err) =>
         this.log.warn({ err }, 'MQTT availability online not acknowledged'),
       );
       this.emit('connect');
+    });
+    client.on('message', (topic, payload) => {
+      const relative = topic.startsWith(`${this.base}/`) ? topic.slice(this.base.length + 1) : '';
+      if (this.reads.has(relative as ReceivedTopic)) this.emit('message', relative as ReceivedTopic, payload);
     });
     client.on('close', () => {
       this.failPending(new AppError('SERVICE_UNAVAILABLE', 'MQTT connection lost before PUBACK'));
@@ -176,6 +190,25 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     }
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     return this.publishRaw(topic, body, { ...spec, ...opts });
+  }
+
+  /**
+   * Reads a topic of the contract's `RECEIVED_TOPICS` (QoS 1): subscribed now if connected and
+   * again on every connect; its messages come as `message` events. The persistent session keeps
+   * the subscription, so what is sent there while the locker is away waits at the broker.
+   */
+  subscribe(relative: ReceivedTopic): void {
+    if (this.reads.has(relative)) return;
+    this.reads.add(relative);
+    if (this.client?.connected) this.subscribeNow(this.client, relative);
+  }
+
+  private subscribeNow(client: MqttClient, relative: ReceivedTopic): void {
+    client.subscribe(`${this.base}/${relative}`, { qos: 1 }, (err, granted) => {
+      if (err || granted?.some((g) => g.qos === 128)) {
+        this.log.warn({ err, topic: relative }, 'MQTT subscription refused; retried at the next connect');
+      }
+    });
   }
 
   /**

@@ -13,6 +13,10 @@
  * run is not published again by the same run. A batch stops at the first failure; the next try
  * waits out a growing backoff (a reconnect cuts the wait short). Delivery is at least once: an
  * event whose PUBACK or `sent_at` update got lost is published again with the same `id`.
+ *
+ * The same worker publishes again, when the fleet asks (`replay()`, src/events/replay.ts, ADR
+ * 0023), events already sent: a batch at a time, after whatever handed-over events and passes are
+ * waiting, so that new events are not held up behind a long replay and nothing runs beside them.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
@@ -48,6 +52,24 @@ interface OutboxRow {
   payload: EventEnvelope;
 }
 
+export interface ReplayResult {
+  /** Events published again. */
+  published: number;
+  /** More events fell in the window than the replay's row limit allowed. */
+  truncated: boolean;
+  /** false when the relay stopped before the replay ended. */
+  ok: boolean;
+}
+
+/** A replay under way: where it is in the outbox and what is left of its row limit. */
+interface ReplayJob {
+  since: Date;
+  after: string;
+  left: number;
+  published: number;
+  resolve: (result: ReplayResult) => void;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class OutboxRelay {
@@ -66,6 +88,8 @@ export class OutboxRelay {
   private pollTimer: NodeJS.Timeout | null = null;
   private started = false;
   private sentTotal = 0;
+  /** Replays asked for, oldest first; the first one is under way. */
+  private replays: ReplayJob[] = [];
   private readonly onSignal = () => this.kick('signal');
   private readonly onConnect = () => {
     // A new connection: whatever failed before deserves a try now, not after the backoff.
@@ -97,6 +121,7 @@ export class OutboxRelay {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.pollTimer = this.retryTimer = null;
     this.offered = [];
+    this.dropReplays();
     await this.running?.catch(() => undefined);
   }
 
@@ -113,6 +138,8 @@ export class OutboxRelay {
   async drain(timeoutMs: number): Promise<{ pending: number }> {
     const { db, link, lockerId } = this.options;
     const deadline = Date.now() + timeoutMs;
+    // What is unsent goes first; a replay asked for now is given up (the fleet's request was taken).
+    this.dropReplays();
     for (;;) {
       if (link.connected) await this.runPass();
       const pending = await countPending(db.pool, lockerId).catch(() => -1);
@@ -135,6 +162,25 @@ export class OutboxRelay {
     if (!this.started || !this.options.link.connected || Date.now() < this.retryAt) return;
     for (const e of entries) this.offered.push({ seq: e.seq, id: e.id, type: e.type, payload: e.payload as EventEnvelope });
     this.schedule();
+  }
+
+  /**
+   * Publishes again the events of this locker that were sent already and recorded (`created_at`)
+   * at or after `since`, in `seq` order, at most `maxRows` of them: same ids, same topics, QoS 1,
+   * not marked again. Unsent events are the passes' business. Run by the worker a batch at a time
+   * between its other work; one replay after the other. Survives a lost link or database (it goes
+   * on after the reconnect or the backoff); resolves when done, or with `ok: false` at `stop()`.
+   */
+  replay(since: Date, maxRows: number): Promise<ReplayResult> {
+    if (!this.started) return Promise.resolve({ published: 0, truncated: false, ok: false });
+    return new Promise((resolve) => {
+      this.replays.push({ since, after: '0', left: Math.max(0, maxRows), published: 0, resolve });
+      if (Date.now() >= this.retryAt) this.schedule();
+    });
+  }
+
+  private dropReplays(): void {
+    for (const job of this.replays.splice(0)) job.resolve({ published: job.published, truncated: false, ok: false });
   }
 
   /** Asks for a pass: runs one now, or right after the work in progress. */
@@ -208,6 +254,9 @@ export class OutboxRelay {
             const r = await this.pass(done);
             sent += r.sent;
             if (!r.ok) return this.failed(sent);
+          } else if (this.replays.length) {
+            // Last: new events (handed over, or found by a pass) never wait behind a replay's batch.
+            if (!(await this.replayBatch(this.replays[0]))) return this.failed(sent);
           } else {
             if (sent > 0) this.log.debug({ sent }, 'outbox events published');
             return { sent, ok: true };
@@ -258,6 +307,50 @@ export class OutboxRelay {
     } catch (err) {
       this.log.warn({ err, sent }, 'outbox relay pass failed (database); will retry');
       return { sent, ok: false };
+    }
+  }
+
+  /**
+   * One batch of a replay: the next sent rows of the window in `seq` order, published again as a
+   * pass publishes them (same topic, same envelope). The replay ends (and resolves) when the window
+   * is exhausted or its row limit reached. False on a failure: the replay stays after the last row
+   * it published and goes on with the worker's next run.
+   */
+  private async replayBatch(job: ReplayJob): Promise<boolean> {
+    const { db, link, lockerId } = this.options;
+    const finish = (truncated: boolean) => {
+      this.replays.shift();
+      job.resolve({ published: job.published, truncated, ok: true });
+      return true;
+    };
+    try {
+      if (job.left === 0) {
+        const { rows } = await db.query(
+          `SELECT 1 FROM outbox WHERE locker_id = $1 AND sent_at IS NOT NULL AND created_at >= $2 AND seq > $3::bigint LIMIT 1`,
+          [lockerId, job.since, job.after],
+        );
+        return finish(rows.length > 0);
+      }
+      const limit = Math.min(this.options.batchSize ?? 100, job.left);
+      const { rows } = await db.query<OutboxRow>(
+        `SELECT o.seq::text AS seq, o.id::text AS id, o.type, o.payload FROM outbox o
+          WHERE o.locker_id = $1 AND o.sent_at IS NOT NULL AND o.created_at >= $2 AND o.seq > $3::bigint
+          ORDER BY o.seq LIMIT $4`,
+        [lockerId, job.since, job.after, limit],
+      );
+      for (const row of rows) {
+        // A type outside the contract was never published (see publishRows): nothing to repeat.
+        if (isEventType(row.type)) {
+          await link.publish(eventTopic(row.type), envelopeOf(row, row.type, lockerId));
+          job.published += 1;
+        }
+        job.after = row.seq;
+        job.left -= 1;
+      }
+      return rows.length < limit ? finish(false) : true;
+    } catch (err) {
+      this.log.warn({ err, published: job.published }, 'outbox replay interrupted; will go on');
+      return false;
     }
   }
 

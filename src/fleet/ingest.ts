@@ -11,6 +11,11 @@
  *   double delivery harmless.
  * A message is acknowledged (PUBACK) only once it is stored. A payload outside the contract is
  * counted, logged and acknowledged (delivering it again would not make it valid); it is never stored.
+ *
+ * What the broker drops with a session (a crash, a lost link: ADR 0022) is asked of the lockers
+ * again (src/fleet/peers.ts, ADR 0023): this side says since when it had stored everything it was
+ * given (`caughtUpAt`), publishes the requests (`publish`), reports a lost link (`onLinkLost`) and
+ * a locker that has just (re)connected to the broker (`onLockerConnected`).
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -53,6 +58,12 @@ export interface IngestStatus {
 }
 
 const LOCKER_LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * No message in hand for this long means the broker had nothing more for this instance: it sends
+ * the next message it holds for a client as soon as that client acknowledges the one before. More
+ * than a round trip to the broker.
+ */
+const QUIET_MS = 200;
 
 /** PostgreSQL's answer to what a message holds (cardinality, data, integrity: SQLSTATE 21, 22, 23), not to its being away. */
 function refusedForGood(err: unknown): boolean {
@@ -119,13 +130,18 @@ export class FleetIngest {
       clean: true,
       reconnectPeriod: 2_000,
       connectTimeout: 10_000,
+      // The broker drops a hung instance after 1.5 × this (its share then stops going to it): well
+      // within the staleness after which another instance takes it for dead (src/fleet/peers.ts).
+      keepalive: 30,
     });
     this.client = client;
     // One message at a time (mqtt.js waits for `done`), PUBACK once stored. While the database is
     // away the message is tried again and the next ones wait at the broker; if this instance stops
     // meanwhile, the broker delivers the unacknowledged message again (to another instance for events).
     client.handleMessage = (packet, done) => {
+      this.noteCaughtUp(); // the quiet before this message, if it was long enough
       this.busy = true;
+      this.idleSince = undefined;
       void this.storeWithRetry(packet as IPublishPacket, client)
         .then(
           () => done(),
@@ -133,14 +149,28 @@ export class FleetIngest {
         )
         .finally(() => {
           this.busy = false;
-          this.lastDoneAt = Date.now();
+          this.lastDoneAt = this.idleSince = Date.now();
         });
     };
     client.on('error', (err) => this.log.warn({ err }, 'fleet MQTT error'));
+    // The broker ends the (clean) session with the link, and with it the messages it had for this
+    // instance and not yet had acknowledged: the same loss as a crash, told to whoever asks the lockers.
+    client.on('close', () => {
+      if (this.linkUp && !this.stopping) this.lostCaughtUpAt ??= this.caughtUpAt();
+      this.linkUp = false;
+    });
+    client.on('connect', () => {
+      this.linkUp = true;
+      const since = this.lostCaughtUpAt;
+      this.lostCaughtUpAt = undefined;
+      if (since !== undefined) for (const listener of this.linkLostListeners) listener(since);
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
+    this.linkUp = true;
+    this.idleSince = this.caughtUp = Date.now();
     await client.subscribeAsync(Object.fromEntries(this.filters.map((topic) => [topic, { qos: 1 as const }])));
     this.log.info({ filters: this.filters }, 'fleet subscribed');
   }
@@ -153,16 +183,22 @@ export class FleetIngest {
   async stop(): Promise<void> {
     const client = this.client;
     const deadline = Date.now() + 5_000;
+    let left = false;
     if (client?.connected) {
       // The UNSUBACK waits behind a message being stored: not longer than the deadline.
-      await Promise.race([
-        client.unsubscribeAsync(this.filters[this.filters.length - 1]).catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
+      left = await Promise.race([
+        client.unsubscribeAsync(this.filters[this.filters.length - 1]).then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))),
       ]);
       while (Date.now() < deadline && (this.busy || Date.now() - this.lastDoneAt < 100)) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
+    // Clean: it left the group and stored what it had been sent, or it had no session to lose.
+    this.stoppedCleanly = client?.connected ? left && !this.busy : this.lostCaughtUpAt === undefined;
     this.stopping = true;
     await client?.endAsync(!client.connected).catch(() => undefined);
     this.client = undefined;
@@ -171,6 +207,72 @@ export class FleetIngest {
   private stopping = false;
   private busy = false;
   private lastDoneAt = 0;
+  /** When the last message was done with (no message in hand since), or undefined while one is. */
+  private idleSince: number | undefined = Date.now();
+  private caughtUp = Date.now();
+  private linkUp = false;
+  /** `caughtUpAt()` when the link was lost, until the next connect reports it. */
+  private lostCaughtUpAt: number | undefined;
+  private readonly linkLostListeners: ((caughtUpAt: number) => void)[] = [];
+  private readonly connectedListeners: ((lockerId: string) => Promise<void>)[] = [];
+  /** After `stop()`: whether it left the group with nothing in hand (a planned stop that lost nothing). */
+  stoppedCleanly = false;
+
+  /**
+   * A moment (ms since the epoch) by which this instance had stored every message the broker had
+   * given it: the last time it had no message in hand for QUIET_MS, less QUIET_MS. What the broker
+   * drops with this instance's session was published after it.
+   */
+  caughtUpAt(): number {
+    this.noteCaughtUp();
+    return this.caughtUp;
+  }
+
+  private noteCaughtUp(): void {
+    if (this.idleSince === undefined) return;
+    const now = Date.now();
+    if (now - this.idleSince >= QUIET_MS) this.caughtUp = Math.max(this.caughtUp, now - QUIET_MS);
+  }
+
+  /**
+   * Called, after a lost link came back, with `caughtUpAt()` as it was when the link went: the
+   * messages the broker had for this instance then are gone with the session.
+   */
+  onLinkLost(listener: (caughtUpAt: number) => void): void {
+    this.linkLostListeners.push(listener);
+  }
+
+  /**
+   * Called when a locker's `online` arrives as a live message: the locker has just connected to the
+   * broker (it publishes `online` on every connect). Not for the retained `online` a subscription is
+   * given when it is made (MQTT's retain flag is set on that delivery only). Waited for before the
+   * message is acknowledged, so before this instance stores anything the locker publishes after it;
+   * a listener that throws has the message tried again, as a database away does.
+   */
+  onLockerConnected(listener: (lockerId: string) => Promise<void>): void {
+    this.connectedListeners.push(listener);
+  }
+
+  /**
+   * Publishes one message, QoS 1, not retained (the replay requests: the broker's ACL lets the
+   * fleet's user write nothing else). Resolves on PUBACK; rejects when not connected, refused, or
+   * not acknowledged within `timeoutMs`.
+   */
+  async publish(topic: string, payload: string, timeoutMs = 10_000): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error('fleet MQTT not connected');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.publishAsync(topic, payload, { qos: 1, retain: false }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no PUBACK for ${topic} within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /**
    * Stores one message, trying again while the database is away. mqtt.js reads nothing else
@@ -217,6 +319,7 @@ export class FleetIngest {
     if (kind === 'availability' && rest.length === 0) {
       if (text !== 'online' && text !== 'offline') return this.reject(topic, 'availability is online or offline');
       await store.setAvailability(lockerId, text === 'online');
+      if (text === 'online' && !packet.retain) for (const listener of this.connectedListeners) await listener(lockerId);
       this.counts.stored += 1;
       return;
     }

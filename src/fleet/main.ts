@@ -4,7 +4,9 @@
  * (`npm run fleet:provision -- fleet`), FLEET_ADMIN_TOKEN (16+ characters), FLEET_INSTANCE (a
  * stable name per instance; default the host name), FLEET_GROUP (default `fleet`),
  * FLEET_BASE_TOPIC (default `atm247`), FLEET_HOST / FLEET_PORT (default 127.0.0.1:8090), FLEET_TIMEZONE
- * (the figures' days; default Asia/Ho_Chi_Minh), LOG_LEVEL.
+ * (the figures' days; default Asia/Ho_Chi_Minh), FLEET_HEARTBEAT_MS / FLEET_STALE_MS /
+ * FLEET_REPLAY_MARGIN_MS (heartbeats and the replay after a crash, src/fleet/peers.ts: default 5 s,
+ * 60 s, 60 s), LOG_LEVEL.
  */
 import os from 'node:os';
 import { createLogger } from '../log.js';
@@ -34,6 +36,20 @@ try {
   process.exit(78);
 }
 
+/** The crash replay's timing (src/fleet/peers.ts, ADR 0023): milliseconds, unset for the default. */
+const peerMs = (name: string): number | undefined => {
+  if (env[name] === undefined) return undefined;
+  const ms = Number(env[name]);
+  if (Number.isInteger(ms) && ms > 0) return ms;
+  console.error(`fleet: ${name} "${env[name]}" is not a number of milliseconds`);
+  process.exit(78);
+};
+const peers = { heartbeatMs: peerMs('FLEET_HEARTBEAT_MS'), staleMs: peerMs('FLEET_STALE_MS'), marginMs: peerMs('FLEET_REPLAY_MARGIN_MS') };
+if ((peers.staleMs ?? 60_000) <= 2 * (peers.heartbeatMs ?? 5_000)) {
+  console.error('fleet: FLEET_STALE_MS must be more than twice FLEET_HEARTBEAT_MS');
+  process.exit(78);
+}
+
 const logger = createLogger({ level: env.LOG_LEVEL });
 const service = new FleetService({
   databaseUrl: env.FLEET_DATABASE_URL!,
@@ -45,6 +61,7 @@ const service = new FleetService({
   instance: env.FLEET_INSTANCE ?? os.hostname(),
   adminToken: env.FLEET_ADMIN_TOKEN!,
   timezone,
+  peers,
   logger,
 });
 

@@ -2,8 +2,9 @@
  * Broker credentials and access control for the lockers of a district or city broker (issue 14,
  * docs/fleet.md): each locker gets a user of its own, named after its locker id, that may publish
  * only under `<base>/<its id>/` and read nothing but that prefix; the fleet service's user reads
- * every locker's topics and publishes nothing. Written as Mosquitto's `password_file` (PBKDF2-SHA512,
- * the `$7$` format of `mosquitto_passwd`) and `acl_file`; docs/fleet.md gives EMQX's equivalent.
+ * every locker's topics and publishes nothing but replay requests (`<base>/<id>/replay`, ADR 0023).
+ * Written as Mosquitto's `password_file` (PBKDF2-SHA512, the `$7$` format of `mosquitto_passwd`)
+ * and `acl_file`; docs/fleet.md gives EMQX's equivalent.
  *
  * The files are kept whole by these functions: provisioning a locker again gives it a new password
  * (the old one stops working once the broker reloads its files: `kill -HUP`), and leaves every
@@ -42,11 +43,13 @@ export function checkMosquittoHash(password: string, entry: string): boolean {
 /** The ACL lines of one broker user. */
 export function aclBlock(user: string, baseTopic: string): string[] {
   if (user === FLEET_USER) {
-    // Reads every locker (also through `$share/<group>/…` subscriptions), publishes nothing.
-    return [`user ${FLEET_USER}`, `topic read ${baseTopic}/#`];
+    // Reads every locker (also through `$share/<group>/…` subscriptions); publishes nothing but the
+    // requests that a locker publish its events again after a fleet instance crashed (ADR 0023).
+    return [`user ${FLEET_USER}`, `topic read ${baseTopic}/#`, `topic write ${baseTopic}/+/replay`];
   }
   const prefix = lockerBase(baseTopic, user);
-  // Its own prefix only: events, retained state, and the last will on `availability`.
+  // Its own prefix only: events, retained state, the last will on `availability`, and its own
+  // `replay` topic, where the fleet's requests come (no other locker can write there).
   return [`user ${user}`, `topic readwrite ${prefix}/#`];
 }
 

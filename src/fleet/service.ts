@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { FleetChanges } from './changes.js';
 import { FleetIngest } from './ingest.js';
 import { buildFleetHttp } from './http.js';
+import { FleetPeers, type FleetPeersTiming } from './peers.js';
 import { FleetStore } from './store.js';
 
 export interface FleetServiceOptions {
@@ -25,12 +26,15 @@ export interface FleetServiceOptions {
   gatherMs?: number;
   /** Where the built screens are (tests). Default dist/ui. */
   uiDir?: string;
+  /** Heartbeats and the replay after another instance's crash (src/fleet/peers.ts, ADR 0023). */
+  peers?: FleetPeersTiming;
 }
 
 export class FleetService {
   readonly store: FleetStore;
   readonly ingest: FleetIngest;
   readonly changes: FleetChanges;
+  readonly peers: FleetPeers;
   private readonly changeListeners = new Set<(ids: Set<string> | null) => void>();
   private app: FastifyInstance | undefined;
 
@@ -53,6 +57,14 @@ export class FleetService {
       onChange: (ids) => {
         for (const listener of this.changeListeners) listener(ids);
       },
+    });
+    this.peers = new FleetPeers({
+      pool: this.store.pool,
+      ingest: this.ingest,
+      instance: options.instance,
+      baseTopic: options.baseTopic,
+      logger: options.logger,
+      ...options.peers,
     });
   }
 
@@ -79,6 +91,7 @@ export class FleetService {
     });
     await this.changes.start();
     await this.ingest.start();
+    await this.peers.start();
   }
 
   async listen(host: string, port: number): Promise<string> {
@@ -95,6 +108,7 @@ export class FleetService {
 
   private async shutdown(): Promise<void> {
     await this.ingest.stop();
+    await this.peers.stop();
     await this.app?.close();
     await this.changes.stop();
     await this.store.close();

@@ -2,9 +2,11 @@
  * Per-locker broker credentials and access control (issue 14), against a real Mosquitto started
  * here with the files `npm run fleet:provision` writes: a locker publishes and reads under its own
  * prefix only, the fleet service reads every locker (also through a shared subscription) and
- * publishes nothing, a renewed password replaces the old one at the broker's reload.
+ * publishes nothing but replay requests (which no locker can send another), a renewed password
+ * replaces the old one at the broker's reload.
  */
 import t, { type Test } from 'tap';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +52,7 @@ t.test('the password hash is Mosquitto’s own format, and checks', async (t) =>
   t.ok(checkMosquittoHash('s3cret', entry));
   t.notOk(checkMosquittoHash('s3cret!', entry), 'another password does not match');
   t.same(aclBlock('d6-01', 'atm247'), ['user d6-01', 'topic readwrite atm247/d6-01/#']);
-  t.same(aclBlock(FLEET_USER, 'hcm/atm247'), ['user fleet', 'topic read hcm/atm247/#']);
+  t.same(aclBlock(FLEET_USER, 'hcm/atm247'), ['user fleet', 'topic read hcm/atm247/#', 'topic write hcm/atm247/+/replay']);
 });
 
 t.test('bad locker ids are refused before anything is written', async (t) => {
@@ -132,8 +134,26 @@ t.test('on a real Mosquitto: each locker publishes and reads under its own prefi
     'A received nothing of B, even subscribed to everything',
   );
 
-  // The fleet reads and publishes nothing.
-  await t.rejects(central.publishAsync('atm247/d6-01/events/tray.opened', 'forged', { qos: 1 }), 'the fleet cannot publish');
+  // The fleet reads, and publishes nothing but replay requests (ADR 0023).
+  await t.rejects(central.publishAsync('atm247/d6-01/events/tray.opened', 'forged', { qos: 1 }), 'the fleet cannot publish events');
+  await t.rejects(central.publishAsync('atm247/d6-01/availability', 'offline', { qos: 1, retain: true }), 'nor state');
+  await t.rejects(central.publishAsync('atm247/d6-01/replay/more', '{}', { qos: 1 }), 'nor below a replay topic');
+  const request = JSON.stringify({ since: new Date().toISOString(), requestId: randomUUID() });
+  await central.publishAsync('atm247/d6-01/replay', request, { qos: 1 });
+  await until(() => seenByA.some((m) => m.topic === 'atm247/d6-01/replay' && m.payload === request), 'the fleet’s replay request at A');
+  // A locker cannot ask another: B reads its replay topic and gets the fleet's request only.
+  const seenByB = inbox(lockerB);
+  await lockerB.subscribeAsync('atm247/d6-02/replay', { qos: 1 });
+  await t.rejects(lockerA.publishAsync('atm247/d6-02/replay', request, { qos: 1 }), 'A’s request to B is refused (PUBACK 0x87)');
+  const forB = JSON.stringify({ since: new Date().toISOString(), requestId: randomUUID() });
+  await central.publishAsync('atm247/d6-02/replay', forB, { qos: 1 });
+  await until(() => seenByB.length > 0, 'the fleet’s replay request at B');
+  await sleep(200);
+  t.same(
+    seenByB.map((m) => `${m.topic} ${m.payload}`),
+    [`atm247/d6-02/replay ${forB}`],
+    'B received the fleet’s request and nothing from A',
+  );
 
   // The daemon's own link, with the locker's settings: it connects and publishes under its prefix.
   const link = new MqttLink({
@@ -143,10 +163,16 @@ t.test('on a real Mosquitto: each locker publishes and reads under its own prefi
     password: a.env.MQTT_PASSWORD,
     logger: silentLogger(),
   });
+  const heard: string[] = [];
+  link.on('message', (topic, payload) => heard.push(`${topic} ${payload.toString()}`));
+  link.subscribe('replay');
   link.start();
   t.teardown(() => link.stop());
   t.ok(await link.waitConnected(5_000), 'the daemon’s link connects with the provisioned credentials');
   await until(() => seenByFleet.some((m) => m.topic === 'atm247/d6-01/availability' && m.payload === 'online'), 'its availability');
+  await central.publishAsync('atm247/d6-01/replay', request, { qos: 1 });
+  await until(() => heard.length > 0, 'the fleet’s request, read by the daemon’s link');
+  t.same(heard, [`replay ${request}`], 'the daemon reads its replay topic');
 
   // Renewed: the old password stops working once the broker reloads its files.
   const renewed = provision(files, 'd6-01');

@@ -25,12 +25,27 @@ const listening = (port: number) =>
     socket.on('error', () => resolve(false));
   });
 
-/** Starts Mosquitto with `settings` (lines of mosquitto.conf) besides its listener; resolves once it listens. */
+export interface Mosquitto {
+  url: string;
+  port: number;
+  /** The broker's process (a new one after `restart()`). */
+  readonly child: ChildProcess;
+  /** Kills the broker (SIGKILL unless told otherwise; a signal that ends it) and resolves once it has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again, on the same port with the same settings; resolves once it listens. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts Mosquitto with `settings` (lines of mosquitto.conf) besides its listener; resolves once it
+ * listens. `port`: a fixed one instead of a free one picked here.
+ */
 export async function startMosquitto(
   t: { teardown(fn: () => unknown): void },
   settings: string[] = ['allow_anonymous true'],
-): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
+  options: { port?: number } = {},
+): Promise<Mosquitto> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'atm247-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(
@@ -43,14 +58,37 @@ export async function startMosquitto(
       ...settings,
     ].join('\n') + '\n',
   );
-  const child = spawn(mosquittoBin!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  let child: ChildProcess;
+  const launch = async () => {
+    const started = spawn(mosquittoBin!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = started;
+    let stderr = '';
+    started.stderr!.on('data', (chunk) => (stderr += chunk));
+    for (const deadline = Date.now() + 5_000; !(await listening(port)); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline || started.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
+    }
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const running = child;
+    if (running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(signal);
+    await exited;
+  };
   t.teardown(() => {
     child.kill('SIGKILL');
   });
-  for (const deadline = Date.now() + 5_000; !(await listening(port)); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, child };
+  await launch();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    get child() {
+      return child;
+    },
+    kill,
+    async restart() {
+      await kill();
+      await launch();
+    },
+  };
 }
