@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import {
@@ -136,6 +137,25 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   const timezone = o.timezone ?? 'Asia/Ho_Chi_Minh';
   const tokenOk = (token: string) => token.length > 0 && timingSafeEqual(digest(token), expected);
 
+  // The contract as OpenAPI 3.1 from the routes' own schemas (`GET /openapi.json`, no token: it
+  // describes, it holds no data); the answers' shapes are src/domain/api-fleet.ts and docs/fleet.md.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ATM 24/7 fleet service: HTTP API',
+        version: '1',
+        description:
+          "The district's view of every locker (docs/fleet.md). Every `/api/fleet/…` route takes `Authorization: Bearer " +
+          '<FLEET_ADMIN_TOKEN>` (the stream also `?token=`) and answers 401 before anything else; errors are ' +
+          '`{error: {code, message}}` with stable codes.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3.1)', security: [] } }, async () => app.swagger());
+
   app.setErrorHandler((err: { statusCode?: number; validation?: unknown; message: string }, _request, reply) => {
     if (err.validation) return sendError(reply, 400, 'VALIDATION_FAILED', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
@@ -159,19 +179,23 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     }
   });
 
-  app.get('/health', async (_request, reply) => {
-    const db = await o.store.ping();
-    const ingest = o.ingest();
-    const changes = o.changesListening?.() ?? true;
-    const ok = db && ingest.connected && changes;
-    return reply.code(ok ? 200 : 503).send({
-      status: ok ? 'ok' : 'degraded',
-      db: db ? 'ok' : 'down',
-      mqtt: ingest.connected ? 'ok' : 'down',
-      live: changes ? 'ok' : 'down',
-      ingest,
-    });
-  });
+  app.get(
+    '/health',
+    { schema: { summary: 'Database, broker and live notifications; 503 when degraded', security: [] } },
+    async (_request, reply) => {
+      const db = await o.store.ping();
+      const ingest = o.ingest();
+      const changes = o.changesListening?.() ?? true;
+      const ok = db && ingest.connected && changes;
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? 'ok' : 'degraded',
+        db: db ? 'ok' : 'down',
+        mqtt: ingest.connected ? 'ok' : 'down',
+        live: changes ? 'ok' : 'down',
+        ingest,
+      });
+    },
+  );
 
   /** The lockers with their open alarms counted. */
   const summaries = async (filter: LockerFilter = {}): Promise<FleetLockerSummary[]> => {
@@ -193,14 +217,16 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
 
   app.get<{ Querystring: { district?: string; ward?: string } }>(
     '/api/fleet/lockers',
-    { schema: { querystring: place } },
+    { schema: { summary: 'Every locker heard from or registered, with its state (FleetLockerSummary)', querystring: place } },
     async (request) => ({
       lockers: await summaries(request.query),
     }),
   );
 
-  app.get<{ Querystring: { district?: string; ward?: string } }>('/api/fleet/totals', { schema: { querystring: place } }, async (request) =>
-    fleetTotals(await summaries(request.query), PUBLISHED_TRAY_STATES),
+  app.get<{ Querystring: { district?: string; ward?: string } }>(
+    '/api/fleet/totals',
+    { schema: { summary: 'Totals, and per district (FleetTotals)', querystring: place } },
+    async (request) => fleetTotals(await summaries(request.query), PUBLISHED_TRAY_STATES),
   );
 
   const params = {
@@ -211,24 +237,28 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   const notFound = (reply: FastifyReply, lockerId: string) =>
     sendError(reply, 404, 'LOCKER_NOT_FOUND', `no locker "${lockerId}" has published to the fleet or been registered`);
 
-  app.get<{ Params: { lockerId: string } }>('/api/fleet/lockers/:lockerId', { schema: { params } }, async (request, reply) => {
-    const { lockerId } = request.params;
-    const locker = await o.store.locker(lockerId);
-    if (!locker) return notFound(reply, lockerId);
-    const alarms = await o.store.openAlarms([lockerId]);
-    return {
-      ...summary(locker, alarms.length),
-      occupancy: locker.occupancy,
-      roundNext: locker.roundNext,
-      alarmList: alarms,
-      // `occupancy` carries no cabinet or size; `trays/<n>` does, and follows at once.
-      trays: locker.trays.map((t) => ({ ...t, cabinet: t.cabinet ?? '?', size: t.size ?? '?' })),
-    };
-  });
+  app.get<{ Params: { lockerId: string } }>(
+    '/api/fleet/lockers/:lockerId',
+    { schema: { summary: 'One locker: trays, open alarms (FleetLockerDetail)', params } },
+    async (request, reply) => {
+      const { lockerId } = request.params;
+      const locker = await o.store.locker(lockerId);
+      if (!locker) return notFound(reply, lockerId);
+      const alarms = await o.store.openAlarms([lockerId]);
+      return {
+        ...summary(locker, alarms.length),
+        occupancy: locker.occupancy,
+        roundNext: locker.roundNext,
+        alarmList: alarms,
+        // `occupancy` carries no cabinet or size; `trays/<n>` does, and follows at once.
+        trays: locker.trays.map((t) => ({ ...t, cabinet: t.cabinet ?? '?', size: t.size ?? '?' })),
+      };
+    },
+  );
 
   app.put<{ Params: { lockerId: string }; Body: FleetSite }>(
     '/api/fleet/lockers/:lockerId/site',
-    { schema: { params, body: FleetSiteBody } },
+    { schema: { summary: 'Registers or moves a locker: 201 new, 200 moved', params, body: FleetSiteBody } },
     async (request, reply) => {
       const created = await o.store.setSite(request.params.lockerId, request.body);
       const [row] = await o.store.lockers({ ids: [request.params.lockerId] });
@@ -240,6 +270,7 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     '/api/fleet/lockers/:lockerId/events',
     {
       schema: {
+        summary: "A locker's latest events",
         params,
         querystring: {
           type: 'object',
@@ -313,46 +344,54 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     return { f, rows };
   };
 
-  app.get<{ Querystring: FigureQuery }>('/api/fleet/figures', { schema: { querystring: figureQuery } }, async (request, reply) => {
-    const answer = await figures(request.query, reply);
-    return answer ? answer.f : reply;
-  });
+  app.get<{ Querystring: FigureQuery }>(
+    '/api/fleet/figures',
+    { schema: { summary: 'The report figures: total, per day, per locker (FleetFigures)', querystring: figureQuery } },
+    async (request, reply) => {
+      const answer = await figures(request.query, reply);
+      return answer ? answer.f : reply;
+    },
+  );
 
-  app.get<{ Querystring: FigureQuery }>('/api/fleet/figures.csv', { schema: { querystring: figureQuery } }, async (request, reply) => {
-    const answer = await figures(request.query, reply);
-    if (!answer) return reply;
-    const { f, rows } = answer;
-    const site = (s: FleetSite | null) => [s?.name ?? null, s?.district ?? null, s?.ward ?? null];
-    const lines: (string | number | null)[][] = [];
-    if (request.query.rows === 'locker') {
-      lines.push(['from', 'to', 'locker_id', 'name', 'district', 'ward', ...COUNT_COLUMNS]);
-      for (const l of f.lockers) lines.push([f.from, f.to, l.lockerId, ...site(l.site), ...countCells(l)]);
-    } else {
-      // One row per locker and day: what the district's monthly report adds up.
-      lines.push(['day', 'locker_id', 'name', 'district', 'ward', ...COUNT_COLUMNS]);
-      const key = (lockerId: string, day: string) => `${lockerId}\u0000${day}`;
-      const m = new Map<string, Map<FigureRow['metric'], number>>();
-      for (const r of rows) {
-        const inner = m.get(key(r.lockerId, r.day)) ?? new Map();
-        inner.set(r.metric, r.n);
-        m.set(key(r.lockerId, r.day), inner);
-      }
-      for (const day of f.days) {
-        for (const l of f.lockers) {
-          lines.push([
-            day.day,
-            l.lockerId,
-            ...site(l.site),
-            ...countCells(counts((metric) => m.get(key(l.lockerId, day.day))?.get(metric) ?? 0)),
-          ]);
+  app.get<{ Querystring: FigureQuery }>(
+    '/api/fleet/figures.csv',
+    { schema: { summary: 'The figures as CSV (UTF-8 with BOM)', querystring: figureQuery } },
+    async (request, reply) => {
+      const answer = await figures(request.query, reply);
+      if (!answer) return reply;
+      const { f, rows } = answer;
+      const site = (s: FleetSite | null) => [s?.name ?? null, s?.district ?? null, s?.ward ?? null];
+      const lines: (string | number | null)[][] = [];
+      if (request.query.rows === 'locker') {
+        lines.push(['from', 'to', 'locker_id', 'name', 'district', 'ward', ...COUNT_COLUMNS]);
+        for (const l of f.lockers) lines.push([f.from, f.to, l.lockerId, ...site(l.site), ...countCells(l)]);
+      } else {
+        // One row per locker and day: what the district's monthly report adds up.
+        lines.push(['day', 'locker_id', 'name', 'district', 'ward', ...COUNT_COLUMNS]);
+        const key = (lockerId: string, day: string) => `${lockerId}\u0000${day}`;
+        const m = new Map<string, Map<FigureRow['metric'], number>>();
+        for (const r of rows) {
+          const inner = m.get(key(r.lockerId, r.day)) ?? new Map();
+          inner.set(r.metric, r.n);
+          m.set(key(r.lockerId, r.day), inner);
+        }
+        for (const day of f.days) {
+          for (const l of f.lockers) {
+            lines.push([
+              day.day,
+              l.lockerId,
+              ...site(l.site),
+              ...countCells(counts((metric) => m.get(key(l.lockerId, day.day))?.get(metric) ?? 0)),
+            ]);
+          }
         }
       }
-    }
-    const name = `atm247-figures-${f.from}-${f.to}${request.query.district ? '-district' : ''}.csv`;
-    // A byte-order mark, so that a spreadsheet reads the Vietnamese names as UTF-8.
-    const body = `\ufeff${lines.map((line) => line.map(cell).join(',')).join('\r\n')}\r\n`;
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(body);
-  });
+      const name = `atm247-figures-${f.from}-${f.to}${request.query.district ? '-district' : ''}.csv`;
+      // A byte-order mark, so that a spreadsheet reads the Vietnamese names as UTF-8.
+      const body = `\ufeff${lines.map((line) => line.map(cell).join(',')).join('\r\n')}\r\n`;
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(body);
+    },
+  );
 
   // The live stream: every locker first, then the lockers that changed, as they change.
   const streams = new Set<ServerResponse>();
@@ -381,6 +420,7 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     '/api/fleet/stream',
     {
       schema: {
+        summary: 'Server-sent events `lockers`: {full: true, lockers} first, then {full: false, lockers} as they change',
         querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', pattern: TOKEN.source } } },
       },
     },

@@ -377,6 +377,30 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
     );
   });
 
+  await t.test('the API is described as OpenAPI, routes and their parameters', async (t) => {
+    const doc = await get('/openapi.json', false);
+    t.equal(doc.statusCode, 200, 'no token needed: it holds no data');
+    const { paths, openapi } = doc.json();
+    t.equal(openapi, '3.1.0');
+    t.same(Object.keys(paths).sort(), [
+      '/api/fleet/figures',
+      '/api/fleet/figures.csv',
+      '/api/fleet/lockers',
+      '/api/fleet/lockers/{lockerId}',
+      '/api/fleet/lockers/{lockerId}/events',
+      '/api/fleet/lockers/{lockerId}/site',
+      '/api/fleet/stream',
+      '/api/fleet/totals',
+      '/health',
+      '/openapi.json',
+    ]);
+    t.match(paths['/api/fleet/lockers/{lockerId}/site'].put.requestBody.content['application/json'].schema.required, [
+      'name',
+      'district',
+      'ward',
+    ]);
+  });
+
   await t.test('the dashboard page is served, with its policy', async (t) => {
     const page = await get('/', false);
     if (page.statusCode === 503) {
