@@ -56,6 +56,8 @@ const STREAM_HEADERS = {
 };
 /** What a stream may hold unsent before it is closed. */
 const MAX_STREAM_BUFFER = 4 * 1024 * 1024;
+/** The first day the figures may be asked for (2000-01-01, in days since 1970). */
+const FIRST_DAY = 10_957;
 /** The longest period the figures are read for at once. */
 const MAX_FIGURE_DAYS = 366;
 
@@ -115,7 +117,10 @@ function counts(get: (metric: FigureRow['metric']) => number): FleetFigureCounts
   };
 }
 
-/** A cell of the CSV: quoted when needed, and never read as a formula by a spreadsheet. */
+/**
+ * A cell of the CSV: quoted when needed, and never read as a formula by a spreadsheet (a leading
+ * `=`, `+`, `-`, `@` gets a `'`, which spreadsheets show as nothing: a locker id `-x` reads `-x`).
+ */
 function cell(value: string | number | null): string {
   if (value === null) return '';
   let text = String(value);
@@ -312,9 +317,15 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
       sendError(reply, 400, 'VALIDATION_FAILED', `from must not be after to, and the period at most ${MAX_FIGURE_DAYS} days`);
       return null;
     }
+    // No locker published before 2000 (and PostgreSQL has no year 0).
+    if (from < FIRST_DAY) {
+      sendError(reply, 400, 'VALIDATION_FAILED', `the period starts on ${dayOf(FIRST_DAY)} at the earliest`);
+      return null;
+    }
     const lockers = await o.store.lockers({ district: q.district, ward: q.ward, ids: q.lockerId ? [q.lockerId] : undefined });
     if (q.lockerId && !lockers.length) {
-      notFound(reply, q.lockerId);
+      const where = q.district || q.ward ? ' in that district / ward' : '';
+      sendError(reply, 404, 'LOCKER_NOT_FOUND', `no locker "${q.lockerId}"${where} has published to the fleet or been registered`);
       return null;
     }
     const rows = await o.store.figureRows({ from: dayOf(from), to: dayOf(to), timezone, lockerIds: lockers.map((l) => l.lockerId) });
@@ -401,18 +412,41 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   });
   type Listener = (batch: { seq: number; lockers: FleetLockerSummary[] | null }) => void;
   const listeners = new Set<Listener>();
+  // One read of the changed lockers at a time, the ids that come meanwhile gathered for the next:
+  // the batches go out in the order they were read, so an older state never follows a newer one.
   let reads = 0;
+  let pending: Set<string> | 'all' | null = null;
+  let draining = false;
+  const broadcast = (seq: number, lockers: FleetLockerSummary[] | null) => {
+    for (const listener of listeners) listener({ seq, lockers });
+  };
+  const drain = async () => {
+    draining = true;
+    try {
+      while (pending !== null && listeners.size) {
+        const take: Set<string> | 'all' = pending;
+        pending = null;
+        const seq = ++reads;
+        if (take === 'all') {
+          broadcast(seq, null);
+          continue;
+        }
+        try {
+          broadcast(seq, await summaries({ ids: [...take] }));
+        } catch (err) {
+          o.logger.warn({ err }, 'fleet stream: the changed lockers could not be read; sending everything again');
+          broadcast(seq, null);
+        }
+      }
+    } finally {
+      draining = false;
+      pending = listeners.size ? pending : null;
+    }
+  };
   const unsubscribeChanges = o.onChanges?.((ids) => {
     if (!listeners.size) return;
-    const seq = ++reads;
-    const send = (lockers: FleetLockerSummary[] | null) => {
-      for (const listener of listeners) listener({ seq, lockers });
-    };
-    if (ids === null) return send(null);
-    summaries({ ids: [...ids] }).then(send, (err: unknown) => {
-      o.logger.warn({ err }, 'fleet stream: the changed lockers could not be read; sending everything again');
-      send(null);
-    });
+    pending = ids === null || pending === 'all' ? 'all' : new Set([...(pending ?? []), ...ids]);
+    if (!draining) void drain();
   });
   app.addHook('onClose', async () => unsubscribeChanges?.());
 
@@ -430,28 +464,40 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
       reply.hijack();
       res.writeHead(200, STREAM_HEADERS);
       const write = (event: string, data: unknown) => {
-        if (res.writableEnded) return;
+        if (res.destroyed || res.writableEnded) return;
         // A browser that stopped reading (a laptop asleep) is let go rather than buffered for:
         // EventSource reconnects by itself and gets the full list.
-        if (res.writableLength > MAX_STREAM_BUFFER) return void res.end();
+        if (res.writableLength > MAX_STREAM_BUFFER) return void res.destroy();
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       };
       // A batch whose read began before the full list's may be older than it: dropped. One that
-      // began after is sent after the full list, however the two reads finish.
+      // began after is sent after the full list, however the two reads finish. One full list at
+      // a time: asked for again meanwhile, it is read once more after.
       let fullSeq = Infinity;
       let held: FleetLockerSummary[][] | null = null;
+      let again = false;
       const full = async () => {
-        fullSeq = reads;
-        held = [];
-        const lockers = await summaries();
-        write('lockers', { full: true, lockers });
-        for (const batch of held) write('lockers', { full: false, lockers: batch });
-        held = null;
+        if (held) {
+          again = true;
+          return;
+        }
+        try {
+          do {
+            again = false;
+            fullSeq = reads;
+            held = [];
+            const lockers = await summaries();
+            write('lockers', { full: true, lockers });
+            for (const batch of held) write('lockers', { full: false, lockers: batch });
+          } while (again);
+        } finally {
+          held = null;
+        }
       };
       const listener: Listener = ({ seq, lockers }) => {
         if (seq <= fullSeq) return;
         if (lockers === null) {
-          full().catch(() => res.end());
+          full().catch(() => res.destroy());
           return;
         }
         if (!lockers.length) return;
@@ -461,7 +507,7 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
       listeners.add(listener);
       streams.add(res);
       const heartbeat = setInterval(() => {
-        if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
+        if (!res.destroyed && !res.writableEnded) res.write(`: ${Date.now()}\n\n`);
       }, o.heartbeatMs ?? 15_000);
       const close = () => {
         clearInterval(heartbeat);

@@ -305,6 +305,9 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
       ['/api/fleet/figures.csv?rows=month', 400, 'VALIDATION_FAILED'],
       ['/api/fleet/figures?lockerId=nobody', 404, 'LOCKER_NOT_FOUND'],
       ['/api/fleet/figures?format=xlsx', 400, 'VALIDATION_FAILED'],
+      ['/api/fleet/figures?from=0000-01-01&to=0000-01-10', 400, 'VALIDATION_FAILED'],
+      ['/api/fleet/figures?to=0001-01-05', 400, 'VALIDATION_FAILED'],
+      [`/api/fleet/figures?lockerId=d1-01&district=${encodeURIComponent('Quận 6')}`, 404, 'LOCKER_NOT_FOUND'],
     ] as const) {
       const res = await get(url);
       t.equal(res.statusCode, status, url);

@@ -169,6 +169,13 @@ t.test(`codes are asked for and checked from the kiosk's addresses only (${dbKin
   await new Promise((r) => setTimeout(r, 300));
   t.equal((await inbox(locker)).length, 1, 'nothing texted');
   t.equal(await challenges(locker), 1, 'no code issued');
+  const followed = await call(locker, 'GET', '/api/pickups/results/00000000-0000-4000-8000-000000000000', LAN);
+  t.equal(followed.json().error?.code, 'KIOSK_ONLY', "following a pickup's results: the kiosk's too");
+  t.equal(
+    (await call(locker, 'GET', '/api/pickups/results/00000000-0000-4000-8000-000000000000', '127.0.0.1')).statusCode,
+    404,
+    'from the kiosk: no such result',
+  );
   t.equal((await call(locker, 'GET', `/api/deposits/${challengeId}`, LAN)).statusCode, 404, 'other kiosk routes stay open');
   t.equal((await call(locker, 'GET', '/api/procedures', LAN)).statusCode, 200);
   t.equal((await call(locker, 'GET', '/health', LAN)).statusCode, 200);

@@ -146,10 +146,12 @@ export async function citizenRoutes(
   );
 
   // What the kiosk follows after a pickup opened trays: by an id only that answer gave (like
-  // GET /api/deposits/:id), so not counted against the kiosk's lookups by dossier code.
+  // GET /api/deposits/:id), so not counted against the kiosk's lookups by dossier code. The
+  // kiosk's alone: result ids also travel in the events the district reads.
   app.get<{ Params: { resultId: string } }>(
     '/api/pickups/results/:resultId',
     {
+      onRequest: checkCode,
       schema: {
         params: { type: 'object', required: ['resultId'], properties: { resultId: { type: 'string', pattern: UUID } } },
         response: { 200: PickupResultView, ...errors },
