@@ -4,12 +4,12 @@
  * PostgreSQL, the fleet service's instances as child processes; and the /proc readings (CPU, memory)
  * of those processes and of PostgreSQL's.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listening, mosquittoBin } from '../../test/helpers/mosquitto.js';
 import { withClient } from '../chaos/database.js';
 import { freePort, sleep } from '../table/services.js';
 
@@ -17,19 +17,6 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The server the bench creates its database on (and drops it from). */
 export const ADMIN_DATABASE_URL = process.env.FLEET_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLK_TCK = 100;
-
-export const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find(
-  (bin) => spawnSync(bin, ['-h']).error === undefined,
-);
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 
 export interface Broker {
   url: string;

@@ -16,7 +16,8 @@ export const mosquittoBin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/
 /** For `{ skip: noMosquitto }`. */
 export const noMosquitto: string | false = mosquittoBin ? false : 'Mosquitto is not installed here (apt-get install mosquitto)';
 
-const listening = (port: number) =>
+/** Whether something accepts connections on this loopback port. */
+export const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.destroy();

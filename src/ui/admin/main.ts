@@ -7,9 +7,9 @@ import '../shared/base.css';
 import './admin.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, tokenStore } from '../shared/api.js';
+import { api, ApiError } from '../shared/api.js';
 import { html } from '../shared/html.js';
-import { TokenSignIn } from '../shared/signin.js';
+import { TokenScreen } from '../shared/token-screen.js';
 import { Alarms, Figures, type Alarm, type Stats } from './figures.js';
 import { Cabinets, type TrayView } from './cabinets.js';
 import { HealthBanner, type HealthView } from './health.js';
@@ -18,30 +18,13 @@ import { Retention, type RetentionStatus } from './retention.js';
 const TOKEN_KEY = 'atm247.admin.token';
 
 function App() {
-  tokenStore.fromHash(TOKEN_KEY);
-  const [token, setToken] = useState<string | null>(tokenStore.get(TOKEN_KEY));
-  const signOut = () => {
-    tokenStore.set(TOKEN_KEY, null);
-    setToken(null);
-  };
-  return html` <header class="topbar">
-      <h1>ATM 24/7 · Giám sát tủ hồ sơ</h1>
-      ${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}
-    </header>
-    <main class="admin">
-      ${
-        token
-          ? html`<${Dashboard} token=${token} onUnauthorized=${signOut} />`
-          : html`<${TokenSignIn}
-              title="Đăng nhập (quản trị hoặc cán bộ)"
-              check="/api/trays"
-              onToken=${(tk: string) => {
-                tokenStore.set(TOKEN_KEY, tk);
-                setToken(tk);
-              }}
-            />`
-      }
-    </main>`;
+  return html`<${TokenScreen}
+    tokenKey=${TOKEN_KEY}
+    heading="ATM 24/7 · Giám sát tủ hồ sơ"
+    signInTitle="Đăng nhập (quản trị hoặc cán bộ)"
+    check="/api/trays"
+    render=${(token: string, signOut: () => void) => html`<${Dashboard} token=${token} onUnauthorized=${signOut} />`}
+  />`;
 }
 
 type Link = 'connecting' | 'live' | 'lost';

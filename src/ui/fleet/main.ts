@@ -12,10 +12,10 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FleetFigures, FleetLockerDetail, FleetLockerSummary } from '../../domain/api-fleet.js';
 import type { PublishedTrayState } from '../../domain/events.js';
 import { fleetTotals } from '../../domain/fleet-totals.js';
-import { api, ApiError, tokenStore } from '../shared/api.js';
+import { api, ApiError } from '../shared/api.js';
 import { formatDateTime, formatTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
-import { TokenSignIn } from '../shared/signin.js';
+import { TokenScreen } from '../shared/token-screen.js';
 import { Cabinets, STATE_NAMES } from '../admin/cabinets.js';
 import { Alarms } from '../admin/figures.js';
 
@@ -23,30 +23,13 @@ const TOKEN_KEY = 'atm247.fleet.token';
 const STATES = Object.keys(STATE_NAMES) as PublishedTrayState[];
 
 function App() {
-  tokenStore.fromHash(TOKEN_KEY);
-  const [token, setToken] = useState<string | null>(tokenStore.get(TOKEN_KEY));
-  const signOut = () => {
-    tokenStore.set(TOKEN_KEY, null);
-    setToken(null);
-  };
-  return html` <header class="topbar">
-      <h1>ATM 24/7 · Toàn bộ tủ hồ sơ</h1>
-      ${token ? html`<button class="btn" onClick=${signOut}>Đăng xuất</button>` : null}
-    </header>
-    <main class="admin">
-      ${
-        token
-          ? html`<${Fleet} token=${token} onUnauthorized=${signOut} />`
-          : html`<${TokenSignIn}
-              title="Đăng nhập (quản trị quận / thành phố)"
-              check="/api/fleet/totals"
-              onToken=${(tk: string) => {
-                tokenStore.set(TOKEN_KEY, tk);
-                setToken(tk);
-              }}
-            />`
-      }
-    </main>`;
+  return html`<${TokenScreen}
+    tokenKey=${TOKEN_KEY}
+    heading="ATM 24/7 · Toàn bộ tủ hồ sơ"
+    signInTitle="Đăng nhập (quản trị quận / thành phố)"
+    check="/api/fleet/totals"
+    render=${(token: string, signOut: () => void) => html`<${Fleet} token=${token} onUnauthorized=${signOut} />`}
+  />`;
 }
 
 type Link = 'connecting' | 'live' | 'lost';
