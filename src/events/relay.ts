@@ -16,7 +16,8 @@
  *
  * The same worker publishes again, when the fleet asks (`replay()`, src/events/replay.ts, ADR
  * 0023), events already sent: a batch at a time, after whatever handed-over events and passes are
- * waiting, so that new events are not held up behind a long replay and nothing runs beside them.
+ * waiting, and a batch gives way between two rows as soon as new work comes, so that a new event
+ * waits for one replayed row's PUBACK at most and nothing runs beside it.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
@@ -64,7 +65,8 @@ export interface ReplayResult {
 /** A replay under way: where it is in the outbox and what is left of its row limit. */
 interface ReplayJob {
   since: Date;
-  after: string;
+  /** The `seq` the next batch starts after; null until the window's first row has been looked up. */
+  after: string | null;
   left: number;
   published: number;
   resolve: (result: ReplayResult) => void;
@@ -165,16 +167,19 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes again the events of this locker that were sent already and recorded (`created_at`)
-   * at or after `since`, in `seq` order, at most `maxRows` of them: same ids, same topics, QoS 1,
-   * not marked again. Unsent events are the passes' business. Run by the worker a batch at a time
-   * between its other work; one replay after the other. Survives a lost link or database (it goes
-   * on after the reconnect or the backoff); resolves when done, or with `ok: false` at `stop()`.
+   * Publishes again the events of this locker that were sent (`sent_at`, set after the broker's
+   * PUBACK) at or after `since`, however long before that they were written, in `seq` order, at
+   * most `maxRows` of them: same ids, same topics, QoS 1, not marked again. The fleet's `since` is
+   * when it lost track of what was published; an event written during an outage and published
+   * just now is one it may have lost. Unsent events are the passes' business. Run by the worker a
+   * batch at a time between its other work, giving way to new work between rows; one replay after
+   * the other. Survives a lost link or database (it goes on after the reconnect or the backoff);
+   * resolves when done, or with `ok: false` at `stop()`.
    */
   replay(since: Date, maxRows: number): Promise<ReplayResult> {
     if (!this.started) return Promise.resolve({ published: 0, truncated: false, ok: false });
     return new Promise((resolve) => {
-      this.replays.push({ since, after: '0', left: Math.max(0, maxRows), published: 0, resolve });
+      this.replays.push({ since, after: null, left: Math.max(0, maxRows), published: 0, resolve });
       if (Date.now() >= this.retryAt) this.schedule();
     });
   }
@@ -255,7 +260,8 @@ export class OutboxRelay {
             sent += r.sent;
             if (!r.ok) return this.failed(sent);
           } else if (this.replays.length) {
-            // Last: new events (handed over, or found by a pass) never wait behind a replay's batch.
+            // Last: new events (handed over, or found by a pass) go first, and a batch gives way
+            // to any that come while it runs (replayBatch).
             if (!(await this.replayBatch(this.replays[0]))) return this.failed(sent);
           } else {
             if (sent > 0) this.log.debug({ sent }, 'outbox events published');
@@ -310,23 +316,43 @@ export class OutboxRelay {
     }
   }
 
+  /** Handed-over events or a pass are waiting: a replay's batch gives way to them. */
+  private get newWork(): boolean {
+    return this.offered.length > 0 || this.wantPass;
+  }
+
   /**
-   * One batch of a replay: the next sent rows of the window in `seq` order, published again as a
-   * pass publishes them (same topic, same envelope). The replay ends (and resolves) when the window
-   * is exhausted or its row limit reached. False on a failure: the replay stays after the last row
-   * it published and goes on with the worker's next run.
+   * One batch of a replay: the next rows of the window (sent at or after `since`) in `seq` order,
+   * published again as a pass publishes them (same topic, same envelope). The batch stops before
+   * its next row when new work is waiting; the replay stays after the last row it published and
+   * goes on once the worker has done that work. The replay ends (and resolves) when the window is
+   * exhausted or its row limit reached. False on a failure: the replay goes on with the worker's
+   * next run, after the last row it published.
    */
   private async replayBatch(job: ReplayJob): Promise<boolean> {
     const { db, link, lockerId } = this.options;
     const finish = (truncated: boolean) => {
-      this.replays.shift();
+      if (this.replays[0] === job) this.replays.shift(); // not if given up meanwhile (resolved then)
       job.resolve({ published: job.published, truncated, ok: true });
       return true;
     };
     try {
+      if (job.after === null) {
+        // Where the window starts, read from outbox_sent_at (migrations/013_outbox_sent_at.sql):
+        // the batches then walk the primary key from there, not every sent row from the first
+        // one. A plain min(seq) would be planned as a walk of the primary key from its first row,
+        // the window's rows being the newest; the materialized CTE keeps the scan on the window.
+        const { rows } = await db.query<{ after: string | null }>(
+          `WITH w AS MATERIALIZED (SELECT seq FROM outbox WHERE locker_id = $1 AND sent_at IS NOT NULL AND sent_at >= $2)
+           SELECT (min(seq) - 1)::text AS after FROM w`,
+          [lockerId, job.since],
+        );
+        if (rows[0].after === null) return finish(false);
+        job.after = rows[0].after;
+      }
       if (job.left === 0) {
         const { rows } = await db.query(
-          `SELECT 1 FROM outbox WHERE locker_id = $1 AND sent_at IS NOT NULL AND created_at >= $2 AND seq > $3::bigint LIMIT 1`,
+          `SELECT 1 FROM outbox WHERE locker_id = $1 AND sent_at IS NOT NULL AND sent_at >= $2 AND seq > $3::bigint LIMIT 1`,
           [lockerId, job.since, job.after],
         );
         return finish(rows.length > 0);
@@ -334,11 +360,14 @@ export class OutboxRelay {
       const limit = Math.min(this.options.batchSize ?? 100, job.left);
       const { rows } = await db.query<OutboxRow>(
         `SELECT o.seq::text AS seq, o.id::text AS id, o.type, o.payload FROM outbox o
-          WHERE o.locker_id = $1 AND o.sent_at IS NOT NULL AND o.created_at >= $2 AND o.seq > $3::bigint
+          WHERE o.locker_id = $1 AND o.sent_at IS NOT NULL AND o.sent_at >= $2 AND o.seq > $3::bigint
           ORDER BY o.seq LIMIT $4`,
         [lockerId, job.since, job.after, limit],
       );
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
+        // A replay given up at stop() or drain() ends here. Between two rows, new work goes first:
+        // the worker comes back to this replay after it (one row at least per turn, so it ends).
+        if (this.replays[0] !== job || (i > 0 && this.newWork)) return true;
         // A type outside the contract was never published (see publishRows): nothing to repeat.
         if (isEventType(row.type)) {
           await link.publish(eventTopic(row.type), envelopeOf(row, row.type, lockerId));

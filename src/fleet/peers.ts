@@ -25,6 +25,11 @@
  *   `marginMs`, or earlier: the `since` of a request to every locker made after its previous
  *   connect (`fleet_replays`, each written before it goes out), which it may have missed; about
  *   the 24 h a locker replays at most when the fleet holds none of its events.
+ * A request to every locker that some did not acknowledge (the broker slow, a PUBACK timed out)
+ * goes again to those only, under the same request id and `since`, a heartbeat later, then twice
+ * as long each time up to `retryMaxMs`; it is written to `fleet_replays` once. A dead run's request
+ * is kept on its row (migrations/fleet/005_replay_retries.sql), so that the next claimant goes on
+ * with it.
  * The fleet stores events once by id: what was not lost arrives twice and is counted a duplicate.
  */
 import { randomUUID } from 'node:crypto';
@@ -57,6 +62,12 @@ export interface FleetPeersTiming {
    * a mobile link the subscription can reach the broker a round trip later than the fleet's request.
    */
   connectDelayMs?: number;
+  /**
+   * A request some lockers did not acknowledge goes again to those a heartbeat later, then twice as
+   * long each time, up to this. Default 5 min: a slow broker is not flooded, and each retry is a
+   * replay back to the same `since` at the locker.
+   */
+  retryMaxMs?: number;
 }
 
 export interface FleetPeersOptions extends FleetPeersTiming {
@@ -71,7 +82,10 @@ export interface FleetPeersOptions extends FleetPeersTiming {
 
 export interface PeersStatus {
   run: string;
-  /** Replays this instance asked for (dead runs, its own lost link), and lockers asked. */
+  /**
+   * Requests to every locker this instance wrote down (dead runs, its own lost link), and lockers
+   * that acknowledged one (a retry counts only those it asked again).
+   */
   replays: number;
   lockersAsked: number;
   /** Lockers this instance asked after they (re)connected to the broker (requests the broker acknowledged). */
@@ -87,6 +101,22 @@ const CONCURRENCY = 50;
  */
 const CONNECT_REACH_MS = 23 * 3_600_000;
 
+/** A request to every locker, until each has acknowledged it. */
+interface Replay {
+  since: Date;
+  /** Whose events (a dead run's instance, or this one) and why (`fleet_replays.cause`). */
+  instance: string;
+  cause: string;
+  /** Set once the request is written to `fleet_replays`. */
+  requestId?: string;
+  /** The lockers yet to acknowledge it; undefined: every locker known. */
+  lockers?: string[];
+  /** Rounds that left some unacknowledged. */
+  attempts: number;
+  /** Not sent again before this (ms since the epoch). */
+  retryAt: number;
+}
+
 /** A locker back on the broker whose connect this instance claimed, not asked yet. */
 interface Connect {
   since: Date;
@@ -100,8 +130,10 @@ export class FleetPeers {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
-  /** Its own lost link, not yet replayed: the earliest moment to replay from. */
+  /** Its own lost link, not yet asked for: the earliest moment to replay from. */
   private ownLoss: number | undefined;
+  /** The request for its own lost link, until every locker has acknowledged it. */
+  private ownReplay: Replay | undefined;
   /** Since when its heartbeats have all gone through (undefined while they fail). */
   private beatingSince: number | undefined;
   /** Its requests failed (its own link, most likely): it leaves dead runs to the others until then. */
@@ -136,6 +168,13 @@ export class FleetPeers {
   private get connectDelayMs(): number {
     return this.options.connectDelayMs ?? 2_000;
   }
+  private get retryMaxMs(): number {
+    return this.options.retryMaxMs ?? 300_000;
+  }
+  /** The wait before the next round of a request after `attempts` rounds that left some unacknowledged. */
+  private retryDelay(attempts: number): number {
+    return Math.min(this.retryMaxMs, this.heartbeatMs * 2 ** Math.min(Math.max(0, attempts - 1), 30));
+  }
 
   status(): PeersStatus {
     return { run: this.run, ...this.counts };
@@ -166,6 +205,12 @@ export class FleetPeers {
       this.log.warn(
         { lockers: [...this.connects.keys()].slice(0, 10), count: this.connects.size },
         'stopping before asking lockers back on the broker',
+      );
+    }
+    if (this.ownReplay) {
+      this.log.warn(
+        { requestId: this.ownReplay.requestId, since: this.ownReplay.since, lockers: this.ownReplay.lockers?.slice(0, 10) },
+        'stopping before every locker acknowledged the request for its lost link',
       );
     }
     if (!this.options.ingest.stoppedCleanly) {
@@ -216,29 +261,51 @@ export class FleetPeers {
       await this.beat();
       this.beatingSince ??= Date.now();
       if (this.ownLoss !== undefined) {
-        const since = this.ownLoss - this.marginMs;
+        // Lost again while the last request was still going out: the broker dropped, with the new
+        // session, what the lockers had replayed for it too. A new request to every locker.
+        let since = this.ownLoss - this.marginMs;
+        if (this.ownReplay) since = Math.min(since, this.ownReplay.since.getTime());
+        this.ownLoss = undefined;
+        this.ownReplay = { since: new Date(since), instance: this.options.instance, cause: 'link lost', attempts: 0, retryAt: 0 };
         this.log.warn({ since: new Date(since) }, 'the link to the broker was lost: asking the lockers for what it held');
-        if (await this.askLockers(new Date(since), { instance: this.options.instance, cause: 'link lost' })) this.ownLoss = undefined;
+      }
+      if (this.ownReplay && Date.now() >= this.ownReplay.retryAt) {
+        const replay = this.ownReplay;
+        if ((await this.askLockers(replay)) && this.ownReplay === replay) this.ownReplay = undefined;
       }
       for (const dead of await this.claim()) {
         if (this.stopped) break;
         const cause = dead.stopped_at ? 'fleet stopped' : 'instance gone';
-        this.log.warn(
-          { deadRun: dead.run, deadInstance: dead.instance, lastHeartbeat: dead.seen_at, since: dead.since, cause },
-          dead.stopped_at
-            ? 'the fleet was stopped: asking the lockers for what they published meanwhile'
-            : 'a fleet instance stopped without leaving: asking the lockers for what it held',
-        );
-        if (await this.askLockers(dead.since, { instance: dead.instance, cause })) {
-          await this.options.pool.query('UPDATE fleet_instances SET replay_done_at = now() WHERE run = $1 AND replay_by = $2', [
-            dead.run,
-            this.run,
-          ]);
-        } else {
-          // Released for an instance that can publish (or for this one, after the hold-off).
+        const replay: Replay = {
+          since: dead.since,
+          instance: dead.instance,
+          cause,
+          requestId: dead.replay_request_id ?? undefined,
+          lockers: dead.replay_pending ?? undefined,
+          attempts: dead.replay_attempts,
+          retryAt: 0,
+        };
+        if (!replay.requestId) {
+          this.log.warn(
+            { deadRun: dead.run, deadInstance: dead.instance, lastHeartbeat: dead.seen_at, since: dead.since, cause },
+            dead.stopped_at
+              ? 'the fleet was stopped: asking the lockers for what they published meanwhile'
+              : 'a fleet instance stopped without leaving: asking the lockers for what it held',
+          );
+        }
+        if (await this.askLockers(replay, dead.run)) {
           await this.options.pool.query(
-            'UPDATE fleet_instances SET replay_by = NULL, replay_claimed_at = NULL WHERE run = $1 AND replay_by = $2',
+            `UPDATE fleet_instances SET replay_done_at = now(), replay_pending = '{}' WHERE run = $1 AND replay_by = $2`,
             [dead.run, this.run],
+          );
+        } else {
+          // Released for an instance that can publish (or for this one, after the hold-off), with
+          // the lockers yet to acknowledge and the back-off: the next claimant asks those only.
+          await this.options.pool.query(
+            `UPDATE fleet_instances SET replay_by = NULL, replay_claimed_at = NULL, replay_pending = $3, replay_attempts = $4,
+                    replay_retry_at = now() + $5::double precision * interval '1 millisecond'
+              WHERE run = $1 AND replay_by = $2`,
+            [dead.run, this.run, replay.lockers, replay.attempts, this.retryDelay(replay.attempts)],
           );
           this.holdOffUntil = Date.now() + this.staleMs;
         }
@@ -275,9 +342,21 @@ export class FleetPeers {
    * Runs gone that this instance won: stopped last, its own name's previous run, or stale; not
    * replayed yet; unclaimed or claimed by a run that died too. Stale ones only once its own
    * heartbeats have gone through for two periods: after a database outage the live instances get
-   * the time to beat again first. None for a while after its own requests failed.
+   * the time to beat again first. None for a while after its own requests failed, nor a run whose
+   * request is waiting out its back-off. `since`: that of the run's request if one was written.
    */
-  private async claim(): Promise<{ run: string; instance: string; seen_at: Date; stopped_at: Date | null; since: Date }[]> {
+  private async claim(): Promise<
+    {
+      run: string;
+      instance: string;
+      seen_at: Date;
+      stopped_at: Date | null;
+      since: Date;
+      replay_request_id: string | null;
+      replay_pending: string[] | null;
+      replay_attempts: number;
+    }[]
+  > {
     if (Date.now() < this.holdOffUntil) return [];
     const settled = this.beatingSince !== undefined && Date.now() - this.beatingSince >= 2 * this.heartbeatMs;
     const { rows } = await this.options.pool.query(
@@ -287,46 +366,78 @@ export class FleetPeers {
             OR (instance = $2 AND seen_at < (SELECT started_at FROM fleet_instances WHERE run = $1))
             OR ($5 AND seen_at < now() - $3::double precision * interval '1 millisecond'))
           AND (replay_by IS NULL OR replay_claimed_at < now() - $3::double precision * interval '1 millisecond')
-        RETURNING run::text, instance, seen_at, stopped_at, caught_up_at - $4::double precision * interval '1 millisecond' AS since`,
+          AND (replay_retry_at IS NULL OR replay_retry_at <= now())
+        RETURNING run::text, instance, seen_at, stopped_at,
+          coalesce((SELECT r.since FROM fleet_replays r WHERE r.request_id = fleet_instances.replay_request_id),
+                   caught_up_at - $4::double precision * interval '1 millisecond') AS since,
+          replay_request_id::text, replay_pending, replay_attempts`,
       [this.run, this.options.instance, this.staleMs, this.marginMs, settled],
     );
     return rows;
   }
 
   /**
-   * Publishes a replay request to every locker the fleet knows; true when the broker acknowledged
-   * every one. An acknowledgement is not a delivery: a locker with no session on the broker (a
-   * broker that restarted has lost them) gets nothing. So the request is written down first, and a
-   * locker that connects after it is asked again from its `since` (`lockerConnected`).
+   * Publishes a replay request to every locker the fleet knows, or, on a retry, to those that have
+   * not acknowledged it yet; true when the broker acknowledged every one. The others are kept in
+   * `replay.lockers`, and `replay.retryAt` set after the back-off. An acknowledgement is not a
+   * delivery: a locker with no session on the broker (a broker that restarted has lost them) gets
+   * nothing. So the request is written down first, once (with `run`: on that dead run's row too, in
+   * the same statement), and a locker that connects after it is asked again from its `since`
+   * (`lockerConnected`).
    */
-  private async askLockers(since: Date, why: { instance: string; cause: string }): Promise<boolean> {
-    const request: ReplayRequest = { since: since.toISOString(), requestId: randomUUID() };
-    await this.options.pool.query('INSERT INTO fleet_replays (request_id, since, cause) VALUES ($1, $2, $3)', [
-      request.requestId,
-      since,
-      why.cause,
-    ]);
-    const { rows } = await this.options.pool.query<{ locker_id: string }>('SELECT locker_id FROM fleet_lockers ORDER BY locker_id');
+  private async askLockers(replay: Replay, run?: string): Promise<boolean> {
+    const { pool } = this.options;
+    const first = !replay.requestId;
+    if (!replay.requestId) {
+      const requestId = randomUUID();
+      await pool.query(
+        `WITH r AS (INSERT INTO fleet_replays (request_id, since, cause) VALUES ($1, $2, $3) RETURNING request_id)
+         UPDATE fleet_instances SET replay_request_id = (SELECT request_id FROM r) WHERE run = $4 AND replay_by = $5`,
+        [requestId, replay.since, replay.cause, run ?? null, this.run],
+      );
+      replay.requestId = requestId;
+    }
+    replay.lockers ??= (await pool.query<{ locker_id: string }>('SELECT locker_id FROM fleet_lockers ORDER BY locker_id')).rows.map(
+      (r) => r.locker_id,
+    );
+    const lockers = replay.lockers;
+    const request: ReplayRequest = { since: replay.since.toISOString(), requestId: replay.requestId };
     const payload = JSON.stringify(request);
     const base = this.options.baseTopic ?? 'atm247';
-    let failed = 0;
+    const failed: string[] = [];
     let firstError: unknown;
-    for (let i = 0; i < rows.length; i += CONCURRENCY) {
-      const results = await Promise.allSettled(
-        rows.slice(i, i + CONCURRENCY).map((r) => this.options.ingest.publish(replayTopic(base, r.locker_id), payload)),
-      );
-      for (const r of results) {
-        if (r.status === 'fulfilled') continue;
-        failed += 1;
+    for (let i = 0; i < lockers.length; i += CONCURRENCY) {
+      const batch = lockers.slice(i, i + CONCURRENCY);
+      const results = await Promise.allSettled(batch.map((lockerId) => this.options.ingest.publish(replayTopic(base, lockerId), payload)));
+      results.forEach((r, j) => {
+        if (r.status === 'fulfilled') return;
+        failed.push(batch[j]);
         firstError ??= r.reason;
-      }
+      });
     }
-    this.counts.replays += 1;
-    this.counts.lockersAsked += rows.length - failed;
-    const line = { ...why, requestId: request.requestId, since: request.since, lockers: rows.length, failed };
-    if (failed) this.log.warn({ ...line, err: firstError }, 'replay requests not all acknowledged; asking again later');
-    else this.log.info(line, 'lockers asked to publish their events again');
-    return failed === 0;
+    // Counted after its first round, with the lockers that acknowledged it.
+    if (first) this.counts.replays += 1;
+    this.counts.lockersAsked += lockers.length - failed.length;
+    const line = {
+      instance: replay.instance,
+      cause: replay.cause,
+      requestId: request.requestId,
+      since: request.since,
+      lockers: lockers.length,
+      failed: failed.length,
+      attempt: replay.attempts + 1,
+    };
+    replay.lockers = failed;
+    if (failed.length) {
+      replay.attempts += 1;
+      const retryInMs = this.retryDelay(replay.attempts);
+      replay.retryAt = Date.now() + retryInMs;
+      this.log.warn(
+        { ...line, retryInMs, notAcknowledged: failed.slice(0, 10), err: firstError },
+        'replay requests not all acknowledged; asking those lockers again later',
+      );
+    } else this.log.info(line, 'lockers asked to publish their events again');
+    return failed.length === 0;
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
- * The locker's answer to the fleet's replay requests (ADR 0023): the events it has already sent
- * since a moment go out again through the relay, same ids, same topics, in `seq` order; the unsent
- * ones are left to the passes; a request reaches back so far and publishes so much at most; new
- * events are not held up behind a long replay; malformed requests are dropped with a log line; a
- * storm of requests costs one replay per interval.
+ * The locker's answer to the fleet's replay requests (ADR 0023): the events it has sent since a
+ * moment (by `sent_at`, however long before they were written) go out again through the relay, same
+ * ids, same topics, in `seq` order; the unsent ones are left to the passes; a request reaches back
+ * so far and publishes so much at most; a new event waits for one replayed row at most, not a
+ * batch; malformed requests are dropped with a log line; a storm of requests costs one replay per
+ * interval.
  */
 import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +12,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { testDb, dbKind } from '../helpers/db.js';
 import { brokerKind, lifo, testBroker, testLink, testSubscriber, uniqueLockerId, until } from '../helpers/mqtt.js';
-import { enqueueEvent, OutboxSignal } from '../../src/events/outbox.js';
+import { enqueueEvent, OutboxSignal, writeEvent } from '../../src/events/outbox.js';
 import { OutboxRelay } from '../../src/events/relay.js';
 import { ReplayResponder, type ReplayOptions } from '../../src/events/replay.js';
 import { REPLAY_TOPIC, topicSpec } from '../../src/events/topics.js';
@@ -63,12 +64,14 @@ async function setup(t: Test, options: ReplayOptions & { batchSize?: number } = 
   };
   /** The event ids the subscriber received, in order. */
   const received = () => sub.messages.map((m) => JSON.parse(m.payload).id as string);
-  /** Moves events back in time, as if written that long ago. */
+  /** Moves events back in time, as if written (and sent) that long ago. */
   const age = (ids: string[], ms: number) =>
-    db.query(`UPDATE outbox SET created_at = now() - $2::double precision * interval '1 millisecond' WHERE id = ANY($1::uuid[])`, [
-      ids,
-      ms,
-    ]);
+    db.query(
+      `UPDATE outbox SET created_at = now() - $2::double precision * interval '1 millisecond',
+         sent_at = CASE WHEN sent_at IS NULL THEN NULL ELSE now() - $2::double precision * interval '1 millisecond' END
+        WHERE id = ANY($1::uuid[])`,
+      [ids, ms],
+    );
   return { db, link, sub, signal, relay, responder, lockerId, lines, ask, produce, received, age };
 }
 
@@ -181,3 +184,65 @@ t.test(`new events are not held up behind a long replay (${kind})`, async (t) =>
     'and the replay went on in order around it',
   );
 });
+
+t.test(`events written during an outage and sent just now are replayed: the window is when they were sent (${kind})`, async (t) => {
+  const { db, lockerId, signal, ask, produce, received, age, lines } = await setup(t);
+  const old = await produce(3);
+  await age(old, 7_200_000);
+  // Written two hours ago while the broker was away (no signal, a slow poll: they stay unsent)...
+  const outage = await db.tx(async (tx) => {
+    const written: string[] = [];
+    for (let i = 0; i < 3; i++) written.push((await enqueueEvent(tx, { lockerId, type: 'tray.door_opened', data: { tray: 5 } })).id);
+    return written;
+  });
+  await age(outage, 7_200_000);
+  // ...and published now: exactly what a fleet instance that crashed a moment ago may have held.
+  signal.notify();
+  await until(async () => {
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1::uuid[]) AND sent_at IS NOT NULL`, [outage]);
+    return rows[0].n === 3;
+  }, 'the outage events sent');
+  const recent = await produce(3);
+  t.same(received(), [...old, ...outage, ...recent], 'the first time');
+
+  await ask({ since: new Date(Date.now() - 60_000) });
+  await until(() => replayLines(lines).length === 1, 'the replay');
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(received().slice(9), [...outage, ...recent], 'the events sent in the last minute, in seq order, however old');
+  t.match(replayLines(lines), [{ published: 6 }]);
+});
+
+for (const how of ['handed over at its commit', 'found by a pass'] as const) {
+  t.test(`a new event ${how} goes out before the rest of a replay's batch (${kind})`, async (t) => {
+    const { db, link, lockerId, signal, relay, produce, received } = await setup(t);
+    const old = await produce(20);
+    // A slow link: the third replayed row's PUBACK is held until the new event has been written.
+    const publish = link.publish.bind(link);
+    let count = 0;
+    let holding = false;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    link.publish = (async (...args: Parameters<typeof publish>) => {
+      await publish(...args);
+      if (++count === 3) {
+        holding = true;
+        await gate;
+      }
+    }) as typeof link.publish;
+    const replay = relay.replay(new Date(Date.now() - 60_000), 1_000);
+    await until(() => holding, 'the replay under way');
+    const entry = await db.tx((tx) => writeEvent(tx, { lockerId, type: 'tray.door_opened', data: { tray: 42 } }));
+    if (how === 'handed over at its commit') relay.offer([entry]);
+    else signal.notify();
+    release();
+    // Sent within the window, the new event is in it too: the replay reaches it last.
+    const result = await replay;
+    t.same(result, { published: 21, truncated: false, ok: true }, 'the replay ends');
+    await until(() => received().length >= 21 + result.published, 'everything at the subscriber');
+    t.same(
+      received().slice(20),
+      [...old.slice(0, 3), entry.id, ...old.slice(3), entry.id],
+      'the new event right after the row that was in flight',
+    );
+  });
+}

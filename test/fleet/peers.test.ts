@@ -4,8 +4,9 @@
  * lockers for what a dead run held; a planned stop asks for nothing unless it leaves the fleet
  * down; a restart under the same name replays for its previous run at once; a claim whose requests
  * did not all go out is taken over; a run taken for dead goes on under a new id; a lost link asks
- * for itself; a locker back on the broker is asked by one instance, from the last event the fleet
- * holds or a request to every locker it may have missed. test/fleet/crash.test.ts does the same
+ * for itself; a request some lockers did not acknowledge goes again to those only, with a back-off
+ * and the same request id; a locker back on the broker is asked by one instance, from the last
+ * event the fleet holds or a request to every locker it may have missed. test/fleet/crash.test.ts does the same
  * with a real crash, test/fleet/broker-crash.test.ts with a real broker restart.
  */
 import t, { type Test } from 'tap';
@@ -26,15 +27,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class FakeIngest {
   sent: { topic: string; request: { since: string; requestId: string }; at: number }[] = [];
   attempts = 0;
+  /** Every publish tried, acknowledged or not. */
+  tries: { topic: string; requestId: string; at: number }[] = [];
   caughtUp = Date.now();
   stoppedCleanly = true;
   refuse = false;
+  /** Topics whose publishes are not acknowledged (a PUBACK timing out). */
+  refuseTopics = new Set<string>();
   private lost: ((caughtUpAt: number) => void)[] = [];
   private connected: ((lockerId: string) => Promise<void>)[] = [];
   caughtUpAt = () => this.caughtUp;
   publish = async (topic: string, payload: string) => {
     this.attempts += 1;
+    this.tries.push({ topic, requestId: JSON.parse(payload).requestId, at: performance.now() });
     if (this.refuse) throw new Error('not connected');
+    if (this.refuseTopics.has(topic)) throw new Error('PUBACK timeout');
     this.sent.push({ topic, request: JSON.parse(payload), at: performance.now() });
   };
   onLinkLost = (listener: (caughtUpAt: number) => void) => void this.lost.push(listener);
@@ -210,6 +217,99 @@ t.test(`a lost link asks the lockers for what the broker dropped with the sessio
   );
   await sleep(3 * HEARTBEAT_MS);
   t.equal(a.ingest.sent.length, 3, 'once');
+});
+
+t.test(`a request one locker did not acknowledge goes again to that locker only, backing off (${dbKind})`, async (t) => {
+  const { start, store } = await setup(t);
+  const RETRY_MAX_MS = 8 * HEARTBEAT_MS;
+  const a = await start('a', { retryMaxMs: RETRY_MAX_MS });
+  a.ingest.refuseTopics.add('atm247/d6-02/replay');
+  const lostAt = Date.now() - 5_000;
+  a.ingest.linkCameBack(lostAt);
+  const tries = () => a.ingest.tries.filter((s) => s.topic === 'atm247/d6-02/replay');
+  await until(() => tries().length >= 7, 'asked again a few times', 5_000);
+  t.same(
+    a.ingest.tries.slice(0, 3).map((s) => s.topic),
+    lockerTopics,
+    'every locker asked first',
+  );
+  t.same(
+    a.ingest.tries.slice(3).map((s) => s.topic),
+    a.ingest.tries.slice(3).map(() => 'atm247/d6-02/replay'),
+    'then only the locker that did not acknowledge',
+  );
+  t.same(
+    a.ingest.sent.map((s) => s.topic),
+    ['atm247/d6-01/replay', 'atm247/d6-03/replay'],
+    'the others once',
+  );
+  const gaps = tries()
+    .slice(1)
+    .map((s, i) => s.at - tries()[i].at);
+  // A heartbeat, then twice as long each time up to the most; each on a heartbeat, and a loaded machine runs late.
+  const expected = gaps.map((_, i) => Math.min(RETRY_MAX_MS, HEARTBEAT_MS * 2 ** i));
+  t.ok(
+    gaps.every((g, i) => g >= expected[i] - 10 && g <= expected[i] + 4 * HEARTBEAT_MS),
+    `spaced by the back-off (${gaps.map(Math.round).join(', ')} ms; expected ${expected.join(', ')})`,
+  );
+  const { rows } = await store.pool.query('SELECT request_id::text, since FROM fleet_replays');
+  t.equal(rows.length, 1, 'one request written down');
+  const { requestId, since } = a.ingest.sent[0].request;
+  t.ok(
+    a.ingest.tries.every((s) => s.requestId === requestId),
+    'under one request id',
+  );
+  t.equal(rows[0].request_id, requestId, 'the one written down');
+
+  a.ingest.refuseTopics.clear();
+  await until(() => a.ingest.sent.length === 3, 'acknowledged at last', 2 * RETRY_MAX_MS + 1_000);
+  t.same(a.ingest.sent[2].request, { since, requestId }, 'the same request');
+  const triesDone = a.ingest.tries.length;
+  await sleep(RETRY_MAX_MS + 2 * HEARTBEAT_MS);
+  t.equal(a.ingest.tries.length, triesDone, 'and no more');
+  t.match(a.peers.status(), { replays: 1, lockersAsked: 3 });
+});
+
+t.test(`a dead run's request one locker did not acknowledge: the next claimant asks that one only (${dbKind})`, async (t) => {
+  const { start, row, store } = await setup(t);
+  const b = await start('b');
+  const a = await start('a');
+  a.ingest.stoppedCleanly = false;
+  const aRun = a.peers.status().run;
+  await a.peers.stop();
+  // Its restart replays for it at once, and one PUBACK times out; b is the next to claim it (stale).
+  const again = await start('a');
+  again.ingest.refuseTopics.add('atm247/d6-02/replay');
+  b.ingest.refuseTopics.add('atm247/d6-02/replay');
+  await until(async () => (await row(aRun)).replay_attempts >= 2, 'asked again by the next claimant', 5_000);
+  b.ingest.refuseTopics.clear();
+  again.ingest.refuseTopics.clear();
+  await until(async () => (await row(aRun)).replay_done_at, 'done', 5_000);
+  const tries = [...again.ingest.tries, ...b.ingest.tries].sort((x, y) => x.at - y.at);
+  t.same(
+    tries.slice(0, 3).map((s) => s.topic),
+    lockerTopics,
+    'every locker asked once',
+  );
+  t.ok(
+    tries.slice(3).every((s) => s.topic === 'atm247/d6-02/replay'),
+    `then only the one that did not acknowledge (${tries.length - 3} times)`,
+  );
+  t.ok(
+    tries.every((s) => s.requestId === tries[0].requestId),
+    'under one request id',
+  );
+  const { rows } = await store.pool.query('SELECT request_id::text FROM fleet_replays');
+  t.same(
+    rows.map((r) => r.request_id),
+    [tries[0].requestId],
+    'written down once',
+  );
+  const sent = [...again.ingest.sent, ...b.ingest.sent];
+  t.ok(
+    sent.every((s) => s.request.since === sent[0].request.since),
+    'from the same since',
+  );
 });
 
 t.test(`a locker back on the broker is asked by one instance, from what the fleet holds of it (${dbKind})`, async (t) => {
