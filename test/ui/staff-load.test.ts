@@ -37,6 +37,8 @@ async function timeoutPasses(locker: TestLocker): Promise<void> {
 t.test('every new answer replaces the old message: no green "tray open" beside a new error', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page({ width: 1280, height: 900 });
+  // What is checked here is words and lists, not speed: a loaded machine may take seconds to load a tray.
+  page.setDefaultTimeout(15_000);
   await signInToLoading(page, locker.url);
   await loadOne(page, 'HCM-2025-000601');
   t.equal(await page.locator('.notice, .error').count(), 1, 'the tray-open message');
@@ -59,6 +61,8 @@ t.test('every new answer replaces the old message: no green "tray open" beside a
 t.test("a load abandoned at its tray leaves the officer's list, and the screen says why", { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page({ width: 1280, height: 900 });
+  // What is checked here is words and lists, not speed: a loaded machine may take seconds to load a tray.
+  page.setDefaultTimeout(15_000);
   await signInToLoading(page, locker.url);
   const left = await loadOne(page, 'HCM-2025-000611');
   const kept = await loadOne(page, 'HCM-2025-000612');
@@ -87,6 +91,8 @@ t.test("a load abandoned at its tray leaves the officer's list, and the screen s
 t.test('an armful at 8:00: the batch form loads several results and shows what became of each', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page({ width: 1280, height: 900 });
+  // What is checked here is words and lists, not speed: a loaded machine may take seconds to load a tray.
+  page.setDefaultTimeout(15_000);
   await signInToLoading(page, locker.url);
   await page.getByRole('button', { name: 'Nhiều kết quả cùng lúc' }).click();
 

@@ -28,6 +28,8 @@ t.test(
   async (t) => {
     const locker = await startUiLocker(t);
     const page = await locker.page({ width: 1280, height: 900 });
+    // What is checked here is words and lists, not speed: a loaded machine may take seconds to load a tray.
+    page.setDefaultTimeout(15_000);
     await page.goto(`${locker.url}/staff`);
     t.equal(await page.evaluate(() => document.documentElement.lang), 'vi');
 
