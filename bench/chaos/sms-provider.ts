@@ -82,7 +82,10 @@ export class FakeSmsProvider {
     const latest = (): string | null => {
       let code: string | null = null;
       for (const t of this.to(phone, afterSeq)) {
-        if (/x[aá]c th[uự]c/i.test(t.text)) code = /\b(\d{6,10})\b/.exec(t.text)?.[1] ?? code;
+        // The code's own text ("UBNDQ6: Ma xac thuc ATM 24/7 la 12345678, …"): the result-ready text
+        // also mentions "ma xac thuc", and an online-system dossier number in it has six digits in a row.
+        const own = /M[aã] x[aá]c th[uự]c ATM 24\/7 l[aà] (\d{6,10})\b/i.exec(t.text);
+        if (own) code = own[1];
       }
       return code;
     };
