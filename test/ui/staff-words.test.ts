@@ -86,7 +86,14 @@ t.test(
     await page.getByLabel('Recipient phone number').fill('0987 111 222');
     await page.getByLabel('Dossier code').fill('HCM-2025-000501');
     await page.getByLabel('Dossier code').press('Enter');
-    await page.getByText(`This result is already in the machine, in tray ${tray} (texted, waiting for the citizen).`).waitFor();
+    // Found by its start, its status read after: a failure then says what the screen said.
+    const already = page.getByText(`This result is already in the machine, in tray ${tray}`);
+    await already.waitFor();
+    t.equal(
+      await already.textContent(),
+      `This result is already in the machine, in tray ${tray} (texted, waiting for the citizen).`,
+      'refused in words, with its tray and status',
+    );
     t.notMatch(await screenText(page, RAW_EN), RAW_EN);
     t.equal(await page.getByRole('cell', { name: RAW_CELL }).count(), 0, 'no raw status in a cell');
     // The session's list, kept across the tabs, says where the result stands.
