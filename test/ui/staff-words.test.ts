@@ -42,12 +42,27 @@ t.test(
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
     await page.getByRole('heading', { name: /Lượt thu/ }).waitFor();
 
-    // A result loaded, then the same result again: refused in words, with its tray.
+    // The catalogue slow to come: the form says so and sends nothing (no procedure to send yet).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const asked: string[] = [];
+    await page.route('**/api/procedures?result=true', async (route) => {
+      await released;
+      await route.continue();
+    });
+    page.on('request', (r) => r.method() === 'POST' && asked.push(new URL(r.url()).pathname));
     await page.getByRole('tab', { name: 'Đưa kết quả vào máy' }).click();
     const code = page.getByLabel('Mã hồ sơ');
     await page.getByLabel('Số điện thoại người nhận').fill('0987 111 222');
-    await page.getByLabel('Thủ tục').selectOption('HT-KS');
     await code.fill('HCM-2025-000501');
+    await code.press('Enter');
+    const waiting = page.getByRole('button', { name: 'Đang tải danh mục thủ tục…' });
+    t.ok(await waiting.isDisabled(), 'no load before the procedures are known');
+    t.same(asked, [], 'nothing sent');
+    release();
+    await page.getByLabel('Thủ tục').selectOption('HT-KS');
+
+    // A result loaded, then the same result again: refused in words, with its tray.
     await code.press('Enter');
     const opened = page.getByText(/Khay số \d+ đã mở: đặt kết quả/);
     await opened.waitFor();
@@ -83,6 +98,9 @@ t.test(
     await row.getByRole('cell', { name: 'Texted, waiting for the citizen' }).waitFor();
     await page.getByRole('heading', { name: 'Results not collected' }).waitFor();
     await page.getByRole('tab', { name: 'Load results' }).click();
+    // The phone number and the procedure stay for the next result, across a visit to another tab.
+    t.equal(await page.getByLabel('Recipient phone number').inputValue(), '+1 202 555 0143', 'the last phone number kept');
+    t.equal(await page.getByLabel('Procedure').inputValue(), 'HT-KS', 'the procedure kept');
     await page.getByLabel('Recipient phone number').fill('0987 111 222');
     await page.getByLabel('Dossier code').fill('HCM-2025-000501');
     await page.getByLabel('Dossier code').press('Enter');

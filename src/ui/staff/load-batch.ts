@@ -71,9 +71,11 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
   };
 
   const filled = rows.filter((r) => !isEmpty(r));
+  // Until the catalogue has arrived the rows have no procedure to send.
+  const ready = procedures.length > 0;
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (busy || !filled.length) return;
+    if (busy || !ready || !filled.length) return;
     setBusy(true);
     clear();
     setSent(null);
@@ -180,8 +182,8 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
         <button type="button" class="btn" disabled=${rows.length >= BATCH_MAX} onClick=${addRow}>${t.batch.addRow}</button>
         <span class="muted">${t.batch.most(BATCH_MAX)}</span>
       </div>
-      <button class="btn btn-primary" type="submit" disabled=${busy || !filled.length}>
-        ${busy ? t.batch.busy : t.batch.submit(filled.length)}
+      <button class="btn btn-primary" type="submit" disabled=${busy || !ready || !filled.length}>
+        ${busy ? t.batch.busy : ready ? t.batch.submit(filled.length) : t.load.waitingProcedures}
       </button>
     </form>
     ${

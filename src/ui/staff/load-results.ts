@@ -20,6 +20,19 @@ export type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name'>;
 /** A load of this session: where it stands, with the procedure chosen and when. */
 export type Loaded = ResultState & { at: Date };
 
+/**
+ * What the single form keeps for the next result, and the catalogue it chose from: kept by the
+ * screen for the signed-in session, so that a visit to another tab loses neither (and the form
+ * never sends before it knows the procedures). Forgotten at sign-out.
+ */
+export interface Kept {
+  phone: string;
+  procedureCode: string;
+  procedures: Procedure[];
+}
+
+export const nothingKept = (): Kept => ({ phone: '', procedureCode: '', procedures: [] });
+
 /** How often the loads still at their tray are asked after. */
 const FOLLOW_MS = 2_000;
 /** The statuses that still move on their own: the door not yet closed, the citizen not yet texted, the tray to check. */
@@ -28,6 +41,7 @@ const FOLLOWED = new Set<ResultState['status']>(['loading', 'loaded', 'to_check'
 /** What the forms need: the procedures, how to add loads to the session's list, how to speak. */
 export interface LoadFormProps extends Props {
   procedures: Procedure[];
+  kept: Kept;
   busy: boolean;
   setBusy: (busy: boolean) => void;
   /** New loads, newest first. */
@@ -44,16 +58,22 @@ export function procedureLabel(p: Procedure, lang: 'vi' | 'en'): string {
 /** The session's loads, kept by the screen so that they outlast a visit to another tab. */
 export type Session = [Loaded[], Dispatch<StateUpdater<Loaded[]>>];
 
-export function LoadResults({ token, onUnauthorized, session }: Props & { session: Session }) {
+export function LoadResults({ token, onUnauthorized, session, kept }: Props & { session: Session; kept: Kept }) {
   const t = useTexts();
-  const [procedures, setProcedures] = useState<Procedure[]>([]);
+  const [procedures, setProcedures] = useState<Procedure[]>(kept.procedures);
   const [mode, setMode] = useState<'one' | 'many'>('one');
   const [loaded, setLoaded] = session;
   const [busy, setBusy] = useState(false);
   const { message, say, fail, clear } = useMessage(onUnauthorized);
 
   useEffect(() => {
-    api<Procedure[]>('GET', '/api/procedures?result=true').then(setProcedures, (err) => fail(err));
+    api<Procedure[]>('GET', '/api/procedures?result=true').then(
+      (list) => {
+        kept.procedures = list;
+        setProcedures(list);
+      },
+      (err) => fail(err),
+    );
   }, []);
 
   // The loads still at their tray are followed until they settle; one abandoned leaves the list.
@@ -90,6 +110,7 @@ export function LoadResults({ token, onUnauthorized, session }: Props & { sessio
     token,
     onUnauthorized,
     procedures,
+    kept,
     busy,
     setBusy,
     onLoaded: (loads) => setLoaded((list) => [...loads, ...list]),
@@ -118,18 +139,20 @@ export function LoadResults({ token, onUnauthorized, session }: Props & { sessio
 }
 
 /** One result at a time: the phone and the procedure stay for the next one (often the same family or kind). */
-function SingleForm({ token, procedures, busy, setBusy, onLoaded, say, fail, clear }: LoadFormProps) {
+function SingleForm({ token, procedures, kept, busy, setBusy, onLoaded, say, fail, clear }: LoadFormProps) {
   const t = useTexts();
   const lang = useLang();
   const [dossierCode, setDossierCode] = useState('');
-  const [phone, setPhone] = useState('');
-  const [procedureCode, setProcedureCode] = useState('');
+  const [phone, setPhone] = useState(kept.phone);
+  const [procedureCode, setProcedureCode] = useState(kept.procedureCode);
   const codeField = useRef<HTMLInputElement>(null);
   useEffect(() => codeField.current?.focus(), []);
-  const chosen = procedureCode || procedures[0]?.code || '';
+  const chosen = procedures.some((p) => p.code === procedureCode) ? procedureCode : (procedures[0]?.code ?? '');
+  // Until the catalogue has arrived there is no procedure to send: Enter does nothing (the button says why).
+  const ready = chosen !== '';
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (busy) return;
+    if (busy || !ready) return;
     setBusy(true);
     clear();
     try {
@@ -164,15 +187,21 @@ function SingleForm({ token, procedures, busy, setBusy, onLoaded, say, fail, cle
           inputmode="tel"
           autocomplete="off"
           value=${phone}
-          onInput=${(e: Event) => setPhone((e.target as HTMLInputElement).value)}
+          onInput=${(e: Event) => setPhone((kept.phone = (e.target as HTMLInputElement).value))}
           required
       /></label>
       <label class="field"
-        >${t.load.procedure}<select value=${chosen} onChange=${(e: Event) => setProcedureCode((e.target as HTMLSelectElement).value)}>
+        >${t.load.procedure}<select
+          value=${chosen}
+          required
+          onChange=${(e: Event) => setProcedureCode((kept.procedureCode = (e.target as HTMLSelectElement).value))}
+        >
           ${procedures.map((p) => html`<option value=${p.code}>${procedureLabel(p, lang)}</option>`)}
         </select></label
       >
-      <button class="btn btn-primary" type="submit" disabled=${busy}>${busy ? t.load.busy : t.load.submit}</button>
+      <button class="btn btn-primary" type="submit" disabled=${busy || !ready}>
+        ${busy ? t.load.busy : ready ? t.load.submit : t.load.waitingProcedures}
+      </button>
     </form>`;
 }
 

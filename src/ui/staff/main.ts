@@ -7,14 +7,14 @@
 import '../shared/base.css';
 import './staff.css';
 import { render } from 'preact';
-import { useLayoutEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Manifest, SignedIn, SignedOut } from '../../domain/api-staff.js';
 import { api, ApiError, tokenStore } from '../shared/api.js';
 import type { Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
 import { initialLang, keepLang, LangContext, LangSwitch, useTexts } from './lang.js';
-import { LoadResults, type Loaded } from './load-results.js';
+import { LoadResults, nothingKept, type Loaded } from './load-results.js';
 import { Unclaimed } from './panels.js';
 import { Round } from './round.js';
 import { textsFor } from './texts.js';
@@ -105,6 +105,7 @@ function App() {
   const [tab, setTab] = useState<Tab>('round');
   const [lang, setLang] = useState<Lang>(initialLang);
   const session = useState<Loaded[]>([]);
+  const kept = useRef(nothingKept());
   const t = textsFor(lang);
   useLayoutEffect(() => {
     document.documentElement.lang = lang;
@@ -119,6 +120,7 @@ function App() {
     tokenStore.set(TOKEN_KEY, null);
     setToken(null);
     session[1]([]);
+    kept.current = nothingKept();
   };
   const tabs: Tab[] = ['round', 'load', 'unclaimed'];
   return html`<${LangContext.Provider} value=${lang}>
@@ -148,7 +150,7 @@ function App() {
               </nav>
               <div role="tabpanel">
                 ${tab === 'round' ? html`<${Round} token=${token} onUnauthorized=${signOut} />` : null}
-                ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} session=${session} />` : null}
+                ${tab === 'load' ? html`<${LoadResults} token=${token} onUnauthorized=${signOut} session=${session} kept=${kept.current} />` : null}
                 ${tab === 'unclaimed' ? html`<${Unclaimed} token=${token} onUnauthorized=${signOut} />` : null}
               </div>`
       }

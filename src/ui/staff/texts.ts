@@ -139,6 +139,7 @@ const vi = {
     procedure: 'Thủ tục',
     submit: 'Mở khay và đưa vào',
     busy: 'Đang mở khay…',
+    waitingProcedures: 'Đang tải danh mục thủ tục…',
     opened: (tray: number, code: string) => `Khay số ${tray} đã mở: đặt kết quả ${code} vào và đóng cửa.`,
     cancelled: (tray: number | null, code: string) =>
       `Khay số ${tray ?? '?'}: cửa không được mở nên việc đưa kết quả ${code} vào máy đã hủy. Khay được dùng lại; đưa lại kết quả nếu cần.`,
@@ -308,6 +309,7 @@ const en: Texts = {
     procedure: 'Procedure',
     submit: 'Open a tray and load',
     busy: 'Opening a tray…',
+    waitingProcedures: 'Loading the procedures…',
     opened: (tray, code) => `Tray ${tray} is open: put result ${code} in and close the door.`,
     cancelled: (tray, code) =>
       `Tray ${tray ?? '?'}: its door was never opened, so loading result ${code} was cancelled. The tray is free again; load the result again if needed.`,
