@@ -488,7 +488,7 @@ class Run {
       if (!log.events.acked[i]) events.unacked += 1;
       else if (!inTable.has(log.events.id[i])) events.lost += 1;
     }
-    const sum = (k: 'stored' | 'duplicates' | 'rejected' | 'failed') => ingest.reduce((s, h) => s + h[k], 0);
+    const sum = (k: 'stored' | 'duplicates' | 'rejected' | 'failed' | 'batches') => ingest.reduce((s, h) => s + h[k], 0);
     const pct = (seconds: number) => (100 * seconds) / ((b.at - a.at) / 1000);
     const stream1 = this.streamTotals();
     return {
@@ -509,6 +509,8 @@ class Run {
         duplicates: sum('duplicates'),
         rejected: sum('rejected'),
         failed: sum('failed'),
+        batches: sum('batches'),
+        largestBatch: Math.max(...ingest.map((h) => h.largestBatch)),
       },
       drainS: (at - done.lastPublishMs) / 1000,
       seconds: (b.at - a.at) / 1000,
@@ -692,6 +694,11 @@ function reportWindow(r: WindowResult): void {
     String(r.ingest.stored),
     String(r.ingest.duplicates),
     String(r.ingest.failed),
+  ]);
+  line('fleet batches since its start: transactions, messages each, largest', [
+    String(r.ingest.batches),
+    fmt((r.ingest.stored + r.ingest.duplicates + r.ingest.rejected) / Math.max(1, r.ingest.batches), 1),
+    String(r.ingest.largestBatch),
   ]);
   const each = (v: number[]) => one(v.map((x) => fmt(x, 1)).join(' + '));
   line(`fleet CPU over ${r.seconds.toFixed(0)} s (window + drain), % of one core`, each(r.cpu.fleet));

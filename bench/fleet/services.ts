@@ -133,7 +133,7 @@ export async function startFleet(o: {
       FLEET_GROUP: 'fleet',
       FLEET_HOST: '127.0.0.1',
       FLEET_PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_FLEET_LOG_LEVEL ?? 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -159,6 +159,9 @@ export interface IngestCounts {
   duplicates: number;
   rejected: number;
   failed: number;
+  /** Transactions the messages were stored in, and the largest (src/fleet/ingest.ts). */
+  batches: number;
+  largestBatch: number;
 }
 
 export async function health(url: string): Promise<IngestCounts | null> {

@@ -9,7 +9,11 @@
  *   plain subscription of each instance: a shared subscription gets no retained messages, and an
  *   instance that starts must see every locker's state at once. Newer-wins writes make the
  *   double delivery harmless.
- * A message is acknowledged (PUBACK) only once it is stored. A payload outside the contract is
+ * A message is acknowledged (PUBACK) only once it is stored, and messages are stored in batches
+ * (ADR 0025): what arrives while a batch is being written is the next batch, one transaction and
+ * one notification per changed locker each, its PUBACKs sent in order after the commit. The broker
+ * sends at most `receiveMaximum` messages not yet acknowledged, which bounds a batch, the memory a
+ * database away can take and the work lost with a crash. A payload outside the contract is
  * counted, logged and acknowledged (delivering it again would not make it valid); it is never stored.
  *
  * What the broker drops with a session (a crash, a lost link: ADR 0022) is asked of the lockers
@@ -33,7 +37,7 @@ import {
   type RoundNextPayload,
   type TrayPayload,
 } from '../domain/events.js';
-import type { FleetStore } from './store.js';
+import type { FleetStore, FleetWrite } from './store.js';
 
 export interface FleetIngestOptions {
   url: string;
@@ -47,6 +51,13 @@ export interface FleetIngestOptions {
   instance: string;
   store: FleetStore;
   logger: Logger;
+  /**
+   * How many messages the broker may send before this instance has acknowledged them (MQTT 5's
+   * Receive Maximum): the largest batch. Default 1,000.
+   */
+  receiveMaximum?: number;
+  /** The MQTT keepalive, seconds. Default 30. */
+  keepaliveSec?: number;
 }
 
 export interface IngestStatus {
@@ -54,8 +65,32 @@ export interface IngestStatus {
   stored: number;
   duplicates: number;
   rejected: number;
+  /** Batches not stored at a try (the database away): each is tried again. */
   failed: number;
+  /** Batches stored, and the largest. */
+  batches: number;
+  largestBatch: number;
+  /** Messages received and not yet acknowledged. */
+  inHand: number;
 }
+
+/** A message received: what it gives to store, and its PUBACK until that is stored. */
+interface Item {
+  topic: string;
+  write: FleetWrite | null;
+  /** A live `online`: the locker that has just connected to the broker. */
+  connected?: string;
+  /** Sends the PUBACK held back by mqtt.js's `_sendPacket` (QoS 1). */
+  ack?: () => void;
+  /** The link it came on: a PUBACK never goes out on a later one (its id would name another message). */
+  link: number;
+}
+
+/** mqtt.js's packet writer, through which its PUBACKs go: see `holdAcks`. */
+type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+
+/** More than one commit's worth: a batch is what arrived while the one before was written, up to this. */
+const MAX_BATCH = 2_000;
 
 const LOCKER_LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
 /**
@@ -76,7 +111,7 @@ export class FleetIngest {
   private readonly base: string;
   private readonly group: string;
   private readonly log: Logger;
-  private readonly counts = { stored: 0, duplicates: 0, rejected: 0, failed: 0 };
+  private readonly counts = { stored: 0, duplicates: 0, rejected: 0, failed: 0, batches: 0, largestBatch: 0 };
   private readonly validators: {
     occupancy: ValidateFunction;
     tray: ValidateFunction;
@@ -132,25 +167,27 @@ export class FleetIngest {
       connectTimeout: 10_000,
       // The broker drops a hung instance after 1.5 × this (its share then stops going to it): well
       // within the staleness after which another instance takes it for dead (src/fleet/peers.ts).
-      keepalive: 30,
+      keepalive: o.keepaliveSec ?? 30,
+      properties: { receiveMaximum: o.receiveMaximum ?? 1_000 },
     });
     this.client = client;
-    // One message at a time (mqtt.js waits for `done`), PUBACK once stored. While the database is
-    // away the message is tried again and the next ones wait at the broker; if this instance stops
-    // meanwhile, the broker delivers the unacknowledged message again (to another instance for events).
+    this.holdAcks(client);
+    // Each message is taken at once (mqtt.js reads the next as soon as this returns, the broker's
+    // PINGRESP too: a backlog never starves the keepalive) and its PUBACK held until it is stored.
+    // While the database is away the batch is tried again and the broker, its window full, waits;
+    // if this instance stops meanwhile, nothing it had not stored was acknowledged.
     client.handleMessage = (packet, done) => {
       this.noteCaughtUp(); // the quiet before this message, if it was long enough
-      this.busy = true;
       this.idleSince = undefined;
-      void this.storeWithRetry(packet as IPublishPacket, client)
-        .then(
-          () => done(),
-          (err: unknown) => done(err as Error),
-        )
-        .finally(() => {
-          this.busy = false;
-          this.lastDoneAt = this.idleSince = Date.now();
-        });
+      const item = this.read(packet as IPublishPacket);
+      this.queue.push(item);
+      this.receiving = item;
+      try {
+        done(); // mqtt.js hands its PUBACK to `_sendPacket` now: held on the item
+      } finally {
+        this.receiving = undefined;
+      }
+      void this.drain();
     };
     client.on('error', (err) => this.log.warn({ err }, 'fleet MQTT error'));
     // The broker ends the (clean) session with the link, and with it the messages it had for this
@@ -158,6 +195,7 @@ export class FleetIngest {
     client.on('close', () => {
       if (this.linkUp && !this.stopping) this.lostCaughtUpAt ??= this.caughtUpAt();
       this.linkUp = false;
+      this.link += 1;
     });
     client.on('connect', () => {
       this.linkUp = true;
@@ -185,7 +223,7 @@ export class FleetIngest {
     const deadline = Date.now() + 5_000;
     let left = false;
     if (client?.connected) {
-      // The UNSUBACK waits behind a message being stored: not longer than the deadline.
+      // Not longer than the deadline: a broker that does not answer.
       left = await Promise.race([
         client.unsubscribeAsync(this.filters[this.filters.length - 1]).then(
           () => true,
@@ -205,7 +243,13 @@ export class FleetIngest {
   }
 
   private stopping = false;
-  private busy = false;
+  /** Received, not yet stored (and not acknowledged), in order. */
+  private readonly queue: Item[] = [];
+  /** The item whose PUBACK mqtt.js is about to send (inside `handleMessage`). */
+  private receiving: Item | undefined;
+  private draining = false;
+  /** Counts the links: a PUBACK goes out on the link its message came on, or not at all. */
+  private link = 0;
   private lastDoneAt = 0;
   /** When the last message was done with (no message in hand since), or undefined while one is. */
   private idleSince: number | undefined = Date.now();
@@ -274,34 +318,114 @@ export class FleetIngest {
     }
   }
 
+  private get busy(): boolean {
+    return this.queue.length > 0;
+  }
+
   /**
-   * Stores one message, trying again while the database is away. mqtt.js reads nothing else
-   * meanwhile (not even the broker's PINGRESP), so the link is kept alive by hand: a PINGREQ for
-   * the broker, the client's own keepalive timer reset. A message PostgreSQL refuses for what it
-   * holds (a data or constraint error: it would be refused forever) is rejected, not retried.
+   * Holds the PUBACKs mqtt.js sends once `handleMessage` is done with a message: each waits on its
+   * item until the batch holding it is stored. mqtt.js has no public way to acknowledge later while
+   * reading on (its `handleMessage` callback both lets it read the next packet and sends the
+   * PUBACK), so its packet writer is wrapped for that one packet; the rest goes through unchanged.
    */
-  private async storeWithRetry(packet: IPublishPacket, client: MqttClient): Promise<void> {
+  private holdAcks(client: MqttClient): void {
+    const inner = client as unknown as { _sendPacket: SendPacket };
+    const send: SendPacket = inner._sendPacket.bind(client);
+    inner._sendPacket = (packet, cb, ...rest) => {
+      const item = this.receiving;
+      if (packet.cmd !== 'puback' || !item) return send(packet, cb, ...rest);
+      item.ack = () => send(packet);
+      cb?.(); // mqtt.js reads the next packet
+    };
+  }
+
+  /** Stores what is in hand, a batch at a time, and acknowledges each batch once stored. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      await this.drainQueue();
+    } finally {
+      this.draining = false; // at once after the queue was seen empty: a message received later starts another
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      let size = Math.min(this.queue.length, MAX_BATCH);
+      // A live `online` ends its batch: what the locker publishes after it is stored after the listeners ran.
+      const cut = this.queue.findIndex((item, i) => i < size && item.connected !== undefined);
+      if (cut >= 0) size = cut + 1;
+      const batch = this.queue.slice(0, size);
+      const started = performance.now();
+      try {
+        await this.storeWithRetry(batch);
+      } catch {
+        return; // stopping: what is in hand stays unacknowledged
+      }
+      this.log.debug({ size, waiting: this.queue.length - size, ms: Math.round(performance.now() - started) }, 'batch stored');
+      this.queue.splice(0, size);
+      this.counts.batches += 1;
+      this.counts.largestBatch = Math.max(this.counts.largestBatch, size);
+      for (const item of batch) if (item.link === this.link) item.ack?.();
+      if (this.queue.length === 0) this.lastDoneAt = this.idleSince = Date.now();
+    }
+  }
+
+  /**
+   * Stores a batch, trying again while the database is away; a batch PostgreSQL refuses for what it
+   * holds (a data or constraint error: it would be refused forever) is stored message by message,
+   * and the ones refused are rejected, not retried. Then the live `online`'s listeners, tried again
+   * the same way. Throws only when the instance is stopping.
+   */
+  private async storeWithRetry(batch: Item[]): Promise<void> {
+    const items = batch.filter((item) => item.write !== null);
+    if (items.length > 0) {
+      try {
+        await this.retrying(() => this.store(items));
+      } catch (err) {
+        if (!refusedForGood(err)) throw err;
+        for (const item of items) {
+          try {
+            await this.retrying(() => this.store([item]));
+          } catch (one) {
+            if (!refusedForGood(one)) throw one;
+            this.reject(item.topic, `refused by the database: ${(one as Error).message}`);
+          }
+        }
+      }
+    }
+    const connected = batch.at(-1)?.connected;
+    if (connected !== undefined) {
+      await this.retrying(async () => {
+        for (const listener of this.connectedListeners) await listener(connected);
+      });
+    }
+  }
+
+  private async store(items: Item[]): Promise<void> {
+    const { duplicates } = await this.options.store.write(items.map((item) => item.write!));
+    this.counts.duplicates += duplicates;
+    this.counts.stored += items.length - duplicates;
+  }
+
+  /** Runs `work` until it succeeds, waiting longer each time; throws what it refuses for good, or when stopping. */
+  private async retrying(work: () => Promise<void>): Promise<void> {
     for (let waitMs = 500; ; waitMs = Math.min(waitMs * 2, 5_000)) {
       try {
-        await this.onMessage(packet);
-        return;
+        return await work();
       } catch (err) {
-        if (refusedForGood(err)) return this.reject(packet.topic, `refused by the database: ${(err as Error).message}`);
+        if (refusedForGood(err) || this.stopping) throw err;
         this.counts.failed += 1;
-        this.log.warn({ err, topic: packet.topic, retryInMs: waitMs }, 'message not stored; trying again');
-        if (this.stopping) throw err;
+        this.log.warn({ err, retryInMs: waitMs }, 'batch not stored; trying again');
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         if (this.stopping) throw err;
-        if (client.connected) {
-          client.sendPing();
-          client.reschedulePing(true);
-        }
       }
     }
   }
 
   status(): IngestStatus {
-    return { connected: this.client?.connected === true, ...this.counts };
+    return { connected: this.client?.connected === true, ...this.counts, inHand: this.queue.length };
   }
 
   private reject(topic: string, why: string): void {
@@ -309,57 +433,62 @@ export class FleetIngest {
     this.log.warn({ topic, why }, 'message outside the contract; not stored');
   }
 
-  private async onMessage(packet: IPublishPacket): Promise<void> {
+  /** What a message gives to store, checked against the contract; nothing for a payload outside it (counted). */
+  private read(packet: IPublishPacket): Item {
+    const item: Item = { topic: packet.topic, write: null, link: this.link };
+    item.write = this.check(packet, item);
+    return item;
+  }
+
+  private check(packet: IPublishPacket, item: Item): FleetWrite | null {
     const { topic } = packet;
-    if (!topic.startsWith(`${this.base}/`)) return this.reject(topic, 'not under the base topic');
+    const refuse = (why: string) => {
+      this.reject(topic, why);
+      return null;
+    };
+    if (!topic.startsWith(`${this.base}/`)) return refuse('not under the base topic');
     const [lockerId, kind, ...rest] = topic.slice(this.base.length + 1).split('/');
-    if (!lockerId || !LOCKER_LEVEL.test(lockerId)) return this.reject(topic, 'not a locker id');
-    const text = packet.payload.toString('utf8');
-    const store = this.options.store;
+    if (!lockerId || !LOCKER_LEVEL.test(lockerId)) return refuse('not a locker id');
+    const text = Buffer.from(packet.payload).toString('utf8');
     if (kind === 'availability' && rest.length === 0) {
-      if (text !== 'online' && text !== 'offline') return this.reject(topic, 'availability is online or offline');
-      await store.setAvailability(lockerId, text === 'online');
-      if (text === 'online' && !packet.retain) for (const listener of this.connectedListeners) await listener(lockerId);
-      this.counts.stored += 1;
-      return;
+      if (text !== 'online' && text !== 'offline') return refuse('availability is online or offline');
+      if (text === 'online' && !packet.retain && this.connectedListeners.length > 0) item.connected = lockerId;
+      return { kind: 'availability', lockerId, online: text === 'online' };
     }
-    if (text === '') return; // a retained topic cleared by its locker: nothing to keep
+    if (text === '') return null; // a retained topic cleared by its locker: nothing to keep
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      return this.reject(topic, 'not JSON');
+      return refuse('not JSON');
     }
     if (kind === 'occupancy' && rest.length === 0) {
-      if (!this.validators.occupancy(value)) return this.reject(topic, this.why(this.validators.occupancy));
+      if (!this.validators.occupancy(value)) return refuse(this.why(this.validators.occupancy));
       const numbers = (value as OccupancyPayload).trays.map((tray) => tray.number);
-      if (new Set(numbers).size !== numbers.length) return this.reject(topic, 'a tray number twice');
-      await store.setOccupancy(lockerId, value as OccupancyPayload);
-    } else if (kind === 'trays' && rest.length === 1 && /^\d+$/.test(rest[0])) {
-      if (!this.validators.tray(value) || (value as TrayPayload).number !== Number(rest[0])) {
-        return this.reject(topic, this.why(this.validators.tray) || 'tray number differs from the topic');
-      }
-      await store.setTray(lockerId, value as TrayPayload);
-    } else if (kind === 'rounds' && rest.length === 1 && rest[0] === 'next') {
-      if (!this.validators.round(value)) return this.reject(topic, this.why(this.validators.round));
-      await store.setRoundNext(lockerId, value as RoundNextPayload);
-    } else if (kind === 'events' && rest.length === 1) {
-      const type = rest[0];
-      if (!isEventType(type)) return this.reject(topic, `event type "${type}" is not in the contract`);
-      const envelope = value as { id: string; type: string; at: string; lockerId: string; data: unknown };
-      if (!this.validators.envelope(value)) return this.reject(topic, this.why(this.validators.envelope));
-      if (envelope.type !== type || envelope.lockerId !== lockerId) return this.reject(topic, 'envelope differs from the topic');
-      const data = this.validators.events.get(type)!;
-      if (!data(envelope.data)) return this.reject(topic, this.why(data));
-      const stored = await store.addEvent(lockerId, { id: envelope.id, type, at: envelope.at, data: envelope.data });
-      if (!stored) {
-        this.counts.duplicates += 1;
-        return;
-      }
-    } else {
-      return; // a topic of the contract the fleet does not keep (audit/head)
+      if (new Set(numbers).size !== numbers.length) return refuse('a tray number twice');
+      return { kind: 'occupancy', lockerId, value: value as OccupancyPayload };
     }
-    this.counts.stored += 1;
+    if (kind === 'trays' && rest.length === 1 && /^\d+$/.test(rest[0])) {
+      if (!this.validators.tray(value) || (value as TrayPayload).number !== Number(rest[0])) {
+        return refuse(this.why(this.validators.tray) || 'tray number differs from the topic');
+      }
+      return { kind: 'tray', lockerId, value: value as TrayPayload };
+    }
+    if (kind === 'rounds' && rest.length === 1 && rest[0] === 'next') {
+      if (!this.validators.round(value)) return refuse(this.why(this.validators.round));
+      return { kind: 'round', lockerId, value: value as RoundNextPayload };
+    }
+    if (kind === 'events' && rest.length === 1) {
+      const type = rest[0];
+      if (!isEventType(type)) return refuse(`event type "${type}" is not in the contract`);
+      const envelope = value as { id: string; type: string; at: string; lockerId: string; data: unknown };
+      if (!this.validators.envelope(value)) return refuse(this.why(this.validators.envelope));
+      if (envelope.type !== type || envelope.lockerId !== lockerId) return refuse('envelope differs from the topic');
+      const data = this.validators.events.get(type)!;
+      if (!data(envelope.data)) return refuse(this.why(data));
+      return { kind: 'event', lockerId, event: { id: envelope.id, type, at: envelope.at, data: envelope.data } };
+    }
+    return null; // a topic of the contract the fleet does not keep (audit/head)
   }
 
   private why(validate: ValidateFunction): string {

@@ -6,7 +6,8 @@
  * FLEET_BASE_TOPIC (default `atm247`), FLEET_HOST / FLEET_PORT (default 127.0.0.1:8090), FLEET_TIMEZONE
  * (the figures' days; default Asia/Ho_Chi_Minh), FLEET_HEARTBEAT_MS / FLEET_STALE_MS /
  * FLEET_REPLAY_MARGIN_MS (heartbeats and the replay after a crash, src/fleet/peers.ts: default 5 s,
- * 60 s, 60 s), LOG_LEVEL.
+ * 60 s, 60 s), FLEET_RECEIVE_MAXIMUM (messages the broker may send before they are acknowledged:
+ * the largest batch stored at once, src/fleet/ingest.ts; default 1,000, 1–65,535), LOG_LEVEL.
  */
 import os from 'node:os';
 import { createLogger } from '../log.js';
@@ -50,6 +51,12 @@ if ((peers.staleMs ?? 60_000) <= 2 * (peers.heartbeatMs ?? 5_000)) {
   process.exit(78);
 }
 
+const receiveMaximum = env.FLEET_RECEIVE_MAXIMUM === undefined ? undefined : Number(env.FLEET_RECEIVE_MAXIMUM);
+if (receiveMaximum !== undefined && !(Number.isInteger(receiveMaximum) && receiveMaximum >= 1 && receiveMaximum <= 65_535)) {
+  console.error(`fleet: FLEET_RECEIVE_MAXIMUM "${env.FLEET_RECEIVE_MAXIMUM}" is not a number of messages from 1 to 65535`);
+  process.exit(78);
+}
+
 const logger = createLogger({ level: env.LOG_LEVEL });
 const service = new FleetService({
   databaseUrl: env.FLEET_DATABASE_URL!,
@@ -62,6 +69,7 @@ const service = new FleetService({
   adminToken: env.FLEET_ADMIN_TOKEN!,
   timezone,
   peers,
+  ingest: { receiveMaximum },
   logger,
 });
 

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { FleetChanges } from './changes.js';
-import { FleetIngest } from './ingest.js';
+import { FleetIngest, type FleetIngestOptions } from './ingest.js';
 import { buildFleetHttp } from './http.js';
 import { FleetPeers, type FleetPeersTiming } from './peers.js';
 import { FleetStore } from './store.js';
@@ -28,6 +28,8 @@ export interface FleetServiceOptions {
   uiDir?: string;
   /** Heartbeats and the replay after another instance's crash (src/fleet/peers.ts, ADR 0023). */
   peers?: FleetPeersTiming;
+  /** The ingest's MQTT flow (src/fleet/ingest.ts): its Receive Maximum and keepalive. */
+  ingest?: Pick<FleetIngestOptions, 'receiveMaximum' | 'keepaliveSec'>;
 }
 
 export class FleetService {
@@ -49,6 +51,7 @@ export class FleetService {
       instance: options.instance,
       store: this.store,
       logger: options.logger,
+      ...options.ingest,
     });
     this.changes = new FleetChanges({
       databaseUrl: options.databaseUrl,

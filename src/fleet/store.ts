@@ -59,6 +59,35 @@ export interface FleetEventRow {
   data: unknown;
 }
 
+/** What one message gives to store (src/fleet/ingest.ts reads and checks it first). */
+export type FleetWrite =
+  | { kind: 'availability'; lockerId: string; online: boolean }
+  | { kind: 'occupancy'; lockerId: string; value: OccupancyPayload }
+  | { kind: 'tray'; lockerId: string; value: TrayPayload }
+  | { kind: 'round'; lockerId: string; value: RoundNextPayload }
+  | FleetWriteEvent;
+
+export interface FleetWriteEvent {
+  kind: 'event';
+  lockerId: string;
+  event: { id: string; type: EventType; at: string; data: unknown };
+}
+
+export interface WriteResult {
+  /** Events of the batch stored already (before, or earlier in the same batch). */
+  duplicates: number;
+}
+
+const trayRow = (lockerId: string, t: TrayPayload) => ({
+  locker_id: lockerId,
+  tray: t.number,
+  cabinet: t.cabinet,
+  size: t.size,
+  state: t.state,
+  door: t.door,
+  at: t.at,
+});
+
 const iso = (v: Date | null): string | null => (v ? v.toISOString() : null);
 
 export class FleetStore {
@@ -113,48 +142,116 @@ export class FleetStore {
     }
   }
 
-  private async seen(q: pg.PoolClient | pg.Pool, lockerId: string): Promise<void> {
-    await q.query('INSERT INTO fleet_lockers (locker_id) VALUES ($1) ON CONFLICT DO NOTHING', [lockerId]);
-  }
+  /**
+   * Stores what a batch of messages holds, in one transaction with one notification per changed
+   * locker (sent at commit): nine statements at most, however many messages. Each write is applied
+   * as it would be alone, in order: a state payload replaces the stored one unless that one is
+   * newer (of two equally new, the later in the batch; the same payload again, as every instance
+   * receives it, changes nothing and notifies no one), an event is stored once by its id.
+   * Rejects as a whole; the caller tells a database away from a write refused for what it holds.
+   */
+  async write(writes: FleetWrite[]): Promise<WriteResult> {
+    // What one statement may touch once: the latest of each locker's availability, occupancy and
+    // next round, of each tray, of each event id (a second is a duplicate). Arrival order breaks ties.
+    const latest = <T extends { at: string }>(map: Map<string, T & { n: number }>, key: string, value: T, n: number) => {
+      const held = map.get(key);
+      if (!held || Date.parse(held.at) <= Date.parse(value.at)) map.set(key, { ...value, n });
+    };
+    const lockers = new Set<string>();
+    const availability = new Map<string, boolean>();
+    const occupancy = new Map<string, { locker_id: string; occupancy: OccupancyPayload; at: string; n: number }>();
+    const trays = new Map<string, ReturnType<typeof trayRow> & { n: number }>();
+    const rounds = new Map<string, { locker_id: string; round: RoundNextPayload; at: string; n: number }>();
+    const events = new Map<string, { id: string; locker_id: string; type: string; at: string; data: unknown; n: number }>();
+    let duplicates = 0;
+    writes.forEach((w, n) => {
+      lockers.add(w.lockerId);
+      if (w.kind === 'availability') {
+        availability.delete(w.lockerId); // the last one received wins: it has no time of its own
+        availability.set(w.lockerId, w.online);
+      } else if (w.kind === 'occupancy') latest(occupancy, w.lockerId, { locker_id: w.lockerId, occupancy: w.value, at: w.value.at }, n);
+      else if (w.kind === 'tray') latest(trays, `${w.lockerId}/${w.value.number}`, trayRow(w.lockerId, w.value), n);
+      else if (w.kind === 'round') latest(rounds, w.lockerId, { locker_id: w.lockerId, round: w.value, at: w.value.at }, n);
+      else if (events.has(w.event.id)) duplicates += 1;
+      else events.set(w.event.id, { id: w.event.id, locker_id: w.lockerId, type: w.event.type, at: w.event.at, data: w.event.data, n });
+    });
+    const json = <T>(map: Map<string, T>) => JSON.stringify([...map.values()]);
+    const changed = new Set<string>(availability.keys());
+    const note = (rows: { locker_id: string }[]) => rows.forEach((r) => changed.add(r.locker_id));
 
-  /** Tells every instance (their dashboards' streams) that a locker changed; sent at commit. */
-  private async changed(q: pg.PoolClient | pg.Pool, lockerId: string): Promise<void> {
-    await q.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, lockerId]);
-  }
-
-  async setAvailability(lockerId: string, online: boolean): Promise<void> {
-    await this.seen(this.pool, lockerId);
-    await this.pool.query('UPDATE fleet_lockers SET online = $2, availability_at = now(), updated_at = now() WHERE locker_id = $1', [
-      lockerId,
-      online,
-    ]);
-    await this.changed(this.pool, lockerId);
-  }
-
-  /** The locker's occupancy, and its trays from it, unless a newer one is stored. */
-  async setOccupancy(lockerId: string, occupancy: OccupancyPayload): Promise<boolean> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await this.seen(client, lockerId);
-      const res = await client.query(
-        `UPDATE fleet_lockers SET occupancy = $2, occupancy_at = $3, updated_at = now()
-          WHERE locker_id = $1 AND (occupancy_at IS NULL OR occupancy_at <= $3)`,
-        [lockerId, JSON.stringify(occupancy), occupancy.at],
-      );
-      if (res.rowCount) {
-        const { trays } = occupancy;
+      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [[...lockers]]);
+      if (availability.size) {
         await client.query(
-          `INSERT INTO fleet_trays (locker_id, tray, state, door, at)
-           SELECT $1, t.tray, t.state, t.door, $5 FROM unnest($2::int[], $3::text[], $4::text[]) AS t(tray, state, door)
-           ON CONFLICT (locker_id, tray) DO UPDATE SET state = EXCLUDED.state, door = EXCLUDED.door, at = EXCLUDED.at
-           WHERE fleet_trays.at <= EXCLUDED.at`,
-          [lockerId, trays.map((t) => t.number), trays.map((t) => t.state), trays.map((t) => t.door), occupancy.at],
+          `UPDATE fleet_lockers l SET online = v.online, availability_at = now(), updated_at = now()
+             FROM unnest($1::text[], $2::boolean[]) AS v(locker_id, online) WHERE l.locker_id = v.locker_id`,
+          [[...availability.keys()], [...availability.values()]],
         );
-        await this.changed(client, lockerId);
       }
+      if (trays.size) {
+        const { rows } = await client.query<{ locker_id: string }>(
+          `INSERT INTO fleet_trays (locker_id, tray, cabinet, size, state, door, at)
+           SELECT locker_id, tray, cabinet, size, state, door, at
+             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, tray int, cabinet text, size text, state text, door text, at timestamptz)
+           ON CONFLICT (locker_id, tray) DO UPDATE SET cabinet = EXCLUDED.cabinet, size = EXCLUDED.size, state = EXCLUDED.state,
+             door = EXCLUDED.door, at = EXCLUDED.at
+           WHERE fleet_trays.at < EXCLUDED.at OR (fleet_trays.at = EXCLUDED.at
+             AND (fleet_trays.cabinet, fleet_trays.size, fleet_trays.state, fleet_trays.door)
+                 IS DISTINCT FROM (EXCLUDED.cabinet, EXCLUDED.size, EXCLUDED.state, EXCLUDED.door))
+           RETURNING locker_id`,
+          [json(trays)],
+        );
+        note(rows);
+      }
+      if (occupancy.size) {
+        // The occupancy, unless a newer one is stored. Its trays are not copied to fleet_trays (90
+        // rows a locker at each change, the whole cost of a round's burst): a locker's grid is read
+        // from both, each tray from whichever is newer (`locker`).
+        const { rows } = await client.query<{ locker_id: string }>(
+          `UPDATE fleet_lockers l SET occupancy = v.occupancy, occupancy_at = v.at, updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, occupancy jsonb, at timestamptz)
+            WHERE l.locker_id = v.locker_id
+              AND (l.occupancy_at IS NULL OR l.occupancy_at < v.at OR (l.occupancy_at = v.at AND l.occupancy IS DISTINCT FROM v.occupancy))
+           RETURNING l.locker_id`,
+          [json(occupancy)],
+        );
+        note(rows);
+      }
+      if (rounds.size) {
+        const { rows } = await client.query<{ locker_id: string }>(
+          `UPDATE fleet_lockers l SET round_next = v.round, round_next_at = v.at, updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, round jsonb, at timestamptz)
+            WHERE l.locker_id = v.locker_id
+              AND (l.round_next_at IS NULL OR l.round_next_at < v.at OR (l.round_next_at = v.at AND l.round_next IS DISTINCT FROM v.round))
+           RETURNING l.locker_id`,
+          [json(rounds)],
+        );
+        note(rows);
+      }
+      if (events.size) {
+        const { rows } = await client.query<{ locker_id: string }>(
+          `WITH v AS (
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, locker_id text, type text, at timestamptz, data jsonb, n int)
+           ), e AS (
+             INSERT INTO fleet_events (id, locker_id, type, at, data) SELECT id, locker_id, type, at, data FROM v
+             ON CONFLICT (id) DO NOTHING RETURNING id
+           ), last AS (
+             SELECT DISTINCT ON (v.locker_id) v.locker_id, v.type, v.at FROM v JOIN e USING (id) ORDER BY v.locker_id, v.at DESC, v.n DESC
+           ), u AS (
+             UPDATE fleet_lockers l SET last_event_type = last.type, last_event_at = last.at, updated_at = now() FROM last
+              WHERE l.locker_id = last.locker_id AND (l.last_event_at IS NULL OR l.last_event_at <= last.at)
+           )
+           SELECT v.locker_id FROM v JOIN e USING (id)`,
+          [json(events)],
+        );
+        duplicates += events.size - rows.length;
+        note(rows);
+      }
+      if (changed.size) await client.query('SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id', [CHANGES_CHANNEL, [...changed]]);
       await client.query('COMMIT');
-      return res.rowCount === 1;
+      return { duplicates };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -163,47 +260,9 @@ export class FleetStore {
     }
   }
 
-  /** One tray (`trays/<n>`), unless a newer reading of it is stored. */
-  async setTray(lockerId: string, tray: TrayPayload): Promise<boolean> {
-    await this.seen(this.pool, lockerId);
-    const res = await this.pool.query(
-      `INSERT INTO fleet_trays (locker_id, tray, cabinet, size, state, door, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (locker_id, tray) DO UPDATE SET cabinet = EXCLUDED.cabinet, size = EXCLUDED.size, state = EXCLUDED.state,
-         door = EXCLUDED.door, at = EXCLUDED.at
-       WHERE fleet_trays.at <= EXCLUDED.at`,
-      [lockerId, tray.number, tray.cabinet, tray.size, tray.state, tray.door, tray.at],
-    );
-    if (res.rowCount) await this.changed(this.pool, lockerId);
-    return res.rowCount === 1;
-  }
-
-  async setRoundNext(lockerId: string, round: RoundNextPayload): Promise<boolean> {
-    await this.seen(this.pool, lockerId);
-    const res = await this.pool.query(
-      `UPDATE fleet_lockers SET round_next = $2, round_next_at = $3, updated_at = now()
-        WHERE locker_id = $1 AND (round_next_at IS NULL OR round_next_at <= $3)`,
-      [lockerId, JSON.stringify(round), round.at],
-    );
-    if (res.rowCount) await this.changed(this.pool, lockerId);
-    return res.rowCount === 1;
-  }
-
-  /** Stores an event once; returns false when it was stored already. */
-  async addEvent(lockerId: string, event: { id: string; type: EventType; at: string; data: unknown }): Promise<boolean> {
-    await this.seen(this.pool, lockerId);
-    const { rows } = await this.pool.query<{ inserted: number }>(
-      `WITH e AS (
-         INSERT INTO fleet_events (id, locker_id, type, at, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING 1
-       ), u AS (
-         UPDATE fleet_lockers SET last_event_type = $3, last_event_at = $4, updated_at = now()
-          WHERE locker_id = $2 AND EXISTS (SELECT 1 FROM e) AND (last_event_at IS NULL OR last_event_at <= $4)
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM e)::int AS inserted`,
-      [event.id, lockerId, event.type, event.at, JSON.stringify(event.data)],
-    );
-    if (rows[0].inserted === 1) await this.changed(this.pool, lockerId);
-    return rows[0].inserted === 1;
+  /** Stores one event (as `write` does); false when it was stored already. */
+  async addEvent(lockerId: string, event: FleetWriteEvent['event']): Promise<boolean> {
+    return (await this.write([{ kind: 'event', lockerId, event }])).duplicates === 0;
   }
 
   /** Every locker heard from or registered, in id order, with its site. */
@@ -219,23 +278,42 @@ export class FleetStore {
     return rows.map(toLocker);
   }
 
+  /**
+   * One locker with its trays: each from the newer of its own `trays/<n>` (which alone says its
+   * cabinet and size) and the locker's `occupancy` (of two equally new, `trays/<n>`).
+   */
   async locker(lockerId: string): Promise<(LockerRow & { trays: FleetTray[] }) | null> {
     const [row] = await this.lockers({ ids: [lockerId] });
     if (!row) return null;
-    const trays = await this.pool.query('SELECT tray, cabinet, size, state, door, at FROM fleet_trays WHERE locker_id = $1 ORDER BY tray', [
-      lockerId,
-    ]);
-    return {
-      ...row,
-      trays: trays.rows.map((r) => ({
-        number: r.tray,
-        cabinet: r.cabinet,
-        size: r.size,
-        state: r.state,
-        door: r.door,
-        at: r.at.toISOString(),
-      })),
-    };
+    const { rows } = await this.pool.query<{
+      tray: number;
+      cabinet: string | null;
+      size: string | null;
+      state: string;
+      door: string;
+      at: Date;
+    }>('SELECT tray, cabinet, size, state, door, at FROM fleet_trays WHERE locker_id = $1', [lockerId]);
+    const trays = new Map<number, FleetTray>(
+      rows.map((r) => [r.tray, { number: r.tray, cabinet: r.cabinet, size: r.size, state: r.state, door: r.door, at: r.at.toISOString() }]),
+    );
+    const occupancy = row.occupancy;
+    if (occupancy) {
+      const at = Date.parse(occupancy.at);
+      const atIso = new Date(at).toISOString();
+      for (const t of occupancy.trays) {
+        const own = trays.get(t.number);
+        if (own && Date.parse(own.at) >= at) continue;
+        trays.set(t.number, {
+          number: t.number,
+          cabinet: own?.cabinet ?? null,
+          size: own?.size ?? null,
+          state: t.state,
+          door: t.door,
+          at: occupancy.at,
+        });
+      }
+    }
+    return { ...row, trays: [...trays.values()].sort((a, b) => a.number - b.number) };
   }
 
   /** Registers or moves a locker; returns whether it was new. */
@@ -247,7 +325,7 @@ export class FleetStore {
        RETURNING (xmax = 0) AS inserted`,
       [lockerId, site.name.trim(), site.district.trim(), site.ward.trim(), site.address?.trim() || null],
     );
-    await this.changed(this.pool, lockerId);
+    await this.pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, lockerId]);
     return rows[0].inserted;
   }
 
