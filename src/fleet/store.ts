@@ -309,7 +309,7 @@ export class FleetStore {
           size: own?.size ?? null,
           state: t.state,
           door: t.door,
-          at: occupancy.at,
+          at: atIso,
         });
       }
     }
