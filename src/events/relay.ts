@@ -58,6 +58,8 @@ export interface ReplayResult {
   published: number;
   /** More events fell in the window than the replay's row limit allowed. */
   truncated: boolean;
+  /** When cut: the `seq` the rest starts after (give it back to `replay` to go on). */
+  resumeAfter?: string;
   /** false when the relay stopped before the replay ended. */
   ok: boolean;
 }
@@ -176,10 +178,10 @@ export class OutboxRelay {
    * the other. Survives a lost link or database (it goes on after the reconnect or the backoff);
    * resolves when done, or with `ok: false` at `stop()`.
    */
-  replay(since: Date, maxRows: number): Promise<ReplayResult> {
+  replay(since: Date, maxRows: number, after: string | null = null): Promise<ReplayResult> {
     if (!this.started) return Promise.resolve({ published: 0, truncated: false, ok: false });
     return new Promise((resolve) => {
-      this.replays.push({ since, after: null, left: Math.max(0, maxRows), published: 0, resolve });
+      this.replays.push({ since, after, left: Math.max(0, maxRows), published: 0, resolve });
       if (Date.now() >= this.retryAt) this.schedule();
     });
   }
@@ -333,7 +335,11 @@ export class OutboxRelay {
     const { db, link, lockerId } = this.options;
     const finish = (truncated: boolean) => {
       if (this.replays[0] === job) this.replays.shift(); // not if given up meanwhile (resolved then)
-      job.resolve({ published: job.published, truncated, ok: true });
+      job.resolve(
+        truncated && job.after !== null
+          ? { published: job.published, truncated, ok: true, resumeAfter: job.after }
+          : { published: job.published, truncated, ok: true },
+      );
       return true;
     };
     try {

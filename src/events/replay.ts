@@ -5,10 +5,12 @@
  * on their own topics, in `seq` order, by its one worker.
  *
  * What keeps a request from costing the cabinet much: it reaches back `maxWindowMs` (24 h) at most
- * and publishes `maxRows` (1,000) at most; one replay runs at a time, and the next starts no sooner
- * than `minIntervalMs` (10 s) after the one before. Requests that come meanwhile are merged into
- * that next one (the earliest `since` of them), so a storm of requests costs one replay per
- * interval. A request that is not the contract's payload is dropped with a log line.
+ * and publishes `maxRows` (1,000) at most at a time; one replay runs at a time, and the next starts
+ * no sooner than `minIntervalMs` (10 s) after the one before. A replay cut at its row limit goes on
+ * where it stopped as the next one, so that everything asked for goes out, 1,000 rows per 10 s.
+ * Requests that come meanwhile are merged into that next one (the earliest `since` of them, from
+ * its start: what was replayed before them may have been lost again), so a storm of requests costs
+ * one replay per interval. A request that is not the contract's payload is dropped with a log line.
  */
 import type { Logger } from 'pino';
 import type { MqttLink } from './mqtt-link.js';
@@ -33,6 +35,8 @@ export interface ReplayResponderOptions extends ReplayOptions {
 /** Requests merged into the next replay. */
 interface Pending {
   since: number;
+  /** The `seq` a cut replay goes on after; null from the start of the window. */
+  after: string | null;
   requestIds: string[];
 }
 
@@ -82,9 +86,10 @@ export class ReplayResponder {
     const since = Date.parse(request.since);
     if (this.pending) {
       this.pending.since = Math.min(this.pending.since, since);
+      this.pending.after = null;
       this.pending.requestIds.push(request.requestId);
     } else {
-      this.pending = { since, requestIds: [request.requestId] };
+      this.pending = { since, after: null, requestIds: [request.requestId] };
     }
     this.schedule();
   }
@@ -142,11 +147,16 @@ export class ReplayResponder {
       if (request.since < earliest) {
         this.log.warn({ ...requests, asked: new Date(request.since).toISOString(), since }, 'replay reaches back too far; shortened');
       }
-      const result = await this.options.relay.replay(since, this.options.maxRows ?? 1_000);
-      const line = { ...requests, since, published: result.published };
+      const result = await this.options.relay.replay(since, this.options.maxRows ?? 1_000, request.after);
+      const line = { ...requests, since, published: result.published, ...(request.after === null ? {} : { after: request.after }) };
       if (!result.ok) this.log.warn(line, 'replay given up (stopping)');
-      else if (result.truncated) this.log.warn({ ...line, maxRows: this.options.maxRows ?? 1_000 }, 'replay cut at its row limit');
-      else this.log.info(line, 'events published again on request');
+      else if (result.truncated && result.resumeAfter !== undefined) {
+        this.log.info({ ...line, maxRows: this.options.maxRows ?? 1_000 }, 'replay cut at its row limit; the rest follows');
+        const waiting = this.pending as Pending | null; // requests that came during this one
+        if (waiting)
+          waiting.since = Math.min(waiting.since, since.getTime()); // from its start
+        else this.pending = { since: since.getTime(), after: result.resumeAfter, requestIds: request.requestIds };
+      } else this.log.info(line, 'events published again on request');
     } catch (err) {
       this.log.error({ err, ...requests }, 'replay failed');
     } finally {

@@ -104,23 +104,44 @@ t.test(`a request publishes again the events sent since its moment: same ids and
 t.test(`the row limit and the window cap (${kind})`, async (t) => {
   const { relay, ask, produce, received, age, lines } = await setup(t, { maxWindowMs: 1_800_000 });
   const ids = await produce(4);
-  t.same(await relay.replay(new Date(Date.now() - 60_000), 3), { published: 3, truncated: true, ok: true }, 'at most maxRows');
+  const cut = await relay.replay(new Date(Date.now() - 60_000), 3);
+  t.match(cut, { published: 3, truncated: true, ok: true, resumeAfter: /^\d+$/ }, 'at most maxRows, and where the rest starts');
   await until(() => received().length >= 7, 'the three at the subscriber');
   t.same(received().slice(4), ids.slice(0, 3), 'the oldest ones');
   t.same(await relay.replay(new Date(Date.now() - 60_000), 4), { published: 4, truncated: false, ok: true }, 'exactly as many is not cut');
+  t.same(
+    await relay.replay(new Date(Date.now() - 60_000), 3, cut.resumeAfter),
+    { published: 1, truncated: false, ok: true },
+    'given back, the rest',
+  );
 
   // A request that reaches back two hours is shortened to the 30 minutes allowed here.
   await age(ids.slice(0, 2), 3_600_000);
-  await until(() => received().length >= 11, 'the four at the subscriber');
+  await until(() => received().length >= 12, 'the four and the rest at the subscriber');
   await ask({ since: new Date(Date.now() - 7_200_000) });
   await until(() => replayLines(lines).length === 1, 'the replay');
-  await until(() => received().length >= 13, 'the replay at the subscriber');
+  await until(() => received().length >= 14, 'the replay at the subscriber');
   await new Promise((r) => setTimeout(r, 200));
-  t.same(received().slice(11), ids.slice(2), 'nothing older than the window');
+  t.same(received().slice(12), ids.slice(2), 'nothing older than the window');
   t.ok(
     lines.some((l) => l.msg === 'replay reaches back too far; shortened'),
     'and the log says it was shortened',
   );
+});
+
+t.test(`a replay cut at its row limit goes on where it stopped, an interval later (${kind})`, async (t) => {
+  const { ask, produce, received, lines } = await setup(t, { maxRows: 3, minIntervalMs: 300 });
+  const ids = await produce(7);
+  const before = received().length;
+  const asked = Date.now();
+  await ask({ since: new Date(Date.now() - 60_000) });
+  await until(() => replayLines(lines).length === 1, 'the replay and its two continuations');
+  await until(() => received().length >= before + 7, 'all seven again');
+  t.same(received().slice(before), ids, 'each once, in order');
+  const cuts = lines.filter((l) => l.msg === 'replay cut at its row limit; the rest follows');
+  t.match(cuts, [{ published: 3 }, { published: 3, after: /^\d+$/ }], 'cut twice, the second going on after the first');
+  t.match(replayLines(lines), [{ published: 1, requests: 1 }], 'then the last one');
+  t.ok(Date.now() - asked >= 600, 'an interval between the parts');
 });
 
 t.test(`malformed requests are dropped with a log line (${kind})`, async (t) => {
