@@ -2,11 +2,13 @@
  * The fleet service's HTTP side (docs/fleet.md): the dashboard at `/` (src/ui/fleet), every
  * locker's state as the fleet last received it, one locker's trays, alarms and events, totals
  * by district, the report's figures and their CSV, where each locker stands, and a live stream.
- * Admin token on every `/api/fleet/…` route (`Authorization: Bearer …`; the stream may take it as
- * `?token=`, EventSource sends no headers), checked before anything else; errors are
+ * Admin token on every `/api/fleet/…` route (`Authorization: Bearer …`), checked before anything
+ * else. EventSource sends no headers: the stream takes a short-lived ticket the browser asks for
+ * with its token (`POST /api/fleet/stream-tickets`, `?ticket=`), so that the token itself never
+ * stands in a URL (a proxy's access log); `?token=` is still taken there. Errors are
  * `{error: {code, message}}` with the cabinet's stable codes.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -42,9 +44,13 @@ export interface FleetHttpOptions {
   uiDir?: string;
   /** A comment line on idle streams, so that proxies keep them. Default 15 s. */
   heartbeatMs?: number;
+  /** How long a stream ticket is good for (to open the stream, not to keep it). Default 60 s. */
+  streamTicketMs?: number;
 }
 
 const TOKEN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
+/** A stream ticket (see `issueTicket`). */
+const TICKET = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/;
 const DAY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const PLACE = { type: 'string', minLength: 1, maxLength: 120 } as const;
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -141,6 +147,21 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   const expected = digest(o.adminToken);
   const timezone = o.timezone ?? 'Asia/Ho_Chi_Minh';
   const tokenOk = (token: string) => token.length > 0 && timingSafeEqual(digest(token), expected);
+  // A stream ticket: `<expiry, ms base 36>.<nonce>.<HMAC-SHA256>`, the key derived from the admin
+  // token, so that any instance of the service checks a ticket another one issued.
+  const ticketMs = o.streamTicketMs ?? 60_000;
+  const ticketKey = createHmac('sha256', o.adminToken).update('atm247 fleet stream ticket').digest();
+  const sign = (body: string) => createHmac('sha256', ticketKey).update(body).digest('base64url');
+  const issueTicket = () => {
+    const expiresAt = Date.now() + ticketMs;
+    const body = `${expiresAt.toString(36)}.${randomBytes(12).toString('base64url')}`;
+    return { ticket: `${body}.${sign(body)}`, expiresAt: new Date(expiresAt).toISOString() };
+  };
+  const ticketOk = (ticket: string) => {
+    const m = TICKET.exec(ticket);
+    if (!m || parseInt(m[1], 36) < Date.now()) return false;
+    return timingSafeEqual(Buffer.from(sign(`${m[1]}.${m[2]}`)), Buffer.from(m[3]));
+  };
 
   // The contract as OpenAPI 3.1 from the routes' own schemas (`GET /openapi.json`, no token: it
   // describes, it holds no data); the answers' shapes are src/domain/api-fleet.ts and docs/fleet.md.
@@ -152,7 +173,8 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
         version: '1',
         description:
           "The district's view of every locker (docs/fleet.md). Every `/api/fleet/…` route takes `Authorization: Bearer " +
-          '<FLEET_ADMIN_TOKEN>` (the stream also `?token=`) and answers 401 before anything else; errors are ' +
+          '<FLEET_ADMIN_TOKEN>` (the stream a `?ticket=` from `POST /api/fleet/stream-tickets`, or `?token=`) and ' +
+          'answers 401 before anything else; errors are ' +
           '`{error: {code, message}}` with stable codes.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -176,7 +198,8 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
     const header = request.headers.authorization;
     let token = header?.startsWith('Bearer ') ? header.slice(7) : '';
     if (!header && route === '/api/fleet/stream') {
-      const query = (request.query as { token?: unknown }).token;
+      const { token: query, ticket } = request.query as { token?: unknown; ticket?: unknown };
+      if (typeof ticket === 'string' && ticketOk(ticket)) return;
       token = typeof query === 'string' && TOKEN.test(query) ? query : '';
     }
     if (!tokenOk(token)) {
@@ -450,12 +473,33 @@ export async function buildFleetHttp(o: FleetHttpOptions): Promise<FastifyInstan
   });
   app.addHook('onClose', async () => unsubscribeChanges?.());
 
-  app.get<{ Querystring: { token?: string } }>(
+  app.post(
+    '/api/fleet/stream-tickets',
+    {
+      schema: {
+        summary: `A ticket for the stream (\`?ticket=\`), good for ${ticketMs / 1000} s: the token never in a URL`,
+        response: {
+          201: {
+            type: 'object',
+            required: ['ticket', 'expiresAt'],
+            properties: { ticket: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => reply.code(201).send(issueTicket()),
+  );
+
+  app.get<{ Querystring: { token?: string; ticket?: string } }>(
     '/api/fleet/stream',
     {
       schema: {
         summary: 'Server-sent events `lockers`: {full: true, lockers} first, then {full: false, lockers} as they change',
-        querystring: { type: 'object', additionalProperties: false, properties: { token: { type: 'string', pattern: TOKEN.source } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ticket: { type: 'string', pattern: TICKET.source }, token: { type: 'string', pattern: TOKEN.source } },
+        },
       },
     },
     async (request, reply) => {

@@ -24,6 +24,8 @@ export interface FleetServiceOptions {
   timezone?: string;
   /** How long the live stream gathers changed lockers before it sends them. Default 200 ms. */
   gatherMs?: number;
+  /** How long a stream ticket is good for (tests). Default 60 s. */
+  streamTicketMs?: number;
   /** Where the built screens are (tests). Default dist/ui. */
   uiDir?: string;
   /** Heartbeats and the replay after another instance's crash (src/fleet/peers.ts, ADR 0023). */
@@ -86,6 +88,7 @@ export class FleetService {
       logger: this.options.logger,
       timezone: this.options.timezone,
       uiDir: this.options.uiDir,
+      streamTicketMs: this.options.streamTicketMs,
       changesListening: () => this.changes.listening,
       onChanges: (listener) => {
         this.changeListeners.add(listener);

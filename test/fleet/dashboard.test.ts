@@ -69,7 +69,7 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
   const broker = await startMosquitto(scope);
   const db = await freshDatabaseUrl();
   scope.teardown(() => db.drop());
-  const instance = (name: string) =>
+  const instance = (name: string, streamTicketMs?: number) =>
     new FleetService({
       databaseUrl: db.url,
       mqttUrl: broker.url,
@@ -78,9 +78,11 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
       adminToken: TOKEN,
       logger: silentLogger(),
       gatherMs: 50,
+      streamTicketMs,
     });
   const one = instance('one');
-  const two = instance('two');
+  // Its stream tickets are good for a second: one is seen expire.
+  const two = instance('two', 1_000);
   await one.start();
   scope.teardown(() => one.stop());
   await two.start();
@@ -325,9 +327,30 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
     await refused.close();
     t.equal((await openStream(`${url}/api/fleet/stream`)).status, 401, 'no token');
 
-    const stream = await openStream(`${url}/api/fleet/stream?token=${TOKEN}`);
+    // A ticket, asked for with the token, opens the stream (the token never in the URL): one
+    // instance checks what another issued.
+    const ticketFrom = async (fleet: FleetService, headers: Record<string, string> = auth) =>
+      fleet.http.inject({ method: 'POST', url: '/api/fleet/stream-tickets', headers });
+    t.equal((await ticketFrom(one, {})).statusCode, 401, 'no ticket without the token');
+    const issued = await ticketFrom(two);
+    t.equal(issued.statusCode, 201);
+    const { ticket, expiresAt } = issued.json();
+    t.ok(Date.parse(expiresAt) > Date.now(), 'good for a while');
+    const forged = ticket.slice(0, -1) + (ticket.endsWith('A') ? 'B' : 'A');
+    const tampered = await openStream(`${url}/api/fleet/stream?ticket=${forged}`);
+    t.equal(tampered.status, 401, 'a ticket altered');
+    await tampered.close();
+    const stream = await openStream(`${url}/api/fleet/stream?ticket=${ticket}`);
     scope.teardown(() => stream.close());
     t.equal(stream.status, 200);
+    const late = (await ticketFrom(two)).json().ticket;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const expired = await openStream(`${url}/api/fleet/stream?ticket=${late}`);
+    t.equal(expired.status, 401, 'a ticket past its time (the stream it opened stays open)');
+    await expired.close();
+    const withToken = await openStream(`${url}/api/fleet/stream?token=${TOKEN}`);
+    t.equal(withToken.status, 200, 'the token in the query is still taken');
+    await withToken.close();
     await until(() => stream.messages[0], 'the full list', 5_000);
     t.equal(stream.messages[0].full, true);
     t.same(
@@ -393,6 +416,7 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
       '/api/fleet/lockers/{lockerId}/events',
       '/api/fleet/lockers/{lockerId}/site',
       '/api/fleet/stream',
+      '/api/fleet/stream-tickets',
       '/api/fleet/totals',
       '/health',
       '/openapi.json',

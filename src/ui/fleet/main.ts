@@ -44,6 +44,9 @@ function Status({ online }: { online: boolean | null }) {
       : html`<span class="status status-unknown">Chưa kết nối</span>`;
 }
 
+/** How long after a lost stream it is opened again (with a new ticket). */
+const REOPEN_MS = 2_000;
+
 const roundText = (r: FleetLockerSummary['nextRound']) =>
   r ? `${formatTime(r.scheduledAt)} · thu ${r.collect} · trả ${r.takeBack} · kiểm tra ${r.check}` : '–';
 
@@ -57,27 +60,52 @@ function Fleet({ token, onUnauthorized }: { token: string; onUnauthorized: () =>
   const [changed, setChanged] = useState<{ ids: Set<string> | null; n: number }>({ ids: null, n: 0 });
 
   useEffect(() => {
-    const source = new EventSource(`/api/fleet/stream?token=${encodeURIComponent(token)}`);
-    source.addEventListener('open', () => setLink('live'));
-    source.addEventListener('error', () => {
+    // The stream is opened with a ticket asked for with the token (the token never in a URL). The
+    // browser reconnects by itself with the same ticket; once that is refused (it is good for a
+    // minute), the stream closes and is opened again with a new one.
+    let source: EventSource | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
+    const again = () => {
       setLink('lost');
-      // A token refused closes the stream for good: ask whether it is the token.
-      api('GET', '/api/fleet/totals', { token }).catch((err: unknown) => {
-        if (err instanceof ApiError && err.status === 401) onUnauthorized();
+      timer = setTimeout(() => void open(), REOPEN_MS);
+    };
+    const open = async () => {
+      let ticket: string;
+      try {
+        ({ ticket } = await api<{ ticket: string }>('POST', '/api/fleet/stream-tickets', { token }));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) return onUnauthorized();
+        return done ? undefined : again();
+      }
+      if (done) return;
+      const stream = new EventSource(`/api/fleet/stream?ticket=${encodeURIComponent(ticket)}`);
+      source = stream;
+      stream.addEventListener('open', () => setLink('live'));
+      stream.addEventListener('error', () => {
+        setLink('lost');
+        if (stream.readyState !== EventSource.CLOSED || done) return;
+        stream.close();
+        again();
       });
-    });
-    source.addEventListener('lockers', (e) => {
-      const msg = JSON.parse((e as MessageEvent).data) as { full: boolean; lockers: FleetLockerSummary[] };
-      setLockers((old) => {
-        const next = msg.full ? new Map<string, FleetLockerSummary>() : new Map(old);
-        for (const l of msg.lockers) next.set(l.lockerId, l);
-        return next;
+      stream.addEventListener('lockers', (e) => {
+        const msg = JSON.parse((e as MessageEvent).data) as { full: boolean; lockers: FleetLockerSummary[] };
+        setLockers((old) => {
+          const next = msg.full ? new Map<string, FleetLockerSummary>() : new Map(old);
+          for (const l of msg.lockers) next.set(l.lockerId, l);
+          return next;
+        });
+        setChanged((c) => ({ ids: msg.full ? null : new Set(msg.lockers.map((l) => l.lockerId)), n: c.n + 1 }));
+        setLink('live');
+        setUpdatedAt(new Date());
       });
-      setChanged((c) => ({ ids: msg.full ? null : new Set(msg.lockers.map((l) => l.lockerId)), n: c.n + 1 }));
-      setLink('live');
-      setUpdatedAt(new Date());
-    });
-    return () => source.close();
+    };
+    void open();
+    return () => {
+      done = true;
+      clearTimeout(timer);
+      source?.close();
+    };
   }, [token]);
 
   const all = useMemo(() => [...lockers.values()].sort((a, b) => lockerName(a).localeCompare(lockerName(b), 'vi')), [lockers]);
