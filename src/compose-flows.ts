@@ -17,6 +17,7 @@ import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
 import type { CodeObserver, EventOutbox, ProcedureCatalogue } from './services/ports.js';
 import { PickupService } from './services/pickups.js';
+import { RatingService } from './services/ratings.js';
 import { ResultService } from './services/results.js';
 import { RoundService } from './services/rounds.js';
 import type { SmsService } from './services/sms.js';
@@ -27,6 +28,7 @@ import { AuditRepository } from './store/audit.js';
 import { ChallengeRepository } from './store/challenges.js';
 import type { Db } from './store/db.js';
 import { DossierRepository } from './store/dossiers.js';
+import { RatingRepository } from './store/ratings.js';
 import { RoundRepository } from './store/rounds.js';
 import type { TrayRepository } from './store/trays.js';
 
@@ -38,6 +40,7 @@ export interface FlowUnits {
   results: ResultService;
   rounds: RoundService;
   checks: TrayChecks;
+  ratings: RatingService;
 }
 
 export function composeFlows(u: {
@@ -99,9 +102,11 @@ export function composeFlows(u: {
     clock,
     doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
   });
+  // A deposit's or a pickup's code check hands out the token its visit is rated with.
+  const ratings = new RatingService({ db, ratings: new RatingRepository(lockerId), outbox, clock });
   const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
-  const deposits = new DepositService({ ...flowDeps, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
-  const pickups = new PickupService({ ...flowDeps, logger: log('pickups') });
+  const deposits = new DepositService({ ...flowDeps, ratings, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
+  const pickups = new PickupService({ ...flowDeps, ratings, logger: log('pickups') });
   const results = new ResultService({
     ...flowDeps,
     vault,
@@ -134,5 +139,5 @@ export function composeFlows(u: {
     counter: config.sms.counter,
     publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
   });
-  return { dossiers, audit, deposits, pickups, results, rounds, checks };
+  return { dossiers, audit, deposits, pickups, results, rounds, checks, ratings };
 }

@@ -244,7 +244,7 @@ export class Controller {
       render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
-    const { dossiers, audit, deposits, pickups, results, rounds, checks } = composeFlows({
+    const { dossiers, audit, deposits, pickups, results, rounds, checks, ratings } = composeFlows({
       config,
       db,
       trayRepo,
@@ -276,6 +276,7 @@ export class Controller {
         { name: 'deposits', run: () => deposits.sweep() },
         { name: 'pickups', run: () => pickups.sweep() },
         { name: 'held open', run: () => trays.sweepHeldOpen(ms.doorHeldOpenMs) },
+        { name: 'rating tokens', run: () => ratings.sweep() },
       ],
       intervalMs: config.citizens.sweepMs,
       logger: log('timers'),
@@ -319,6 +320,7 @@ export class Controller {
       staffAccounts,
       deposits,
       pickups,
+      ratings,
       lookup: new DossierLookup(db, dossiers),
       rounds,
       results,

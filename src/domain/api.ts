@@ -6,6 +6,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { DOOR_STATES, Int, Obj, OneOf, PUBLISHED_TRAY_STATES, Str, Time, TRAY_SIZES } from './events.js';
+import { RATED_SERVICES, RATING_REASONS, RATING_WINDOW_MS, RATINGS } from './ratings.js';
 
 export { Int, Obj, OneOf, Str, Time };
 
@@ -46,11 +47,17 @@ const OpenBy = MaybeTime(
   "until when the tray's door may open before the tray locks again and the deposit is cancelled; null once it opened",
 );
 
+/** A single-use token for one rating of this visit (POST /api/ratings), valid RATING_WINDOW_MS. */
+const RATING_TOKEN = { pattern: '^[A-Za-z0-9_-]{43}$' } as const;
+const RATING_TOKEN_USE = `rate this visit once with POST /api/ratings, within ${RATING_WINDOW_MS / 60_000} minutes; it names nothing else`;
+const RatingTokenField = Type.String({ ...RATING_TOKEN, description: RATING_TOKEN_USE });
+
 export const DepositOpened = Obj({
   depositId: Str(),
   dossierCode: Str('the code printed for the citizen'),
   tray: Int('the tray now open'),
   openBy: OpenBy,
+  ratingToken: RatingTokenField,
 });
 export type DepositOpened = Static<typeof DepositOpened>;
 
@@ -68,8 +75,38 @@ export const PickupOpened = Obj({
       { description: 'the results in the trays opened, one per tray' },
     ),
   ),
+  ratingToken: Type.Optional(Type.String({ ...RATING_TOKEN, description: `${RATING_TOKEN_USE} (only when trays were opened)` })),
 });
 export type PickupOpened = Static<typeof PickupOpened>;
+
+/** `POST /api/ratings`: one rating of a visit, with the token its deposit or pickup answer gave. */
+export const RatingRequest = Obj(
+  {
+    token: RatingTokenField,
+    rating: OneOf(RATINGS, 'the face touched'),
+    reasons: Type.Optional(
+      Type.Array(OneOf(RATING_REASONS), {
+        uniqueItems: true,
+        maxItems: RATING_REASONS.length,
+        description: 'why not satisfied: with neutral or dissatisfied only',
+      }),
+    ),
+  },
+  "A citizen's rating of the deposit or pickup just done.",
+);
+export type RatingRequest = Static<typeof RatingRequest>;
+
+export const RatingRecorded = Obj(
+  {
+    service: OneOf(RATED_SERVICES),
+    procedureCode: Type.Optional(Str()),
+    rating: OneOf(RATINGS),
+    reasons: Type.Array(OneOf(RATING_REASONS)),
+    hour: Time('the hour it was given in, truncated: the only time kept'),
+  },
+  'What was kept of the rating: no token, nothing that names the visit.',
+);
+export type RatingRecorded = Static<typeof RatingRecorded>;
 
 export const DEPOSIT_STATUSES = ['verified', 'tray_open', 'deposited', 'collected', 'cancelled', 'missing', 'to_check'] as const;
 export const RESULT_STATUSES = [
@@ -153,6 +190,21 @@ export const PeriodFigures = Obj({ ...Figures, onTimeRate: Nullable(Type.Number(
 export const DayFigures = Obj({ day: Str('local date, YYYY-MM-DD'), ...Figures, onTime: Int('of the due, picked up in time') });
 export const HeldNow = Obj({ depositsWaiting: Int(), resultsWaiting: Int(), resultsOverdue: Int() });
 
+const countsOf = <const V extends readonly string[]>(values: V, description: string) =>
+  Obj(Object.fromEntries(values.map((v) => [v, Int()])) as { [K in V[number]]: ReturnType<typeof Int> }, description);
+
+export const SatisfactionFigures = Obj(
+  {
+    month: Str('local month, YYYY-MM'),
+    service: OneOf(RATED_SERVICES),
+    counts: countsOf(RATINGS, 'ratings per face'),
+    total: Int('ratings given'),
+    satisfiedShare: Nullable(Type.Number(), '(very satisfied + satisfied) / total; null with no rating'),
+    reasons: countsOf(RATING_REASONS, 'how often each reason was given (with neutral or dissatisfied)'),
+  },
+  "One month's ratings of one service.",
+);
+
 export const DashboardStats = Obj({
   at: Time('when the figures were read'),
   timezone: Str('the locker time zone the days are counted in'),
@@ -160,6 +212,9 @@ export const DashboardStats = Obj({
   last30Days: PeriodFigures,
   days: Type.Array(DayFigures),
   now: HeldNow,
+  satisfaction: Type.Array(SatisfactionFigures, {
+    description: 'the last 12 local months, oldest first, each with deposit then pickup (zeros where none)',
+  }),
 });
 export type DashboardStats = Static<typeof DashboardStats>;
 

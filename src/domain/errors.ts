@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   OTP_SENDING: 409,
   RESEND_TOO_SOON: 429,
   DOOR_LATCHED: 409,
+  /** No rating is open under this token: never handed out, or past its time (RATING_WINDOW_MS). */
+  RATING_TOKEN_NOT_FOUND: 404,
+  /** The visit this token was handed out for has been rated already: one rating per visit. */
+  RATING_ALREADY_GIVEN: 409,
   ACCOUNT_NOT_FOUND: 404,
   ACCOUNT_NAME_TAKEN: 409,
   ACCOUNT_DISABLED: 409,

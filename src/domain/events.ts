@@ -9,6 +9,7 @@
  * To add an event: add its payload schema to `EVENT_PAYLOADS` with a description. Nothing else.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { RATED_SERVICES, RATING_REASONS, RATINGS } from './ratings.js';
 
 export const Int = (description?: string) => Type.Integer(description ? { description } : {});
 export const Str = (description?: string) => Type.String(description ? { description } : {});
@@ -198,6 +199,20 @@ export const EVENT_PAYLOADS = {
   'result.returned_to_counter': Obj(
     { resultId: Str(), dossierCode: DossierCodeField, tray: TrayNo, by: Actor },
     'An expired result taken back to the counter on a round.',
+  ),
+  'rating.given': Obj(
+    {
+      service: OneOf(RATED_SERVICES, 'what the citizen had just done at the machine'),
+      procedureCode: Type.Optional(
+        Str("procedure code of the catalogue: the deposit's, or the results' when every result taken was of one procedure"),
+      ),
+      rating: OneOf(RATINGS, 'the face touched'),
+      reasons: Type.Array(OneOf(RATING_REASONS), {
+        description: 'why not satisfied (neutral or dissatisfied only; may be empty), in the catalogue order',
+      }),
+      hour: Time('the hour it was given in, truncated: the only time kept with the rating'),
+    },
+    'A citizen rated the service after a deposit or a pickup. No personal data, and nothing that names the dossier, the deposit or the result.',
   ),
 } as const;
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DepositService } from '../services/deposits.js';
 import type { DossierLookup } from '../services/lookup.js';
 import type { PickupService } from '../services/pickups.js';
+import type { RatingService } from '../services/ratings.js';
 import type { SmsService } from '../services/sms.js';
 import type { TrayService } from '../services/trays.js';
 import type { StatsService } from '../services/stats.js';
@@ -61,6 +62,8 @@ export interface HttpDeps {
   findAccount: FindAccount;
   deposits: DepositService;
   pickups: PickupService;
+  /** Ratings of a visit (`POST /api/ratings`); without it the route is not offered. */
+  ratings?: RatingService;
   lookup: DossierLookup;
   sms: SmsService;
   /** The procedure catalogue for `GET /api/procedures`; without it the route is not offered. */
@@ -120,7 +123,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(uiRoutes, { simulator: !!deps.simulator, dir: deps.uiDir });
   await app.register(trayRoutes, { trays: deps.trays, auth });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
-  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup, guards });
+  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup, ratings: deps.ratings, guards });
   await app.register(adminRoutes, { sms: deps.sms, auth, audit: deps.audit });
   if (deps.staffAccounts) {
     await app.register(staffAccountRoutes, { staff: deps.staffAccounts, auth, guards });

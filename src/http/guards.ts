@@ -1,8 +1,8 @@
 /**
  * What is checked of a request before any other work (the `onRequest` hooks, before the body is
  * read): how many requests its client address made lately (`http.rateLimits`, 429
- * TOO_MANY_REQUESTS with Retry-After), and whether a one-time-code route is asked from the kiosk
- * (`http.kioskClients`, 403 KIOSK_ONLY).
+ * TOO_MANY_REQUESTS with Retry-After), and whether a kiosk-only route (one-time codes, following
+ * a pickup's results, ratings) is asked from the kiosk (`http.kioskClients`, 403 KIOSK_ONLY).
  *
  * The client address is the socket's peer: Fastify's `trustProxy` is off, so an X-Forwarded-For
  * header changes nothing.
@@ -100,8 +100,11 @@ export async function clientGuards(app: FastifyInstance, opts: ClientGuardOption
   const kioskOnly: onRequestHookHandler = async (request) => {
     if (!isKiosk(request.ip)) {
       // With the address, so that a kiosk left out of KIOSK_CLIENTS (behind Docker, say) is found.
-      request.log.info({ client: request.ip, url: request.routeOptions.url }, 'code route refused: not a kiosk address');
-      throw new AppError('KIOSK_ONLY', "one-time codes are asked for and checked at the locker's own screen only");
+      request.log.info({ client: request.ip, url: request.routeOptions.url }, 'kiosk route refused: not a kiosk address');
+      throw new AppError(
+        'KIOSK_ONLY',
+        "one-time codes, a pickup's results and ratings are asked for, checked and given at the locker's own screen only",
+      );
     }
   };
   return { codeRequests: limit('codeRequests'), dossierLookup: limit('dossierLookup'), signIn: limit('signIn'), kioskOnly };

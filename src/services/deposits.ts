@@ -12,6 +12,7 @@ import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
 import type { ProcedureCatalogue, ProcedureInfo, Queryable } from './ports.js';
+import type { RatingService } from './ratings.js';
 import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit } from './trays.js';
@@ -19,6 +20,8 @@ import type { AfterCommit } from './trays.js';
 export interface DepositServiceDeps extends FlowDeps {
   challenges: ChallengeService;
   procedures: ProcedureCatalogue;
+  /** Hands out the token the kiosk rates the visit with, in the code check's transaction. */
+  ratings: RatingService;
   /** How long a released tray waits for its door (citizens.doorOpenTimeoutSec): the kiosk counts it down. */
   doorOpenTimeoutMs?: number;
 }
@@ -75,7 +78,10 @@ export class DepositService {
    * one transaction, then pulses the lock. The transaction ends before the pulse (journal before
    * dispense): whatever happens after it, the records know that this tray may have opened.
    */
-  async verify(challengeId: string, otp: string): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null }> {
+  async verify(
+    challengeId: string,
+    otp: string,
+  ): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null; ratingToken: string }> {
     const { db, dossiers, trayStore, challenges, outbox, clock, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'deposit', otp);
@@ -112,13 +118,20 @@ export class DepositService {
       );
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
-      return { ok: true as const, id, code, tray, at: now };
+      const ratingToken = await this.deps.ratings.issue(q, 'deposit', procedure.code, now);
+      return { ok: true as const, id, code, tray, at: now, ratingToken };
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
     await this.deps.cycle.pulse(outcome.tray, 'deposit', () => this.cancel(outcome.id, 'lock_failed'));
     await trays.publish([outcome.tray]);
-    return { depositId: outcome.id, dossierCode: formatDossierCode(outcome.code), tray: outcome.tray, openBy: this.openBy(outcome.at) };
+    return {
+      depositId: outcome.id,
+      dossierCode: formatDossierCode(outcome.code),
+      tray: outcome.tray,
+      openBy: this.openBy(outcome.at),
+      ratingToken: outcome.ratingToken,
+    };
   }
 
   /**

@@ -11,10 +11,13 @@ import { RESULT_WAITING, type Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
+import type { RatingService } from './ratings.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 
 export interface PickupServiceDeps extends FlowDeps {
   challenges: ChallengeService;
+  /** Hands out the token the kiosk rates the visit with, in the code check's transaction. */
+  ratings: RatingService;
 }
 
 /** A result in a tray opened for the citizen. */
@@ -47,7 +50,7 @@ export class PickupService {
   async verify(
     challengeId: string,
     otp: string,
-  ): Promise<{ trays: number[]; dossierCodes: string[]; unavailable: number[]; results: PickupOpenedResult[] }> {
+  ): Promise<{ trays: number[]; dossierCodes: string[]; unavailable: number[]; results: PickupOpenedResult[]; ratingToken?: string }> {
     const { db, dossiers, challenges, outbox, clock, logger, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'pickup', otp);
@@ -66,10 +69,14 @@ export class PickupService {
         await trays.recordRelease(q, d.tray!, CITIZEN, 'pickup', { dossierCode: d.code });
         ready.push(d);
       }
+      let ratingToken: string | undefined;
       if (ready.length) {
         await outbox.enqueue(q, 'pickup.opened', { trays: ready.map((d) => d.tray!), dossierCodes: ready.map((d) => d.code) }, now);
+        // One rating of the visit; its procedure only when every result released is of one.
+        const procedures = new Set(ready.map((d) => d.procedureCode));
+        ratingToken = await this.deps.ratings.issue(q, 'pickup', procedures.size === 1 ? [...procedures][0] : null, now);
       }
-      return { ok: true as const, ready, unavailable };
+      return { ok: true as const, ready, unavailable, ratingToken };
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
@@ -91,6 +98,8 @@ export class PickupService {
       dossierCodes: released.map((d) => displayCode(d.code)),
       unavailable,
       results: released.map((d) => ({ resultId: d.id, dossierCode: displayCode(d.code), tray: d.tray! })),
+      // The visit's, whatever the pulses did.
+      ...(outcome.ratingToken ? { ratingToken: outcome.ratingToken } : {}),
     };
   }
 

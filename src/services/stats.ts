@@ -1,10 +1,11 @@
 /**
  * The admin dashboard's figures: today and the last 30 days (deposits, results loaded, picked up,
- * unclaimed, on-time rate), the daily series for the chart, what the machine holds now, and the
- * recent alarms.
+ * unclaimed, on-time rate), the daily series for the chart, what the machine holds now, the
+ * citizens' satisfaction per month and service, and the recent alarms.
  */
 import type { Clock } from '../domain/clock.js';
-import type { AlarmRow, Database, DayFigures, HeldNow, StatsStore } from './ports.js';
+import { satisfiedShare, RATINGS, type RatedService, type RatingCounts, type RatingReason } from '../domain/ratings.js';
+import type { AlarmRow, Database, DayFigures, HeldNow, SatisfactionMonth, StatsStore } from './ports.js';
 
 export type { AlarmRow, DayFigures } from './ports.js';
 
@@ -20,6 +21,17 @@ export interface PeriodFigures {
   onTimeRate: number | null;
 }
 
+/** One local month's ratings of one service, with the share of satisfied citizens. */
+export interface SatisfactionFigures {
+  month: string;
+  service: RatedService;
+  counts: RatingCounts;
+  total: number;
+  /** (very satisfied + satisfied) / total; null with no rating. */
+  satisfiedShare: number | null;
+  reasons: Record<RatingReason, number>;
+}
+
 export interface DashboardStats {
   at: string;
   timezone: string;
@@ -27,6 +39,7 @@ export interface DashboardStats {
   last30Days: PeriodFigures;
   days: DayFigures[];
   now: HeldNow;
+  satisfaction: SatisfactionFigures[];
 }
 
 export interface AlarmView {
@@ -44,6 +57,19 @@ export interface StatsServiceDeps {
 }
 
 export const STATS_DAYS = 30;
+/** Months of ratings on the dashboard, this one included. */
+export const SATISFACTION_MONTHS = 12;
+
+export function satisfactionFigures(m: SatisfactionMonth): SatisfactionFigures {
+  return {
+    month: m.month,
+    service: m.service,
+    counts: m.counts,
+    total: RATINGS.reduce((n, r) => n + m.counts[r], 0),
+    satisfiedShare: satisfiedShare(m.counts),
+    reasons: m.reasons,
+  };
+}
 
 export function sumPeriod(days: DayFigures[]): PeriodFigures {
   const total = days.reduce(
@@ -72,7 +98,11 @@ export class StatsService {
   async dashboard(): Promise<DashboardStats> {
     const { db, stats, clock, timezone } = this.deps;
     const now = clock.now();
-    const [days, current] = await Promise.all([stats.daily(db, now, STATS_DAYS, timezone), stats.current(db, now)]);
+    const [days, current, months] = await Promise.all([
+      stats.daily(db, now, STATS_DAYS, timezone),
+      stats.current(db, now),
+      stats.satisfaction(db, now, SATISFACTION_MONTHS, timezone),
+    ]);
     return {
       at: now.toISOString(),
       timezone,
@@ -80,6 +110,7 @@ export class StatsService {
       last30Days: sumPeriod(days),
       days,
       now: current,
+      satisfaction: months.map(satisfactionFigures),
     };
   }
 

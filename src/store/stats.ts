@@ -1,8 +1,10 @@
 /**
- * Figures for the admin dashboard, computed in SQL from the dossiers table, and the recent alarms
- * from the outbox. Days are local days (the locker's time zone), oldest first.
+ * Figures for the admin dashboard, computed in SQL from the dossiers table, the ratings per month
+ * from the ratings table, and the recent alarms from the outbox. Days and months are local (the
+ * locker's time zone), oldest first.
  */
-import type { AlarmRow, DayFigures, StatsStore } from '../services/ports.js';
+import { RATED_SERVICES, RATING_REASONS, RATINGS } from '../domain/ratings.js';
+import type { AlarmRow, DayFigures, SatisfactionMonth, StatsStore } from '../services/ports.js';
 import type { Queryable } from './db.js';
 
 export class StatsRepository implements StatsStore {
@@ -64,6 +66,52 @@ export class StatsRepository implements StatsStore {
       due: Number(r.due),
       onTime: Number(r.on_time),
       unclaimed: Number(r.due) - Number(r.on_time),
+    }));
+  }
+
+  /**
+   * `months` local months ending with the month of `now`, each service in RATED_SERVICES order:
+   * ratings per face and reasons given (zeros where none). A rating's hour falls inside one local
+   * month in a whole-hour time zone.
+   */
+  async satisfaction(q: Queryable, now: Date, months: number, timezone: string): Promise<SatisfactionMonth[]> {
+    const { rows } = await q.query(
+      `WITH bounds AS (
+         SELECT date_trunc('month', $2::timestamptz AT TIME ZONE $4) - make_interval(months => $3::int - 1) AS first_month,
+                date_trunc('month', $2::timestamptz AT TIME ZONE $4) AS last_month
+       ),
+       months AS (SELECT generate_series(first_month, last_month, interval '1 month') AS month FROM bounds),
+       services AS (SELECT service, ord FROM unnest($5::text[]) WITH ORDINALITY AS s(service, ord)),
+       rated AS (
+         SELECT date_trunc('month', hour AT TIME ZONE $4) AS month, service, rating, reasons
+           FROM ratings, bounds
+          WHERE locker_id = $1 AND hour >= (bounds.first_month AT TIME ZONE $4) AND hour <= $2
+       ),
+       faces AS (
+         SELECT month, service, jsonb_object_agg(rating, n) AS counts
+           FROM (SELECT month, service, rating, count(*)::int AS n FROM rated GROUP BY 1, 2, 3) f
+          GROUP BY 1, 2
+       ),
+       reasons AS (
+         SELECT month, service, jsonb_object_agg(reason, n) AS counts
+           FROM (SELECT month, service, reason, count(*)::int AS n FROM rated, unnest(reasons) AS reason GROUP BY 1, 2, 3) r
+          GROUP BY 1, 2
+       )
+       SELECT to_char(months.month, 'YYYY-MM') AS month, services.service,
+              coalesce(faces.counts, '{}'::jsonb) AS counts, coalesce(reasons.counts, '{}'::jsonb) AS reasons
+         FROM months CROSS JOIN services
+         LEFT JOIN faces ON faces.month = months.month AND faces.service = services.service
+         LEFT JOIN reasons ON reasons.month = months.month AND reasons.service = services.service
+        ORDER BY months.month, services.ord`,
+      [this.lockerId, now, months, timezone, RATED_SERVICES],
+    );
+    const count = <K extends string>(keys: readonly K[], given: Record<string, number>) =>
+      Object.fromEntries(keys.map((k) => [k, Number(given[k] ?? 0)])) as Record<K, number>;
+    return rows.map((r: any) => ({
+      month: r.month,
+      service: r.service,
+      counts: count(RATINGS, r.counts),
+      reasons: count(RATING_REASONS, r.reasons),
     }));
   }
 

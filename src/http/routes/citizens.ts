@@ -1,14 +1,26 @@
 /**
  * The kiosk's routes: deposit, pickup and lookup (no sign-in: the phone and its code are the proof),
- * and the free trays per size its procedure list shows.
- * With `guards`, asking for a code is counted per client address, asking for or checking a code is
- * the kiosk's alone (403 KIOSK_ONLY), and lookups by dossier code are counted too (guards.ts).
+ * the free trays per size its procedure list shows, and the rating of a visit.
+ * With `guards`, asking for a code is counted per client address, asking for or checking a code,
+ * following a pickup and rating are the kiosk's alone (403 KIOSK_ONLY), and lookups by dossier code
+ * are counted too (guards.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
-import { CodeIssued, DepositOpened, DepositView, DossierStatusView, FreeTrays, PickupOpened, PickupResultView } from '../../domain/api.js';
+import type { RatingService } from '../../services/ratings.js';
+import {
+  CodeIssued,
+  DepositOpened,
+  DepositView,
+  DossierStatusView,
+  FreeTrays,
+  PickupOpened,
+  PickupResultView,
+  RatingRecorded,
+  RatingRequest,
+} from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
 import type { RouteGuards } from '../guards.js';
 import { freeText } from '../schemas.js';
@@ -46,9 +58,9 @@ function issuedView(c: { challengeId: string; expiresAt: Date; resendAt: Date; c
 
 export async function citizenRoutes(
   app: FastifyInstance,
-  opts: { deposits: DepositService; pickups: PickupService; lookup: DossierLookup; guards?: RouteGuards },
+  opts: { deposits: DepositService; pickups: PickupService; lookup: DossierLookup; ratings?: RatingService; guards?: RouteGuards },
 ) {
-  const { deposits, pickups, lookup, guards } = opts;
+  const { deposits, pickups, lookup, ratings, guards } = opts;
   // Checked before the body is read: the count first, then the address.
   const askCode = guards ? [guards.codeRequests, guards.kioskOnly] : [];
   const checkCode = guards ? [guards.kioskOnly] : [];
@@ -168,6 +180,23 @@ export async function citizenRoutes(
     },
     async (request, reply) => reply.status(202).send(issuedView(await pickups.resend(request.params.challengeId.toLowerCase()))),
   );
+
+  // One rating of a deposit or a pickup just done, with the token its code check gave (the proof
+  // that the visit happened, spent by the rating). The kiosk's alone, like the code routes.
+  if (ratings) {
+    app.post<{ Body: RatingRequest }>(
+      '/api/ratings',
+      {
+        onRequest: checkCode,
+        schema: {
+          summary: "A citizen's satisfaction rating of the deposit or pickup just done (one per visit)",
+          body: RatingRequest,
+          response: { 201: RatingRecorded, ...errors },
+        },
+      },
+      async (request, reply) => reply.status(201).send(await ratings.rate(request.body)),
+    );
+  }
 
   app.get<{ Params: { dossierCode: string } }>(
     '/api/dossiers/:dossierCode',

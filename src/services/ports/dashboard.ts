@@ -1,4 +1,5 @@
 /** Ports: The admin dashboard's figures. */
+import type { RatedService, RatingCounts, RatingReason } from '../../domain/ratings.js';
 import type { Queryable } from './persistence.js';
 
 /** One local day's figures. */
@@ -33,9 +34,21 @@ export interface HeldNow {
   resultsOverdue: number;
 }
 
+/** One local month's ratings of one service. */
+export interface SatisfactionMonth {
+  /** The local month, `YYYY-MM`. */
+  month: string;
+  service: RatedService;
+  counts: RatingCounts;
+  /** How often each reason was given. */
+  reasons: Record<RatingReason, number>;
+}
+
 /** The queries behind the dashboard (store/stats.ts). */
 export interface StatsStore {
   daily(q: Queryable, now: Date, days: number, timezone: string): Promise<DayFigures[]>;
+  /** `months` local months ending with the month of `now`, oldest first, each service in RATED_SERVICES order. */
+  satisfaction(q: Queryable, now: Date, months: number, timezone: string): Promise<SatisfactionMonth[]>;
   current(q: Queryable, now: Date): Promise<HeldNow>;
   alarms(q: Queryable, limit: number): Promise<AlarmRow[]>;
 }

@@ -1,7 +1,8 @@
 /**
  * The district admins' dashboard: the two cabinets as they stand, every tray coloured by its
  * state with its door shown, live over server-sent events; alarms; today's and 30 days' figures;
- * the retention of personal data (settings, last purge).
+ * the citizens' satisfaction per month and service; the retention of personal data (settings,
+ * last purge).
  */
 import '../shared/base.css';
 import './admin.css';
@@ -14,6 +15,7 @@ import { Alarms, Figures, type Alarm, type Stats } from './figures.js';
 import { Cabinets, type TrayView } from './cabinets.js';
 import { HealthBanner, type HealthView } from './health.js';
 import { Retention, type RetentionStatus } from './retention.js';
+import { Satisfaction } from './satisfaction.js';
 
 const TOKEN_KEY = 'atm247.admin.token';
 
@@ -108,6 +110,7 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
       <${Figures} stats=${stats} />
       <${Alarms} alarms=${alarms} />
     </div>
+    <${Satisfaction} stats=${stats} />
     <${Retention} status=${retention} />`;
 }
 

@@ -1,10 +1,11 @@
-/** The kiosk's deposit outcomes: the tray open, the receipt, a tray to check, a deposit cancelled. */
+/** The kiosk's deposit outcomes: the tray open, the receipt (and the rating), a tray to check, a deposit cancelled. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DepositView } from '../../domain/api.js';
 import { api } from '../shared/api.js';
 import { formatDateTime } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import type { Screen, ScreenProps } from './main.js';
+import { RatingPanel } from './rating.js';
 import { ProcedureLine, Step } from './screens.js';
 
 type DepositOpenState = Extract<Screen, { name: 'deposit_open' }>;
@@ -31,6 +32,7 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
               tray: screen.tray,
               procedure: screen.procedure,
               at: d.depositedAt ?? new Date().toISOString(),
+              ratingToken: screen.ratingToken,
             });
             return;
           }
@@ -99,6 +101,7 @@ export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: Receipt
         <dd>${formatDateTime(screen.at, lang)}</dd>
       </dl>
     </div>
+    ${screen.ratingToken ? html`<${RatingPanel} t=${t} token=${screen.ratingToken} />` : null}
     <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
   </section>`;
 }

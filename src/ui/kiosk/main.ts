@@ -1,5 +1,6 @@
 /**
- * The kiosk on the locker's touchscreen: drop off a dossier, pick up a result, check a dossier.
+ * The kiosk on the locker's touchscreen: drop off a dossier, pick up a result, check a dossier,
+ * and rate the drop-off or pick-up just done (rating.ts, skippable).
  * Vietnamese by default with an English switch; every step says what to do next and has a way
  * back. Back to the start after 60 s without a touch, counted from the end of any wait the screen
  * imposes (the send-again delay, a "wait and try again"), and only after a "Need more time?"
@@ -29,11 +30,19 @@ export type Screen =
   | { name: 'procedure' }
   | { name: 'phone'; flow: Flow; procedure?: Procedure; phone?: string }
   | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string; codeLength: number }
-  | { name: 'deposit_open'; depositId: string; tray: number; dossierCode: string; procedure?: Procedure; openBy: string | null }
-  | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string }
+  | {
+      name: 'deposit_open';
+      depositId: string;
+      tray: number;
+      dossierCode: string;
+      procedure?: Procedure;
+      openBy: string | null;
+      ratingToken?: string;
+    }
+  | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string; ratingToken?: string }
   | { name: 'cancelled'; tray?: number }
   | { name: 'to_check'; tray: number; procedure?: Procedure }
-  | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[] }
+  | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[]; ratingToken?: string }
   | { name: 'lookup' };
 
 const params = new URLSearchParams(location.search);

@@ -108,12 +108,13 @@ export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps 
           dossierCode: r.dossierCode,
           procedure: screen.procedure,
           openBy: r.openBy,
+          ratingToken: r.ratingToken,
         });
       } else {
         const r = await api<PickupOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
-        go({ name: 'pickup_open', trays: r.trays, results: r.results ?? [], unavailable: r.unavailable ?? [] });
+        go({ name: 'pickup_open', trays: r.trays, results: r.results ?? [], unavailable: r.unavailable ?? [], ratingToken: r.ratingToken });
       }
     } catch (err) {
       // A code typed before the provider's answer came is kept: pressing again is enough.

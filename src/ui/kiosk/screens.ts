@@ -1,4 +1,4 @@
-/** The kiosk's steps: procedure, pickup (trays open), lookup; the title and the chosen procedure every step shows. */
+/** The kiosk's steps: procedure, pickup (trays open, then the rating), lookup; the title and the chosen procedure every step shows. */
 import type { DossierStatusView, FreeTrays, PickupResultView } from '../../domain/api.js';
 import type { Procedure as DomainProcedure } from '../../domain/procedures.js';
 import { DOSSIER_ALPHABET, lookupCode } from '../../domain/dossier-code.js';
@@ -8,6 +8,7 @@ import { fold, formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { Keypad } from '../shared/keypad.js';
 import type { Screen, ScreenProps } from './main.js';
+import { RatingPanel } from './rating.js';
 
 /** A procedure as `GET /api/procedures` lists it for the kiosk (the domain's, without the flags). */
 export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'>;
@@ -176,6 +177,7 @@ export function PickupOpen({ t, go, hold, screen }: ScreenProps & { screen: Pick
           </ul>`
         : null
     }
+    ${allDone && screen.ratingToken ? html`<${RatingPanel} t=${t} token=${screen.ratingToken} />` : null}
     <div class="actions"><button class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>
   </section>`;
 }

@@ -3,6 +3,7 @@
  * and the district already say: "nộp hồ sơ", "nhận kết quả", "mã OTP", "khay"; a public service
  * addresses the citizen as "Ông/Bà" (or not at all), never "bạn".
  */
+import type { Rating, RatingReason } from '../../domain/ratings.js';
 import type { Lang } from '../shared/format.js';
 
 export const TEXTS = {
@@ -82,6 +83,28 @@ export const TEXTS = {
     pickupDone: 'Ông/Bà đã nhận đủ kết quả. Xin cảm ơn!',
     pickedUp: 'Đã nhận',
     waiting: 'Đang chờ lấy',
+    // The satisfaction rating after a deposit or a pickup (src/ui/kiosk/rating.ts).
+    ratingTitle: 'Ông/Bà có hài lòng với dịch vụ không?',
+    ratingHint: 'Chạm vào một khuôn mặt để đánh giá. Không bắt buộc: có thể bấm "Bỏ qua".',
+    ratingReasonsHint: 'Vì sao Ông/Bà chưa hài lòng? Chọn lý do nếu muốn (không bắt buộc), rồi bấm "Gửi đánh giá".',
+    ratingFacesLabel: 'Mức độ hài lòng',
+    ratingReasonsLabel: 'Lý do',
+    ratingFaces: {
+      very_satisfied: 'Rất hài lòng',
+      satisfied: 'Hài lòng',
+      neutral: 'Bình thường',
+      dissatisfied: 'Không hài lòng',
+    } as Record<Rating, string>,
+    ratingReasons: {
+      waiting: 'Chờ lâu',
+      machine_fault: 'Máy lỗi',
+      instructions_unclear: 'Hướng dẫn khó hiểu',
+      staff: 'Thái độ cán bộ',
+      other: 'Khác',
+    } as Record<RatingReason, string>,
+    ratingSend: 'Gửi đánh giá',
+    ratingSkip: 'Bỏ qua',
+    ratingThanks: 'Cảm ơn Ông/Bà đã đánh giá!',
     lookupTitle: 'Tra cứu hồ sơ',
     lookupHint:
       'Nhập mã hồ sơ như trên biên nhận hoặc tin nhắn SMS (ví dụ K7M3-9P2X4, hoặc số hồ sơ trực tuyến như 000.00.22.H29-251120-0042), rồi bấm Tra cứu.',
@@ -125,6 +148,8 @@ export const TEXTS = {
       OTP_SENDING: 'Mã đang được gửi. Đợi vài giây rồi bấm Xác nhận lại.',
       DOSSIER_CODE_INVALID: 'Mã hồ sơ chưa đúng. Kiểm tra lại từng ký tự.',
       DOSSIER_NOT_FOUND: 'Không tìm thấy hồ sơ có mã này.',
+      RATING_TOKEN_NOT_FOUND: 'Đã hết thời gian đánh giá lượt này. Cảm ơn Ông/Bà.',
+      RATING_ALREADY_GIVEN: 'Lượt này đã được đánh giá. Cảm ơn Ông/Bà.',
       NETWORK: 'Máy đang mất kết nối. Vui lòng thử lại.',
       DEFAULT: 'Có lỗi xảy ra. Vui lòng thử lại.',
     } as Record<string, string>,
@@ -216,6 +241,27 @@ export const TEXTS = {
     pickupDone: 'You have collected everything. Thank you!',
     pickedUp: 'Collected',
     waiting: 'Waiting',
+    ratingTitle: 'How satisfied are you with the service?',
+    ratingHint: 'Touch a face to rate it. You do not have to: press "Skip".',
+    ratingReasonsHint: 'What was wrong? Choose reasons if you wish (optional), then press "Send rating".',
+    ratingFacesLabel: 'How satisfied',
+    ratingReasonsLabel: 'Reasons',
+    ratingFaces: {
+      very_satisfied: 'Very satisfied',
+      satisfied: 'Satisfied',
+      neutral: 'Neutral',
+      dissatisfied: 'Dissatisfied',
+    } as Record<Rating, string>,
+    ratingReasons: {
+      waiting: 'Long wait',
+      machine_fault: 'Machine fault',
+      instructions_unclear: 'Unclear instructions',
+      staff: 'Staff attitude',
+      other: 'Other',
+    } as Record<RatingReason, string>,
+    ratingSend: 'Send rating',
+    ratingSkip: 'Skip',
+    ratingThanks: 'Thank you for your rating!',
     lookupTitle: 'Check a dossier',
     lookupHint:
       'Enter the dossier code as printed on your receipt or SMS (e.g. K7M3-9P2X4, or an online dossier number such as 000.00.22.H29-251120-0042), then press Check.',
@@ -259,6 +305,8 @@ export const TEXTS = {
       OTP_SENDING: 'The code is still on its way. Wait a few seconds, then press Confirm again.',
       DOSSIER_CODE_INVALID: 'That dossier code is not right. Check each character.',
       DOSSIER_NOT_FOUND: 'No dossier has this code.',
+      RATING_TOKEN_NOT_FOUND: 'The time to rate this visit is over. Thank you.',
+      RATING_ALREADY_GIVEN: 'This visit has been rated already. Thank you.',
       NETWORK: 'The machine has lost its connection. Please try again.',
       DEFAULT: 'Something went wrong. Please try again.',
     } as Record<string, string>,
