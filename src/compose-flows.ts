@@ -103,7 +103,7 @@ export function composeFlows(u: {
     doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
   });
   // A deposit's or a pickup's code check hands out the token its visit is rated with.
-  const ratings = new RatingService({ db, ratings: new RatingRepository(lockerId), outbox, clock });
+  const ratings = new RatingService({ db, ratings: new RatingRepository(lockerId), outbox, clock, logger: log('ratings') });
   const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
   const deposits = new DepositService({ ...flowDeps, ratings, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
   const pickups = new PickupService({ ...flowDeps, ratings, logger: log('pickups') });

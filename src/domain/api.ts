@@ -57,7 +57,7 @@ export const DepositOpened = Obj({
   dossierCode: Str('the code printed for the citizen'),
   tray: Int('the tray now open'),
   openBy: OpenBy,
-  ratingToken: RatingTokenField,
+  ratingToken: Type.Optional(Type.String({ ...RATING_TOKEN, description: `${RATING_TOKEN_USE} (absent if one could not be kept)` })),
 });
 export type DepositOpened = Static<typeof DepositOpened>;
 

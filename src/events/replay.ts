@@ -8,9 +8,9 @@
  * and publishes `maxRows` (1,000) at most at a time; one replay runs at a time, and the next starts
  * no sooner than `minIntervalMs` (10 s) after the one before. A replay cut at its row limit goes on
  * where it stopped as the next one, so that everything asked for goes out, 1,000 rows per 10 s.
- * Requests that come meanwhile are merged into that next one (the earliest `since` of them, from
- * its start: what was replayed before them may have been lost again), so a storm of requests costs
- * one replay per interval. A request that is not the contract's payload is dropped with a log line.
+ * Requests that come meanwhile are merged into that next one: one reaching back further starts it
+ * from its own moment, a later one changes nothing. A storm of requests costs one replay per
+ * interval. A request that is not the contract's payload is dropped with a log line.
  */
 import type { Logger } from 'pino';
 import type { MqttLink } from './mqtt-link.js';
@@ -85,8 +85,10 @@ export class ReplayResponder {
     if (!request) return this.drop(payload);
     const since = Date.parse(request.since);
     if (this.pending) {
-      this.pending.since = Math.min(this.pending.since, since);
-      this.pending.after = null;
+      // A continuation already covers a later moment from where it stopped: only an earlier one
+      // starts it over (otherwise requests coming faster than a long replay's parts would keep it
+      // at its first 1,000 rows for ever).
+      if (since < this.pending.since) this.pending = { ...this.pending, since, after: null };
       this.pending.requestIds.push(request.requestId);
     } else {
       this.pending = { since, after: null, requestIds: [request.requestId] };
@@ -153,9 +155,11 @@ export class ReplayResponder {
       else if (result.truncated && result.resumeAfter !== undefined) {
         this.log.info({ ...line, maxRows: this.options.maxRows ?? 1_000 }, 'replay cut at its row limit; the rest follows');
         const waiting = this.pending as Pending | null; // requests that came during this one
-        if (waiting)
-          waiting.since = Math.min(waiting.since, since.getTime()); // from its start
-        else this.pending = { since: since.getTime(), after: result.resumeAfter, requestIds: request.requestIds };
+        if (!waiting || waiting.since >= since.getTime()) {
+          // Goes on where it stopped; a request since a later moment is covered by it.
+          const requestIds = [...request.requestIds, ...(waiting?.requestIds ?? [])];
+          this.pending = { since: since.getTime(), after: result.resumeAfter, requestIds };
+        } // else one reaching back further came: it starts from its own moment
       } else this.log.info(line, 'events published again on request');
     } catch (err) {
       this.log.error({ err, ...requests }, 'replay failed');

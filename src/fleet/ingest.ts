@@ -10,7 +10,7 @@
  *   instance that starts must see every locker's state at once. Newer-wins writes make the
  *   double delivery harmless.
  * A message is acknowledged (PUBACK) only once it is stored, and messages are stored in batches
- * (ADR 0025): what arrives while a batch is being written is the next batch, one transaction and
+ * (ADR 0026): what arrives while a batch is being written is the next batch, one transaction and
  * one notification per changed locker each, its PUBACKs sent in order after the commit. The broker
  * sends at most `receiveMaximum` messages not yet acknowledged, which bounds a batch, the memory a
  * database away can take and the work lost with a crash. A payload outside the contract is
@@ -104,6 +104,12 @@ const QUIET_MS = 200;
 function refusedForGood(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && /^(21|22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+/** A deadlock or serialization failure (another instance's batch): tried again at once. */
+function lostARace(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
 }
 
 export class FleetIngest {
@@ -214,8 +220,8 @@ export class FleetIngest {
   }
 
   /**
-   * Leaves the shared subscription first, so that the broker sends the events to the other
-   * instances from then on, stores what it had already sent here, then disconnects: a planned
+   * Leaves its subscriptions first (the shared one: the broker sends the events to the other
+   * instances from then on), stores what it had already sent here, then disconnects: a planned
    * stop (a rolling restart) loses nothing. A crash cannot do this (ADR 0022).
    */
   async stop(): Promise<void> {
@@ -223,9 +229,10 @@ export class FleetIngest {
     const deadline = Date.now() + 5_000;
     let left = false;
     if (client?.connected) {
-      // Not longer than the deadline: a broker that does not answer.
+      // Every subscription, the state's too: what keeps arriving would keep this instance from
+      // ever having nothing in hand. Not longer than the deadline: a broker that does not answer.
       left = await Promise.race([
-        client.unsubscribeAsync(this.filters[this.filters.length - 1]).then(
+        client.unsubscribeAsync(this.filters).then(
           () => true,
           () => false,
         ),
@@ -360,8 +367,12 @@ export class FleetIngest {
       const started = performance.now();
       try {
         await this.storeWithRetry(batch);
-      } catch {
-        return; // stopping: what is in hand stays unacknowledged
+      } catch (err) {
+        if (this.stopping) return; // what is in hand stays unacknowledged
+        // Not expected (storeWithRetry throws only when stopping): said, and tried again shortly.
+        this.log.error({ err, size }, 'batch not stored; trying again');
+        setTimeout(() => void this.drain(), 1_000).unref();
+        return;
       }
       this.log.debug({ size, waiting: this.queue.length - size, ms: Math.round(performance.now() - started) }, 'batch stored');
       this.queue.splice(0, size);
@@ -396,10 +407,15 @@ export class FleetIngest {
       }
     }
     const connected = batch.at(-1)?.connected;
-    if (connected !== undefined) {
-      await this.retrying(async () => {
-        for (const listener of this.connectedListeners) await listener(connected);
-      });
+    if (connected === undefined) return;
+    for (const listener of this.connectedListeners) {
+      try {
+        await this.retrying(() => listener(connected));
+      } catch (err) {
+        if (this.stopping) throw err;
+        // Refused for what it asked: tried again it would stop this instance's ingest for good.
+        this.log.error({ err, lockerId: connected }, 'a connected locker was not followed up; going on');
+      }
     }
   }
 
@@ -416,6 +432,11 @@ export class FleetIngest {
         return await work();
       } catch (err) {
         if (refusedForGood(err) || this.stopping) throw err;
+        if (lostARace(err)) {
+          this.log.debug({ err }, 'batch lost a race with another instance; again');
+          waitMs = 250; // back to the first wait after this immediate retry
+          continue;
+        }
         this.counts.failed += 1;
         this.log.warn({ err, retryInMs: waitMs }, 'batch not stored; trying again');
         await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -172,17 +172,26 @@ export class FleetStore {
       } else if (w.kind === 'occupancy') latest(occupancy, w.lockerId, { locker_id: w.lockerId, occupancy: w.value, at: w.value.at }, n);
       else if (w.kind === 'tray') latest(trays, `${w.lockerId}/${w.value.number}`, trayRow(w.lockerId, w.value), n);
       else if (w.kind === 'round') latest(rounds, w.lockerId, { locker_id: w.lockerId, round: w.value, at: w.value.at }, n);
-      else if (events.has(w.event.id)) duplicates += 1;
-      else events.set(w.event.id, { id: w.event.id, locker_id: w.lockerId, type: w.event.type, at: w.event.at, data: w.event.data, n });
+      else {
+        const id = w.event.id.toLowerCase(); // as PostgreSQL compares uuids
+        if (events.has(id)) duplicates += 1;
+        else events.set(id, { id, locker_id: w.lockerId, type: w.event.type, at: w.event.at, data: w.event.data, n });
+      }
     });
-    const json = <T>(map: Map<string, T>) => JSON.stringify([...map.values()]);
+    // In key order, as every row lock of the batch is taken (see below).
+    const json = <T>(map: Map<string, T>) => JSON.stringify([...map.keys()].sort().map((key) => map.get(key)));
     const changed = new Set<string>(availability.keys());
     const note = (rows: { locker_id: string }[]) => rows.forEach((r) => changed.add(r.locker_id));
 
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [[...lockers]]);
+      // Every instance writes every state message: two batches touching the same lockers would
+      // deadlock if each locked their rows in its own order. Each locks its lockers' rows first, in
+      // id order; every other row it writes belongs to one of them.
+      const ids = [...lockers].sort();
+      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [ids]);
+      await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [ids]);
       if (availability.size) {
         await client.query(
           `UPDATE fleet_lockers l SET online = v.online, availability_at = now(), updated_at = now()

@@ -81,7 +81,7 @@ export class DepositService {
   async verify(
     challengeId: string,
     otp: string,
-  ): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null; ratingToken: string }> {
+  ): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null; ratingToken?: string }> {
     const { db, dossiers, trayStore, challenges, outbox, clock, trays } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'deposit', otp);
@@ -130,7 +130,7 @@ export class DepositService {
       dossierCode: formatDossierCode(outcome.code),
       tray: outcome.tray,
       openBy: this.openBy(outcome.at),
-      ratingToken: outcome.ratingToken,
+      ...(outcome.ratingToken ? { ratingToken: outcome.ratingToken } : {}),
     };
   }
 

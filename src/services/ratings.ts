@@ -7,6 +7,7 @@
  * is refused as such rather than as unknown.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import { RATING_WINDOW_MS, ratingHour, ratingReasons, type RatedService, type Rating, type RatingReason } from '../domain/ratings.js';
@@ -21,6 +22,7 @@ export interface RatingServiceDeps {
   windowMs?: number;
   /** A new token: 32 random bytes, base64url (43 characters), unless given (tests). */
   newToken?: () => string;
+  logger?: Logger;
 }
 
 /** What was kept of a rating. */
@@ -50,11 +52,21 @@ export class RatingService {
    * In the caller's transaction (a code check that opened trays): a token for one rating of this
    * visit. `procedureCode`: the deposit's, or the results' when all are of one procedure.
    */
-  async issue(q: Queryable, service: RatedService, procedureCode: string | null, at: Date): Promise<string> {
+  async issue(q: Queryable, service: RatedService, procedureCode: string | null, at: Date): Promise<string | undefined> {
     const token = this.deps.newToken?.() ?? randomBytes(32).toString('base64url');
     const expiresAt = new Date(at.getTime() + (this.deps.windowMs ?? RATING_WINDOW_MS));
-    await this.deps.ratings.addToken(q, ratingTokenDigest(token), { service, procedureCode, expiresAt });
-    return token;
+    // Under a savepoint: a rating that cannot be offered never costs the citizen the deposit or
+    // the pickup it would rate (the code check's transaction goes on without a token).
+    await q.query('SAVEPOINT rating_token');
+    try {
+      await this.deps.ratings.addToken(q, ratingTokenDigest(token), { service, procedureCode, expiresAt });
+      await q.query('RELEASE SAVEPOINT rating_token');
+      return token;
+    } catch (err) {
+      await q.query('ROLLBACK TO SAVEPOINT rating_token');
+      this.deps.logger?.warn({ err }, 'no rating token (the visit goes on without a rating)');
+      return undefined;
+    }
   }
 
   /** One rating with a token `issue` gave: 404 RATING_TOKEN_NOT_FOUND if unknown or expired, 409 RATING_ALREADY_GIVEN if spent. */
@@ -79,7 +91,8 @@ export class RatingService {
         reasons,
         hour: hour.toISOString(),
       };
-      await outbox.enqueue(q, 'rating.given', kept, now);
+      // The event's time is the hour too: an exact one, published beside the visit's own events, would name the visit.
+      await outbox.enqueue(q, 'rating.given', kept, hour);
       return kept;
     });
     outbox.committed();

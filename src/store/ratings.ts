@@ -24,7 +24,13 @@ export class RatingRepository implements RatingStore {
   }
 
   async markUsed(q: Queryable, tokenHash: string): Promise<void> {
-    await q.query(`UPDATE rating_tokens SET used = true WHERE locker_id = $1 AND token_hash = $2`, [this.lockerId, tokenHash]);
+    // Its expiry moved to the next full hour: the used row shares its transaction with the rating
+    // (xmin), and an exact expiry would give away when the visit's code was checked.
+    await q.query(
+      `UPDATE rating_tokens SET used = true, expires_at = date_trunc('hour', expires_at) + interval '1 hour'
+        WHERE locker_id = $1 AND token_hash = $2`,
+      [this.lockerId, tokenHash],
+    );
   }
 
   async insert(q: Queryable, rating: RatingRow): Promise<void> {

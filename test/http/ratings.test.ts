@@ -76,6 +76,7 @@ t.test(`a rating after a deposit: kept and published with nothing that names the
     'the token row names no deposit, dossier or phone',
   );
   t.equal(tokens[0].used, true, 'spent');
+  t.equal(tokens[0].expires_at.getTime() % 3_600_000, 0, 'its expiry moved to a full hour: it does not tell when the code was checked');
   const stored = JSON.stringify({ rows, tokens });
   t.notOk(stored.includes(visit.ratingToken), 'the token is not stored in clear');
   for (const linked of [visit.depositId, visit.dossierCode, visit.dossierCode.replace('-', ''), '912345601']) {
@@ -85,6 +86,7 @@ t.test(`a rating after a deposit: kept and published with nothing that names the
   const message = await sub.waitFor(`${locker.base}/events/rating.given`);
   const event = JSON.parse(message.payload);
   t.match(event, { type: 'rating.given', lockerId: locker.lockerId });
+  t.equal(event.at, hour, "the event's time is the hour too");
   t.same(event.data, kept, 'the event says what was kept');
   for (const linked of [visit.ratingToken, visit.depositId, visit.dossierCode, visit.dossierCode.replace('-', ''), '912345601']) {
     t.notOk(message.payload.includes(linked), `the event does not carry ${linked}`);
@@ -95,6 +97,16 @@ t.test(`a rating after a deposit: kept and published with nothing that names the
   t.equal(again.statusCode, 409, 'the same visit rated twice');
   t.equal(again.json().error.code, 'RATING_ALREADY_GIVEN');
   t.equal((await ratingRows(locker)).length, 1, 'still one rating');
+});
+
+t.test(`a rating that cannot be offered never costs the deposit (${dbKind})`, async (t) => {
+  const locker = await startTestLocker(t);
+  // The tokens' table gone (a broken migration, a full disk for that index...): the code check goes on.
+  await locker.controller.database.query('ALTER TABLE rating_tokens RENAME TO rating_tokens_away');
+  t.teardown(() => locker.controller.database.query('ALTER TABLE rating_tokens_away RENAME TO rating_tokens').catch(() => undefined));
+  const visit = await deposit(locker, '0912345609');
+  t.equal(visit.ratingToken, undefined, 'no rating token');
+  t.match(visit, { tray: Number, dossierCode: String }, 'the tray opened, the dossier deposited');
 });
 
 t.test(`tokens that rate nothing, bodies refused, callers other than the kiosk (${dbKind})`, async (t) => {
@@ -154,6 +166,8 @@ t.test(`tokens that rate nothing, bodies refused, callers other than the kiosk (
   const expired = await rate(locker, { token: late.ratingToken, rating: 'satisfied' });
   t.equal(expired.statusCode, 404, 'a token past its time');
   t.equal(expired.json().error.code, 'RATING_TOKEN_NOT_FOUND');
+  // A spent token is kept until the full hour after its expiry (so that its row tells no exact time).
+  locker.controller.clock.advance(3_600_000);
   await locker.controller.flowTimers.tick();
   const left = await locker.controller.database.query(`SELECT count(*)::int AS n FROM rating_tokens WHERE locker_id = $1`, [
     locker.lockerId,

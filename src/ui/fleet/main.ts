@@ -75,8 +75,9 @@ function Fleet({ token, onUnauthorized }: { token: string; onUnauthorized: () =>
       try {
         ({ ticket } = await api<{ ticket: string }>('POST', '/api/fleet/stream-tickets', { token }));
       } catch (err) {
+        if (done) return;
         if (err instanceof ApiError && err.status === 401) return onUnauthorized();
-        return done ? undefined : again();
+        return again();
       }
       if (done) return;
       const stream = new EventSource(`/api/fleet/stream?ticket=${encodeURIComponent(ticket)}`);

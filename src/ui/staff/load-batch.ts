@@ -80,7 +80,12 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
     clear();
     setSent(null);
     try {
-      const items = filled.map((r) => ({ dossierCode: r.dossierCode.trim(), phone: r.phone.trim(), procedureCode: r.procedureCode }));
+      // A row drawn before the catalogue arrived takes the first procedure, as it shows it.
+      const items = filled.map((r) => ({
+        dossierCode: r.dossierCode.trim(),
+        phone: r.phone.trim(),
+        procedureCode: r.procedureCode || first,
+      }));
       const { results } = await api<ResultBatchLoaded>('POST', '/api/staff/results/batch', { token, body: { items } });
       const at = new Date();
       const loads: Loaded[] = [];
