@@ -22,7 +22,7 @@ export interface FleetServiceOptions {
   logger: Logger;
   /** The figures' days are counted in it. Default Asia/Ho_Chi_Minh. */
   timezone?: string;
-  /** How long the live stream gathers changed lockers before it sends them. Default 200 ms. */
+  /** How long the live stream gathers changed lockers before it sends them. Default 50 ms. */
   gatherMs?: number;
   /** How long a stream ticket is good for (tests). Default 60 s. */
   streamTicketMs?: number;
