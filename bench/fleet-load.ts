@@ -488,7 +488,7 @@ class Run {
       if (!log.events.acked[i]) events.unacked += 1;
       else if (!inTable.has(log.events.id[i])) events.lost += 1;
     }
-    const sum = (k: 'stored' | 'duplicates' | 'rejected' | 'failed' | 'batches') => ingest.reduce((s, h) => s + h[k], 0);
+    const sum = (k: 'stored' | 'duplicates' | 'rejected' | 'failed' | 'batches' | 'inHand') => ingest.reduce((s, h) => s + h[k], 0);
     const pct = (seconds: number) => (100 * seconds) / ((b.at - a.at) / 1000);
     const stream1 = this.streamTotals();
     return {
@@ -511,6 +511,7 @@ class Run {
         failed: sum('failed'),
         batches: sum('batches'),
         largestBatch: Math.max(...ingest.map((h) => h.largestBatch)),
+        inHand: sum('inHand'),
       },
       drainS: (at - done.lastPublishMs) / 1000,
       seconds: (b.at - a.at) / 1000,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IngestStatus } from '../../src/fleet/ingest.js';
 import { listening, mosquittoBin } from '../../test/helpers/mosquitto.js';
 import { withClient } from '../chaos/database.js';
 import { freePort, sleep } from '../table/services.js';
@@ -153,16 +154,8 @@ export async function startFleet(o: {
   return { name: o.name, url, child, pid: child.pid!, logFile, stop: () => stopChild(child, 'SIGTERM', 15_000) };
 }
 
-export interface IngestCounts {
-  connected: boolean;
-  stored: number;
-  duplicates: number;
-  rejected: number;
-  failed: number;
-  /** Transactions the messages were stored in, and the largest (src/fleet/ingest.ts). */
-  batches: number;
-  largestBatch: number;
-}
+/** The fleet's `/health` ingest counters (src/fleet/ingest.ts). */
+export type IngestCounts = IngestStatus;
 
 export async function health(url: string): Promise<IngestCounts | null> {
   try {

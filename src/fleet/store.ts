@@ -159,9 +159,9 @@ export class FleetStore {
     };
     const lockers = new Set<string>();
     const availability = new Map<string, boolean>();
-    const occupancy = new Map<string, { locker_id: string; occupancy: OccupancyPayload; at: string; n: number }>();
+    const occupancy = new Map<string, { locker_id: string; payload: OccupancyPayload; at: string; n: number }>();
     const trays = new Map<string, ReturnType<typeof trayRow> & { n: number }>();
-    const rounds = new Map<string, { locker_id: string; round: RoundNextPayload; at: string; n: number }>();
+    const rounds = new Map<string, { locker_id: string; payload: RoundNextPayload; at: string; n: number }>();
     const events = new Map<string, { id: string; locker_id: string; type: string; at: string; data: unknown; n: number }>();
     let duplicates = 0;
     writes.forEach((w, n) => {
@@ -169,9 +169,9 @@ export class FleetStore {
       if (w.kind === 'availability') {
         availability.delete(w.lockerId); // the last one received wins: it has no time of its own
         availability.set(w.lockerId, w.online);
-      } else if (w.kind === 'occupancy') latest(occupancy, w.lockerId, { locker_id: w.lockerId, occupancy: w.value, at: w.value.at }, n);
+      } else if (w.kind === 'occupancy') latest(occupancy, w.lockerId, { locker_id: w.lockerId, payload: w.value, at: w.value.at }, n);
       else if (w.kind === 'tray') latest(trays, `${w.lockerId}/${w.value.number}`, trayRow(w.lockerId, w.value), n);
-      else if (w.kind === 'round') latest(rounds, w.lockerId, { locker_id: w.lockerId, round: w.value, at: w.value.at }, n);
+      else if (w.kind === 'round') latest(rounds, w.lockerId, { locker_id: w.lockerId, payload: w.value, at: w.value.at }, n);
       else {
         const id = w.event.id.toLowerCase(); // as PostgreSQL compares uuids
         if (events.has(id)) duplicates += 1;
@@ -214,28 +214,22 @@ export class FleetStore {
         );
         note(rows);
       }
-      if (occupancy.size) {
-        // The occupancy, unless a newer one is stored. Its trays are not copied to fleet_trays (90
-        // rows a locker at each change, the whole cost of a round's burst): a locker's grid is read
-        // from both, each tray from whichever is newer (`locker`).
+      // The occupancy and the next round, unless a newer one is stored. The occupancy's trays are
+      // not copied to fleet_trays (90 rows a locker at each change, the whole cost of a round's
+      // burst): a locker's grid is read from both, each tray from whichever is newer (`locker`).
+      const payloadColumns: ['occupancy' | 'round_next', Map<string, unknown>][] = [
+        ['occupancy', occupancy],
+        ['round_next', rounds],
+      ];
+      for (const [column, payloads] of payloadColumns) {
+        if (!payloads.size) continue;
         const { rows } = await client.query<{ locker_id: string }>(
-          `UPDATE fleet_lockers l SET occupancy = v.occupancy, occupancy_at = v.at, updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, occupancy jsonb, at timestamptz)
+          `UPDATE fleet_lockers l SET ${column} = v.payload, ${column}_at = v.at, updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, payload jsonb, at timestamptz)
             WHERE l.locker_id = v.locker_id
-              AND (l.occupancy_at IS NULL OR l.occupancy_at < v.at OR (l.occupancy_at = v.at AND l.occupancy IS DISTINCT FROM v.occupancy))
+              AND (l.${column}_at IS NULL OR l.${column}_at < v.at OR (l.${column}_at = v.at AND l.${column} IS DISTINCT FROM v.payload))
            RETURNING l.locker_id`,
-          [json(occupancy)],
-        );
-        note(rows);
-      }
-      if (rounds.size) {
-        const { rows } = await client.query<{ locker_id: string }>(
-          `UPDATE fleet_lockers l SET round_next = v.round, round_next_at = v.at, updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, round jsonb, at timestamptz)
-            WHERE l.locker_id = v.locker_id
-              AND (l.round_next_at IS NULL OR l.round_next_at < v.at OR (l.round_next_at = v.at AND l.round_next IS DISTINCT FROM v.round))
-           RETURNING l.locker_id`,
-          [json(rounds)],
+          [json(payloads)],
         );
         note(rows);
       }
