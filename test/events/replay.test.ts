@@ -132,6 +132,8 @@ t.test(`the row limit and the window cap (${kind})`, async (t) => {
 t.test(`a replay cut at its row limit goes on where it stopped, an interval later (${kind})`, async (t) => {
   const { ask, produce, received, lines } = await setup(t, { maxRows: 3, minIntervalMs: 300 });
   const ids = await produce(7);
+  // Sent is not yet received: the live seven at the subscriber first, so only the replay follows.
+  await until(() => ids.every((id) => received().includes(id)), 'the seven, live');
   const before = received().length;
   const asked = Date.now();
   await ask({ since: new Date(Date.now() - 60_000) });
