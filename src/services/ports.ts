@@ -14,3 +14,4 @@ export type * from './ports/retention.js';
 export type * from './ports/audit.js';
 export type * from './ports/metrics.js';
 export type * from './ports/ratings.js';
+export type * from './ports/payments.js';

@@ -1,0 +1,117 @@
+/**
+ * Ports: payments (issue 13). A transfer the collecting account received, as the provider reports
+ * it (webhook or polled list), and the sink the use cases offer the adapters; the adapters
+ * (bank-transfer webhook, polling fallback, the simulated bank) are in src/payments.
+ */
+import type { PaymentMode, PaymentStatus } from '../../domain/payments.js';
+import type { ReceiptBody } from '../../domain/receipts.js';
+import type { Queryable } from './persistence.js';
+
+/** One incoming bank transfer to the district's collecting account, as its provider reported it. */
+export interface IncomingTransfer {
+  /** Which provider reported it ('simbank', a bank's or intermediary's name): ids are unique per provider. */
+  provider: string;
+  /** The provider's own id of the transfer: the same transfer reported twice has the same id. */
+  providerTxId: string;
+  /** VND, a positive integer. */
+  amount: number;
+  /** The transfer's free text as the bank passed it on (the reference is somewhere in it). */
+  description: string;
+  /** When the provider booked it. */
+  bookedAt: Date;
+}
+
+/**
+ * What became of a reported transfer:
+ * - `matched`: it paid a waiting deposit (right reference, exact amount, in time);
+ * - `wrong_amount`: its reference is a deposit's, its amount is not: recorded, refund due;
+ * - `duplicate`: the deposit was already paid by another transfer: refund due;
+ * - `late`: the deposit's payment window had closed (expired or cancelled): refund due;
+ * - `unmatched`: no reference of ours in its text: recorded for the reconciliation, refund due;
+ * - `already_recorded`: this provider's id was recorded before (a replayed notification): nothing changes.
+ */
+export type TransferOutcome = 'matched' | 'wrong_amount' | 'duplicate' | 'late' | 'unmatched' | 'already_recorded';
+
+/** Where the adapters hand each transfer; idempotent by (provider, providerTxId). */
+export interface TransferSink {
+  record(t: IncomingTransfer): Promise<{ outcome: TransferOutcome; transferId: string }>;
+}
+
+/** A source of transfers that runs by itself (the polling fallback); start() hands them to the sink. */
+export interface TransferSource {
+  readonly name: string;
+  start(sink: TransferSink): void;
+  stop(): Promise<void>;
+  status(): { ok: boolean; detail?: string; lastPollAt?: string };
+}
+
+/** A fee's payment as stored (migrations/015_payments.sql). */
+export interface PaymentRow {
+  id: string;
+  dossierId: string;
+  procedureCode: string;
+  amount: number;
+  reference: string;
+  mode: PaymentMode;
+  status: PaymentStatus;
+  /** The tray reserved for a payment made before the tray opens. */
+  tray: number | null;
+  createdAt: Date;
+  payBy: Date | null;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  transferId: string | null;
+}
+
+/** A reported transfer as recorded. */
+export interface TransferRow {
+  id: string;
+  provider: string;
+  providerTxId: string;
+  amount: number;
+  description: string;
+  bookedAt: Date;
+  receivedAt: Date;
+  reference: string | null;
+  paymentId: string | null;
+  outcome: Exclude<TransferOutcome, 'already_recorded'>;
+  refundDue: number;
+  refundedAt: Date | null;
+}
+
+/** A signed receipt as stored. */
+export interface ReceiptRow {
+  id: string;
+  kind: 'fee' | 'deposit';
+  dossierId: string;
+  paymentId: string | null;
+  series: string | null;
+  year: number | null;
+  number: number | null;
+  body: ReceiptBody;
+  signature: string;
+  issuedAt: Date;
+}
+
+export interface PaymentStore {
+  insert(q: Queryable, p: Omit<PaymentRow, 'paidAt' | 'closedAt' | 'transferId'>): Promise<void>;
+  get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<PaymentRow | null>;
+  byDossier(q: Queryable, dossierId: string, opts?: { forUpdate?: boolean }): Promise<PaymentRow | null>;
+  /** The first of `references` that is a payment of this locker, locked. */
+  lockByReference(q: Queryable, references: string[]): Promise<PaymentRow | null>;
+  update(q: Queryable, id: string, fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId'>>): Promise<void>;
+  /** Payments waiting past their time at `now`. */
+  overdue(q: Queryable, now: Date): Promise<PaymentRow[]>;
+  /** The transfer, unless this provider's id was recorded before (then null). */
+  insertTransfer(q: Queryable, t: TransferRow): Promise<boolean>;
+  transferByProviderId(q: Queryable, provider: string, providerTxId: string): Promise<TransferRow | null>;
+  /** Marks a matched transfer as due back in full (its deposit could not be made after all). */
+  refundTransfer(q: Queryable, transferId: string): Promise<void>;
+  /** The next receipt number of the series and year (1 for the first), in the caller's transaction. */
+  nextReceiptNumber(q: Queryable, series: string, year: number): Promise<number>;
+  insertReceipt(q: Queryable, r: ReceiptRow): Promise<void>;
+  receipt(q: Queryable, id: string): Promise<ReceiptRow | null>;
+  receiptsOfDossier(q: Queryable, dossierId: string): Promise<ReceiptRow[]>;
+  /** Payments, transfers and receipts of one local day [from, to), for the reconciliation. */
+  day(q: Queryable, from: Date, to: Date): Promise<{ payments: PaymentRow[]; transfers: TransferRow[]; receipts: ReceiptRow[] }>;
+}
