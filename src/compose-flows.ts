@@ -4,6 +4,7 @@
  * rounds — and wired here, where a reader sees it: each flow's door handler registered with the
  * trays, an officer's "found" reusing the flows' own completions.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import { loadCalendar } from './config/calendar.js';
@@ -12,9 +13,11 @@ import type { loadSecretKeys } from './config/secrets.js';
 import { nextRound, type WorkCalendar } from './domain/calendar.js';
 import type { Clock } from './domain/clock.js';
 import type { PhoneVault } from './domain/phone-vault.js';
+import { signReceipt } from './domain/receipts.js';
 import type { EventsUnit } from './events/index.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
+import { PaymentService } from './services/payments.js';
 import type { CodeObserver, EventOutbox, ProcedureCatalogue } from './services/ports.js';
 import { PickupService } from './services/pickups.js';
 import { RatingService } from './services/ratings.js';
@@ -28,6 +31,7 @@ import { AuditRepository } from './store/audit.js';
 import { ChallengeRepository } from './store/challenges.js';
 import type { Db } from './store/db.js';
 import { DossierRepository } from './store/dossiers.js';
+import { PaymentRepository } from './store/payments.js';
 import { RatingRepository } from './store/ratings.js';
 import { RoundRepository } from './store/rounds.js';
 import type { TrayRepository } from './store/trays.js';
@@ -41,6 +45,7 @@ export interface FlowUnits {
   rounds: RoundService;
   checks: TrayChecks;
   ratings: RatingService;
+  payments: PaymentService;
 }
 
 export function composeFlows(u: {
@@ -53,6 +58,8 @@ export function composeFlows(u: {
   sms: SmsService;
   vault: PhoneVault;
   keys: ReturnType<typeof loadSecretKeys>;
+  /** The receipts' Ed25519 key (config/secrets.ts loadReceiptKey). */
+  receiptKey: { privateKey: KeyObject };
   catalogue: ProcedureCatalogue;
   ms: ReturnType<typeof durations>;
   clock: Clock;
@@ -105,7 +112,32 @@ export function composeFlows(u: {
   // A deposit's or a pickup's code check hands out the token its visit is rated with.
   const ratings = new RatingService({ db, ratings: new RatingRepository(lockerId), outbox, clock, logger: log('ratings') });
   const flowDeps = { db, dossiers, trayStore: trayRepo, trays, challenges, cycle, procedures: catalogue, outbox, sms, clock };
-  const deposits = new DepositService({ ...flowDeps, ratings, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
+  // Fees (issue 13): a paid deposit's tray opens through the deposit flow.
+  const payments = new PaymentService({
+    db,
+    payments: new PaymentRepository(lockerId),
+    dossiers,
+    trayStore: trayRepo,
+    trays,
+    outbox,
+    audit,
+    procedures: catalogue,
+    clock,
+    logger: log('payments'),
+    payWithinMs: config.payments.payWithinSec * 1000,
+    receipts: config.payments.receipts,
+    sign: (body) => signReceipt(body, u.receiptKey.privateKey),
+    phoneOf: (enc) => {
+      try {
+        return enc ? vault.decrypt(enc) : null;
+      } catch {
+        return null;
+      }
+    },
+    timezone: config.locker.timezone,
+  });
+  const deposits = new DepositService({ ...flowDeps, ratings, payments, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
+  payments.onPaid = deposits.paidOpen;
   const pickups = new PickupService({ ...flowDeps, ratings, logger: log('pickups') });
   const results = new ResultService({
     ...flowDeps,
@@ -139,5 +171,5 @@ export function composeFlows(u: {
     counter: config.sms.counter,
     publishNext: (manifest) => void events.retained.publishRetained('rounds/next', { at: clock.now().toISOString(), ...manifest }),
   });
-  return { dossiers, audit, deposits, pickups, results, rounds, checks, ratings };
+  return { dossiers, audit, deposits, pickups, results, rounds, checks, ratings, payments };
 }

@@ -16,6 +16,7 @@ import { RetainedTrayState } from './events/tray-state.js';
 import { buildHttp } from './http/app.js';
 import { composeFlows } from './compose-flows.js';
 import { composeRecords } from './compose-records.js';
+import { composePayments, receiptKeyFor, type PaymentAdapters } from './compose-payments.js';
 import type { BusHealth, LockBus } from './services/ports.js';
 import { TrayService } from './services/trays.js';
 import type { TrayChecks } from './services/tray-checks.js';
@@ -82,6 +83,7 @@ interface Units {
   results: ResultService;
   rounds: RoundService;
   checks: TrayChecks;
+  payments: PaymentAdapters;
   http: FastifyInstance;
 }
 
@@ -241,10 +243,16 @@ export class Controller {
       clock,
       logger: log('sms'),
       observer: metrics.sms,
-      render: smsRenderer({ accented: config.sms.accented, brand: config.sms.brand, timezone: config.locker.timezone }),
+      render: smsRenderer({
+        accented: config.sms.accented,
+        brand: config.sms.brand,
+        timezone: config.locker.timezone,
+        ...(config.payments.publicUrl ? { receiptBase: config.payments.publicUrl } : {}),
+      }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));
-    const { dossiers, audit, deposits, pickups, results, rounds, checks, ratings } = composeFlows({
+    const receiptKey = receiptKeyFor(config, log('secrets'));
+    const { dossiers, audit, deposits, pickups, results, rounds, checks, ratings, payments } = composeFlows({
       config,
       db,
       trayRepo,
@@ -254,6 +262,7 @@ export class Controller {
       sms,
       vault,
       keys,
+      receiptKey,
       catalogue,
       ms,
       clock,
@@ -262,6 +271,7 @@ export class Controller {
       calendar: this.options.calendar,
     });
     Object.assign(this.units, { deposits, pickups, results, rounds, checks });
+    const paymentAdapters = (this.units.payments = composePayments({ config, db, service: payments, receiptKey, log }));
     const staffAccounts = new StaffAccountService({
       db,
       accounts,
@@ -277,6 +287,7 @@ export class Controller {
         { name: 'pickups', run: () => pickups.sweep() },
         { name: 'held open', run: () => trays.sweepHeldOpen(ms.doorHeldOpenMs) },
         { name: 'rating tokens', run: () => ratings.sweep() },
+        { name: 'payments', run: () => payments.sweep() },
       ],
       intervalMs: config.citizens.sweepMs,
       logger: log('timers'),
@@ -294,6 +305,7 @@ export class Controller {
     Object.assign(this.units, { retention, retentionTimers, auditTrail, auditTimer });
 
     await trays.start();
+    await paymentAdapters.start();
     this.units.flowTimers.start();
     this.units.staffTimers.start();
     auditTimer.start();
@@ -339,6 +351,7 @@ export class Controller {
       stats: new StatsService({ db, stats: new StatsRepository(lockerId), clock, timezone: config.locker.timezone }),
       audit: auditTrail,
       metrics,
+      payments: paymentAdapters.http,
     }));
     await http.ready();
     this.running = true;
@@ -348,7 +361,11 @@ export class Controller {
   /** Listens on the configured host and port; returns the address. */
   async listen(): Promise<string> {
     const { host, port } = this.options.config.http;
-    return this.http.listen({ host, port });
+    const address = await this.http.listen({ host, port });
+    // The simulated bank notifies the webhook as a real provider would (until now it was polled).
+    const bound = this.http.server.address();
+    if (bound && typeof bound === 'object') this.units.payments?.listening(`http://127.0.0.1:${bound.port}`);
+    return address;
   }
 
   /** Orderly shutdown: HTTP, bus events, the bus, then `offline` and the outbox drained, then the pool. */
@@ -373,6 +390,7 @@ export class Controller {
         await this.busStarting?.catch(() => undefined); // a start cut short by a failure elsewhere ends first
         await u.bus?.stop();
       });
+      await step('payments', () => u.payments?.stop());
       await step('sms', () => u.sms?.stop());
       await step('events', () => u.events?.stop());
       await step('database', () => u.db?.close());

@@ -49,6 +49,11 @@ export const ENV_OVERRIDES: { env: string; field: string; kind: EnvKind }[] = [
   { env: 'ATM247_STAFF_TOKEN', field: 'auth.staffToken', kind: 'nullableString' },
   { env: 'ATM247_SECRET_KEY', field: 'auth.secretKey', kind: 'nullableString' },
   { env: 'LOG_LEVEL', field: 'log.level', kind: 'string' },
+  { env: 'PAYMENT_PROVIDER', field: 'payments.provider', kind: 'string' },
+  { env: 'PAYMENT_WEBHOOK_SECRET', field: 'payments.webhookSecret', kind: 'nullableString' },
+  { env: 'PAYMENT_POLL_URL', field: 'payments.poll.url', kind: 'nullableString' },
+  { env: 'PAYMENT_POLL_TOKEN', field: 'payments.poll.token', kind: 'nullableString' },
+  { env: 'PUBLIC_URL', field: 'payments.publicUrl', kind: 'nullableString' },
 ];
 
 function setField(target: Record<string, any>, field: string, value: unknown): void {

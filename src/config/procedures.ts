@@ -69,6 +69,9 @@ export function loadProcedures(file?: string): Procedure[] {
     if (first !== undefined) throw new ConfigError(`procedures[${i}].code`, `"${p.code}" is used twice (also procedures[${first}])`);
     seen.set(p.code, i);
     if (!p.deposit && !p.result) throw new ConfigError(`procedures[${i}]`, 'must have deposit or result true');
+    if (p.payment && p.fee === 0) throw new ConfigError(`procedures[${i}].payment`, 'is for a procedure with a fee (fee is 0)');
+    if (p.payment === 'before' && p.fee > 500_000_000)
+      throw new ConfigError(`procedures[${i}].fee`, 'is above what one VietQR transfer carries (500,000,000)');
   });
   return procedures;
 }
@@ -79,7 +82,18 @@ export function procedureCatalogue(procedures: Procedure[]): ProcedureCatalogue 
   return {
     find: (code) => {
       const p = byCode.get(code);
-      return p ? { code: p.code, deposit: p.deposit, result: p.result, traySize: p.traySize, shortVi: p.short.vi } : null;
+      return p
+        ? {
+            code: p.code,
+            deposit: p.deposit,
+            result: p.result,
+            traySize: p.traySize,
+            fee: p.fee,
+            ...(p.payment ? { payment: p.payment } : {}),
+            shortVi: p.short.vi,
+            nameVi: p.name.vi,
+          }
+        : null;
     },
   };
 }

@@ -136,7 +136,7 @@ export const mapSchema = {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'staff', 'citizens', 'retention', 'log'],
+  required: ['locker', 'http', 'database', 'mqtt', 'hardware', 'sms', 'auth', 'staff', 'citizens', 'retention', 'payments', 'log'],
   properties: {
     locker: {
       type: 'object',
@@ -349,6 +349,57 @@ export const configSchema = {
         runAt: { type: ['string', 'null'], pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
       },
     },
+    payments: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['provider', 'payWithinSec', 'publicUrl', 'account', 'webhookSecret', 'poll', 'receipts'],
+      properties: {
+        provider: { enum: ['simulator', 'bank'] },
+        payWithinSec: { type: 'integer', minimum: 60, maximum: 1800 },
+        publicUrl: { type: ['string', 'null'], pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' },
+        account: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['bankBin', 'accountNumber', 'accountName'],
+          properties: {
+            bankBin: { type: 'string', pattern: '^[0-9]{6}$' },
+            accountNumber: { type: 'string', pattern: '^[0-9A-Za-z]{1,19}$' },
+            accountName: { type: 'string', minLength: 1, maxLength: 50 },
+          },
+        },
+        webhookSecret: { type: ['string', 'null'], minLength: 32 },
+        poll: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url', 'token', 'intervalSec'],
+          properties: {
+            url: { type: ['string', 'null'], pattern: '^https?://' },
+            token: { type: ['string', 'null'], minLength: 1 },
+            intervalSec: { type: 'integer', minimum: 5, maximum: 3600 },
+          },
+        },
+        receipts: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'template', 'series'],
+          properties: {
+            issuer: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'taxCode', 'address'],
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 200 },
+                taxCode: { type: 'string', pattern: '^[0-9]{10}(-[0-9]{3})?$' },
+                address: { type: 'string', minLength: 1, maxLength: 300 },
+              },
+            },
+            template: { type: 'string', pattern: '^[0-9A-Za-z/-]{1,20}$' },
+            series: { type: 'string', pattern: '^[0-9A-Za-z/-]{1,20}$' },
+            signingKeyFile: { type: ['string', 'null'], minLength: 1 },
+          },
+        },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -385,6 +436,7 @@ export const proceduresSchema = {
           result: { type: 'boolean' },
           fee: { type: 'integer', minimum: 0, maximum: 100_000_000 },
           feeNote: text(300),
+          payment: { enum: ['before', 'later'] },
           traySize: { enum: [...TRAY_SIZES] },
         },
       },

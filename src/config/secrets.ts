@@ -4,7 +4,7 @@
  * on the first start. Losing it makes stored phone numbers unreadable and pending codes invalid;
  * back the file up with the machine's configuration, not with the database.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -26,4 +26,35 @@ export function loadSecretKeys(config: Config, logger: Logger): SecretKeys {
   chmodSync(file, 0o600);
   logger.warn({ file }, 'generated a new secret key; back it up: without it stored phone numbers cannot be read');
   return deriveKeys(Buffer.from(secret, 'utf8'));
+}
+
+/**
+ * The receipts' Ed25519 signing key (issue 13), kept beside the master secret: the file
+ * `payments.receipts.signingKeyFile`, or receipt-signing.key in the secret key's directory,
+ * generated (PKCS#8 PEM, mode 0600) on the first start. Its public half is published
+ * (GET /api/receipts/public-key) so anyone can check a receipt; losing the file only means new
+ * receipts are signed by a new key (old ones still check against the old public key, kept by whoever
+ * verified them): back it up with secret.key.
+ */
+export function loadReceiptKey(config: Config, logger: Logger): { privateKey: KeyObject; publicKey: KeyObject; file: string } {
+  const secretFile = path.resolve(config.auth.secretKeyFile ?? path.join(config.database.dataDir, 'secret.key'));
+  const file = path.resolve(config.payments.receipts.signingKeyFile ?? path.join(path.dirname(secretFile), 'receipt-signing.key'));
+  if (existsSync(file)) {
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError('payments.receipts.signingKeyFile', `${file} is not a PEM private key: ${(err as Error).message}`);
+    }
+    if (privateKey.asymmetricKeyType !== 'ed25519') {
+      throw new ConfigError('payments.receipts.signingKeyFile', `${file} holds a ${privateKey.asymmetricKeyType} key, not Ed25519`);
+    }
+    return { privateKey, publicKey: createPublicKey(privateKey), file };
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  logger.warn({ file }, 'generated a new receipt signing key; back it up beside the secret key');
+  return { privateKey, publicKey, file };
 }

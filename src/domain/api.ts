@@ -52,11 +52,34 @@ const RATING_TOKEN = { pattern: '^[A-Za-z0-9_-]{43}$' } as const;
 const RATING_TOKEN_USE = `rate this visit once with POST /api/ratings, within ${RATING_WINDOW_MS / 60_000} minutes; it names nothing else`;
 const RatingTokenField = Type.String({ ...RATING_TOKEN, description: RATING_TOKEN_USE });
 
+/** A fee asked for (issue 13, docs/payments.md). */
+export const PAYMENT_STATUSES = ['awaiting', 'paid', 'expired', 'cancelled', 'unpaid', 'paid_at_counter'] as const;
+export const PaymentView = Obj(
+  {
+    paymentId: Str(),
+    status: OneOf(PAYMENT_STATUSES, 'awaiting: the QR waits for its transfer; unpaid: to be paid at the counter'),
+    amount: Int('VND'),
+    reference: Str('the transfer reference the transfer text must carry'),
+    mode: OneOf(['before', 'later'] as const, 'before: paid by transfer before the tray opens; later: at the counter'),
+    payBy: MaybeTime('until when the transfer may arrive (mode before)'),
+    qr: Type.Optional(
+      Obj({
+        payload: Str('the VietQR (EMVCo) text: the collecting account, the exact amount, the reference'),
+        svg: Str('the QR code as an SVG image'),
+      }),
+    ),
+    account: Type.Optional(Obj({ bankBin: Str(), accountNumber: Str(), accountName: Str() }, 'the collecting account, for typing it in')),
+  },
+  "A deposit's fee.",
+);
+export type PaymentView = Static<typeof PaymentView>;
+
 export const DepositOpened = Obj({
   depositId: Str(),
   dossierCode: Str('the code printed for the citizen'),
-  tray: Int('the tray now open'),
+  tray: Int('the tray now open; with a payment awaiting: the tray reserved, opened once the transfer arrives'),
   openBy: OpenBy,
+  payment: Type.Optional(PaymentView),
   ratingToken: Type.Optional(Type.String({ ...RATING_TOKEN, description: `${RATING_TOKEN_USE} (absent if one could not be kept)` })),
 });
 export type DepositOpened = Static<typeof DepositOpened>;
@@ -129,6 +152,10 @@ export const DepositView = Obj({
   createdAt: Time('when the deposit began'),
   depositedAt: MaybeTime('when the door closed on the dossier'),
   openBy: OpenBy,
+  payment: Type.Optional(PaymentView),
+  receipts: Type.Array(Obj({ receiptId: Str('its page: /r/<receiptId>'), kind: OneOf(['fee', 'deposit'] as const) }), {
+    description: 'the fee receipt once paid, the deposit receipt once deposited',
+  }),
 });
 export type DepositView = Static<typeof DepositView>;
 
@@ -316,6 +343,9 @@ export const ProcedureView = Obj({
   result: Type.Boolean({ description: 'results can be collected at the machine' }),
   fee: Type.Integer({ minimum: 0, description: 'VND per dossier; 0 for most procedures' }),
   feeNote: Type.Optional(Type.String()),
+  payment: Type.Optional(
+    OneOf(['before', 'later'] as const, 'how the fee is paid: by transfer before the tray opens, or later at the counter (absent: later)'),
+  ),
   traySize: OneOf(TRAY_SIZES),
 });
 export type ProcedureView = Static<typeof ProcedureView>;

@@ -35,6 +35,16 @@ export const ERROR_CODES = {
   RATING_TOKEN_NOT_FOUND: 404,
   /** The visit this token was handed out for has been rated already: one rating per visit. */
   RATING_ALREADY_GIVEN: 409,
+  /** A payment notification without a valid signature (webhook secret, HMAC-SHA256, ±5 min). */
+  PAYMENT_SIGNATURE_INVALID: 401,
+  /** A payment notification or transfer list the daemon cannot read (shape, amount, id). */
+  PAYMENT_NOTIFICATION_INVALID: 400,
+  /** No payment under this id. */
+  PAYMENT_NOT_FOUND: 404,
+  /** The payment is not waiting any more (paid, expired or cancelled): nothing to cancel or pay. */
+  PAYMENT_NOT_AWAITED: 409,
+  /** No receipt under this id. */
+  RECEIPT_NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,
   ACCOUNT_NAME_TAKEN: 409,
   ACCOUNT_DISABLED: 409,

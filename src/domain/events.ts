@@ -136,9 +136,57 @@ export const EVENT_PAYLOADS = {
     {
       depositId: Str(),
       tray: Type.Union([TrayNo, Type.Null()]),
-      reason: OneOf(['door_never_opened', 'lock_failed', 'empty_on_check'] as const),
+      reason: OneOf(['door_never_opened', 'lock_failed', 'empty_on_check', 'payment_timeout', 'payment_cancelled'] as const),
     },
-    'The door never opened, the lock failed, or an officer found the tray empty: the tray is free again.',
+    'The door never opened, the lock failed, an officer found the tray empty, or the fee was not paid in time or the citizen gave up: the tray is free again.',
+  ),
+  'payment.requested': Obj(
+    {
+      paymentId: Str(),
+      depositId: Str(),
+      dossierCode: DossierCodeField,
+      procedureCode: ProcedureCodeField,
+      amount: Type.Integer({ minimum: 1, description: 'VND' }),
+      mode: OneOf(['before', 'later'] as const, 'before: paid by transfer before the tray opens; later: at the counter'),
+      payBy: Type.Union([Time('the transfer must arrive before this (mode before)'), Type.Null()]),
+    },
+    'A fee-charging deposit: its fee was asked for. No personal data.',
+  ),
+  'payment.received': Obj(
+    {
+      paymentId: Str(),
+      depositId: Str(),
+      dossierCode: DossierCodeField,
+      amount: Type.Integer({ minimum: 1 }),
+      via: OneOf(['transfer', 'counter'] as const),
+      receiptId: Str('the fee receipt issued for it'),
+    },
+    'The fee was paid (a matching transfer, or an officer at the counter) and its receipt issued.',
+  ),
+  'payment.expired': Obj(
+    { paymentId: Str(), depositId: Str(), reason: OneOf(['timeout', 'cancelled'] as const) },
+    'No transfer came in time, or the citizen gave up: nothing was charged, the tray held for it is free.',
+  ),
+  'payment.transfer_flagged': Obj(
+    {
+      transferId: Str(),
+      paymentId: Type.Union([Str(), Type.Null()]),
+      outcome: OneOf(['wrong_amount', 'duplicate', 'late', 'unmatched', 'refund'] as const),
+      amount: Type.Integer({ minimum: 1 }),
+      refundDue: Type.Integer({ minimum: 0 }),
+    },
+    'A transfer that paid nothing (wrong amount, a second payment, too late, no reference of ours) or whose deposit could not be made: recorded, its amount due back.',
+  ),
+  'receipt.issued': Obj(
+    {
+      receiptId: Str(),
+      kind: OneOf(['fee', 'deposit'] as const),
+      dossierCode: DossierCodeField,
+      series: Type.Union([Str(), Type.Null()]),
+      number: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+      amount: Type.Integer({ minimum: 0 }),
+    },
+    'A signed receipt was issued: a fee receipt (series and number) or a deposit receipt (none).',
   ),
   'pickup.opened': Obj(
     { trays: Type.Array(TrayNo), dossierCodes: Type.Array(DossierCodeField) },

@@ -14,6 +14,11 @@ export interface Procedure {
   /** VND per dossier; 0 for most procedures. */
   fee: number;
   feeNote?: string;
+  /**
+   * How a fee is paid (fee > 0 only): `before` the tray opens, by VietQR transfer at the kiosk,
+   * or `later` at the counter (the default: the deposit is recorded unpaid). docs/payments.md.
+   */
+  payment?: 'before' | 'later';
   traySize: TraySize;
 }
 

@@ -144,6 +144,8 @@ export interface SmsTextOptions {
   brand: string;
   /** Time zone for dates and times; default Asia/Ho_Chi_Minh. */
   timezone?: string;
+  /** The base of receipts' short links (payments.publicUrl); without it, texts carry no link. */
+  receiptBase?: string;
 }
 
 export type SmsTime = Date | string | number;
@@ -156,6 +158,8 @@ export interface DepositReceiptParams {
   dossierCode: string;
   procedure: string;
   at: SmsTime;
+  /** The receipt to link to (the fee receipt when a fee was paid, else the deposit receipt). */
+  receiptId?: string;
 }
 export interface ResultReadyParams {
   dossierCode: string;
@@ -271,7 +275,9 @@ export function depositReceiptText(p: DepositReceiptParams, o: SmsTextOptions): 
   const code = need('deposit_receipt', 'dossierCode', p.dossierCode);
   const procedure = need('deposit_receipt', 'procedure', p.procedure);
   const at = atPhrase(toDate('deposit_receipt', 'at', p.at), tz(o));
-  return finish(`ATM 24/7 đã nhận hồ sơ ${code} (${procedure}) ${at}. Tra cứu bằng mã hồ sơ này.`, o);
+  // The receipt's short link, where one is configured: the only link a text carries.
+  const link = p.receiptId && o.receiptBase ? ` Biên lai: ${o.receiptBase.replace(/\/$/, '')}/r/${p.receiptId}` : '';
+  return finish(`ATM 24/7 đã nhận hồ sơ ${code} (${procedure}) ${at}. Tra cứu bằng mã hồ sơ này.${link}`, o);
 }
 
 export function resultReadyText(p: ResultReadyParams, o: SmsTextOptions): string {

@@ -25,6 +25,7 @@ import { adminRoutes } from './routes/admin.js';
 import { citizenRoutes } from './routes/citizens.js';
 import { procedureRoutes } from './routes/procedures.js';
 import { simulatorRoutes, type SimulatorControls } from './routes/simulator.js';
+import { paymentRoutes, paymentViewer, type PaymentHttp } from './routes/payments.js';
 import { trayRoutes } from './routes/trays.js';
 import { staffRoutes } from './routes/staff.js';
 import { staffAccountRoutes } from './routes/staff-accounts.js';
@@ -87,6 +88,8 @@ export interface HttpDeps {
   uiDir?: string;
   /** The Prometheus figures (docs/metrics.md); without them `GET /metrics` is not offered. */
   metrics?: MetricsExposition;
+  /** Fees and receipts (docs/payments.md); without them their routes are not offered. */
+  payments?: PaymentHttp;
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -123,7 +126,15 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(uiRoutes, { simulator: !!deps.simulator, dir: deps.uiDir });
   await app.register(trayRoutes, { trays: deps.trays, auth });
   if (deps.procedures) await app.register(procedureRoutes, { procedures: deps.procedures });
-  await app.register(citizenRoutes, { deposits: deps.deposits, pickups: deps.pickups, lookup: deps.lookup, ratings: deps.ratings, guards });
+  await app.register(citizenRoutes, {
+    deposits: deps.deposits,
+    pickups: deps.pickups,
+    lookup: deps.lookup,
+    ratings: deps.ratings,
+    guards,
+    ...(deps.payments ? { paymentView: paymentViewer(deps.payments) } : {}),
+  });
+  if (deps.payments) await app.register(paymentRoutes, { payments: deps.payments, auth, guards });
   await app.register(adminRoutes, { sms: deps.sms, auth, audit: deps.audit });
   if (deps.staffAccounts) {
     await app.register(staffAccountRoutes, { staff: deps.staffAccounts, auth, guards });

@@ -11,7 +11,8 @@ import { TRAY_SIZES, type TraySize } from '../domain/cabinet.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
-import type { ProcedureCatalogue, ProcedureInfo, Queryable } from './ports.js';
+import type { PaymentService } from './payments.js';
+import type { PaymentRow, ProcedureCatalogue, ProcedureInfo, Queryable } from './ports.js';
 import type { RatingService } from './ratings.js';
 import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
@@ -22,6 +23,8 @@ export interface DepositServiceDeps extends FlowDeps {
   procedures: ProcedureCatalogue;
   /** Hands out the token the kiosk rates the visit with, in the code check's transaction. */
   ratings: RatingService;
+  /** Fees: a fee-charging deposit asks for its fee, and one paid before opens its tray once paid (issue 13). */
+  payments: PaymentService;
   /** How long a released tray waits for its door (citizens.doorOpenTimeoutSec): the kiosk counts it down. */
   doorOpenTimeoutMs?: number;
 }
@@ -36,6 +39,17 @@ export interface DepositView {
   depositedAt: string | null;
   /** Until when the tray's door may open; null once it opened, or when no tray waits for it. */
   openBy: string | null;
+  /** The fee, for a procedure that charges one. */
+  payment?: {
+    paymentId: string;
+    status: PaymentRow['status'];
+    amount: number;
+    reference: string;
+    mode: PaymentRow['mode'];
+    payBy: string | null;
+  };
+  /** Its receipts: the fee receipt once paid, the deposit receipt once deposited. */
+  receipts: { receiptId: string; kind: 'fee' | 'deposit' }[];
 }
 
 /** Free deposit trays per dossier size: the trays each size fits (its own and larger). */
@@ -81,8 +95,8 @@ export class DepositService {
   async verify(
     challengeId: string,
     otp: string,
-  ): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null; ratingToken?: string }> {
-    const { db, dossiers, trayStore, challenges, outbox, clock, trays } = this.deps;
+  ): Promise<{ depositId: string; dossierCode: string; tray: number; openBy: string | null; ratingToken?: string; payment?: PaymentRow }> {
+    const { db, dossiers, trayStore, challenges, outbox, clock, trays, payments } = this.deps;
     const outcome = await db.tx(async (q) => {
       const result = await challenges.verify(q, challengeId, 'deposit', otp);
       if (!result.ok) return result;
@@ -93,6 +107,33 @@ export class DepositService {
       const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());
       if (tray === null) throw this.noTray(procedure);
       const id = randomUUID();
+      const fee = payments.feeOf(procedure.code);
+      if (fee?.mode === 'before') {
+        // The fee first: the dossier waits `verified` with its tray reserved (not released) until
+        // a transfer pays it (PaymentService.record → paidOpen) or its time is up (sweep).
+        let code: string;
+        do code = newDossierCode();
+        while (await dossiers.getByCode(q, code));
+        await dossiers.insert(
+          q,
+          {
+            id,
+            code,
+            kind: 'deposit',
+            procedureCode: procedure.code,
+            phoneHash: challenge.phoneHash,
+            phoneEnc: challenge.phoneEnc,
+            status: 'verified',
+            tray: null,
+            challengeId,
+            at: now,
+          },
+          CITIZEN,
+        );
+        const payment = await payments.request(q, { dossierId: id, dossierCode: code, procedureCode: procedure.code, tray, at: now });
+        const ratingToken = await this.deps.ratings.issue(q, 'deposit', procedure.code, now);
+        return { ok: true as const, id, code, tray, at: now, ratingToken, payment };
+      }
       // The dossier, with a code no dossier has, verified and at once at its open tray: one round trip.
       let code: string;
       do {
@@ -118,21 +159,55 @@ export class DepositService {
       );
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
+      // A fee paid later, at the counter: recorded unpaid, for the round's manifest.
+      const payment = fee
+        ? await payments.request(q, { dossierId: id, dossierCode: code, procedureCode: procedure.code, tray, at: now })
+        : undefined;
       const ratingToken = await this.deps.ratings.issue(q, 'deposit', procedure.code, now);
-      return { ok: true as const, id, code, tray, at: now, ratingToken };
+      return { ok: true as const, id, code, tray, at: now, ratingToken, payment };
     });
     outbox.committed();
     if (!outcome.ok) throw outcome.error;
-    await this.deps.cycle.pulse(outcome.tray, 'deposit', () => this.cancel(outcome.id, 'lock_failed'));
-    await trays.publish([outcome.tray]);
-    return {
+    const common = {
       depositId: outcome.id,
       dossierCode: formatDossierCode(outcome.code),
       tray: outcome.tray,
-      openBy: this.openBy(outcome.at),
       ...(outcome.ratingToken ? { ratingToken: outcome.ratingToken } : {}),
+      ...(outcome.payment ? { payment: outcome.payment } : {}),
     };
+    if (outcome.payment?.status === 'awaiting') {
+      await trays.publish([outcome.tray]);
+      return { ...common, openBy: null };
+    }
+    await this.deps.cycle.pulse(outcome.tray, 'deposit', () => this.cancel(outcome.id, 'lock_failed'));
+    await trays.publish([outcome.tray]);
+    return { ...common, openBy: this.openBy(outcome.at) };
   }
+
+  /**
+   * A deposit waiting for its fee was paid (in the payment's transaction): its reserved tray is
+   * released as at a free deposit's code check; the pulse goes after the commit.
+   */
+  readonly paidOpen = async (q: Queryable, d: Dossier, payment: PaymentRow, at: Date): Promise<AfterCommit> => {
+    const { dossiers, trays, outbox } = this.deps;
+    const tray = payment.tray!;
+    await dossiers.transition(q, d.id, 'verified', 'tray_open', {
+      actor: 'system',
+      at,
+      fields: { tray, openedAt: at },
+      details: { paymentId: payment.id },
+    });
+    await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: d.code });
+    await outbox.enqueue(q, 'deposit.opened', { depositId: d.id, dossierCode: d.code, tray, procedureCode: d.procedureCode }, at);
+    return async () => {
+      await this.deps.cycle
+        .pulse(tray, 'deposit', () => this.cancel(d.id, 'lock_failed'))
+        .catch((err) => {
+          this.deps.logger.error({ err, depositId: d.id, tray }, 'the paid deposit tray could not be opened');
+        });
+      await trays.publish([tray]);
+    };
+  };
 
   /**
    * The release's end as the citizen should see it: from when it was recorded, a little before the
@@ -153,7 +228,21 @@ export class DepositService {
   async get(depositId: string): Promise<DepositView> {
     const d = await this.deps.dossiers.get(this.deps.db, depositId);
     if (!d || d.kind !== 'deposit') throw new AppError('DEPOSIT_NOT_FOUND', 'no such deposit');
+    const [payment, receipts] = await Promise.all([this.deps.payments.byDossier(d.id), this.deps.payments.receiptsOfDossier(d.id)]);
     return {
+      ...(payment
+        ? {
+            payment: {
+              paymentId: payment.id,
+              status: payment.status,
+              amount: payment.amount,
+              reference: payment.reference,
+              mode: payment.mode,
+              payBy: payment.payBy?.toISOString() ?? null,
+            },
+          }
+        : {}),
+      receipts: receipts.map((r) => ({ receiptId: r.id, kind: r.kind })),
       depositId: d.id,
       status: d.status,
       tray: d.tray,
@@ -183,11 +272,15 @@ export class DepositService {
       data: { depositId: d.id },
     });
     const procedure = this.deps.procedures.find(d.procedureCode);
+    const receipt = await this.deps.payments.issueDepositReceipt(q, d, tray, at);
+    const fee = receipt.body.kind === 'deposit' ? receipt.body.fee : null;
     return () =>
       this.deps.sms.sendNotice('deposit_receipt', d.phoneEnc, d.phoneHash, d.id, {
         dossierCode: formatDossierCode(d.code),
         procedure: procedure?.shortVi ?? d.procedureCode,
         at,
+        // The fee receipt's link when a fee was paid (the deposit receipt links to it too), else the deposit receipt's.
+        receiptId: fee?.receiptId ?? receipt.id,
       });
   }
 
@@ -201,9 +294,11 @@ export class DepositService {
 
   private async cancel(id: string, reason: 'door_never_opened' | 'lock_failed'): Promise<boolean> {
     const { outbox, cycle, logger } = this.deps;
-    const done = await cycle.cancel(id, 'tray_open', reason, (q, d, at) =>
-      outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at),
-    );
+    const done = await cycle.cancel(id, 'tray_open', reason, async (q, d, at) => {
+      await outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at);
+      // A fee paid for a deposit that could not be made goes back.
+      await this.deps.payments.refundIfPaid(q, id, at);
+    });
     if (done) {
       logger.info({ depositId: id, reason }, 'deposit cancelled');
       outbox.committed();

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DepositService } from '../../services/deposits.js';
 import type { DossierLookup } from '../../services/lookup.js';
 import type { PickupService } from '../../services/pickups.js';
+import type { PaymentRow } from '../../services/ports.js';
 import type { RatingService } from '../../services/ratings.js';
 import {
   CodeIssued,
@@ -18,6 +19,7 @@ import {
   FreeTrays,
   PickupOpened,
   PickupResultView,
+  type PaymentView,
   RatingRecorded,
   RatingRequest,
 } from '../../domain/api.js';
@@ -58,9 +60,17 @@ function issuedView(c: { challengeId: string; expiresAt: Date; resendAt: Date; c
 
 export async function citizenRoutes(
   app: FastifyInstance,
-  opts: { deposits: DepositService; pickups: PickupService; lookup: DossierLookup; ratings?: RatingService; guards?: RouteGuards },
+  opts: {
+    deposits: DepositService;
+    pickups: PickupService;
+    lookup: DossierLookup;
+    ratings?: RatingService;
+    guards?: RouteGuards;
+    /** A fee-charging deposit's payment with its QR (routes/payments.ts). */
+    paymentView?: (p: PaymentRow) => Promise<PaymentView>;
+  },
 ) {
-  const { deposits, pickups, lookup, ratings, guards } = opts;
+  const { deposits, pickups, lookup, ratings, guards, paymentView } = opts;
   // Checked before the body is read: the count first, then the address.
   const askCode = guards ? [guards.codeRequests, guards.kioskOnly] : [];
   const checkCode = guards ? [guards.kioskOnly] : [];
@@ -96,7 +106,10 @@ export async function citizenRoutes(
         response: { 200: DepositOpened, ...errors },
       },
     },
-    async (request) => deposits.verify(request.params.challengeId.toLowerCase(), request.body.otp),
+    async (request) => {
+      const { payment, ...opened } = await deposits.verify(request.params.challengeId.toLowerCase(), request.body.otp);
+      return payment && paymentView ? { ...opened, payment: await paymentView(payment) } : opened;
+    },
   );
 
   app.post<{ Params: { challengeId: string } }>(

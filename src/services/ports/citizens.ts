@@ -102,9 +102,11 @@ export interface ChallengeStore {
 }
 
 /** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */
-export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize'> & {
+export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize' | 'fee' | 'payment'> & {
   /** short Vietnamese name, for SMS */
   shortVi: string;
+  /** full Vietnamese name, for receipts */
+  nameVi: string;
 };
 
 export interface ProcedureCatalogue {

@@ -1,0 +1,450 @@
+/**
+ * Fees paid by bank transfer, and receipts (issue 13, docs/payments.md, ADR 0027).
+ *
+ * A fee-charging deposit whose procedure says `before` reserves its tray at the code check and
+ * asks for the fee (`request`): the kiosk shows a VietQR code with the amount and a transfer
+ * reference. Every transfer a provider reports (webhook, polling fallback, the simulated bank)
+ * comes to `record`, once per provider id: one naming a waiting payment with the exact amount, in
+ * time, pays it, issues the fee receipt (numbered without gaps per series and year, signed) and
+ * has the deposit's tray opened (`onPaid`, the deposit flow); any other is recorded and flagged
+ * with its whole amount due back. A payment not made by `payBy` (or given up at the kiosk) ends
+ * with nothing charged and the tray free again (`sweep`, `cancel`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { formatDossierCode } from '../domain/dossier-code.js';
+import type { Dossier } from '../domain/dossier.js';
+import { AppError } from '../domain/errors.js';
+import { findReferences, judgeTransfer, newTransferReference, type PaymentMode } from '../domain/payments.js';
+import {
+  amountInWords,
+  maskPhone,
+  newReceiptId,
+  type DepositReceiptBody,
+  type FeeReceiptBody,
+  type ReceiptBody,
+  type ReceiptIssuer,
+} from '../domain/receipts.js';
+import type {
+  AuditStore,
+  Database,
+  DossierStore,
+  EventOutbox,
+  IncomingTransfer,
+  PaymentRow,
+  PaymentStore,
+  ProcedureCatalogue,
+  Queryable,
+  ReceiptRow,
+  TransferOutcome,
+  TransferSink,
+  TrayStore,
+} from './ports.js';
+import type { AfterCommit, TrayService } from './trays.js';
+
+export interface ReceiptSettings {
+  issuer: ReceiptIssuer;
+  template: string;
+  series: string;
+}
+
+export interface PaymentServiceDeps {
+  db: Database;
+  payments: PaymentStore;
+  dossiers: DossierStore;
+  trayStore: TrayStore;
+  trays: TrayService;
+  outbox: EventOutbox;
+  audit: AuditStore;
+  procedures: ProcedureCatalogue;
+  clock: Clock;
+  logger: Logger;
+  /** How long a QR waits for its transfer (payments.payWithinSec). */
+  payWithinMs: number;
+  receipts: ReceiptSettings;
+  /** Signs a receipt's body with the locker's Ed25519 key (base64url). */
+  sign: (body: ReceiptBody) => string;
+  /** Reads a dossier's stored phone (for the payer's mask on a fee receipt); null when it cannot. */
+  phoneOf: (phoneEnc: string | null) => string | null;
+  /** The locker's time zone: a receipt's year is the local one. */
+  timezone: string;
+}
+
+/** What the deposit flow does once a waiting payment is paid, in the payment's transaction. */
+export type OnPaid = (q: Queryable, d: Dossier, payment: PaymentRow, at: Date) => Promise<AfterCommit>;
+
+const SYSTEM = 'system';
+
+export class PaymentService implements TransferSink {
+  /** Set by the composition root: the deposit flow opening a paid deposit's tray. */
+  onPaid: OnPaid | null = null;
+
+  constructor(private readonly deps: PaymentServiceDeps) {}
+
+  /** The procedure's fee and how it is paid; null when it charges none. */
+  feeOf(procedureCode: string): { amount: number; mode: PaymentMode } | null {
+    const p = this.deps.procedures.find(procedureCode);
+    if (!p || !p.fee) return null;
+    return { amount: p.fee, mode: p.payment ?? 'later' };
+  }
+
+  /** In the code check's transaction: asks for the fee of a new deposit (awaiting, or unpaid for the counter). */
+  async request(
+    q: Queryable,
+    a: { dossierId: string; dossierCode: string; procedureCode: string; tray: number | null; at: Date },
+  ): Promise<PaymentRow> {
+    const fee = this.feeOf(a.procedureCode);
+    if (!fee) throw new AppError('INTERNAL', `procedure ${a.procedureCode} charges no fee`);
+    const row: PaymentRow = {
+      id: randomUUID(),
+      dossierId: a.dossierId,
+      procedureCode: a.procedureCode,
+      amount: fee.amount,
+      reference: newTransferReference(),
+      mode: fee.mode,
+      status: fee.mode === 'before' ? 'awaiting' : 'unpaid',
+      tray: fee.mode === 'before' ? a.tray : null,
+      createdAt: a.at,
+      payBy: fee.mode === 'before' ? new Date(a.at.getTime() + this.deps.payWithinMs) : null,
+      paidAt: null,
+      closedAt: null,
+      transferId: null,
+    };
+    await this.deps.payments.insert(q, row);
+    await this.deps.outbox.enqueue(
+      q,
+      'payment.requested',
+      {
+        paymentId: row.id,
+        depositId: a.dossierId,
+        dossierCode: a.dossierCode,
+        procedureCode: a.procedureCode,
+        amount: row.amount,
+        mode: row.mode,
+        payBy: row.payBy?.toISOString() ?? null,
+      },
+      a.at,
+    );
+    return row;
+  }
+
+  get(id: string): Promise<PaymentRow | null> {
+    return this.deps.payments.get(this.deps.db, id);
+  }
+
+  byDossier(dossierId: string): Promise<PaymentRow | null> {
+    return this.deps.payments.byDossier(this.deps.db, dossierId);
+  }
+
+  /**
+   * One reported transfer (the adapters' sink). Idempotent by (provider, providerTxId): a replayed
+   * notification changes nothing and says `already_recorded`.
+   */
+  async record(t: IncomingTransfer): Promise<{ outcome: TransferOutcome; transferId: string }> {
+    const { db, payments, outbox, audit, clock } = this.deps;
+    if (!Number.isSafeInteger(t.amount) || t.amount <= 0) {
+      throw new AppError('PAYMENT_NOTIFICATION_INVALID', 'a transfer amount is a positive whole number of VND');
+    }
+    const done = await db.tx(async (q) => {
+      const known = await payments.transferByProviderId(q, t.provider, t.providerTxId);
+      if (known) return { outcome: 'already_recorded' as TransferOutcome, transferId: known.id, after: null as AfterCommit | null };
+      const now = clock.now();
+      const references = findReferences(t.description);
+      const payment = await payments.lockByReference(q, references);
+      const outcome: Exclude<TransferOutcome, 'already_recorded'> = payment ? judgeTransfer(payment, t) : 'unmatched';
+      const id = randomUUID();
+      const inserted = await payments.insertTransfer(q, {
+        id,
+        provider: t.provider,
+        providerTxId: t.providerTxId,
+        amount: t.amount,
+        description: t.description.slice(0, 500),
+        bookedAt: t.bookedAt,
+        receivedAt: now,
+        reference: payment?.reference ?? references[0] ?? null,
+        paymentId: payment?.id ?? null,
+        outcome,
+        refundDue: outcome === 'matched' ? 0 : t.amount,
+        refundedAt: null,
+      });
+      // The same transfer reported at the same moment by the webhook and the poller: the other one recorded it.
+      if (!inserted) {
+        const other = await payments.transferByProviderId(q, t.provider, t.providerTxId);
+        return { outcome: 'already_recorded' as TransferOutcome, transferId: other?.id ?? id, after: null };
+      }
+      const details = {
+        transferId: id,
+        provider: t.provider,
+        providerTxId: t.providerTxId,
+        amount: t.amount,
+        outcome,
+        paymentId: payment?.id ?? null,
+      };
+      await audit.record(q, {
+        actor: SYSTEM,
+        action: 'payment.transfer',
+        subject: payment ? `payment:${payment.id}` : null,
+        details,
+        at: now,
+      });
+      if (outcome !== 'matched' || !payment) {
+        await outbox.enqueue(
+          q,
+          'payment.transfer_flagged',
+          {
+            transferId: id,
+            paymentId: payment?.id ?? null,
+            outcome: outcome === 'matched' ? 'unmatched' : outcome,
+            amount: t.amount,
+            refundDue: t.amount,
+          },
+          now,
+        );
+        return { outcome: outcome as TransferOutcome, transferId: id, after: null };
+      }
+      const after = await this.paid(q, payment, id, 'transfer', now);
+      return { outcome: outcome as TransferOutcome, transferId: id, after };
+    });
+    this.deps.outbox.committed();
+    if (done.outcome !== 'already_recorded')
+      this.deps.logger.info({ outcome: done.outcome, transferId: done.transferId }, 'transfer recorded');
+    if (done.after) await done.after();
+    return { outcome: done.outcome, transferId: done.transferId };
+  }
+
+  /** A payment is paid: its status, the fee receipt, the event, and (mode before) the deposit's tray opened. */
+  private async paid(
+    q: Queryable,
+    payment: PaymentRow,
+    transferId: string | null,
+    via: 'transfer' | 'counter',
+    at: Date,
+  ): Promise<AfterCommit | null> {
+    const { payments, dossiers, outbox } = this.deps;
+    const d = await dossiers.get(q, payment.dossierId, { forUpdate: true });
+    if (!d) throw new AppError('INTERNAL', `payment ${payment.id} names no dossier`);
+    await payments.update(q, payment.id, { status: via === 'transfer' ? 'paid' : 'paid_at_counter', paidAt: at, transferId });
+    const receipt = await this.issueFeeReceipt(q, d, payment, at);
+    await outbox.enqueue(
+      q,
+      'payment.received',
+      { paymentId: payment.id, depositId: d.id, dossierCode: d.code, amount: payment.amount, via, receiptId: receipt.id },
+      at,
+    );
+    if (payment.status !== 'awaiting' || !this.onPaid) return null;
+    return this.onPaid(q, d, payment, at);
+  }
+
+  /** An officer took the fee at the counter (a `later` payment, or one whose transfer never came). */
+  async paidAtCounter(paymentId: string, actor: string): Promise<PaymentRow> {
+    const { db, payments, audit, outbox, clock } = this.deps;
+    const row = await db.tx(async (q) => {
+      const p = await payments.get(q, paymentId, { forUpdate: true });
+      if (!p) throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');
+      if (p.status !== 'unpaid') throw new AppError('PAYMENT_NOT_AWAITED', `this payment is ${p.status}, not waiting at the counter`);
+      const now = clock.now();
+      await this.paid(q, p, null, 'counter', now);
+      await audit.record(q, { actor, action: 'payment.counter', subject: `payment:${p.id}`, details: { amount: p.amount }, at: now });
+      return (await payments.get(q, paymentId))!;
+    });
+    outbox.committed();
+    return row;
+  }
+
+  /**
+   * A paid deposit that could not be made after all (its lock failed, its tray was found empty):
+   * the transfer that paid it is due back in full. In the caller's transaction.
+   */
+  async refundIfPaid(q: Queryable, dossierId: string, at: Date): Promise<void> {
+    const p = await this.deps.payments.byDossier(q, dossierId, { forUpdate: true });
+    if (!p || p.status !== 'paid' || !p.transferId) return;
+    await this.deps.payments.refundTransfer(q, p.transferId);
+    await this.deps.outbox.enqueue(
+      q,
+      'payment.transfer_flagged',
+      { transferId: p.transferId, paymentId: p.id, outcome: 'refund', amount: p.amount, refundDue: p.amount },
+      at,
+    );
+    await this.deps.audit.record(q, {
+      actor: SYSTEM,
+      action: 'payment.refund_due',
+      subject: `payment:${p.id}`,
+      details: { amount: p.amount },
+      at,
+    });
+  }
+
+  /** The citizen gave up at the kiosk: like a timeout, at once. 409 PAYMENT_NOT_AWAITED once paid or over. */
+  async cancel(paymentId: string): Promise<void> {
+    const ended = await this.end(paymentId, 'cancelled');
+    if (ended === 'not_found') throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');
+    if (ended !== 'ended') throw new AppError('PAYMENT_NOT_AWAITED', `this payment is ${ended}: nothing to cancel`);
+  }
+
+  /** Payments past their time: each ended (nothing charged, the deposit cancelled, its tray free). Returns how many. */
+  async sweep(): Promise<number> {
+    const due = await this.deps.payments.overdue(this.deps.db, this.deps.clock.now());
+    let n = 0;
+    for (const p of due) if ((await this.end(p.id, 'expired')) === 'ended') n++;
+    return n;
+  }
+
+  private async end(paymentId: string, to: 'expired' | 'cancelled'): Promise<'ended' | 'not_found' | PaymentRow['status']> {
+    const { db, payments, dossiers, trayStore, outbox, audit, clock } = this.deps;
+    const result = await db.tx(async (q) => {
+      const p = await payments.get(q, paymentId, { forUpdate: true });
+      if (!p) return { state: 'not_found' as const, tray: null };
+      if (p.status !== 'awaiting') return { state: p.status, tray: null };
+      const now = clock.now();
+      if (to === 'expired' && p.payBy && p.payBy.getTime() > now.getTime()) return { state: p.status, tray: null };
+      await payments.update(q, p.id, { status: to, closedAt: now });
+      const d = await dossiers.get(q, p.dossierId, { forUpdate: true });
+      const reason = to === 'expired' ? ('payment_timeout' as const) : ('payment_cancelled' as const);
+      if (d && d.status === 'verified') {
+        await dossiers.transition(q, d.id, 'verified', 'cancelled', {
+          actor: SYSTEM,
+          at: now,
+          fields: { cancelledAt: now },
+          details: { reason },
+        });
+      }
+      if (p.tray !== null) await trayStore.setContent(q, p.tray, 'free', now);
+      await outbox.enqueue(
+        q,
+        'payment.expired',
+        { paymentId: p.id, depositId: p.dossierId, reason: to === 'expired' ? 'timeout' : 'cancelled' },
+        now,
+      );
+      await outbox.enqueue(q, 'deposit.cancelled', { depositId: p.dossierId, tray: null, reason }, now);
+      await audit.record(q, {
+        actor: to === 'cancelled' ? 'citizen' : SYSTEM,
+        action: `payment.${to}`,
+        subject: `payment:${p.id}`,
+        details: {},
+        at: now,
+      });
+      return { state: 'ended' as const, tray: p.tray };
+    });
+    if (result.state === 'ended') {
+      outbox.committed();
+      if (result.tray !== null) await this.deps.trays.publish([result.tray]);
+    }
+    return result.state;
+  }
+
+  /** The fee receipt: the next number of the series and year, signed. In the payment's transaction. */
+  private async issueFeeReceipt(q: Queryable, d: Dossier, p: PaymentRow, at: Date): Promise<ReceiptRow> {
+    const { payments, procedures, receipts } = this.deps;
+    const procedure = procedures.find(p.procedureCode);
+    const year = localYear(at, this.deps.timezone);
+    const number = await payments.nextReceiptNumber(q, receipts.series, year);
+    const phone = this.deps.phoneOf(d.phoneEnc);
+    const body: FeeReceiptBody = {
+      v: 1,
+      kind: 'fee',
+      id: newReceiptId(),
+      issuer: receipts.issuer,
+      template: receipts.template,
+      series: receipts.series,
+      year,
+      number,
+      procedureCode: p.procedureCode,
+      procedureName: procedure?.nameVi ?? p.procedureCode,
+      feeName: `Lệ phí ${lowerFirst(procedure?.nameVi ?? p.procedureCode)}`,
+      amount: p.amount,
+      amountWords: amountInWords(p.amount),
+      issuedAt: at.toISOString(),
+      dossierCode: formatDossierCode(d.code),
+      payer: phone ? maskPhone(phone) : '',
+      paymentReference: p.reference,
+    };
+    return this.store(q, { kind: 'fee', dossierId: d.id, paymentId: p.id, series: receipts.series, year, number, body, at, code: d.code });
+  }
+
+  /** The deposit receipt (phiếu tiếp nhận), paid or not: in the deposit's completing transaction. */
+  async issueDepositReceipt(q: Queryable, d: Dossier, tray: number, at: Date): Promise<ReceiptRow> {
+    const { payments, procedures, receipts } = this.deps;
+    const procedure = procedures.find(d.procedureCode);
+    const p = await payments.byDossier(q, d.id);
+    const fee = p
+      ? {
+          amount: p.amount,
+          state: p.status === 'paid' || p.status === 'paid_at_counter' ? ('paid' as const) : ('unpaid' as const),
+          receiptId: (await payments.receiptsOfDossier(q, d.id)).find((r) => r.kind === 'fee')?.id ?? null,
+        }
+      : { amount: 0, state: 'none' as const, receiptId: null };
+    const body: DepositReceiptBody = {
+      v: 1,
+      kind: 'deposit',
+      id: newReceiptId(),
+      issuer: receipts.issuer,
+      dossierCode: formatDossierCode(d.code),
+      procedureCode: d.procedureCode,
+      procedureName: procedure?.nameVi ?? d.procedureCode,
+      tray,
+      depositedAt: at.toISOString(),
+      fee,
+    };
+    return this.store(q, {
+      kind: 'deposit',
+      dossierId: d.id,
+      paymentId: p?.id ?? null,
+      series: null,
+      year: null,
+      number: null,
+      body,
+      at,
+      code: d.code,
+    });
+  }
+
+  private async store(
+    q: Queryable,
+    r: Omit<ReceiptRow, 'id' | 'signature' | 'issuedAt'> & { at: Date; code: string },
+  ): Promise<ReceiptRow> {
+    const row: ReceiptRow = {
+      id: r.body.id,
+      kind: r.kind,
+      dossierId: r.dossierId,
+      paymentId: r.paymentId,
+      series: r.series,
+      year: r.year,
+      number: r.number,
+      body: r.body,
+      signature: this.deps.sign(r.body),
+      issuedAt: r.at,
+    };
+    await this.deps.payments.insertReceipt(q, row);
+    await this.deps.outbox.enqueue(
+      q,
+      'receipt.issued',
+      {
+        receiptId: row.id,
+        kind: row.kind,
+        dossierCode: r.code,
+        series: row.series,
+        number: row.number,
+        amount: r.body.kind === 'fee' ? r.body.amount : 0,
+      },
+      r.at,
+    );
+    return row;
+  }
+
+  receipt(id: string): Promise<ReceiptRow | null> {
+    return this.deps.payments.receipt(this.deps.db, id);
+  }
+
+  receiptsOfDossier(dossierId: string): Promise<ReceiptRow[]> {
+    return this.deps.payments.receiptsOfDossier(this.deps.db, dossierId);
+  }
+}
+
+function localYear(at: Date, timeZone: string): number {
+  return Number(new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric' }).format(at));
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLocaleLowerCase('vi') + s.slice(1);
+}

@@ -1,0 +1,297 @@
+/**
+ * Fees paid by VietQR transfer and receipts (issue 13), against the real database, the real
+ * webhook route and the simulated bank (its transaction list polled by the real poller until the
+ * daemon listens): a fee deposit opens its tray only once paid; a replayed notification counts
+ * once; a wrong amount, a second payment and a late one are recorded and flagged for refund;
+ * receipt numbers have no gaps under 50 concurrent payments; any altered receipt field fails.
+ */
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { newDossierCode } from '../../src/domain/dossier-code.js';
+import { signBody } from '../../src/payments/signature.js';
+import { codeFor, door } from '../helpers/citizens.js';
+import { startTestLocker, type TestLocker } from '../helpers/controller.js';
+import { dbKind } from '../helpers/db.js';
+import { testSubscriber, until } from '../helpers/mqtt.js';
+
+const SECRET = 'test-webhook-secret-0123456789abcdefghij';
+/** Paid before the tray opens (config/procedures.yaml). */
+const FEE_BEFORE = 'YT-ATTP-01';
+const FEE = 700_000;
+
+function webhook(locker: TestLocker, body: unknown, opts: { secret?: string; at?: number; raw?: string; signature?: string } = {}) {
+  const raw = opts.raw ?? JSON.stringify(body);
+  const signature = opts.signature ?? signBody(opts.secret ?? SECRET, raw, opts.at ?? Date.now() / 1000);
+  return locker.http.inject({
+    method: 'POST',
+    url: '/api/payments/webhook',
+    headers: { 'content-type': 'application/json', 'x-signature': signature },
+    payload: raw,
+  });
+}
+
+function notification(id: string, amount: number, description: string, bookedAt = new Date()) {
+  return { transactions: [{ id, amount, description, bookedAt: bookedAt.toISOString() }] };
+}
+
+async function start(t: Parameters<typeof startTestLocker>[0]) {
+  return startTestLocker(t, { payments: { webhookSecret: SECRET, payWithinSec: 60 } });
+}
+
+/** A fee deposit up to its QR: the verify answer. */
+async function feeDeposit(locker: TestLocker, phone: string, procedureCode = FEE_BEFORE) {
+  const started = await locker.anonymous.post('/api/deposits', { phone, procedureCode });
+  if (started.statusCode !== 202) throw new Error(`start: ${started.statusCode} ${started.body}`);
+  const verify = await locker.anonymous.post(`/api/deposits/${started.json().challengeId}/verify`, { otp: await codeFor(locker, phone) });
+  if (verify.statusCode !== 200) throw new Error(`verify: ${verify.statusCode} ${verify.body}`);
+  return verify.json();
+}
+
+async function transfers(locker: TestLocker) {
+  return (await locker.controller.database.query(`SELECT * FROM transfers WHERE locker_id = $1 ORDER BY received_at`, [locker.lockerId]))
+    .rows;
+}
+
+async function trayContent(locker: TestLocker, tray: number) {
+  return (await locker.controller.database.query(`SELECT content FROM trays WHERE locker_id = $1 AND number = $2`, [locker.lockerId, tray]))
+    .rows[0].content;
+}
+
+t.test(`a fee deposit: the QR, the transfer, then the tray; its receipts signed and numbered (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const sub = await testSubscriber(t, locker.mqttUrl, `${locker.base}/events/#`);
+  const opened = await feeDeposit(locker, '0912345611');
+  t.equal(opened.payment.status, 'awaiting');
+  t.equal(opened.payment.amount, FEE);
+  t.match(opened.payment.reference, /^ATM[0-9A-HJKMNP-TV-Z]{8}$/);
+  t.equal(opened.openBy, null, 'no door window before the payment');
+  t.match(opened.payment.qr.payload, /^000201/, 'an EMVCo payload');
+  t.ok(opened.payment.qr.payload.includes(opened.payment.reference), 'the QR carries the reference');
+  t.ok(opened.payment.qr.payload.includes('700000'), 'and the exact amount');
+  t.match(opened.payment.qr.svg, /^<svg/);
+  t.equal(await trayContent(locker, opened.tray), 'reserved', 'the tray is held for the payment');
+  const cabinet = (await locker.anonymous.get(`/api/sim/cabinet`)).json();
+  t.equal(cabinet.trays.find((x: any) => x.tray === opened.tray).latched, true, 'and stays locked');
+  t.equal((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status, 'verified');
+
+  // The citizen pays from a banking app: the simulated bank books it, the poller brings it in.
+  const paid = await locker.anonymous.post('/api/sim/payments', { reference: opened.payment.reference, amount: FEE });
+  t.equal(paid.statusCode, 202, paid.body);
+  const view = await until(
+    async () => {
+      const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+      return v.status === 'tray_open' ? v : null;
+    },
+    'the tray opened after the transfer',
+    8_000,
+  );
+  t.equal(view.payment.status, 'paid');
+  t.equal(view.tray, opened.tray);
+  t.ok(view.openBy, 'the door window runs from the payment');
+  t.same(
+    view.receipts.map((r: any) => r.kind),
+    ['fee'],
+    'the fee receipt is issued with the payment',
+  );
+  await door(locker, opened.tray, true);
+  await door(locker, opened.tray, false);
+  const done = await until(async () => {
+    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+    return v.status === 'deposited' ? v : null;
+  }, 'deposited');
+  t.same(done.receipts.map((r: any) => r.kind).sort(), ['deposit', 'fee']);
+
+  const fee = done.receipts.find((r: any) => r.kind === 'fee').receiptId;
+  const receipt = (await locker.anonymous.get(`/api/receipts/${fee}`)).json();
+  t.equal(receipt.genuine, true);
+  t.equal(receipt.body.number, 1, 'the first number of the series this year');
+  t.equal(receipt.body.amount, FEE);
+  t.equal(receipt.body.amountWords, 'Bảy trăm nghìn đồng');
+  t.notOk('payer' in receipt.body, 'the public answer names no payer');
+  const page = await locker.anonymous.get(`/r/${fee}`);
+  t.equal(page.statusCode, 200);
+  t.match(page.headers['content-type'], /text\/html/);
+  t.match(page.body, /Biên lai hợp lệ/);
+  t.notMatch(page.body, /091\*{4}611/, 'no payer on the public page');
+  const pdf = await locker.anonymous.get(`/r/${fee}/pdf`);
+  t.equal(pdf.statusCode, 200);
+  t.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+
+  // Anyone can check a receipt against the public key; any altered field fails.
+  const key = (await locker.anonymous.get('/api/receipts/public-key')).json();
+  t.match(key.publicKey, /BEGIN PUBLIC KEY/);
+  const stored = (await locker.controller.database.query(`SELECT body, signature FROM receipts WHERE id = $1`, [fee])).rows[0];
+  const check = async (body: unknown) =>
+    (await locker.anonymous.post('/api/receipts/verify', { body, signature: stored.signature })).json().genuine;
+  t.equal(await check(stored.body), true);
+  for (const [field, value] of Object.entries({
+    amount: FEE + 1,
+    number: 2,
+    dossierCode: 'X',
+    payer: '091****000',
+    issuedAt: new Date(0).toISOString(),
+  })) {
+    t.equal(await check({ ...stored.body, [field]: value }), false, `altered ${field} fails`);
+  }
+  t.equal(await check({ ...stored.body, issuer: { ...stored.body.issuer, name: 'Khác' } }), false, 'altered issuer fails');
+
+  // The SMS after the deposit, and the events: requested, received, receipts issued.
+  await until(
+    () => sub.messages.some((m) => m.topic.endsWith('/events/receipt.issued') && JSON.parse(m.payload).data?.kind === 'deposit'),
+    'deposit receipt event',
+  );
+  const types = sub.messages.map((m) => m.topic.split('/').pop());
+  for (const type of ['payment.requested', 'payment.received', 'deposit.opened', 'deposit.completed', 'receipt.issued']) {
+    t.ok(types.includes(type), `${type} published`);
+  }
+  const audit = (await locker.controller.database.query(`SELECT action FROM audit_log WHERE locker_id = $1`, [locker.lockerId])).rows.map(
+    (r) => r.action,
+  );
+  t.ok(audit.includes('payment.transfer'), 'the transfer is in the audit log');
+});
+
+t.test(`the webhook: signature, replay, wrong amount, second payment, unmatched (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const opened = await feeDeposit(locker, '0912345612');
+  const ref = opened.payment.reference;
+
+  // Refused: no signature, a wrong secret, an old timestamp, an altered body, a malformed body.
+  const body = notification('BANK-1', FEE, `CT ${ref}`);
+  t.equal((await webhook(locker, body, { signature: '' })).statusCode, 401);
+  const wrongSecret = await webhook(locker, body, { secret: 'another-secret-0123456789abcdefghijkl' });
+  t.equal(wrongSecret.statusCode, 401);
+  t.equal(wrongSecret.json().error.code, 'PAYMENT_SIGNATURE_INVALID');
+  t.equal((await webhook(locker, body, { at: Date.now() / 1000 - 3600 })).statusCode, 401, 'an hour-old signature');
+  const raw = JSON.stringify(body);
+  const altered = await webhook(locker, null, { raw: raw.replace(String(FEE), '1'), signature: signBody(SECRET, raw, Date.now() / 1000) });
+  t.equal(altered.statusCode, 401, 'a body changed after signing');
+  const bad = await webhook(locker, { transactions: [{ id: 'X', amount: -5, description: '', bookedAt: 'now' }] });
+  t.equal(bad.statusCode, 400);
+  t.equal(bad.json().error.code, 'PAYMENT_NOTIFICATION_INVALID');
+  const notJson = await webhook(locker, null, { raw: '{"transactions": [' });
+  t.equal(notJson.statusCode, 400);
+  t.equal((await transfers(locker)).length, 0, 'nothing refused was recorded');
+
+  // A wrong amount: recorded, flagged, the payment still waits.
+  const wrong = await webhook(locker, notification('BANK-2', FEE - 1000, `MBVCB.99.${ref.toLowerCase()}.CT tu NGUYEN VAN A`));
+  t.equal(wrong.statusCode, 200, wrong.body);
+  t.equal(wrong.json().results[0].outcome, 'wrong_amount');
+  t.equal((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().payment.status, 'awaiting');
+
+  // The right amount, then the same notification again (a provider's replay): counted once.
+  const right = await webhook(locker, notification('BANK-3', FEE, `${ref.slice(0, 5)} ${ref.slice(5)} nop phi`));
+  t.equal(right.json().results[0].outcome, 'matched', 'the reference found through the spaces a bank put in');
+  const replay = await webhook(locker, notification('BANK-3', FEE, `${ref} nop phi`));
+  t.equal(replay.json().results[0].outcome, 'already_recorded');
+  t.equal(replay.json().results[0].transferId, right.json().results[0].transferId);
+
+  // A second payment for the same deposit, and a transfer naming nothing of ours.
+  const twice = await webhook(locker, notification('BANK-4', FEE, `${ref}`));
+  t.equal(twice.json().results[0].outcome, 'duplicate');
+  const stray = await webhook(locker, notification('BANK-5', 50_000, 'chuyen tien an trua'));
+  t.equal(stray.json().results[0].outcome, 'unmatched');
+
+  const rows = await transfers(locker);
+  t.same(
+    rows.map((r) => [r.provider_tx_id, r.outcome, Number(r.refund_due)]),
+    [
+      ['BANK-2', 'wrong_amount', FEE - 1000],
+      ['BANK-3', 'matched', 0],
+      ['BANK-4', 'duplicate', FEE],
+      ['BANK-5', 'unmatched', 50_000],
+    ],
+    'every transfer recorded once, each not paying anything due back in full',
+  );
+  const fees = (
+    await locker.controller.database.query(`SELECT count(*)::int AS n FROM receipts WHERE kind = 'fee' AND locker_id = $1`, [
+      locker.lockerId,
+    ])
+  ).rows[0].n;
+  t.equal(fees, 1, 'one fee receipt for one payment');
+
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  const day = await locker.admin.get(`/api/admin/payments?date=${today}`);
+  t.equal(day.statusCode, 200, day.body);
+  t.equal(day.json().totals.matched, FEE);
+  t.equal(day.json().totals.refundDue, FEE - 1000 + FEE + 50_000);
+  const csv = await locker.admin.get(`/api/admin/payments.csv?date=${today}`);
+  t.match(csv.headers['content-type'], /text\/csv/);
+  t.match(csv.body, /transfer,.*,BANK-4,700000,ATM[0-9A-Z]{8},duplicate,700000/);
+  t.equal((await locker.staff.get(`/api/admin/payments?date=${today}`)).statusCode, 403, 'admins only');
+  t.equal((await locker.admin.get(`/api/admin/payments?date=yesterday`)).statusCode, 400);
+});
+
+t.test(`no transfer in time: nothing charged, the tray free; a late one is flagged for refund (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const opened = await feeDeposit(locker, '0912345613');
+  locker.controller.clock.advance(61_000);
+  const ended = await until(async () => {
+    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+    return v.status === 'cancelled' ? v : null;
+  }, 'the deposit ended');
+  t.equal(ended.payment.status, 'expired');
+  t.equal(await trayContent(locker, opened.tray), 'free', 'the tray is free again');
+  const late = await webhook(locker, notification('BANK-L', FEE, opened.payment.reference));
+  t.equal(late.json().results[0].outcome, 'late');
+  const [row] = await transfers(locker);
+  t.equal(Number(row.refund_due), FEE, 'flagged for refund');
+  t.equal((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status, 'cancelled', 'the late money opens nothing');
+
+  // Given up at the kiosk: the same, at once; cancelling twice is refused.
+  const second = await feeDeposit(locker, '0912345614');
+  const cancel = await locker.anonymous.post(`/api/payments/${second.payment.paymentId}/cancel`);
+  t.equal(cancel.statusCode, 200, cancel.body);
+  t.equal(cancel.json().status, 'cancelled');
+  t.equal(await trayContent(locker, second.tray), 'free');
+  const again = await locker.anonymous.post(`/api/payments/${second.payment.paymentId}/cancel`);
+  t.equal(again.statusCode, 409);
+  t.equal(again.json().error.code, 'PAYMENT_NOT_AWAITED');
+  t.equal((await locker.anonymous.post(`/api/payments/${randomUUID()}/cancel`)).json().error.code, 'PAYMENT_NOT_FOUND');
+  t.equal((await locker.anonymous.post(`/api/payments/not-a-uuid/cancel`)).statusCode, 400);
+  t.equal((await locker.anonymous.get(`/r/0000000000000000`)).statusCode, 404);
+  t.equal((await locker.anonymous.get(`/r/bad`)).statusCode, 400);
+});
+
+t.test(`receipt numbers: consecutive, without gaps, under 50 concurrent payments (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const db = locker.controller.database;
+  // 50 deposits whose fee is paid later (at the counter or by transfer): rows as the flows write them.
+  const references: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const id = randomUUID();
+    const now = new Date();
+    await db.query(
+      `INSERT INTO dossiers (id, locker_id, code, kind, procedure_code, phone_hash, phone_enc, status, created_at, updated_at)
+       VALUES ($1, $2, $3, 'deposit', 'HT-TLBS', 'h', 'e', 'deposited', $4, $4)`,
+      [id, locker.lockerId, newDossierCode(), now],
+    );
+    const reference = `ATM${String(i).padStart(8, '0')}`;
+    references.push(reference);
+    await db.query(
+      `INSERT INTO payments (id, locker_id, dossier_id, procedure_code, amount, reference, mode, status, created_at)
+       VALUES ($1, $2, $3, 'HT-TLBS', 8000, $4, 'later', 'unpaid', $5)`,
+      [randomUUID(), locker.lockerId, id, reference, now],
+    );
+  }
+  const answers = await Promise.all(references.map((ref, i) => webhook(locker, notification(`C-${i}`, 8000, ref))));
+  t.same(
+    answers.map((a) => a.json().results[0].outcome),
+    references.map(() => 'matched'),
+  );
+  const numbers = (
+    await db.query(`SELECT number FROM receipts WHERE locker_id = $1 AND kind = 'fee' ORDER BY number`, [locker.lockerId])
+  ).rows.map((r) => r.number);
+  t.same(
+    numbers,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+    '1 … 50, each once',
+  );
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  const day = (await locker.admin.get(`/api/admin/payments?date=${today}`)).json();
+  t.same(
+    day.gaps.map((g: any) => g.missing),
+    [[]],
+    'the reconciliation finds no gap',
+  );
+  t.equal(day.totals.receipts, 50);
+});
