@@ -3,7 +3,8 @@
 -- payments: one row per fee-charging deposit. `before`: the tray (reserved at the code check,
 -- `tray`) opens once a matching transfer arrives, or the deposit is cancelled at `pay_by`;
 -- `later`: the tray opens at once and the fee is paid at the counter (`unpaid` until an officer
--- marks it). The reference is what the citizen's transfer text must carry.
+-- marks it). The reference is what the citizen's transfer text must carry. `failed`: paid, but the
+-- tray could not be opened (its transfer is due back).
 CREATE TABLE payments (
   id             uuid PRIMARY KEY,
   locker_id      text NOT NULL,
@@ -12,7 +13,7 @@ CREATE TABLE payments (
   amount         integer NOT NULL CHECK (amount > 0),
   reference      text NOT NULL UNIQUE,
   mode           text NOT NULL CHECK (mode IN ('before', 'later')),
-  status         text NOT NULL CHECK (status IN ('awaiting', 'paid', 'expired', 'cancelled', 'unpaid', 'paid_at_counter')),
+  status         text NOT NULL CHECK (status IN ('awaiting', 'paid', 'expired', 'cancelled', 'unpaid', 'paid_at_counter', 'failed')),
   tray           integer,
   created_at     timestamptz NOT NULL,
   pay_by         timestamptz,

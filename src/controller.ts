@@ -247,7 +247,8 @@ export class Controller {
         accented: config.sms.accented,
         brand: config.sms.brand,
         timezone: config.locker.timezone,
-        ...(config.payments.publicUrl ? { receiptBase: config.payments.publicUrl } : {}),
+        // Receipts' short links: the public address, or this daemon's own (set PUBLIC_URL for phones to reach it).
+        receiptBase: config.payments.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
       }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));

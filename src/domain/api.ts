@@ -53,11 +53,14 @@ const RATING_TOKEN_USE = `rate this visit once with POST /api/ratings, within ${
 const RatingTokenField = Type.String({ ...RATING_TOKEN, description: RATING_TOKEN_USE });
 
 /** A fee asked for (issue 13, docs/payments.md). */
-export const PAYMENT_STATUSES = ['awaiting', 'paid', 'expired', 'cancelled', 'unpaid', 'paid_at_counter'] as const;
+export const PAYMENT_STATUSES = ['awaiting', 'paid', 'expired', 'cancelled', 'unpaid', 'paid_at_counter', 'failed'] as const;
 export const PaymentView = Obj(
   {
     paymentId: Str(),
-    status: OneOf(PAYMENT_STATUSES, 'awaiting: the QR waits for its transfer; unpaid: to be paid at the counter'),
+    status: OneOf(
+      PAYMENT_STATUSES,
+      'awaiting: the QR waits for its transfer; unpaid: to be paid at the counter; failed: paid, but the tray could not open (refund due)',
+    ),
     amount: Int('VND'),
     reference: Str('the transfer reference the transfer text must carry'),
     mode: OneOf(['before', 'later'] as const, 'before: paid by transfer before the tray opens; later: at the counter'),

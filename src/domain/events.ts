@@ -360,7 +360,16 @@ export const ManifestSchema = Obj(
       startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     }),
     collect: Type.Array(
-      Obj({ ...ManifestItemSchema.properties, depositedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }),
+      Obj({
+        ...ManifestItemSchema.properties,
+        depositedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+        fee: Type.Optional(
+          Obj(
+            { amount: Int('VND'), paid: Type.Boolean({ description: 'false: to be paid at the counter' }) },
+            "a fee-charging deposit's fee (absent when the procedure charges none)",
+          ),
+        ),
+      }),
       { description: 'deposits to take out' },
     ),
     takeBack: Type.Array(

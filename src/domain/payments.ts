@@ -7,7 +7,8 @@ import { randomInt } from 'node:crypto';
 /** How a procedure's fee is paid: before the tray opens (by VietQR at the kiosk), or later at the counter. */
 export type PaymentMode = 'before' | 'later';
 
-export type PaymentStatus = 'awaiting' | 'paid' | 'expired' | 'cancelled' | 'unpaid' | 'paid_at_counter';
+/** `failed`: paid, but the reserved tray could not be opened: the deposit ended, the transfer is due back. */
+export type PaymentStatus = 'awaiting' | 'paid' | 'expired' | 'cancelled' | 'unpaid' | 'paid_at_counter' | 'failed';
 
 /** Crockford's base32 without I, L, O, U: nothing a citizen or a bank's text could confuse. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -112,6 +112,13 @@ export class PaymentService implements TransferSink {
       transferId: null,
     };
     await this.deps.payments.insert(q, row);
+    await this.deps.audit.record(q, {
+      actor: 'citizen',
+      action: 'payment.requested',
+      subject: `payment:${row.id}`,
+      details: { dossierId: a.dossierId, amount: row.amount, mode: row.mode, reference: row.reference },
+      at: a.at,
+    });
     await this.deps.outbox.enqueue(
       q,
       'payment.requested',
@@ -127,6 +134,11 @@ export class PaymentService implements TransferSink {
       a.at,
     );
     return row;
+  }
+
+  /** The payments waiting for their transfer (the simulator panel pays them). */
+  awaiting(): Promise<PaymentRow[]> {
+    return this.deps.payments.awaiting(this.deps.db);
   }
 
   get(id: string): Promise<PaymentRow | null> {
@@ -224,16 +236,73 @@ export class PaymentService implements TransferSink {
     const { payments, dossiers, outbox } = this.deps;
     const d = await dossiers.get(q, payment.dossierId, { forUpdate: true });
     if (!d) throw new AppError('INTERNAL', `payment ${payment.id} names no dossier`);
+    // The tray first (mode before): if it cannot be released now (its board down, the tray taken
+    // out of service meanwhile), the money is still recorded, and due back; nothing is charged.
+    let after: AfterCommit | null = null;
+    if (payment.status === 'awaiting' && this.onPaid) {
+      await q.query('SAVEPOINT open_paid_tray');
+      try {
+        after = await this.onPaid(q, d, payment, at);
+        await q.query('RELEASE SAVEPOINT open_paid_tray');
+      } catch (err) {
+        await q.query('ROLLBACK TO SAVEPOINT open_paid_tray');
+        this.deps.logger.warn(
+          { err, paymentId: payment.id, tray: payment.tray },
+          'a paid deposit tray cannot be opened; the transfer is due back',
+        );
+        return this.unopenable(q, d, payment, transferId, at);
+      }
+    }
     await payments.update(q, payment.id, { status: via === 'transfer' ? 'paid' : 'paid_at_counter', paidAt: at, transferId });
     const receipt = await this.issueFeeReceipt(q, d, payment, at);
+    await this.deps.audit.record(q, {
+      actor: SYSTEM,
+      action: 'payment.received',
+      subject: `payment:${payment.id}`,
+      details: { via, transferId, amount: payment.amount, receiptId: receipt.id },
+      at,
+    });
     await outbox.enqueue(
       q,
       'payment.received',
       { paymentId: payment.id, depositId: d.id, dossierCode: d.code, amount: payment.amount, via, receiptId: receipt.id },
       at,
     );
-    if (payment.status !== 'awaiting' || !this.onPaid) return null;
-    return this.onPaid(q, d, payment, at);
+    return after;
+  }
+
+  /** Paid, but the tray will not open: the deposit ends, the tray is free, the transfer due back in full. */
+  private async unopenable(q: Queryable, d: Dossier, p: PaymentRow, transferId: string | null, at: Date): Promise<AfterCommit | null> {
+    const { payments, dossiers, trayStore, outbox, audit } = this.deps;
+    await payments.update(q, p.id, { status: 'failed', closedAt: at, transferId });
+    if (d.status === 'verified') {
+      await dossiers.transition(q, d.id, 'verified', 'cancelled', {
+        actor: SYSTEM,
+        at,
+        fields: { cancelledAt: at },
+        details: { reason: 'lock_failed' },
+      });
+    }
+    if (p.tray !== null) await trayStore.setContent(q, p.tray, 'free', at);
+    if (transferId) {
+      await payments.refundTransfer(q, transferId);
+      await outbox.enqueue(
+        q,
+        'payment.transfer_flagged',
+        { transferId, paymentId: p.id, outcome: 'refund', amount: p.amount, refundDue: p.amount },
+        at,
+      );
+    }
+    await outbox.enqueue(q, 'deposit.cancelled', { depositId: d.id, tray: null, reason: 'lock_failed' }, at);
+    await audit.record(q, {
+      actor: SYSTEM,
+      action: 'payment.refund_due',
+      subject: `payment:${p.id}`,
+      details: { amount: p.amount, reason: 'tray_unavailable' },
+      at,
+    });
+    const tray = p.tray;
+    return tray === null ? null : () => this.deps.trays.publish([tray]);
   }
 
   /** An officer took the fee at the counter (a `later` payment, or one whose transfer never came). */
@@ -416,6 +485,13 @@ export class PaymentService implements TransferSink {
       issuedAt: r.at,
     };
     await this.deps.payments.insertReceipt(q, row);
+    await this.deps.audit.record(q, {
+      actor: SYSTEM,
+      action: 'receipt.issued',
+      subject: `receipt:${row.id}`,
+      details: { kind: row.kind, dossierId: row.dossierId, series: row.series, year: row.year, number: row.number },
+      at: r.at,
+    });
     await this.deps.outbox.enqueue(
       q,
       'receipt.issued',

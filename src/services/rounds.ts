@@ -74,7 +74,9 @@ export class RoundService {
         drawnAt: round.drawnAt?.toISOString() ?? null,
         startedAt: round.startedAt?.toISOString() ?? null,
       },
-      collect: items.filter((i) => i.kind === 'collect').map((i) => ({ ...base(i), depositedAt: i.depositedAt?.toISOString() ?? null })),
+      collect: items
+        .filter((i) => i.kind === 'collect')
+        .map((i) => ({ ...base(i), depositedAt: i.depositedAt?.toISOString() ?? null, ...(i.fee ? { fee: i.fee } : {}) })),
       takeBack: items.filter((i) => i.kind === 'take_back').map((i) => ({ ...base(i), expiredAt: i.expiredAt?.toISOString() ?? null })),
       check: items.filter((i) => i.kind === 'check').map(base),
       freeTrays: await rounds.freeTrays(q),

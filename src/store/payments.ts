@@ -106,6 +106,14 @@ export class PaymentRepository implements PaymentStore {
     await q.query(`UPDATE payments SET ${sets} WHERE locker_id = $1 AND id = $2`, [this.lockerId, id, ...keys.map((k) => fields[k])]);
   }
 
+  async awaiting(q: Queryable): Promise<PaymentRow[]> {
+    const { rows } = await q.query(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND status = 'awaiting' ORDER BY created_at`,
+      [this.lockerId],
+    );
+    return rows.map(payment);
+  }
+
   async overdue(q: Queryable, now: Date): Promise<PaymentRow[]> {
     const { rows } = await q.query(
       `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND status = 'awaiting' AND pay_by <= $2 ORDER BY pay_by`,

@@ -32,11 +32,16 @@ function toItem(r: any): RoundItemRow {
     openedAt: r.opened_at,
     confirmedAt: r.confirmed_at,
     confirmedBy: r.confirmed_by,
+    fee:
+      r.fee_amount === null || r.fee_amount === undefined
+        ? null
+        : { amount: r.fee_amount, paid: r.fee_status === 'paid' || r.fee_status === 'paid_at_counter' },
   };
 }
 
-const ITEM_SELECT = `SELECT i.*, d.code, d.procedure_code, d.deposited_at, d.expired_at, d.status AS dossier_status
-  FROM round_items i JOIN dossiers d ON d.id = i.dossier_id`;
+const ITEM_SELECT = `SELECT i.*, d.code, d.procedure_code, d.deposited_at, d.expired_at, d.status AS dossier_status,
+    p.amount AS fee_amount, p.status AS fee_status
+  FROM round_items i JOIN dossiers d ON d.id = i.dossier_id LEFT JOIN payments p ON p.dossier_id = d.id`;
 
 export class RoundRepository implements RoundStore {
   constructor(private readonly lockerId: string) {}
@@ -167,8 +172,9 @@ export class RoundRepository implements RoundStore {
   async preview(q: Queryable): Promise<Omit<RoundItemRow, 'roundId'>[]> {
     const { rows } = await q.query(
       `SELECT d.id AS dossier_id, d.tray, CASE WHEN d.status = 'to_check' THEN 'check' WHEN d.kind = 'deposit' THEN 'collect' ELSE 'take_back' END AS kind,
-         'pending' AS status, d.code, d.procedure_code, d.deposited_at, d.expired_at, d.status AS dossier_status
-       FROM dossiers d WHERE d.locker_id = $1 AND d.tray IS NOT NULL
+         'pending' AS status, d.code, d.procedure_code, d.deposited_at, d.expired_at, d.status AS dossier_status,
+         p.amount AS fee_amount, p.status AS fee_status
+       FROM dossiers d LEFT JOIN payments p ON p.dossier_id = d.id WHERE d.locker_id = $1 AND d.tray IS NOT NULL
          AND ((d.kind = 'deposit' AND d.status = 'deposited') OR (d.kind = 'result' AND d.status = 'expired') OR d.status = 'to_check')
        ORDER BY d.tray`,
       [this.lockerId],

@@ -60,7 +60,8 @@ export async function launchBrowser(t: Teardown): Promise<Pick<UiLocker, 'browse
 
 export async function startUiLocker(t: Teardown, overrides: Record<string, any> = {}): Promise<UiLocker> {
   const locker = await startTestLocker(t, overrides);
-  const url = await locker.controller.http.listen({ port: 0, host: '127.0.0.1' });
+  // Through the controller: what listens for real also tells the simulated bank where its webhook is.
+  const url = await locker.controller.listen();
   return { ...locker, url, ...(await launchBrowser(t)) };
 }
 

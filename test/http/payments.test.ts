@@ -252,6 +252,29 @@ t.test(`no transfer in time: nothing charged, the tray free; a late one is flagg
   t.equal((await locker.anonymous.get(`/r/bad`)).statusCode, 400);
 });
 
+t.test(`paid, but the tray's board is down: the money recorded and due back, nothing charged (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const opened = await feeDeposit(locker, '0912345615');
+  const board = (await locker.anonymous.get('/api/sim/cabinet')).json().trays.find((x: any) => x.tray === opened.tray).board;
+  t.equal((await locker.anonymous.post(`/api/sim/boards/${board}/fault`, { fault: 'offline' })).statusCode, 200);
+  await until(async () => (await locker.staff.get(`/api/trays/${opened.tray}`)).json().fault, 'the board seen down');
+  const paid = await webhook(locker, notification('BANK-F', FEE, opened.payment.reference));
+  t.equal(paid.statusCode, 200, 'the notification is taken: the money is recorded');
+  t.equal(paid.json().results[0].outcome, 'matched');
+  const view = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+  t.equal(view.status, 'cancelled');
+  t.equal(view.payment.status, 'failed');
+  t.same(view.receipts, [], 'no fee receipt for money going back');
+  const [row] = await transfers(locker);
+  t.equal(Number(row.refund_due), FEE, 'due back in full');
+  t.equal(await trayContent(locker, opened.tray), 'free');
+  t.equal(
+    (await locker.anonymous.get('/api/sim/cabinet')).json().trays.find((x: any) => x.tray === opened.tray).latched,
+    true,
+    'the tray never opened',
+  );
+});
+
 t.test(`receipt numbers: consecutive, without gaps, under 50 concurrent payments (${dbKind})`, async (t) => {
   const locker = await start(t);
   const db = locker.controller.database;

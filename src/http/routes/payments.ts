@@ -192,6 +192,36 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
 
   const bank = payments.simBank;
   if (bank) {
+    app.get(
+      '/api/sim/payments',
+      {
+        schema: {
+          summary: 'Simulator: the QR codes shown now (payments waiting for their transfer)',
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['paymentId', 'reference', 'amount', 'payBy'],
+                properties: {
+                  paymentId: { type: 'string' },
+                  reference: { type: 'string' },
+                  amount: { type: 'integer' },
+                  payBy: { type: ['string', 'null'] },
+                },
+              },
+            },
+          },
+        },
+      },
+      async () =>
+        (await service.awaiting()).map((p) => ({
+          paymentId: p.id,
+          reference: p.reference,
+          amount: p.amount,
+          payBy: p.payBy?.toISOString() ?? null,
+        })),
+    );
     app.post<{ Body: { reference: string; amount: number; delayMs?: number; notify?: boolean; description?: string } }>(
       '/api/sim/payments',
       {

@@ -100,6 +100,8 @@ export interface PaymentStore {
   /** The first of `references` that is a payment of this locker, locked. */
   lockByReference(q: Queryable, references: string[]): Promise<PaymentRow | null>;
   update(q: Queryable, id: string, fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId'>>): Promise<void>;
+  /** Payments waiting for their transfer, oldest first. */
+  awaiting(q: Queryable): Promise<PaymentRow[]>;
   /** Payments waiting past their time at `now`. */
   overdue(q: Queryable, now: Date): Promise<PaymentRow[]>;
   /** The transfer, unless this provider's id was recorded before (then null). */

@@ -30,6 +30,8 @@ export interface RoundItemRow {
   openedAt: Date | null;
   confirmedAt: Date | null;
   confirmedBy: string | null;
+  /** A fee-charging deposit's fee: paid, or to be paid at the counter (issue 13); null without one. */
+  fee: { amount: number; paid: boolean } | null;
 }
 
 export interface RoundStore {

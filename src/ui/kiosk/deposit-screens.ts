@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DepositView } from '../../domain/api.js';
 import { api } from '../shared/api.js';
-import { formatDateTime } from '../shared/format.js';
+import { formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import type { Screen, ScreenProps } from './main.js';
 import { RatingPanel } from './rating.js';
@@ -33,6 +33,9 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
               procedure: screen.procedure,
               at: d.depositedAt ?? new Date().toISOString(),
               ratingToken: screen.ratingToken,
+              ...(d.payment
+                ? { fee: { amount: d.payment.amount, paid: d.payment.status === 'paid' || d.payment.status === 'paid_at_counter' } }
+                : {}),
             });
             return;
           }
@@ -100,6 +103,13 @@ export function Receipt({ t, lang, go, screen }: ScreenProps & { screen: Receipt
         <dt>${t.receivedAt}</dt>
         <dd>${formatDateTime(screen.at, lang)}</dd>
       </dl>
+      ${
+        screen.fee
+          ? html`<p class="fee-line" data-testid="fee-line">
+              ${screen.fee.paid ? t.feePaid(formatFee(screen.fee.amount, lang)) : t.feeLater(formatFee(screen.fee.amount, lang))}
+            </p>`
+          : null
+      }
     </div>
     ${screen.ratingToken ? html`<${RatingPanel} t=${t} token=${screen.ratingToken} />` : null}
     <div class="actions"><button ref=${done} class="btn btn-primary" onClick=${() => go({ name: 'home' })}>${t.done}</button></div>

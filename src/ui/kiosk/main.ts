@@ -11,7 +11,7 @@ import './kiosk.css';
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
-import type { PickupOpened } from '../../domain/api.js';
+import type { PaymentView, PickupOpened } from '../../domain/api.js';
 import { ApiError } from '../shared/api.js';
 import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -19,6 +19,7 @@ import { errorText } from './errors.js';
 import { textsFor, type Texts } from './texts.js';
 import { DepositCancelled, DepositOpen, DepositToCheck, Receipt } from './deposit-screens.js';
 import { OtpScreen, PhoneScreen } from './phone-screens.js';
+import { PaymentEnded, PaymentScreen } from './payment-screens.js';
 import { LookupScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
 
 export type Flow = 'deposit' | 'pickup';
@@ -39,7 +40,17 @@ export type Screen =
       openBy: string | null;
       ratingToken?: string;
     }
-  | { name: 'receipt'; dossierCode: string; tray: number; procedure?: Procedure; at: string; ratingToken?: string }
+  | { name: 'payment'; depositId: string; dossierCode: string; procedure?: Procedure; payment: PaymentView; ratingToken?: string }
+  | { name: 'payment_ended'; reason: 'expired' | 'cancelled' | 'failed' }
+  | {
+      name: 'receipt';
+      dossierCode: string;
+      tray: number;
+      procedure?: Procedure;
+      at: string;
+      ratingToken?: string;
+      fee?: { amount: number; paid: boolean };
+    }
   | { name: 'cancelled'; tray?: number }
   | { name: 'to_check'; tray: number; procedure?: Procedure }
   | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[]; ratingToken?: string }
@@ -108,7 +119,8 @@ function App() {
   }, []);
   // Idle time counts from the last touch or the end of the screen's wait, whichever is later; the
   // session ends only after the prompt has been on screen for its full time.
-  const holdsSession = screen.name !== 'home' && screen.name !== 'deposit_open';
+  // Never while a tray is open or a QR waits for its transfer (the wait has its own end).
+  const holdsSession = screen.name !== 'home' && screen.name !== 'deposit_open' && screen.name !== 'payment';
   const idleEndsAt = Math.max(lastTouch.current, holdUntil.current) + IDLE_MS;
   const warn = holdsSession && now >= idleEndsAt - IDLE_WARN_MS;
   if (!warn) promptSince.current = null;
@@ -177,6 +189,12 @@ function App() {
       break;
     case 'receipt':
       body = html`<${Receipt} ...${props} screen=${screen} />`;
+      break;
+    case 'payment':
+      body = html`<${PaymentScreen} ...${props} screen=${screen} />`;
+      break;
+    case 'payment_ended':
+      body = html`<${PaymentEnded} ...${props} screen=${screen} />`;
       break;
     case 'cancelled':
       body = html`<${DepositCancelled} ...${props} screen=${screen} />`;

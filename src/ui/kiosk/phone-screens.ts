@@ -101,6 +101,18 @@ export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps 
         const r = await api<DepositOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
+        // A fee paid before the tray opens: the QR first (payment-screens.ts).
+        if (r.payment?.status === 'awaiting') {
+          go({
+            name: 'payment',
+            depositId: r.depositId,
+            dossierCode: r.dossierCode,
+            procedure: screen.procedure,
+            payment: r.payment,
+            ratingToken: r.ratingToken,
+          });
+          return;
+        }
         go({
           name: 'deposit_open',
           depositId: r.depositId,

@@ -67,6 +67,26 @@ export const TEXTS = {
     cancelledText: (tray?: number) =>
       `Cửa khay${tray ? ` số ${tray}` : ''} không được mở nên giao dịch nộp hồ sơ đã hủy. Ông/Bà vui lòng nộp lại từ đầu.`,
     depositAgain: 'Nộp lại từ đầu',
+    // Fees paid by VietQR before the tray opens (issue 13).
+    payTitle: 'Nộp lệ phí bằng chuyển khoản',
+    payAmount: 'Số tiền',
+    payHow: 'Mở ứng dụng ngân hàng trên điện thoại, quét mã QR và chuyển khoản. Giữ nguyên số tiền và nội dung chuyển khoản.',
+    payThen: 'Khay sẽ tự mở khi máy nhận được tiền. Không cần bấm gì thêm.',
+    payReference: 'Nội dung chuyển khoản',
+    payAccount: 'Tài khoản nhận',
+    payLeft: (s: number) => `Còn ${Math.floor(s / 60)} phút ${String(s % 60).padStart(2, '0')} giây để chuyển khoản.`,
+    payWaiting: 'Đang chờ ngân hàng báo tiền đến…',
+    payCancel: 'Không nộp nữa',
+    payEndedTitle: 'Chưa nộp được hồ sơ',
+    payExpired: 'Đã hết thời gian chờ chuyển khoản. Máy chưa nhận tiền nên Ông/Bà không mất phí; khay đã được trả lại.',
+    payCancelled: 'Ông/Bà đã dừng nộp lệ phí. Máy chưa nhận tiền nên Ông/Bà không mất phí.',
+    payFailed: 'Máy đã nhận tiền nhưng không mở được khay, nên chưa nhận hồ sơ.',
+    payFailedNext:
+      'Khoản tiền đã được ghi nhận để hoàn trả: Ông/Bà liên hệ Bộ phận Một cửa (mang theo biên lai chuyển khoản), hoặc nộp hồ sơ tại quầy.',
+    payLateNote:
+      'Nếu Ông/Bà đã chuyển khoản mà tiền đến muộn, khoản tiền đó được ghi nhận và hoàn trả: liên hệ Bộ phận Một cửa, mang theo biên lai chuyển khoản của ngân hàng.',
+    feePaid: (amount: string) => `Lệ phí ${amount}: đã nộp. Biên lai điện tử được gửi qua tin nhắn SMS.`,
+    feeLater: (amount: string) => `Lệ phí ${amount}: nộp tại Bộ phận Một cửa khi nhận kết quả.`,
     // The door was not watched throughout (ADR 0012): no receipt; an officer checks the tray.
     toCheckTitle: 'Máy chưa xác nhận được hồ sơ',
     toCheckText: (tray: number) =>
@@ -226,6 +246,25 @@ export const TEXTS = {
     cancelledText: (tray?: number) =>
       `${tray ? `Tray ${tray}` : 'The tray'} was not opened, so the drop-off was cancelled. Please start again.`,
     depositAgain: 'Start the drop-off again',
+    payTitle: 'Pay the fee by bank transfer',
+    payAmount: 'Amount',
+    payHow: 'Open your banking app, scan the QR code and transfer. Keep the amount and the transfer text as they are.',
+    payThen: 'The tray opens by itself once the money has arrived. Nothing else to press.',
+    payReference: 'Transfer text',
+    payAccount: 'To account',
+    payLeft: (s: number) => `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s left to transfer.`,
+    payWaiting: 'Waiting for the bank to report the money…',
+    payCancel: 'Stop, do not pay',
+    payEndedTitle: 'The dossier was not dropped off',
+    payExpired: 'The time to transfer is up. No money was received, so nothing was charged; the tray was released.',
+    payCancelled: 'You stopped paying the fee. No money was received, so nothing was charged.',
+    payFailed: 'The money arrived but the tray could not be opened, so the dossier was not taken.',
+    payFailedNext:
+      'The money is recorded to be refunded: ask at the One-Stop counter (bring the bank transfer slip), or hand the dossier in there.',
+    payLateNote:
+      'If you did transfer and the money arrived late, it is recorded and refunded: ask at the One-Stop counter with the bank transfer slip.',
+    feePaid: (amount: string) => `Fee ${amount}: paid. The electronic receipt is sent by SMS.`,
+    feeLater: (amount: string) => `Fee ${amount}: to be paid at the One-Stop counter when collecting the result.`,
     toCheckTitle: 'The machine could not confirm your dossier',
     toCheckText: (tray: number) =>
       `The machine could not confirm the dossier in tray ${tray}. An officer will check the tray at the next collection round and send you an SMS with the result.`,

@@ -10,6 +10,14 @@ import type { SimCabinet, SimClockShifted, SimDemoToken, SimDoorMoved, SimFaultS
 import { api, ApiError } from '../shared/api.js';
 import { html } from '../shared/html.js';
 
+/** A QR shown on the kiosk, waiting for its transfer. */
+interface SimQr {
+  paymentId: string;
+  reference: string;
+  amount: number;
+  payBy: string | null;
+}
+
 const FAULTS = ['none', 'no_answer', 'crc_error', 'garbage', 'slow', 'offline'];
 const CABINET_A_LAST = 30;
 
@@ -36,6 +44,7 @@ function usePoll<T>(url: string, ms: number): [T | null, () => void] {
 function App() {
   const [cabinet, refresh] = usePoll<SimCabinet>('/api/sim/cabinet', 700);
   const [sms] = usePoll<SimSms[]>('/api/sim/sms', 1500);
+  const [qrs] = usePoll<SimQr[]>('/api/sim/payments', 1500);
   const [force, setForce] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const report = (ok: boolean, text: string) => setMessage({ ok, text });
@@ -53,6 +62,12 @@ function App() {
     call<SimDoorMoved>(`tray ${tr.tray} door ${tr.door === 'open' ? 'closed' : 'opened'}`, 'POST', `/api/sim/trays/${tr.tray}/door`, {
       open: tr.door !== 'open',
       force: force || e.shiftKey,
+    });
+  const pay = (q: SimQr, amount: number, extra: { delayMs?: number; notify?: boolean } = {}) =>
+    call(`transfer of ${amount.toLocaleString('vi-VN')} đ for ${q.reference}`, 'POST', '/api/sim/payments', {
+      reference: q.reference,
+      amount,
+      ...extra,
     });
   const demo = async (role: 'admin' | 'staff') => {
     try {
@@ -153,6 +168,36 @@ function App() {
             <button class="btn" onClick=${() => shift((cabinet?.clockOffsetMs ?? 0) + 3 * 86_400_000)}>+3 days</button>
             <button class="btn" onClick=${() => shift(0)}>Reset</button>
           </div>
+        </section>
+        <section class="panel">
+          <h2>Bank (VietQR)</h2>
+          <p class="muted">
+            Pay a QR shown on the kiosk as a citizen's banking app would: the simulated bank books the transfer and notifies the locker.
+          </p>
+          ${qrs && !qrs.length ? html`<p class="muted">No QR waiting.</p>` : null}
+          <ul class="qrs">
+            ${(qrs ?? []).map(
+              (q) =>
+                html`<li data-reference=${q.reference}>
+                  <div class="meta">
+                    <span class="code">${q.reference}</span> · ${q.amount.toLocaleString('vi-VN')}
+                    đ${q.payBy ? ` · until ${new Date(q.payBy).toLocaleTimeString()}` : ''}
+                  </div>
+                  <div class="row">
+                    <button class="btn" onClick=${() => pay(q, q.amount)}>Pay</button>
+                    <button class="btn" onClick=${() => pay(q, Math.max(1, q.amount - 1000))}>Wrong amount (−1.000 đ)</button>
+                    <button class="btn" onClick=${async () => (await pay(q, q.amount), pay(q, q.amount))}>Pay twice</button>
+                    <button
+                      class="btn"
+                      onClick=${() => pay(q, q.amount, { delayMs: Math.max(0, Date.parse(q.payBy ?? '') - Date.now()) + 5_000 })}
+                    >
+                      Pay late
+                    </button>
+                    <button class="btn" onClick=${() => pay(q, q.amount, { notify: false })}>Pay, webhook silent</button>
+                  </div>
+                </li>`,
+            )}
+          </ul>
         </section>
         <section class="panel">
           <h2>SMS inbox</h2>

@@ -16,14 +16,14 @@ import type {
   TrayOpened,
 } from '../../domain/api-staff.js';
 import type { ApiError } from '../shared/api.js';
-import { formatDateTime } from '../shared/format.js';
+import { formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { answerDone, CheckCard } from './checks.js';
 import { useLang, useTexts } from './lang.js';
 import type { Words } from './message.js';
 
 /** A tray of the manifest: a deposit to collect, a result to take back or a tray to check. */
-export type Item = ManifestItem & Partial<Pick<CollectItem, 'depositedAt'>> & Partial<Pick<TakeBackItem, 'expiredAt'>>;
+export type Item = ManifestItem & Partial<Pick<CollectItem, 'depositedAt' | 'fee'>> & Partial<Pick<TakeBackItem, 'expiredAt'>>;
 
 export const isOpen = (i: Item) => i.status === 'pending' || i.status === 'opened';
 
@@ -62,7 +62,16 @@ export function ItemTable({
       html` <tr data-tray=${i.tray}>
         <td class="tray-cell">${i.tray}</td>
         <td class="code">${i.dossierCode}</td>
-        <td>${i.procedureCode}</td>
+        <td>
+          ${i.procedureCode}
+          ${
+            i.fee
+              ? html`<span class=${`badge fee ${i.fee.paid ? 'fee-paid' : 'fee-unpaid'}`} data-fee=${i.fee.paid ? 'paid' : 'unpaid'}>
+                  ${(i.fee.paid ? t.round.feePaid : t.round.feeUnpaid)(formatFee(i.fee.amount, lang))}
+                </span>`
+              : null
+          }
+        </td>
         <td>${formatDateTime((kind === 'collect' ? i.depositedAt : i.expiredAt) ?? scheduledAt, lang)}</td>
         <td><span class=${`badge b-${i.status}`}>${itemStatus[i.status]}</span></td>
         <td class="row-actions">

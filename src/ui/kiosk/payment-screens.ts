@@ -1,0 +1,141 @@
+/**
+ * The kiosk's fee step (issue 13): a deposit whose procedure is paid before the tray opens shows
+ * the VietQR code, the amount, the transfer text and the time left, and follows the deposit until
+ * the money has arrived (then the tray is open: the usual screen) or the time is up (nothing
+ * charged, what to do if a transfer arrives late). The citizen may stop at any time.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { DepositView, PaymentView } from '../../domain/api.js';
+import { api } from '../shared/api.js';
+import { formatFee } from '../shared/format.js';
+import { html } from '../shared/html.js';
+import type { Screen, ScreenProps } from './main.js';
+import { ProcedureLine } from './screens.js';
+
+type PaymentState = Extract<Screen, { name: 'payment' }>;
+
+export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { screen: PaymentState }) {
+  const { payment } = screen;
+  const payBy = payment.payBy ? Date.parse(payment.payBy) : null;
+  const [now, setNow] = useState(Date.now());
+  const [stopping, setStopping] = useState(false);
+  // Leaving the QR any other way than its outcome (the "start screen" link) gives the payment up,
+  // so that no transfer made later opens a tray for nobody.
+  const moved = useRef(false);
+  const to = (next: Screen) => {
+    moved.current = true;
+    go(next);
+  };
+  useEffect(
+    () => () => {
+      if (!moved.current) void api<PaymentView>('POST', `/api/payments/${payment.paymentId}/cancel`).catch(() => undefined);
+    },
+    [],
+  );
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(timer);
+  }, []);
+  // Follow the deposit: open once paid, ended once the time is up.
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped) {
+        try {
+          const d = await api<DepositView>('GET', `/api/deposits/${screen.depositId}`);
+          if (stopped) return;
+          if (d.status === 'tray_open' && d.tray !== null) {
+            to({
+              name: 'deposit_open',
+              depositId: screen.depositId,
+              tray: d.tray,
+              dossierCode: screen.dossierCode,
+              procedure: screen.procedure,
+              openBy: d.openBy,
+              ratingToken: screen.ratingToken,
+            });
+            return;
+          }
+          if (d.status === 'cancelled' || (d.payment && d.payment.status !== 'awaiting' && d.payment.status !== 'paid')) {
+            const status = d.payment?.status;
+            to({ name: 'payment_ended', reason: status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'expired' });
+            return;
+          }
+        } catch {
+          // a dropped request is tried again
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
+  }, [screen.depositId]);
+
+  const stop = async () => {
+    if (stopping) return;
+    setStopping(true);
+    try {
+      moved.current = true;
+      await api<PaymentView>('POST', `/api/payments/${payment.paymentId}/cancel`);
+      go({ name: 'payment_ended', reason: 'cancelled' });
+    } catch (err) {
+      moved.current = false;
+      setStopping(false);
+      fail(err);
+    }
+  };
+  const left = payBy === null ? null : Math.max(0, Math.ceil((payBy - now) / 1000));
+  return html` <section class="screen payment">
+    <h1>${t.payTitle}</h1>
+    <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
+    <div class="pay-grid">
+      <div class="pay-qr" role="img" aria-label="VietQR" dangerouslySetInnerHTML=${{ __html: payment.qr?.svg ?? '' }}></div>
+      <div class="pay-facts">
+        <dl>
+          <dt>${t.payAmount}</dt>
+          <dd class="pay-amount" data-testid="pay-amount">${formatFee(payment.amount, lang)}</dd>
+          <dt>${t.payReference}</dt>
+          <dd class="pay-reference" data-testid="pay-reference">${payment.reference}</dd>
+          ${
+            payment.account
+              ? html`<dt>${t.payAccount}</dt>
+                  <dd>${payment.account.accountName} · ${payment.account.accountNumber}</dd>`
+              : null
+          }
+        </dl>
+        <p class="step">${t.payHow}</p>
+        <p class="step">${t.payThen}</p>
+      </div>
+    </div>
+    ${
+      left !== null
+        ? html`<div class="countdown" role="timer" aria-live="off">
+            <p class="countdown-left">${left > 0 ? t.payLeft(left) : t.payWaiting}</p>
+          </div>`
+        : null
+    }
+    <p class="muted" aria-live="polite">${t.payWaiting}</p>
+    <div class="actions">
+      <button class="btn btn-secondary" disabled=${stopping} onClick=${stop}>${t.payCancel}</button>
+    </div>
+  </section>`;
+}
+
+type EndedState = Extract<Screen, { name: 'payment_ended' }>;
+
+/** No money in time, or the citizen stopped: nothing charged; a late transfer is refunded. */
+export function PaymentEnded({ t, go, screen }: ScreenProps & { screen: EndedState }) {
+  return html` <section class="screen">
+    <h1>${t.payEndedTitle}</h1>
+    <div class="status-card warn" role="status">
+      <p class="status-text">${screen.reason === 'cancelled' ? t.payCancelled : screen.reason === 'failed' ? t.payFailed : t.payExpired}</p>
+      <p>${screen.reason === 'failed' ? t.payFailedNext : t.payLateNote}</p>
+    </div>
+    <div class="actions">
+      <button class="btn btn-primary" onClick=${() => go({ name: 'procedure' })}>${t.depositAgain}</button>
+      <button class="btn btn-secondary" onClick=${() => go({ name: 'home' })}>${t.home}</button>
+    </div>
+  </section>`;
+}
