@@ -40,22 +40,23 @@ CREATE TABLE transfers (
   outcome        text NOT NULL CHECK (outcome IN ('matched', 'wrong_amount', 'duplicate', 'late', 'unmatched')),
   refund_due     bigint NOT NULL DEFAULT 0 CHECK (refund_due >= 0),
   refunded_at    timestamptz,
-  UNIQUE (provider, provider_tx_id)
+  UNIQUE (locker_id, provider, provider_tx_id)
 );
 CREATE INDEX transfers_locker_received ON transfers (locker_id, received_at);
 
 -- receipt_series: the last number given per series and year. Taken with UPDATE … RETURNING in the
 -- payment's own transaction: a rolled-back payment gives its number back, so numbers have no gaps.
+-- Not per locker: lockers sharing a database and a series share its numbers.
 CREATE TABLE receipt_series (
-  locker_id   text NOT NULL,
   series      text NOT NULL,
   year        integer NOT NULL,
   last_number integer NOT NULL CHECK (last_number >= 0),
-  PRIMARY KEY (locker_id, series, year)
+  PRIMARY KEY (series, year)
 );
 
 -- receipts: what was signed (`body`, canonical JSON of src/domain/receipts.ts) and its Ed25519
 -- signature. `fee` receipts carry a series and number; `deposit` receipts (phiếu tiếp nhận) none.
+-- voided_at: the fee went back (its deposit could not be made); the page says so.
 CREATE TABLE receipts (
   id         text PRIMARY KEY,
   locker_id  text NOT NULL,
@@ -68,7 +69,8 @@ CREATE TABLE receipts (
   body       jsonb NOT NULL,
   signature  text NOT NULL,
   issued_at  timestamptz NOT NULL,
-  UNIQUE (locker_id, series, year, number),
+  voided_at  timestamptz,
+  UNIQUE (series, year, number),
   UNIQUE (kind, dossier_id),
   CHECK ((kind = 'fee') = (number IS NOT NULL AND series IS NOT NULL AND year IS NOT NULL AND payment_id IS NOT NULL))
 );

@@ -14,6 +14,7 @@ import { nextRound, type WorkCalendar } from './domain/calendar.js';
 import type { Clock } from './domain/clock.js';
 import type { PhoneVault } from './domain/phone-vault.js';
 import { signReceipt } from './domain/receipts.js';
+import { paymentProvider } from './compose-payments.js';
 import type { EventsUnit } from './events/index.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
@@ -135,6 +136,8 @@ export function composeFlows(u: {
       }
     },
     timezone: config.locker.timezone,
+    // Without a provider no transfer can be seen: every fee is paid at the counter.
+    payBefore: paymentProvider(config) !== 'none',
   });
   const deposits = new DepositService({ ...flowDeps, ratings, payments, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
   payments.onPaid = deposits.paidOpen;
@@ -153,6 +156,7 @@ export function composeFlows(u: {
   checks.setCompletions({
     deposited: (q, d, tray, at, source) => deposits.deposited(q, d, tray, at, source),
     loaded: (q, d, tray, at, source) => results.loaded(q, d, tray, at, source),
+    depositCancelled: (q, d, at) => payments.depositEnded(q, d.id, at),
   });
   const rounds = new RoundService({
     db,

@@ -18,7 +18,6 @@ import { TransferPoller } from './payments/poller.js';
 import { checkSignature } from './payments/signature.js';
 import { SimulatedBank } from './payments/sim-bank.js';
 import { qrSvg, vietQrPayload } from './payments/vietqr.js';
-import { receiptHtml, receiptPdf } from './receipts/render.js';
 import type { PaymentService } from './services/payments.js';
 import type { PaymentStore } from './services/ports.js';
 import { AppError } from './domain/errors.js';
@@ -40,6 +39,24 @@ export interface PaymentAdapters {
   status(): { ok: boolean; detail?: string };
 }
 
+/**
+ * The provider in effect: `auto` is the simulated bank beside the simulated cabinet and none beside
+ * a real one (fees then all paid at the counter, as before payments came). The simulated bank
+ * beside a real cabinet would let anyone "pay" a real tray open: refused.
+ */
+export function paymentProvider(config: Config): 'simulator' | 'bank' | 'none' {
+  const { provider } = config.payments;
+  const simulatedCabinet = config.hardware.driver === 'simulator';
+  if (provider === 'auto') return simulatedCabinet ? 'simulator' : 'none';
+  if (provider === 'simulator' && !simulatedCabinet) {
+    throw new ConfigError(
+      'payments.provider',
+      'the simulated bank runs only beside the simulated cabinet (HARDWARE=simulator); use bank or none',
+    );
+  }
+  return provider;
+}
+
 export function receiptKeyFor(config: Config, logger: Logger) {
   return loadReceiptKey(config, logger);
 }
@@ -53,8 +70,9 @@ export function composePayments(u: {
 }): PaymentAdapters {
   const { config, service, receiptKey, log } = u;
   const p = config.payments;
-  const simulated = p.provider === 'simulator';
-  if (!simulated && !p.webhookSecret) {
+  const kind = paymentProvider(config);
+  const simulated = kind === 'simulator';
+  if (kind === 'bank' && !p.webhookSecret) {
     throw new ConfigError('payments.webhookSecret', 'a bank provider signs its notifications: set PAYMENT_WEBHOOK_SECRET (32+ characters)');
   }
   const secret = p.webhookSecret ?? randomBytes(32).toString('base64url');
@@ -62,7 +80,7 @@ export function composePayments(u: {
   const simToken = randomBytes(24).toString('base64url');
   const simBank = simulated ? new SimulatedBank({ secret, token: simToken, logger: log('sim-bank') }) : null;
   let poller: TransferPoller | null = null;
-  if (!simulated && p.poll.url) {
+  if (kind === 'bank' && p.poll.url) {
     if (!p.poll.token)
       throw new ConfigError('payments.poll.token', 'the provider list is read with a bearer token: set PAYMENT_POLL_TOKEN');
     poller = new TransferPoller({
@@ -104,8 +122,16 @@ export function composePayments(u: {
     receipts: {
       publicKeyPem,
       verify: (body, signature) => verifyReceipt(body, signature, receiptKey.publicKey),
-      html: (r, genuine, urls) => receiptHtml({ body: r.body, signature: r.signature, genuine, ...urls }),
-      pdf: (r, verifyUrl) => receiptPdf({ body: r.body, signature: r.signature, verifyUrl }),
+      // Loaded on the first receipt shown, not at start (pdf-lib, the fonts: ADR 0020).
+      html: async (r, genuine, urls) =>
+        (await import('./receipts/render.js')).receiptHtml({
+          body: r.body,
+          signature: r.signature,
+          genuine,
+          ...urls,
+          voidedAt: r.voidedAt?.toISOString() ?? null,
+        }),
+      pdf: async (r, verifyUrl) => (await import('./receipts/render.js')).receiptPdf({ body: r.body, signature: r.signature, verifyUrl }),
     },
     publicUrl: p.publicUrl ?? null,
     ...(simBank ? { simBank } : {}),

@@ -247,8 +247,8 @@ export class Controller {
         accented: config.sms.accented,
         brand: config.sms.brand,
         timezone: config.locker.timezone,
-        // Receipts' short links: the public address, or this daemon's own (set PUBLIC_URL for phones to reach it).
-        receiptBase: config.payments.publicUrl ?? `http://${config.http.host}:${config.http.port}`,
+        // Receipts' short links, where phones can reach them (PUBLIC_URL); none otherwise.
+        ...(config.payments.publicUrl ? { receiptBase: config.payments.publicUrl } : {}),
       }),
     });
     gateway.on('delivery', (report) => void sms.onDelivery(report).catch((err) => logger.error({ err }, 'delivery report not recorded')));

@@ -354,7 +354,7 @@ export const configSchema = {
       additionalProperties: false,
       required: ['provider', 'payWithinSec', 'publicUrl', 'account', 'webhookSecret', 'poll', 'receipts'],
       properties: {
-        provider: { enum: ['simulator', 'bank'] },
+        provider: { enum: ['auto', 'simulator', 'bank', 'none'] },
         payWithinSec: { type: 'integer', minimum: 60, maximum: 1800 },
         publicUrl: { type: ['string', 'null'], pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' },
         account: {

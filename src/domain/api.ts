@@ -297,6 +297,7 @@ export const PurgeCountsView = Obj({
   outbox: Int(),
   auditPersonal: Int(),
   sessions: Int(),
+  transferTexts: Int("bank transfers whose text (the payer's name) was blanked"),
 });
 export const PurgeRunView = Obj({ at: Time('when it ran'), actor: Str(), counts: PurgeCountsView });
 export type PurgeRunView = Static<typeof PurgeRunView>;

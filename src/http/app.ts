@@ -134,7 +134,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     guards,
     ...(deps.payments ? { paymentView: paymentViewer(deps.payments) } : {}),
   });
-  if (deps.payments) await app.register(paymentRoutes, { payments: deps.payments, auth, guards });
+  if (deps.payments) await app.register(paymentRoutes, { payments: deps.payments, auth, guards, simulator: !!deps.simulator });
   await app.register(adminRoutes, { sms: deps.sms, auth, audit: deps.audit });
   if (deps.staffAccounts) {
     await app.register(staffAccountRoutes, { staff: deps.staffAccounts, auth, guards });

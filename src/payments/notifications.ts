@@ -1,7 +1,8 @@
 /**
  * Reading a provider's transfer list (the webhook's body and the polled list have the same shape):
  * `{ "transactions": [ { "id", "amount", "description", "bookedAt" } ] }`. The whole body is valid
- * or refused with PAYMENT_NOTIFICATION_INVALID naming the first bad field: never a partial list.
+ * or refused with PAYMENT_NOTIFICATION_INVALID naming the first bad field: never a partial list
+ * (the webhook: the provider sees the refusal and fixes it). The polled list is read item by item.
  */
 import { AppError } from '../domain/errors.js';
 import type { IncomingTransfer } from '../services/ports.js';
@@ -37,7 +38,34 @@ export function parseTransfers(provider: string, json: unknown): IncomingTransfe
   const list = json.transactions;
   if (!Array.isArray(list)) refuse('transactions', 'must be an array');
   if (list.length < 1 || list.length > MAX_TRANSFERS) refuse('transactions', `must hold 1 to ${MAX_TRANSFERS} items`);
-  return list.map((item: unknown, i) => {
+  return list.map((item: unknown, i) => parseItem(provider, item, i));
+}
+
+/**
+ * The polled list, item by item: one unreadable transaction (the account also receives transfers
+ * that are nothing to do with the locker) must not keep the others out. No limit on the length.
+ */
+export function readTransferList(
+  provider: string,
+  json: unknown,
+): { transfers: IncomingTransfer[]; rejected: { path: string; message: string }[] } {
+  if (!isObject(json)) refuse('body', 'must be a JSON object');
+  const list = json.transactions;
+  if (!Array.isArray(list)) refuse('transactions', 'must be an array');
+  const transfers: IncomingTransfer[] = [];
+  const rejected: { path: string; message: string }[] = [];
+  list.forEach((item: unknown, i) => {
+    try {
+      transfers.push(parseItem(provider, item, i));
+    } catch (err) {
+      rejected.push({ path: `transactions[${i}]`, message: (err as Error).message });
+    }
+  });
+  return { transfers, rejected };
+}
+
+function parseItem(provider: string, item: unknown, i: number): IncomingTransfer {
+  {
     const at = `transactions[${i}]`;
     if (!isObject(item)) refuse(at, 'must be an object');
     const { id, amount, description, bookedAt } = item;
@@ -50,5 +78,5 @@ export function parseTransfers(provider: string, json: unknown): IncomingTransfe
     const booked = typeof bookedAt === 'string' ? parseDateTime(bookedAt) : null;
     if (!booked) refuse(`${at}.bookedAt`, 'must be an ISO date-time with a time zone');
     return { provider, providerTxId: id, amount, description, bookedAt: booked };
-  });
+  }
 }

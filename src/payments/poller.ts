@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { TransferSink, TransferSource } from '../services/ports.js';
-import { parseTransfers } from './notifications.js';
+import { readTransferList } from './notifications.js';
 
 export interface TransferPollerOptions {
   provider: string;
@@ -158,7 +158,10 @@ export class TransferPoller implements TransferSource {
     }
     // An empty list is a quiet window, not an error (a notification needs at least one transfer).
     if (isEmptyList(json)) return 0;
-    const transfers = parseTransfers(this.options.provider, json);
+    const { transfers, rejected } = readTransferList(this.options.provider, json);
+    // Unreadable items are left out and said (the account receives transfers of every kind); the rest go on.
+    if (rejected.length > 0)
+      this.options.logger.warn({ rejected: rejected.slice(0, 5), count: rejected.length }, 'transactions in the list left out');
     let newest = 0;
     for (const t of transfers) {
       await sink.record(t);

@@ -176,15 +176,22 @@ export async function receiptHtml(r: {
   pdfUrl: string;
   /** the page's language: Vietnamese only, for now */
   lang?: 'vi';
+  /** When the receipt was voided (its fee went back): said above everything else. */
+  voidedAt?: string | null;
 }): Promise<string> {
   const view = layout(publicView(r.body));
   const qr = (await QRCode.toString(r.verifyUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })).replace(
     '<svg ',
     '<svg role="img" aria-label="Mã QR kiểm tra biên lai" ',
   );
-  const banner = r.genuine
-    ? `<p class="banner ok" role="status">${escapeHtml(GENUINE)}</p>`
-    : `<p class="banner bad" role="alert">${escapeHtml(NOT_GENUINE)}</p>`;
+  const voided = r.voidedAt
+    ? `<p class="banner bad" role="alert">${escapeHtml(`ĐÃ HỦY từ ${formatTime(r.voidedAt)}: khoản lệ phí này được hoàn trả, biên lai không còn giá trị`)}</p>`
+    : '';
+  const banner =
+    voided +
+    (r.genuine
+      ? `<p class="banner ok" role="status">${escapeHtml(GENUINE)}</p>`
+      : `<p class="banner bad" role="alert">${escapeHtml(NOT_GENUINE)}</p>`);
   return `<!doctype html>
 <html lang="vi">
 <head>

@@ -296,8 +296,8 @@ export class DepositService {
     const { outbox, cycle, logger } = this.deps;
     const done = await cycle.cancel(id, 'tray_open', reason, async (q, d, at) => {
       await outbox.enqueue(q, 'deposit.cancelled', { depositId: id, tray: d.tray, reason }, at);
-      // A fee paid for a deposit that could not be made goes back.
-      await this.deps.payments.refundIfPaid(q, id, at);
+      // Its fee ends with it: paid, it goes back; unpaid, there is nothing to take at the counter.
+      await this.deps.payments.depositEnded(q, id, at);
     });
     if (done) {
       logger.info({ depositId: id, reason }, 'deposit cancelled');

@@ -69,12 +69,18 @@ export interface PaymentServiceDeps {
   phoneOf: (phoneEnc: string | null) => string | null;
   /** The locker's time zone: a receipt's year is the local one. */
   timezone: string;
+  /** False without a payment provider: fees `before` are taken at the counter instead. */
+  payBefore?: boolean;
 }
 
 /** What the deposit flow does once a waiting payment is paid, in the payment's transaction. */
 export type OnPaid = (q: Queryable, d: Dossier, payment: PaymentRow, at: Date) => Promise<AfterCommit>;
 
 const SYSTEM = 'system';
+/** Refusals of a tray's release that will not pass by themselves. */
+const UNOPENABLE = new Set<string>(['BOARD_OFFLINE', 'TRAY_NOT_FOUND', 'TRAY_UNAVAILABLE']);
+/** After `payBy`, the sweep waits this long before ending a payment: the bank's report of a transfer made in time may lag. */
+export const PAYMENT_GRACE_MS = 60_000;
 
 export class PaymentService implements TransferSink {
   /** Set by the composition root: the deposit flow opening a paid deposit's tray. */
@@ -86,7 +92,8 @@ export class PaymentService implements TransferSink {
   feeOf(procedureCode: string): { amount: number; mode: PaymentMode } | null {
     const p = this.deps.procedures.find(procedureCode);
     if (!p || !p.fee) return null;
-    return { amount: p.fee, mode: p.payment ?? 'later' };
+    const mode = p.payment === 'before' && this.deps.payBefore !== false ? 'before' : 'later';
+    return { amount: p.fee, mode };
   }
 
   /** In the code check's transaction: asks for the fee of a new deposit (awaiting, or unpaid for the counter). */
@@ -163,15 +170,23 @@ export class PaymentService implements TransferSink {
       if (known) return { outcome: 'already_recorded' as TransferOutcome, transferId: known.id, after: null as AfterCommit | null };
       const now = clock.now();
       const references = findReferences(t.description);
-      const payment = await payments.lockByReference(q, references);
-      const outcome: Exclude<TransferOutcome, 'already_recorded'> = payment ? judgeTransfer(payment, t) : 'unmatched';
+      // Locked as the deposit flows lock: the dossier first, then its payment.
+      const found = await payments.findByReference(q, references);
+      if (!found && (await payments.referenceElsewhere(q, references))) {
+        return { outcome: 'other_locker' as TransferOutcome, transferId: '', after: null };
+      }
+      if (found) await this.deps.dossiers.get(q, found.dossierId, { forUpdate: true });
+      const payment = found ? await payments.get(q, found.id, { forUpdate: true }) : null;
+      const outcome: Exclude<TransferOutcome, 'already_recorded' | 'other_locker'> = payment ? judgeTransfer(payment, t) : 'unmatched';
       const id = randomUUID();
       const inserted = await payments.insertTransfer(q, {
         id,
         provider: t.provider,
         providerTxId: t.providerTxId,
         amount: t.amount,
-        description: t.description.slice(0, 500),
+        // PostgreSQL text holds no NUL; other control characters are kept out of the books too.
+        // eslint-disable-next-line no-control-regex
+        description: t.description.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500),
         bookedAt: t.bookedAt,
         receivedAt: now,
         reference: payment?.reference ?? references[0] ?? null,
@@ -245,6 +260,9 @@ export class PaymentService implements TransferSink {
         after = await this.onPaid(q, d, payment, at);
         await q.query('RELEASE SAVEPOINT open_paid_tray');
       } catch (err) {
+        // Only a definite refusal ends the deposit; anything passing (a door change still being
+        // written, the database) fails the whole record, and the provider or the poller retries.
+        if (!(err instanceof AppError && UNOPENABLE.has(err.code))) throw err;
         await q.query('ROLLBACK TO SAVEPOINT open_paid_tray');
         this.deps.logger.warn(
           { err, paymentId: payment.id, tray: payment.tray },
@@ -306,15 +324,26 @@ export class PaymentService implements TransferSink {
   }
 
   /** An officer took the fee at the counter (a `later` payment, or one whose transfer never came). */
-  async paidAtCounter(paymentId: string, actor: string): Promise<PaymentRow> {
+  async paidAtCounter(paymentId: string, actor: string, amount?: number): Promise<PaymentRow> {
     const { db, payments, audit, outbox, clock } = this.deps;
     const row = await db.tx(async (q) => {
-      const p = await payments.get(q, paymentId, { forUpdate: true });
-      if (!p) throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');
+      const seen = await payments.get(q, paymentId);
+      if (!seen) throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');
+      await this.deps.dossiers.get(q, seen.dossierId, { forUpdate: true });
+      const p = (await payments.get(q, paymentId, { forUpdate: true }))!;
       if (p.status !== 'unpaid') throw new AppError('PAYMENT_NOT_AWAITED', `this payment is ${p.status}, not waiting at the counter`);
       const now = clock.now();
-      await this.paid(q, p, null, 'counter', now);
-      await audit.record(q, { actor, action: 'payment.counter', subject: `payment:${p.id}`, details: { amount: p.amount }, at: now });
+      // What was taken: the catalogue's fee unless the officer says otherwise (fees per page or per copy).
+      const taken = amount ?? p.amount;
+      if (taken !== p.amount) await payments.update(q, p.id, { amount: taken });
+      await this.paid(q, { ...p, amount: taken }, null, 'counter', now);
+      await audit.record(q, {
+        actor,
+        action: 'payment.counter',
+        subject: `payment:${p.id}`,
+        details: { amount: taken, fee: p.amount },
+        at: now,
+      });
       return (await payments.get(q, paymentId))!;
     });
     outbox.committed();
@@ -322,24 +351,44 @@ export class PaymentService implements TransferSink {
   }
 
   /**
-   * A paid deposit that could not be made after all (its lock failed, its tray was found empty):
-   * the transfer that paid it is due back in full. In the caller's transaction.
+   * A deposit that ended without its dossier (its lock failed, its door never opened, its tray was
+   * found empty): its fee ends with it, in the caller's transaction (the dossier is locked first).
+   * Unpaid: cancelled, nothing to take at the counter. Paid: `failed`, the fee receipt voided, the
+   * money due back (the transfer flagged; one taken at the counter, in the audit log).
    */
-  async refundIfPaid(q: Queryable, dossierId: string, at: Date): Promise<void> {
-    const p = await this.deps.payments.byDossier(q, dossierId, { forUpdate: true });
-    if (!p || p.status !== 'paid' || !p.transferId) return;
-    await this.deps.payments.refundTransfer(q, p.transferId);
-    await this.deps.outbox.enqueue(
-      q,
-      'payment.transfer_flagged',
-      { transferId: p.transferId, paymentId: p.id, outcome: 'refund', amount: p.amount, refundDue: p.amount },
-      at,
-    );
-    await this.deps.audit.record(q, {
+  async depositEnded(q: Queryable, dossierId: string, at: Date): Promise<void> {
+    const { payments, outbox, audit } = this.deps;
+    const p = await payments.byDossier(q, dossierId, { forUpdate: true });
+    if (!p) return;
+    if (p.status === 'unpaid' || p.status === 'awaiting') {
+      await payments.update(q, p.id, { status: 'cancelled', closedAt: at });
+      await outbox.enqueue(q, 'payment.expired', { paymentId: p.id, depositId: dossierId, reason: 'cancelled' }, at);
+      await audit.record(q, {
+        actor: SYSTEM,
+        action: 'payment.cancelled',
+        subject: `payment:${p.id}`,
+        details: { reason: 'deposit_ended' },
+        at,
+      });
+      return;
+    }
+    if (p.status !== 'paid' && p.status !== 'paid_at_counter') return;
+    await payments.update(q, p.id, { status: 'failed', closedAt: at });
+    await payments.voidReceipts(q, p.id, at);
+    if (p.transferId) {
+      await payments.refundTransfer(q, p.transferId);
+      await outbox.enqueue(
+        q,
+        'payment.transfer_flagged',
+        { transferId: p.transferId, paymentId: p.id, outcome: 'refund', amount: p.amount, refundDue: p.amount },
+        at,
+      );
+    }
+    await audit.record(q, {
       actor: SYSTEM,
       action: 'payment.refund_due',
       subject: `payment:${p.id}`,
-      details: { amount: p.amount },
+      details: { amount: p.amount, via: p.transferId ? 'transfer' : 'counter' },
       at,
     });
   }
@@ -353,7 +402,7 @@ export class PaymentService implements TransferSink {
 
   /** Payments past their time: each ended (nothing charged, the deposit cancelled, its tray free). Returns how many. */
   async sweep(): Promise<number> {
-    const due = await this.deps.payments.overdue(this.deps.db, this.deps.clock.now());
+    const due = await this.deps.payments.overdue(this.deps.db, new Date(this.deps.clock.now().getTime() - PAYMENT_GRACE_MS));
     let n = 0;
     for (const p of due) if ((await this.end(p.id, 'expired')) === 'ended') n++;
     return n;
@@ -362,13 +411,15 @@ export class PaymentService implements TransferSink {
   private async end(paymentId: string, to: 'expired' | 'cancelled'): Promise<'ended' | 'not_found' | PaymentRow['status']> {
     const { db, payments, dossiers, trayStore, outbox, audit, clock } = this.deps;
     const result = await db.tx(async (q) => {
-      const p = await payments.get(q, paymentId, { forUpdate: true });
-      if (!p) return { state: 'not_found' as const, tray: null };
+      const seen = await payments.get(q, paymentId);
+      if (!seen) return { state: 'not_found' as const, tray: null };
+      const d = await dossiers.get(q, seen.dossierId, { forUpdate: true });
+      const p = (await payments.get(q, paymentId, { forUpdate: true }))!;
       if (p.status !== 'awaiting') return { state: p.status, tray: null };
       const now = clock.now();
-      if (to === 'expired' && p.payBy && p.payBy.getTime() > now.getTime()) return { state: p.status, tray: null };
+      // The sweep waits a grace after the time shown: a transfer booked in time may be reported a little later.
+      if (to === 'expired' && p.payBy && p.payBy.getTime() + PAYMENT_GRACE_MS > now.getTime()) return { state: p.status, tray: null };
       await payments.update(q, p.id, { status: to, closedAt: now });
-      const d = await dossiers.get(q, p.dossierId, { forUpdate: true });
       const reason = to === 'expired' ? ('payment_timeout' as const) : ('payment_cancelled' as const);
       if (d && d.status === 'verified') {
         await dossiers.transition(q, d.id, 'verified', 'cancelled', {
@@ -470,7 +521,7 @@ export class PaymentService implements TransferSink {
 
   private async store(
     q: Queryable,
-    r: Omit<ReceiptRow, 'id' | 'signature' | 'issuedAt'> & { at: Date; code: string },
+    r: Omit<ReceiptRow, 'id' | 'signature' | 'issuedAt' | 'voidedAt'> & { at: Date; code: string },
   ): Promise<ReceiptRow> {
     const row: ReceiptRow = {
       id: r.body.id,
@@ -483,6 +534,7 @@ export class PaymentService implements TransferSink {
       body: r.body,
       signature: this.deps.sign(r.body),
       issuedAt: r.at,
+      voidedAt: null,
     };
     await this.deps.payments.insertReceipt(q, row);
     await this.deps.audit.record(q, {

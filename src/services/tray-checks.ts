@@ -45,6 +45,8 @@ export interface CheckCompletions {
   deposited(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit>;
   /** A result in its tray: `loaded`, its event, and the citizen's text after commit. */
   loaded(q: Queryable, d: Dossier, tray: number, at: Date, source: CompletionSource): Promise<AfterCommit>;
+  /** A deposit found empty: its fee, if any, ends (paid: due back; unpaid: nothing to take). */
+  depositCancelled?(q: Queryable, d: Dossier, at: Date): Promise<void>;
 }
 
 export interface CheckView {
@@ -175,6 +177,7 @@ export class TrayChecks {
       await trayStore.setContent(q, tray, 'free', at);
       if (kind === 'deposit') {
         await outbox.enqueue(q, 'deposit.cancelled', { depositId: d.id, tray, reason: 'empty_on_check' }, at);
+        await this.completions.depositCancelled?.(q, d, at);
         after.push(() => sms.sendNotice('deposit_not_found', d.phoneEnc, d.phoneHash, d.id, { dossierCode: displayCode(d.code), tray }));
       }
     }

@@ -4,7 +4,7 @@ import type { PaymentRow, PaymentStore, Queryable, ReceiptRow, TransferRow } fro
 
 const PAYMENT_COLUMNS = `id, dossier_id, procedure_code, amount, reference, mode, status, tray, created_at, pay_by, paid_at, closed_at, transfer_id`;
 const TRANSFER_COLUMNS = `id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, payment_id, outcome, refund_due, refunded_at`;
-const RECEIPT_COLUMNS = `id, kind, dossier_id, payment_id, series, year, number, body, signature, issued_at`;
+const RECEIPT_COLUMNS = `id, kind, dossier_id, payment_id, series, year, number, body, signature, issued_at, voided_at`;
 
 function payment(r: any): PaymentRow {
   return {
@@ -53,10 +53,17 @@ function receipt(r: any): ReceiptRow {
     body: r.body as ReceiptBody,
     signature: r.signature,
     issuedAt: r.issued_at,
+    voidedAt: r.voided_at,
   };
 }
 
-const SNAKE: Record<string, string> = { status: 'status', paidAt: 'paid_at', closedAt: 'closed_at', transferId: 'transfer_id' };
+const SNAKE: Record<string, string> = {
+  status: 'status',
+  paidAt: 'paid_at',
+  closedAt: 'closed_at',
+  transferId: 'transfer_id',
+  amount: 'amount',
+};
 
 export class PaymentRepository implements PaymentStore {
   constructor(private readonly lockerId: string) {}
@@ -85,20 +92,10 @@ export class PaymentRepository implements PaymentStore {
     return rows[0] ? payment(rows[0]) : null;
   }
 
-  async lockByReference(q: Queryable, references: string[]): Promise<PaymentRow | null> {
-    if (references.length === 0) return null;
-    const { rows } = await q.query(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND reference = ANY($2::text[])
-        ORDER BY array_position($2::text[], reference) LIMIT 1 FOR UPDATE`,
-      [this.lockerId, references],
-    );
-    return rows[0] ? payment(rows[0]) : null;
-  }
-
   async update(
     q: Queryable,
     id: string,
-    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId'>>,
+    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount'>>,
   ): Promise<void> {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     if (keys.length === 0) return;
@@ -127,7 +124,7 @@ export class PaymentRepository implements PaymentStore {
       `INSERT INTO transfers (id, locker_id, provider, provider_tx_id, amount, description, booked_at, received_at, reference,
                               payment_id, outcome, refund_due)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (provider, provider_tx_id) DO NOTHING`,
+       ON CONFLICT (locker_id, provider, provider_tx_id) DO NOTHING`,
       [
         t.id,
         this.lockerId,
@@ -147,10 +144,10 @@ export class PaymentRepository implements PaymentStore {
   }
 
   async transferByProviderId(q: Queryable, provider: string, providerTxId: string): Promise<TransferRow | null> {
-    const { rows } = await q.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE provider = $1 AND provider_tx_id = $2`, [
-      provider,
-      providerTxId,
-    ]);
+    const { rows } = await q.query(
+      `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE locker_id = $1 AND provider = $2 AND provider_tx_id = $3`,
+      [this.lockerId, provider, providerTxId],
+    );
     return rows[0] ? transfer(rows[0]) : null;
   }
 
@@ -162,10 +159,10 @@ export class PaymentRepository implements PaymentStore {
     // The series' row is locked until the payment commits: concurrent payments take turns, and a
     // rolled-back one gives its number back.
     const { rows } = await q.query<{ last_number: number }>(
-      `INSERT INTO receipt_series (locker_id, series, year, last_number) VALUES ($1, $2, $3, 1)
-       ON CONFLICT (locker_id, series, year) DO UPDATE SET last_number = receipt_series.last_number + 1
+      `INSERT INTO receipt_series (series, year, last_number) VALUES ($1, $2, 1)
+       ON CONFLICT (series, year) DO UPDATE SET last_number = receipt_series.last_number + 1
        RETURNING last_number`,
-      [this.lockerId, series, year],
+      [series, year],
     );
     return rows[0].last_number;
   }
@@ -176,6 +173,42 @@ export class PaymentRepository implements PaymentStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [r.id, this.lockerId, r.kind, r.dossierId, r.paymentId, r.series, r.year, r.number, JSON.stringify(r.body), r.signature, r.issuedAt],
     );
+  }
+
+  async voidReceipts(q: Queryable, paymentId: string, at: Date): Promise<void> {
+    await q.query(`UPDATE receipts SET voided_at = $3 WHERE locker_id = $1 AND payment_id = $2 AND kind = 'fee' AND voided_at IS NULL`, [
+      this.lockerId,
+      paymentId,
+      at,
+    ]);
+  }
+
+  async referenceElsewhere(q: Queryable, references: string[]): Promise<boolean> {
+    if (references.length === 0) return false;
+    const { rowCount } = await q.query(`SELECT 1 FROM payments WHERE locker_id <> $1 AND reference = ANY($2::text[]) LIMIT 1`, [
+      this.lockerId,
+      references,
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async findByReference(q: Queryable, references: string[]): Promise<PaymentRow | null> {
+    if (references.length === 0) return null;
+    const { rows } = await q.query(
+      `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND reference = ANY($2::text[])
+        ORDER BY array_position($2::text[], reference) LIMIT 1`,
+      [this.lockerId, references],
+    );
+    return rows[0] ? payment(rows[0]) : null;
+  }
+
+  async blankOldDescriptions(q: Queryable, before: Date): Promise<number> {
+    // The bank's text names the payer; what is kept is the reference found in it.
+    const { rowCount } = await q.query(
+      `UPDATE transfers SET description = '' WHERE locker_id = $1 AND received_at < $2 AND description <> ''`,
+      [this.lockerId, before],
+    );
+    return rowCount ?? 0;
   }
 
   async receipt(q: Queryable, id: string): Promise<ReceiptRow | null> {

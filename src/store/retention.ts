@@ -17,6 +17,7 @@ const COUNT_KEYS: (keyof PurgeCounts)[] = [
   'outbox',
   'auditPersonal',
   'sessions',
+  'transferTexts',
 ];
 
 export class RetentionRepository implements RetentionStore {
@@ -72,6 +73,12 @@ export class RetentionRepository implements RetentionStore {
     );
     // Sessions belong to accounts, shared by the lockers of one database.
     const sessions = await q.query(`DELETE FROM sessions WHERE least(revoked_at, expires_at) < $1`, [c.sessionsBefore]);
+    // A transfer's text as the bank passed it on names the payer: blanked after the closed dossiers'
+    // window (the reference found in it, the amount and the outcome stay for the books).
+    const transferTexts = await q.query(
+      `UPDATE transfers SET description = '' WHERE locker_id = $1 AND received_at < $2 AND description <> ''`,
+      [locker, c.closedBefore],
+    );
     const n = (r: { rowCount: number | null }) => r.rowCount ?? 0;
     return {
       dossiers: n(dossiers),
@@ -82,6 +89,7 @@ export class RetentionRepository implements RetentionStore {
       outbox: n(outbox),
       auditPersonal: n(auditPersonal),
       sessions: n(sessions),
+      transferTexts: n(transferTexts),
     };
   }
 

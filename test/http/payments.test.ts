@@ -107,7 +107,7 @@ t.test(`a fee deposit: the QR, the transfer, then the tray; its receipts signed 
   t.equal(receipt.body.number, 1, 'the first number of the series this year');
   t.equal(receipt.body.amount, FEE);
   t.equal(receipt.body.amountWords, 'Bảy trăm nghìn đồng');
-  t.notOk('payer' in receipt.body, 'the public answer names no payer');
+  t.equal(receipt.body.payer, '091****611', 'the payer as its mask only: the body as signed, checkable');
   const page = await locker.anonymous.get(`/r/${fee}`);
   t.equal(page.statusCode, 200);
   t.match(page.headers['content-type'], /text\/html/);
@@ -224,7 +224,11 @@ t.test(`the webhook: signature, replay, wrong amount, second payment, unmatched 
 t.test(`no transfer in time: nothing charged, the tray free; a late one is flagged for refund (${dbKind})`, async (t) => {
   const locker = await start(t);
   const opened = await feeDeposit(locker, '0912345613');
+  // Its 60 s, then the grace for a bank's late report: not yet over at 61 s, over at 121 s.
   locker.controller.clock.advance(61_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.equal((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().payment.status, 'awaiting', 'within the grace');
+  locker.controller.clock.advance(60_000);
   const ended = await until(async () => {
     const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
     return v.status === 'cancelled' ? v : null;
@@ -275,6 +279,84 @@ t.test(`paid, but the tray's board is down: the money recorded and due back, not
   );
 });
 
+t.test(`a fee at the counter: the manifest says unpaid, the officer takes it, a lost deposit's fee ends (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  // HT-TLBS: 8,000 đ per copy, paid later at the counter (the default).
+  const opened = await feeDeposit(locker, '0912345616', 'HT-TLBS');
+  t.equal(opened.payment.status, 'unpaid');
+  t.notOk(opened.payment.qr, 'no QR for a fee paid at the counter');
+  t.ok(opened.openBy, 'the tray opened at once');
+  await door(locker, opened.tray, true);
+  await door(locker, opened.tray, false);
+  await until(async () => (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status === 'deposited', 'deposited');
+  const manifest = (await locker.staff.get('/api/staff/rounds/next')).json();
+  t.match(
+    manifest.collect.find((i: any) => i.tray === opened.tray),
+    { fee: { amount: 8000, paid: false } },
+    'the round shows the fee unpaid',
+  );
+  const bad = await locker.staff.post(`/api/staff/payments/${opened.payment.paymentId}/counter`, { amount: 0 });
+  t.equal(bad.statusCode, 400, 'an amount of nothing is refused');
+  t.equal((await locker.anonymous.post(`/api/staff/payments/${opened.payment.paymentId}/counter`)).statusCode, 401, 'staff only');
+  // Three copies: 24,000 đ taken.
+  const paid = await locker.staff.post(`/api/staff/payments/${opened.payment.paymentId}/counter`, { amount: 24_000 });
+  t.equal(paid.statusCode, 200, paid.body);
+  t.match(paid.json(), { status: 'paid_at_counter', amount: 24_000 });
+  const again = await locker.staff.post(`/api/staff/payments/${opened.payment.paymentId}/counter`);
+  t.equal(again.json().error.code, 'PAYMENT_NOT_AWAITED', 'once only');
+  const view = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+  const fee = view.receipts.find((r: any) => r.kind === 'fee');
+  const receipt = (await locker.anonymous.get(`/api/receipts/${fee.receiptId.toLowerCase()}`)).json();
+  t.match(receipt, { genuine: true, body: { amount: 24_000, amountWords: 'Hai mươi bốn nghìn đồng' } }, 'the receipt says what was taken');
+  t.match(
+    (await locker.staff.get('/api/staff/rounds/next')).json().collect.find((i: any) => i.tray === opened.tray),
+    {
+      fee: { amount: 24_000, paid: true },
+    },
+  );
+
+  // A deposit at the counter's fee whose door never opens: the deposit ends, and so does its fee.
+  const lost = await feeDeposit(locker, '0912345617', 'HT-TLBS');
+  locker.controller.clock.advance(61_000);
+  await until(async () => (await locker.anonymous.get(`/api/deposits/${lost.depositId}`)).json().status === 'cancelled', 'cancelled');
+  t.equal(
+    (await locker.anonymous.get(`/api/deposits/${lost.depositId}`)).json().payment.status,
+    'cancelled',
+    'nothing to take at the counter',
+  );
+  const late = await locker.staff.post(`/api/staff/payments/${lost.payment.paymentId}/counter`);
+  t.equal(late.json().error.code, 'PAYMENT_NOT_AWAITED', 'and nothing the counter can take');
+
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(Date.now() + 61_000));
+  t.equal((await locker.admin.get(`/api/admin/payments?date=2026-02-30`)).statusCode, 400, 'not a calendar day');
+  t.equal((await locker.admin.get(`/api/admin/payments.csv?date=2026-13-01`)).statusCode, 400);
+  t.equal((await locker.admin.get(`/api/admin/payments?date=${today}`)).statusCode, 200);
+});
+
+t.test(`paid, but the door never opens: the deposit ends, the money is due back, its receipt voided (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const opened = await feeDeposit(locker, '0912345618');
+  t.equal((await webhook(locker, notification('BANK-D', FEE, opened.payment.reference))).json().results[0].outcome, 'matched');
+  await until(async () => (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status === 'tray_open', 'open');
+  const fee = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().receipts[0].receiptId;
+  locker.controller.clock.advance(61_000);
+  const view = await until(async () => {
+    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+    return v.status === 'cancelled' ? v : null;
+  }, 'cancelled');
+  t.equal(view.payment.status, 'failed', 'the fee is not kept');
+  const [row] = await transfers(locker);
+  t.equal(Number(row.refund_due), FEE, 'the transfer is due back');
+  const receipt = (await locker.anonymous.get(`/api/receipts/${fee}`)).json();
+  t.ok(receipt.voidedAt, 'the fee receipt is voided');
+  t.match((await locker.anonymous.get(`/r/${fee}`)).body, /ĐÃ HỦY/, 'and its page says so');
+
+  // A transfer text with a NUL and control characters is recorded, not refused by the database.
+  const odd = await webhook(locker, notification('BANK-NUL', 1000, 'nop\u0000phi\u0007 ATM00000001'));
+  t.equal(odd.statusCode, 200, odd.body);
+  t.equal(odd.json().results[0].outcome, 'unmatched');
+});
+
 t.test(`receipt numbers: consecutive, without gaps, under 50 concurrent payments (${dbKind})`, async (t) => {
   const locker = await start(t);
   const db = locker.controller.database;
@@ -317,4 +399,18 @@ t.test(`receipt numbers: consecutive, without gaps, under 50 concurrent payments
     'the reconciliation finds no gap',
   );
   t.equal(day.totals.receipts, 50);
+});
+
+t.test('the provider in effect: the simulated bank only beside the simulated cabinet', async (t) => {
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { paymentProvider } = await import('../../src/compose-payments.js');
+  const config = (hardware: string, provider: string) => loadConfig({ env: { HARDWARE: hardware, PAYMENT_PROVIDER: provider } });
+  t.equal(paymentProvider(config('simulator', 'auto')), 'simulator');
+  t.equal(paymentProvider(config('modbus', 'auto')), 'none', 'a real cabinet without a provider: every fee at the counter');
+  t.throws(
+    () => paymentProvider(config('modbus', 'simulator')),
+    { name: 'ConfigError', message: /payments.provider/ },
+    'never a simulated bank before real trays',
+  );
+  t.equal(paymentProvider(config('modbus', 'bank')), 'bank');
 });

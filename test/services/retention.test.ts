@@ -110,6 +110,7 @@ async function tally(locker: TestLocker) {
             (SELECT count(*) FROM audit_log
               WHERE action <> 'retention.purged' AND (personal IS NOT NULL OR actor ~ '^(admin|staff):[0-9]+:'))::int AS "auditPersonal",
             (SELECT count(*) FROM sessions)::int AS sessions,
+            (SELECT count(*) FROM transfers WHERE description <> '')::int AS "transferTexts",
             (SELECT count(*) FROM dossiers)::int AS "dossierRows",
             (SELECT count(*) FROM sms_messages)::int AS "smsRows"`,
   );
@@ -158,6 +159,19 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     ]);
   }
   await until(async () => (await query(locker, `SELECT 1 FROM outbox WHERE sent_at IS NULL`)).length === 0, 'every event sent');
+  // Two transfers to the collecting account, their bank texts naming the payer: 91 days old, and today.
+  for (const [tx, ageDays] of [
+    ['OLD-1', 91],
+    ['NEW-1', 0],
+  ] as const) {
+    const at = new Date(now.getTime() - ageDays * DAY);
+    await query(
+      locker,
+      `INSERT INTO transfers (id, locker_id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, outcome, refund_due)
+       VALUES (gen_random_uuid(), $1, 'bank', $2, 5000, 'CT tu NGUYEN VAN A ATM00000000', $3, $3, 'ATM00000000', 'unmatched', 5000)`,
+      [locker.lockerId, tx, at],
+    );
+  }
 
   const gone = {
     cancelled: await traces(locker, cancelled),
@@ -271,9 +285,18 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     outbox: before.outbox - after.outbox,
     auditPersonal: before.auditPersonal - after.auditPersonal,
     sessions: before.sessions - after.sessions,
+    transferTexts: before.transferTexts - after.transferTexts,
   };
   t.same(run.counts, changed, 'the answer counts what was purged');
   t.match(run.counts, { dossiers: 2, challenges: 4, otpSends: 4 }, 'two closed dossiers, four challenges and their code sends');
+  t.same(
+    await query(locker, `SELECT provider_tx_id, description, reference, amount::int FROM transfers ORDER BY provider_tx_id`),
+    [
+      { provider_tx_id: 'NEW-1', description: 'CT tu NGUYEN VAN A ATM00000000', reference: 'ATM00000000', amount: 5000 },
+      { provider_tx_id: 'OLD-1', description: '', reference: 'ATM00000000', amount: 5000 },
+    ],
+    "the old transfer's text (the payer's name) is blanked; its reference and amount stay, the new one is untouched",
+  );
   t.ok(run.counts.smsMessages >= 5 && run.counts.phoneGuards >= 1 && run.counts.outbox > 1, JSON.stringify(run.counts));
   t.match(run, { at: now.toISOString().slice(0, 10), actor: /^admin:/ });
 
@@ -306,6 +329,7 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     outbox: 0,
     auditPersonal: 0,
     sessions: 0,
+    transferTexts: 0,
   });
   t.same(await tally(locker), after);
 });

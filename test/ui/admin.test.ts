@@ -55,7 +55,17 @@ t.test('the admin grid follows the doors live, within a second', { skip: noBrows
   t.ok(counts.outbox > 0, `${counts.outbox} published events purged`);
   await page.reload();
   await retention.locator(`[data-last-run="${at}"]`).waitFor();
-  for (const key of ['dossiers', 'smsMessages', 'challenges', 'otpSends', 'phoneGuards', 'outbox', 'auditPersonal', 'sessions']) {
+  for (const key of [
+    'dossiers',
+    'smsMessages',
+    'challenges',
+    'otpSends',
+    'phoneGuards',
+    'outbox',
+    'auditPersonal',
+    'sessions',
+    'transferTexts',
+  ]) {
     t.equal(await retention.locator(`[data-count="${key}"] td`).textContent(), String(counts[key]), `${key}: ${counts[key]}`);
   }
   await screenshot(page, 'admin-retention', true);

@@ -12,7 +12,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PaymentView } from '../../domain/api.js';
 import { AppError } from '../../domain/errors.js';
-import type { ReceiptBody } from '../../domain/receipts.js';
 import type { PaymentService } from '../../services/payments.js';
 import type { IncomingTransfer, PaymentRow, ReceiptRow, TransferOutcome } from '../../services/ports.js';
 import type { ReconciliationService } from '../../services/reconciliation.js';
@@ -31,6 +30,7 @@ export interface PaymentHttp {
   receipts: {
     publicKeyPem: string;
     verify(body: unknown, signature: string): boolean;
+    /** The page; a voided receipt says so above all. */
     html(r: ReceiptRow, genuine: boolean, urls: { verifyUrl: string; pdfUrl: string }): Promise<string>;
     pdf(r: ReceiptRow, verifyUrl: string): Promise<Uint8Array>;
   };
@@ -44,7 +44,7 @@ export interface PaymentHttp {
 }
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const RECEIPT_ID = '^[0-9A-HJKMNP-TV-Z]{16}$';
+const RECEIPT_ID = '^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{16}$';
 const paymentParams = {
   type: 'object',
   additionalProperties: false,
@@ -73,10 +73,15 @@ export function paymentViewer(payments: Pick<PaymentHttp, 'qr' | 'account'>) {
   });
 }
 
-export async function paymentRoutes(app: FastifyInstance, opts: { payments: PaymentHttp; auth: AuthHooks; guards?: RouteGuards }) {
+export async function paymentRoutes(
+  app: FastifyInstance,
+  opts: { payments: PaymentHttp; auth: AuthHooks; guards?: RouteGuards; simulator: boolean },
+) {
   const { payments, auth, guards } = opts;
   const { service } = payments;
   const kiosk = guards ? [guards.kioskOnly] : [];
+  // Receipts are found by their id: counted like a lookup by dossier code.
+  const lookup = guards ? [guards.dossierLookup] : [];
 
   const view = paymentViewer(payments);
 
@@ -144,10 +149,23 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
     },
   );
 
-  app.post<{ Params: { paymentId: string } }>(
+  app.post<{ Params: { paymentId: string }; Body: { amount?: number } | undefined }>(
     '/api/staff/payments/:paymentId/counter',
-    { onRequest: auth.staff, schema: { params: paymentParams, response: { 200: PaymentView, ...errors } } },
-    async (request) => view(await service.paidAtCounter(request.params.paymentId.toLowerCase(), actorOf(request)), false),
+    {
+      onRequest: auth.staff,
+      schema: {
+        summary: 'The fee of a deposit paid at the counter (its fee receipt issued)',
+        params: paymentParams,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { amount: { type: 'integer', minimum: 1, maximum: 100_000_000, description: 'VND taken, if not the catalogue fee' } },
+        },
+        response: { 200: PaymentView, ...errors },
+      },
+    },
+    async (request) =>
+      view(await service.paidAtCounter(request.params.paymentId.toLowerCase(), actorOf(request), request.body?.amount), false),
   );
 
   const dateQuery = {
@@ -156,6 +174,14 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
     required: ['date'],
     properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } },
   } as const;
+  const day = (date: string) => {
+    // The pattern lets 2026-13-45 through: a real calendar day or 400.
+    const d = new Date(`${date}T00:00:00Z`);
+    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== date) {
+      throw new AppError('VALIDATION_FAILED', `date ${date} is not a calendar day (YYYY-MM-DD)`, { field: 'date' });
+    }
+    return opts.payments.reconciliation.day(date);
+  };
   app.get<{ Querystring: { date: string } }>(
     '/api/admin/payments',
     {
@@ -169,7 +195,7 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
         },
       },
     },
-    async (request) => opts.payments.reconciliation.day(request.query.date),
+    async (request) => day(request.query.date),
   );
   app.get<{ Querystring: { date: string } }>(
     '/api/admin/payments.csv',
@@ -182,7 +208,7 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
       },
     },
     async (request, reply) => {
-      const csv = opts.payments.reconciliation.csv(await opts.payments.reconciliation.day(request.query.date));
+      const csv = opts.payments.reconciliation.csv(await day(request.query.date));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="payments-${request.query.date}.csv"`)
@@ -190,7 +216,8 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
     },
   );
 
-  const bank = payments.simBank;
+  // The simulated bank's controls exist only beside the simulated cabinet.
+  const bank = opts.simulator ? payments.simBank : undefined;
   if (bank) {
     app.get(
       '/api/sim/payments',
@@ -284,6 +311,7 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
   app.get<{ Params: { receiptId: string } }>(
     '/r/:receiptId',
     {
+      onRequest: lookup,
       schema: {
         summary: "A receipt's page (its short link, in its QR): the verdict on its signature, printable; no personal data",
         params: receiptParams,
@@ -297,13 +325,28 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
     async (request, reply) => {
       const r = await receiptOf(request.params.receiptId);
       const verifyUrl = `${base(request)}/r/${r.id}`;
-      const html = await payments.receipts.html(r, payments.receipts.verify(r.body, r.signature), { verifyUrl, pdfUrl: `/r/${r.id}/pdf` });
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+      const html = await payments.receipts.html(r, payments.receipts.verify(r.body, r.signature), {
+        verifyUrl,
+        pdfUrl: `/r/${r.id}/pdf`,
+      });
+      return (
+        reply
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('x-content-type-options', 'nosniff')
+          // Everything is inline: its style, its QR (SVG), the print button's one line.
+          .header(
+            'content-security-policy',
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+          )
+          .send(html)
+      );
     },
   );
   app.get<{ Params: { receiptId: string } }>(
     '/r/:receiptId/pdf',
     {
+      onRequest: lookup,
       schema: {
         summary: 'A receipt as a PDF (the citizen’s copy: Vietnamese fonts embedded)',
         params: receiptParams,
@@ -330,16 +373,16 @@ export async function paymentRoutes(app: FastifyInstance, opts: { payments: Paym
     '/api/receipts/:receiptId',
     {
       schema: {
-        summary: 'A receipt as signed (the payer left out) and whether its signature holds',
+        summary: 'A receipt as signed (the payer as a masked phone only), whether its signature holds, and whether it was voided',
         params: receiptParams,
         response: { 200: { type: 'object', additionalProperties: true }, ...errors },
       },
     },
     async (request) => {
       const r = await receiptOf(request.params.receiptId);
+      // The body as signed (the payer only as its mask), so that anyone can check it with the public key.
       const genuine = payments.receipts.verify(r.body, r.signature);
-      const { payer: _payer, ...shown } = r.body as ReceiptBody & { payer?: string };
-      return { receiptId: r.id, genuine, body: shown, signature: r.signature };
+      return { receiptId: r.id, genuine, voidedAt: r.voidedAt?.toISOString() ?? null, body: r.body, signature: r.signature };
     },
   );
   app.post<{ Body: { body: Record<string, unknown>; signature: string } }>(

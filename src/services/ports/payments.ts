@@ -28,9 +28,10 @@ export interface IncomingTransfer {
  * - `duplicate`: the deposit was already paid by another transfer: refund due;
  * - `late`: the deposit's payment window had closed (expired or cancelled): refund due;
  * - `unmatched`: no reference of ours in its text: recorded for the reconciliation, refund due;
- * - `already_recorded`: this provider's id was recorded before (a replayed notification): nothing changes.
+ * - `already_recorded`: this provider's id was recorded before (a replayed notification): nothing changes;
+ * - `other_locker`: its reference is another locker's (lockers sharing a database): left to that one.
  */
-export type TransferOutcome = 'matched' | 'wrong_amount' | 'duplicate' | 'late' | 'unmatched' | 'already_recorded';
+export type TransferOutcome = 'matched' | 'wrong_amount' | 'duplicate' | 'late' | 'unmatched' | 'already_recorded' | 'other_locker';
 
 /** Where the adapters hand each transfer; idempotent by (provider, providerTxId). */
 export interface TransferSink {
@@ -74,7 +75,7 @@ export interface TransferRow {
   receivedAt: Date;
   reference: string | null;
   paymentId: string | null;
-  outcome: Exclude<TransferOutcome, 'already_recorded'>;
+  outcome: Exclude<TransferOutcome, 'already_recorded' | 'other_locker'>;
   refundDue: number;
   refundedAt: Date | null;
 }
@@ -91,15 +92,26 @@ export interface ReceiptRow {
   body: ReceiptBody;
   signature: string;
   issuedAt: Date;
+  voidedAt: Date | null;
 }
 
 export interface PaymentStore {
   insert(q: Queryable, p: Omit<PaymentRow, 'paidAt' | 'closedAt' | 'transferId'>): Promise<void>;
   get(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<PaymentRow | null>;
   byDossier(q: Queryable, dossierId: string, opts?: { forUpdate?: boolean }): Promise<PaymentRow | null>;
-  /** The first of `references` that is a payment of this locker, locked. */
-  lockByReference(q: Queryable, references: string[]): Promise<PaymentRow | null>;
-  update(q: Queryable, id: string, fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId'>>): Promise<void>;
+  /** The first of `references` that is a payment of this locker (not locked: lock its dossier, then `get` it for update). */
+  findByReference(q: Queryable, references: string[]): Promise<PaymentRow | null>;
+  /** Whether one of `references` is another locker's payment (lockers sharing a database and an account). */
+  referenceElsewhere(q: Queryable, references: string[]): Promise<boolean>;
+  /** The fee receipts of a payment whose money goes back: voided. */
+  voidReceipts(q: Queryable, paymentId: string, at: Date): Promise<void>;
+  /** Transfer texts (they name the payer) received before `before` blanked; how many (retention). */
+  blankOldDescriptions(q: Queryable, before: Date): Promise<number>;
+  update(
+    q: Queryable,
+    id: string,
+    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount'>>,
+  ): Promise<void>;
   /** Payments waiting for their transfer, oldest first. */
   awaiting(q: Queryable): Promise<PaymentRow[]>;
   /** Payments waiting past their time at `now`. */

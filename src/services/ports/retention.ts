@@ -20,6 +20,8 @@ export interface PurgeCounts {
   auditPersonal: number;
   /** Staff sessions deleted, long after they ended. */
   sessions: number;
+  /** Bank transfers' texts (they name the payer) blanked; the reference found in each stays. */
+  transferTexts: number;
 }
 
 /** A purge as the audit log records it (`retention.purged`). */

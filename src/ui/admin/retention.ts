@@ -17,6 +17,7 @@ const COUNTS: [keyof PurgeCounts, string][] = [
   ['outbox', 'Sự kiện đã gửi (MQTT)'],
   ['auditPersonal', 'Nhật ký: xoá tên, ghi chú'],
   ['sessions', 'Phiên đăng nhập đã hết'],
+  ['transferTexts', 'Chuyển khoản: xoá nội dung (tên người chuyển)'],
 ];
 
 const who = (actor: string) => (actor === 'system' ? 'tự động' : actor);

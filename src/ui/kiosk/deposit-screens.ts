@@ -39,6 +39,11 @@ export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: Dep
             });
             return;
           }
+          // Its fee was paid: the screen says it goes back.
+          if (d.status === 'cancelled' && d.payment?.status === 'failed') {
+            go({ name: 'payment_ended', reason: 'failed' });
+            return;
+          }
           if (d.status === 'cancelled') {
             go({ name: 'cancelled', tray: screen.tray });
             return;

@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DepositView, PaymentView } from '../../domain/api.js';
-import { api } from '../shared/api.js';
+import { api, ApiError } from '../shared/api.js';
 import { formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import type { Screen, ScreenProps } from './main.js';
@@ -57,6 +57,7 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
             return;
           }
           if (d.status === 'cancelled' || (d.payment && d.payment.status !== 'awaiting' && d.payment.status !== 'paid')) {
+            // A deposit ended after its fee was paid has it back (`failed`); else nothing was taken.
             const status = d.payment?.status;
             to({ name: 'payment_ended', reason: status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'expired' });
             return;
@@ -83,6 +84,8 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
     } catch (err) {
       moved.current = false;
       setStopping(false);
+      // Paid (or over) a moment before the touch: the deposit's own outcome follows, not an error.
+      if (err instanceof ApiError && err.code === 'PAYMENT_NOT_AWAITED') return;
       fail(err);
     }
   };
