@@ -1,10 +1,10 @@
 /**
  * `npm run backup -- [--out FILE]` and `npm run restore -- FILE [--replace-key]` (compiled:
  * `node dist/src/backup-cli.js backup|restore …`): the locker's database in pg_dump's custom
- * format and its master secret's key file, in one tar.gz (src/store/backup.ts). The database is the
- * daemon's: DATABASE_URL, or the embedded server under DATA_DIR (used as it runs, or started for
- * the occasion). A restore goes into an empty database only, and checks the master secret against
- * the one the backup was made with before it writes anything.
+ * format, its master secret's key file and its receipt signing key file, in one tar.gz
+ * (src/store/backup.ts). The database is the daemon's: DATABASE_URL, or the embedded server under
+ * DATA_DIR (used as it runs, or started for the occasion). A restore goes into an empty database
+ * only, and checks both keys against the ones the backup was made with before it writes anything.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -13,8 +13,19 @@ import type { Logger } from 'pino';
 import { loadConfigOrExit } from './config/load.js';
 import type { Config } from './config/types.js';
 import { PACKAGE_ROOT } from './config/package-root.js';
+import { receiptKeyFile } from './config/secrets.js';
 import { createLogger } from './log.js';
-import { backup, KEY_FILE, keyFingerprint, restoreDatabase, unpack, DUMP_FILE, type BackupManifest } from './store/backup.js';
+import {
+  backup,
+  KEY_FILE,
+  keyFingerprint,
+  RECEIPT_KEY_FILE,
+  receiptKeyFingerprint,
+  restoreDatabase,
+  unpack,
+  DUMP_FILE,
+  type BackupManifest,
+} from './store/backup.js';
 import { startEmbeddedPostgres } from './store/embedded.js';
 import { binaries, EMBEDDED_DATABASE, EMBEDDED_USER, lockOwner, PASSWORD_FILE, processAlive, readLockFile } from './store/embedded-os.js';
 
@@ -54,6 +65,18 @@ function secretSource(config: Config): { secret: string | null; file: string } {
   return { secret: existsSync(file) ? readFileSync(file, 'utf8').trim() : null, file };
 }
 
+/** Where the daemon reads the receipts' signing key (config/secrets.ts). */
+const receiptKeyPath = receiptKeyFile;
+
+/** The public key's fingerprint of a PEM Ed25519 private key; null for anything else. */
+function receiptPrintOrNull(pem: string | Buffer): string | null {
+  try {
+    return receiptKeyFingerprint(pem);
+  } catch {
+    return null;
+  }
+}
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -69,6 +92,7 @@ async function runBackup(config: Config, logger: Logger, args: string[]): Promis
   const archive = path.resolve(option(args, '--out') ?? `atm247-${config.locker.id}-${stamp}.tar.gz`);
   const target = await openTarget(config, logger, 'backup');
   try {
+    const receiptKeyFile = receiptKeyPath(config);
     const manifest = await backup({
       url: target.url,
       archive,
@@ -76,6 +100,7 @@ async function runBackup(config: Config, logger: Logger, args: string[]): Promis
       controllerVersion: JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version,
       secretKeyFile: config.auth.secretKey ? null : file,
       secret,
+      receiptKeyFile,
       toolDirs: target.toolDirs,
     });
     console.log(`backup written to ${archive} (mode 0600)`);
@@ -87,9 +112,48 @@ async function runBackup(config: Config, logger: Logger, args: string[]): Promis
         ? `  master secret: ${KEY_FILE} included (fingerprint ${manifest.secretKey.fingerprint}); keep this file as safe as the key`
         : `  master secret: from ATM247_SECRET_KEY, NOT included (fingerprint ${manifest.secretKey.fingerprint}): keep that value with the backup`,
     );
+    console.log(
+      manifest.receiptKey?.included
+        ? `  receipt signing key: ${RECEIPT_KEY_FILE} included (public key fingerprint ${manifest.receiptKey.fingerprint})`
+        : `  receipt signing key: none at ${receiptKeyFile} yet, NOT included (the daemon makes one on its first start)`,
+    );
   } finally {
     await target.close();
   }
+}
+
+interface KeyFile {
+  /** Where this configuration reads it. */
+  file: string;
+  /** What it is, in messages: "master secret", "receipt signing key". */
+  what: string;
+  /** The backup's key file, as it is written. */
+  content: string | Buffer;
+  /** Whether a key file's text is the backup's key. */
+  isBackups(current: string): boolean;
+}
+
+/**
+ * Checks (and with `write`, installs) one of the backup's key files: written (mode 0600) when none
+ * is there, left when the same key is there, refused when another one is, unless `replace`, which
+ * keeps that one aside as `<file>.replaced-<time>`.
+ */
+async function placeKeyFile(key: KeyFile, replace: boolean, write: boolean): Promise<string> {
+  const { file, what } = key;
+  if (existsSync(file)) {
+    if (key.isBackups(readFileSync(file, 'utf8'))) return `${file} already holds the backup's ${what}`;
+    if (!replace) {
+      throw new Error(
+        `${file} holds another ${what}: move it away, or pass --replace-key to keep it as ${path.basename(file)}.replaced-<time>`,
+      );
+    }
+    if (write) await fs.rename(file, `${file}.replaced-${Date.now()}`);
+  }
+  if (write) {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, key.content, { mode: 0o600, flag: 'wx' });
+  }
+  return `${what} restored to ${file}`;
 }
 
 /** Checks (and with `write`, installs) the backup's master secret where this configuration reads it. */
@@ -109,21 +173,32 @@ async function placeKey(config: Config, manifest: BackupManifest, dir: string, r
   }
   const saved = (await fs.readFile(path.join(dir, KEY_FILE), 'utf8')).trim();
   if (keyFingerprint(saved) !== wanted) throw new Error(`the archive's ${KEY_FILE} does not match its manifest: the archive is damaged`);
-  if (existsSync(file)) {
-    const current = readFileSync(file, 'utf8').trim();
-    if (keyFingerprint(current) === wanted) return `${file} already holds the backup's master secret`;
-    if (!replace) {
-      throw new Error(
-        `${file} holds another master secret: move it away, or pass --replace-key to keep it as ${path.basename(file)}.replaced-<time>`,
-      );
-    }
-    if (write) await fs.rename(file, `${file}.replaced-${Date.now()}`);
+  return placeKeyFile(
+    { file, what: 'master secret', content: `${saved}\n`, isBackups: (current) => keyFingerprint(current) === wanted },
+    replace,
+    write,
+  );
+}
+
+/** Checks (and with `write`, installs) the backup's receipt signing key where this configuration reads it. */
+async function placeReceiptKey(config: Config, manifest: BackupManifest, dir: string, replace: boolean, write: boolean): Promise<string> {
+  const file = receiptKeyPath(config);
+  const saved = manifest.receiptKey;
+  if (!saved) {
+    return `receipt signing key: none in this backup (made before backups held it); ${file} is left as it is, or made anew on the daemon's first start`;
   }
-  if (write) {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(file, `${saved}\n`, { mode: 0o600, flag: 'wx' });
+  if (!saved.included) {
+    return `receipt signing key: none in this backup (the locker had none yet); ${file} is left as it is, or made anew on the daemon's first start`;
   }
-  return `master secret restored to ${file}`;
+  const content = await fs.readFile(path.join(dir, RECEIPT_KEY_FILE));
+  if (receiptPrintOrNull(content) !== saved.fingerprint) {
+    throw new Error(`the archive's ${RECEIPT_KEY_FILE} does not match its manifest: the archive is damaged`);
+  }
+  return placeKeyFile(
+    { file, what: 'receipt signing key', content, isBackups: (current) => receiptPrintOrNull(current) === saved.fingerprint },
+    replace,
+    write,
+  );
 }
 
 async function runRestore(config: Config, logger: Logger, args: string[]): Promise<void> {
@@ -139,8 +214,16 @@ async function runRestore(config: Config, logger: Logger, args: string[]): Promi
         'the backup is of another locker id than LOCKER_ID: its records keep their own',
       );
     }
-    // Before anything is written: a restore whose phone numbers could not be read is no restore.
+    if (!manifest.receiptKey) {
+      logger.warn(
+        { file: receiptKeyPath(config) },
+        'this backup was made before backups held the receipt signing key: restoring without it; receipts issued before it verify here only if that same key file is put back',
+      );
+    }
+    // Before anything is written: a restore whose phone numbers could not be read is no restore,
+    // and one that would silently leave another receipt key in place is a half one.
     await placeKey(config, manifest, dir, replace, false);
+    await placeReceiptKey(config, manifest, dir, replace, false);
     const target = await openTarget(config, logger, 'restore');
     try {
       await restoreDatabase(target.url, path.join(dir, DUMP_FILE), target.toolDirs);
@@ -148,10 +231,12 @@ async function runRestore(config: Config, logger: Logger, args: string[]): Promi
       await target.close();
     }
     const keyNote = await placeKey(config, manifest, dir, replace, true);
+    const receiptNote = await placeReceiptKey(config, manifest, dir, replace, true);
     console.log(
       `restored ${archive} (made ${manifest.createdAt}, locker ${manifest.lockerId}, migration ${manifest.database.latestMigration})`,
     );
     console.log(`  ${keyNote}`);
+    console.log(`  ${receiptNote}`);
     console.log('  start the daemon: it applies any newer migrations and reads every door before it serves');
   } finally {
     await unpacked.dispose();

@@ -29,6 +29,16 @@ export function loadSecretKeys(config: Config, logger: Logger): SecretKeys {
 }
 
 /**
+ * Where the receipts' signing key is read: `payments.receipts.signingKeyFile`, or
+ * receipt-signing.key beside the master secret's key file (even when the secret itself comes from
+ * ATM247_SECRET_KEY). The backup reads it there too.
+ */
+export function receiptKeyFile(config: Config): string {
+  const secretFile = path.resolve(config.auth.secretKeyFile ?? path.join(config.database.dataDir, 'secret.key'));
+  return path.resolve(config.payments.receipts.signingKeyFile ?? path.join(path.dirname(secretFile), 'receipt-signing.key'));
+}
+
+/**
  * The receipts' Ed25519 signing key (issue 13), kept beside the master secret: the file
  * `payments.receipts.signingKeyFile`, or receipt-signing.key in the secret key's directory,
  * generated (PKCS#8 PEM, mode 0600) on the first start. Its public half is published
@@ -37,8 +47,7 @@ export function loadSecretKeys(config: Config, logger: Logger): SecretKeys {
  * verified them): back it up with secret.key.
  */
 export function loadReceiptKey(config: Config, logger: Logger): { privateKey: KeyObject; publicKey: KeyObject; file: string } {
-  const secretFile = path.resolve(config.auth.secretKeyFile ?? path.join(config.database.dataDir, 'secret.key'));
-  const file = path.resolve(config.payments.receipts.signingKeyFile ?? path.join(path.dirname(secretFile), 'receipt-signing.key'));
+  const file = receiptKeyFile(config);
   if (existsSync(file)) {
     let privateKey: KeyObject;
     try {

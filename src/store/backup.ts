@@ -1,13 +1,13 @@
 /**
- * Backups of a locker: the database in pg_dump's custom format and the master secret's key file,
- * in one tar.gz with a manifest (`npm run backup` / `npm run restore`, src/backup-cli.ts).
+ * Backups of a locker: the database in pg_dump's custom format, the master secret's key file and
+ * the receipts' signing key file (when there is one), in one tar.gz with a manifest (`npm run backup` / `npm run restore`, src/backup-cli.ts).
  *
  * pg_dump and pg_restore must be of the server's major version or newer: they are looked for in
  * PG_BIN, then beside the embedded server's binaries, then on PATH, and a too-old one is refused
  * with the versions named rather than left to fail half-way.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +22,8 @@ export const BACKUP_DIR = 'atm247-backup';
 export const MANIFEST_FILE = 'manifest.json';
 export const DUMP_FILE = 'database.dump';
 export const KEY_FILE = 'secret.key';
+/** The receipts' Ed25519 signing key (PKCS#8 PEM, config/secrets.ts loadReceiptKey), as it was on disk. */
+export const RECEIPT_KEY_FILE = 'receipt-signing.key';
 export const BACKUP_FORMAT = 1;
 
 export interface BackupManifest {
@@ -32,6 +34,12 @@ export interface BackupManifest {
   database: { serverVersion: string; dumpedWith: string; latestMigration: number | null };
   /** `file`: secret.key is in the archive; `environment`: ATM247_SECRET_KEY was used, not saved. */
   secretKey: { source: 'file' | 'environment'; fingerprint: string };
+  /**
+   * The receipts' signing key. Absent in archives made before it was saved (they restore all the
+   * same, without it); `included: false` when the locker had no key file yet. The fingerprint is
+   * that of the public key (receiptKeyFingerprint), so it can be compared with the published one.
+   */
+  receiptKey?: { included: true; fingerprint: string } | { included: false };
 }
 
 /** libpq's connection variables for a postgres:// URL (a socket directory as host included), so no password is on a command line. */
@@ -53,6 +61,19 @@ export function libpqEnv(url: string): Record<string, string> {
 /** A short digest that tells whether two master secrets are the same, without saying either. */
 export function keyFingerprint(secret: string): string {
   return createHash('sha256').update('atm247 master secret fingerprint\n').update(secret.trim()).digest('hex').slice(0, 16);
+}
+
+/**
+ * The SHA-256 (hex) of an Ed25519 private key's public half in SPKI DER form, as
+ * `openssl pkey -in receipt-signing.key -pubout -outform DER | sha256sum` prints it: the same for
+ * the same key whatever the PEM's layout, and it names the public key only.
+ */
+export function receiptKeyFingerprint(pem: string | Buffer): string {
+  const privateKey = createPrivateKey(pem);
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`a ${privateKey.asymmetricKeyType} key, not Ed25519`);
+  return createHash('sha256')
+    .update(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export interface PgTool {
@@ -129,12 +150,24 @@ export interface BackupInput {
   secretKeyFile: string | null;
   /** The master secret itself, for the fingerprint. */
   secret: string;
+  /** The receipts' signing key file, saved when it exists (no key yet: none saved). */
+  receiptKeyFile?: string | null;
   /** Directories to look for pg_dump in before PATH (the embedded server's). */
   toolDirs?: string[];
 }
 
 export async function backup(input: BackupInput): Promise<BackupManifest> {
   const server = await serverFacts(input.url);
+  let receiptKey: Buffer | null = null;
+  let receiptKeyPrint: string | null = null;
+  if (input.receiptKeyFile && existsSync(input.receiptKeyFile)) {
+    receiptKey = await fs.readFile(input.receiptKeyFile);
+    try {
+      receiptKeyPrint = receiptKeyFingerprint(receiptKey);
+    } catch (err) {
+      throw new Error(`${input.receiptKeyFile} is not the receipts' Ed25519 signing key: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const dump = await findPgTool('pg_dump', input.toolDirs);
   assertToolFits(dump, server, 'pg_dump');
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'atm247-backup-'));
@@ -146,6 +179,7 @@ export async function backup(input: BackupInput): Promise<BackupManifest> {
       maxBuffer: 16 * 1024 * 1024,
     });
     if (input.secretKeyFile) await fs.copyFile(input.secretKeyFile, path.join(dir, KEY_FILE));
+    if (receiptKey) await fs.writeFile(path.join(dir, RECEIPT_KEY_FILE), receiptKey, { mode: 0o600 });
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
       createdAt: new Date().toISOString(),
@@ -153,6 +187,7 @@ export async function backup(input: BackupInput): Promise<BackupManifest> {
       controllerVersion: input.controllerVersion,
       database: { serverVersion: server.version, dumpedWith: dump.version, latestMigration: server.latestMigration },
       secretKey: { source: input.secretKeyFile ? 'file' : 'environment', fingerprint: keyFingerprint(input.secret) },
+      receiptKey: receiptKeyPrint ? { included: true, fingerprint: receiptKeyPrint } : { included: false },
     };
     await fs.writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
     const archive = path.resolve(input.archive);
@@ -186,6 +221,9 @@ export async function unpack(archive: string): Promise<UnpackedBackup> {
     if (manifest.format !== BACKUP_FORMAT)
       throw new Error(`${archive}: backup format ${manifest.format}, this controller reads ${BACKUP_FORMAT}`);
     if (!existsSync(path.join(dir, DUMP_FILE))) throw new Error(`${archive}: no ${DUMP_FILE} inside`);
+    if (manifest.receiptKey?.included && !existsSync(path.join(dir, RECEIPT_KEY_FILE))) {
+      throw new Error(`${archive}: its manifest names ${RECEIPT_KEY_FILE} but it is not inside`);
+    }
     return { manifest, dir, dispose };
   } catch (err) {
     await dispose();
