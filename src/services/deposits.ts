@@ -107,6 +107,19 @@ export class DepositService {
       const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());
       if (tray === null) throw this.noTray(procedure);
       const id = randomUUID();
+      // The new dossier, verified: the code proved the phone.
+      const row = (code: string) => ({
+        id,
+        code,
+        kind: 'deposit' as const,
+        procedureCode: procedure.code,
+        phoneHash: challenge.phoneHash,
+        phoneEnc: challenge.phoneEnc,
+        status: 'verified' as const,
+        tray: null,
+        challengeId,
+        at: now,
+      });
       const fee = payments.feeOf(procedure.code);
       if (fee?.mode === 'before') {
         // The fee first: the dossier waits `verified` with its tray reserved (not released) until
@@ -114,22 +127,7 @@ export class DepositService {
         let code: string;
         do code = newDossierCode();
         while (await dossiers.getByCode(q, code));
-        await dossiers.insert(
-          q,
-          {
-            id,
-            code,
-            kind: 'deposit',
-            procedureCode: procedure.code,
-            phoneHash: challenge.phoneHash,
-            phoneEnc: challenge.phoneEnc,
-            status: 'verified',
-            tray: null,
-            challengeId,
-            at: now,
-          },
-          CITIZEN,
-        );
+        await dossiers.insert(q, row(code), CITIZEN);
         const payment = await payments.request(q, { dossierId: id, dossierCode: code, procedureCode: procedure.code, tray, at: now });
         const ratingToken = await this.deps.ratings.issue(q, 'deposit', procedure.code, now);
         return { ok: true as const, id, code, tray, at: now, ratingToken, payment };
@@ -138,25 +136,7 @@ export class DepositService {
       let code: string;
       do {
         code = newDossierCode();
-      } while (
-        !(await dossiers.insertNewCode(
-          q,
-          {
-            id,
-            code,
-            kind: 'deposit',
-            procedureCode: procedure.code,
-            phoneHash: challenge.phoneHash,
-            phoneEnc: challenge.phoneEnc,
-            status: 'verified',
-            tray: null,
-            challengeId,
-            at: now,
-          },
-          CITIZEN,
-          { to: 'tray_open', fields: { tray, openedAt: now } },
-        ))
-      );
+      } while (!(await dossiers.insertNewCode(q, row(code), CITIZEN, { to: 'tray_open', fields: { tray, openedAt: now } })));
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
       // A fee paid later, at the counter: recorded unpaid, for the round's manifest.

@@ -10,61 +10,78 @@ import { ProcedureLine, Step } from './screens.js';
 
 type DepositOpenState = Extract<Screen, { name: 'deposit_open' }>;
 
-export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: DepositOpenState }) {
-  // Until when the door may open (from the reservation's expiry); null once it has opened.
-  const [openBy, setOpenBy] = useState<number | null>(screen.openBy ? Date.parse(screen.openBy) : null);
+/** The time now, every `everyMs`: for a countdown. */
+export function useNow(everyMs = 500): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
     return () => clearInterval(timer);
   }, []);
-  // Follow the deposit until the door closes on the dossier (or the tray is released unused).
+  return now;
+}
+
+/**
+ * Reads the deposit every `everyMs` until `step` says it has moved the screen on (true), or the
+ * screen goes; a dropped request is tried again.
+ */
+export function useFollowDeposit(depositId: string, everyMs: number, step: (d: DepositView) => boolean) {
   useEffect(() => {
     let stopped = false;
     const poll = async () => {
       while (!stopped) {
         try {
-          const d = await api<DepositView>('GET', `/api/deposits/${screen.depositId}`);
-          if (d.status === 'deposited' || d.status === 'collected') {
-            go({
-              name: 'receipt',
-              dossierCode: screen.dossierCode,
-              tray: screen.tray,
-              procedure: screen.procedure,
-              at: d.depositedAt ?? new Date().toISOString(),
-              ratingToken: screen.ratingToken,
-              ...(d.payment
-                ? { fee: { amount: d.payment.amount, paid: d.payment.status === 'paid' || d.payment.status === 'paid_at_counter' } }
-                : {}),
-            });
-            return;
-          }
-          // Its fee was paid: the screen says it goes back.
-          if (d.status === 'cancelled' && d.payment?.status === 'failed') {
-            go({ name: 'payment_ended', reason: 'failed' });
-            return;
-          }
-          if (d.status === 'cancelled') {
-            go({ name: 'cancelled', tray: screen.tray });
-            return;
-          }
-          // The door was not watched throughout (ADR 0012): no receipt, an officer will look.
-          if (d.status === 'to_check') {
-            go({ name: 'to_check', tray: screen.tray, procedure: screen.procedure });
-            return;
-          }
-          if (!stopped) setOpenBy(d.openBy ? Date.parse(d.openBy) : null);
+          const d = await api<DepositView>('GET', `/api/deposits/${depositId}`);
+          if (stopped || step(d)) return;
         } catch {
-          // a dropped request is tried again
+          // tried again below
         }
-        await new Promise((r) => setTimeout(r, 700));
+        await new Promise((r) => setTimeout(r, everyMs));
       }
     };
     void poll();
     return () => {
       stopped = true;
     };
-  }, [screen.depositId]);
+  }, [depositId]);
+}
+
+export function DepositOpen({ t, lang, go, screen }: ScreenProps & { screen: DepositOpenState }) {
+  // Until when the door may open (from the reservation's expiry); null once it has opened.
+  const [openBy, setOpenBy] = useState<number | null>(screen.openBy ? Date.parse(screen.openBy) : null);
+  const now = useNow();
+  // Follow the deposit until the door closes on the dossier (or the tray is released unused).
+  useFollowDeposit(screen.depositId, 700, (d) => {
+    if (d.status === 'deposited' || d.status === 'collected') {
+      go({
+        name: 'receipt',
+        dossierCode: screen.dossierCode,
+        tray: screen.tray,
+        procedure: screen.procedure,
+        at: d.depositedAt ?? new Date().toISOString(),
+        ratingToken: screen.ratingToken,
+        ...(d.payment
+          ? { fee: { amount: d.payment.amount, paid: d.payment.status === 'paid' || d.payment.status === 'paid_at_counter' } }
+          : {}),
+      });
+      return true;
+    }
+    // Its fee was paid: the screen says it goes back.
+    if (d.status === 'cancelled' && d.payment?.status === 'failed') {
+      go({ name: 'payment_ended', reason: 'failed' });
+      return true;
+    }
+    if (d.status === 'cancelled') {
+      go({ name: 'cancelled', tray: screen.tray });
+      return true;
+    }
+    // The door was not watched throughout (ADR 0012): no receipt, an officer will look.
+    if (d.status === 'to_check') {
+      go({ name: 'to_check', tray: screen.tray, procedure: screen.procedure });
+      return true;
+    }
+    setOpenBy(d.openBy ? Date.parse(d.openBy) : null);
+    return false;
+  });
   return html` <section class="screen tray-open">
     <div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.tray}</strong></div>
     <h1 aria-live="polite">${t.trayOpen(screen.tray)}</h1>

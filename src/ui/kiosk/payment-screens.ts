@@ -5,19 +5,20 @@
  * charged, what to do if a transfer arrives late). The citizen may stop at any time.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DepositView, PaymentView } from '../../domain/api.js';
+import type { PaymentView } from '../../domain/api.js';
 import { api, ApiError } from '../shared/api.js';
 import { formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import type { Screen, ScreenProps } from './main.js';
 import { ProcedureLine } from './screens.js';
+import { useFollowDeposit, useNow } from './deposit-screens.js';
 
 type PaymentState = Extract<Screen, { name: 'payment' }>;
 
 export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { screen: PaymentState }) {
   const { payment } = screen;
   const payBy = payment.payBy ? Date.parse(payment.payBy) : null;
-  const [now, setNow] = useState(Date.now());
+  const now = useNow();
   const [stopping, setStopping] = useState(false);
   // Leaving the QR any other way than its outcome (the "start screen" link) gives the payment up,
   // so that no transfer made later opens a tray for nobody.
@@ -32,47 +33,28 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
     },
     [],
   );
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
-  }, []);
   // Follow the deposit: open once paid, ended once the time is up.
-  useEffect(() => {
-    let stopped = false;
-    const poll = async () => {
-      while (!stopped) {
-        try {
-          const d = await api<DepositView>('GET', `/api/deposits/${screen.depositId}`);
-          if (stopped) return;
-          if (d.status === 'tray_open' && d.tray !== null) {
-            to({
-              name: 'deposit_open',
-              depositId: screen.depositId,
-              tray: d.tray,
-              dossierCode: screen.dossierCode,
-              procedure: screen.procedure,
-              openBy: d.openBy,
-              ratingToken: screen.ratingToken,
-            });
-            return;
-          }
-          if (d.status === 'cancelled' || (d.payment && d.payment.status !== 'awaiting' && d.payment.status !== 'paid')) {
-            // A deposit ended after its fee was paid has it back (`failed`); else nothing was taken.
-            const status = d.payment?.status;
-            to({ name: 'payment_ended', reason: status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'expired' });
-            return;
-          }
-        } catch {
-          // a dropped request is tried again
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    };
-    void poll();
-    return () => {
-      stopped = true;
-    };
-  }, [screen.depositId]);
+  useFollowDeposit(screen.depositId, 1000, (d) => {
+    if (d.status === 'tray_open' && d.tray !== null) {
+      to({
+        name: 'deposit_open',
+        depositId: screen.depositId,
+        tray: d.tray,
+        dossierCode: screen.dossierCode,
+        procedure: screen.procedure,
+        openBy: d.openBy,
+        ratingToken: screen.ratingToken,
+      });
+      return true;
+    }
+    if (d.status === 'cancelled' || (d.payment && d.payment.status !== 'awaiting' && d.payment.status !== 'paid')) {
+      // A deposit ended after its fee was paid has it back (`failed`); else nothing was taken.
+      const status = d.payment?.status;
+      to({ name: 'payment_ended', reason: status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'expired' });
+      return true;
+    }
+    return false;
+  });
 
   const stop = async () => {
     if (stopping) return;
