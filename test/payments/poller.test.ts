@@ -122,7 +122,7 @@ t.test('failures are counted, rethrown by pollOnce, and make the status not ok a
   const p = await provider(t, [
     { status: 500, body: { error: 'busy' } },
     { status: 200, raw: '<html>maintenance</html>' },
-    { status: 200, body: { transactions: [{ id: 'C1', amount: -1, description: '', bookedAt: '2025-03-01T07:55:00Z' }] } },
+    { status: 200, body: { transactions: 'none' } },
     { status: 401, body: { error: 'token' } },
     { status: 200, body: { transactions: [tx('C2', '2025-03-01T07:56:00Z')] } },
   ]);
@@ -223,4 +223,32 @@ t.test('failing polls back off, doubling, and never throw out of the timer', asy
   t.ok(gaps[2] >= 195, `after 3 failures ~200 ms (${gaps[2]})`);
   t.equal(poll.status().ok, false);
   t.ok(poll.failureCount >= 4);
+});
+
+t.test('an unreadable item of the list is left out and said; the others are recorded and the cursor moves', async (t) => {
+  const p = await provider(t, [
+    {
+      status: 200,
+      body: {
+        transactions: [
+          tx('D1', '2025-03-01T07:55:00Z'),
+          { id: 'D2', amount: -1, description: '', bookedAt: '2025-03-01T07:56:00Z' },
+          { id: 'D3', amount: 5000 },
+          tx('D4', '2025-03-01T08:20:00Z'),
+        ],
+      },
+    },
+  ]);
+  const { sink, got } = sinkDouble();
+  const poll = poller(p.url);
+  poll.start(sink);
+  t.teardown(() => poll.stop());
+  t.equal(await poll.pollOnce(), 2, 'two handed over');
+  t.same(
+    got.map((g) => g.providerTxId),
+    ['D1', 'D4'],
+  );
+  t.ok(poll.status().ok, 'not a failed poll');
+  t.equal(poll.failureCount, 0);
+  t.equal(poll.since?.toISOString(), '2025-03-01T08:10:00.000Z', 'the cursor moved to the newest readable one, minus the overlap');
 });
