@@ -71,6 +71,12 @@ export function composePayments(u: {
   const { config, service, receiptKey, log } = u;
   const p = config.payments;
   const kind = paymentProvider(config);
+  if (kind === 'none' && (p.webhookSecret || p.poll.url)) {
+    log('payments').warn(
+      { provider: p.provider },
+      'a payment provider is set up (webhook secret or poll URL) but payments.provider resolves to none: fees are all paid at the counter; set PAYMENT_PROVIDER=bank',
+    );
+  }
   const simulated = kind === 'simulator';
   if (kind === 'bank' && !p.webhookSecret) {
     throw new ConfigError('payments.webhookSecret', 'a bank provider signs its notifications: set PAYMENT_WEBHOOK_SECRET (32+ characters)');

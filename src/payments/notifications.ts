@@ -73,10 +73,10 @@ function parseItem(provider: string, item: unknown, i: number): IncomingTransfer
     if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1 || amount > MAX_TRANSFER_AMOUNT) {
       refuse(`${at}.amount`, `must be a whole number of VND from 1 to ${MAX_TRANSFER_AMOUNT}`);
     }
-    if (typeof description !== 'string' || description.length > 500)
-      refuse(`${at}.description`, 'must be a string of at most 500 characters');
+    // A long text is cut (at 4,000 characters), not refused: the reference is looked for in all of it, 500 are stored.
+    if (typeof description !== 'string') refuse(`${at}.description`, 'must be a string');
     const booked = typeof bookedAt === 'string' ? parseDateTime(bookedAt) : null;
     if (!booked) refuse(`${at}.bookedAt`, 'must be an ISO date-time with a time zone');
-    return { provider, providerTxId: id, amount, description, bookedAt: booked };
+    return { provider, providerTxId: id, amount, description: description.slice(0, 4000), bookedAt: booked };
   }
 }

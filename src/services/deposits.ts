@@ -169,8 +169,11 @@ export class DepositService {
    * released as at a free deposit's code check; the pulse goes after the commit.
    */
   readonly paidOpen = async (q: Queryable, d: Dossier, payment: PaymentRow, at: Date): Promise<AfterCommit> => {
-    const { dossiers, trays, outbox } = this.deps;
+    const { dossiers, trays, outbox, trayStore } = this.deps;
     const tray = payment.tray!;
+    // Taken out of service while its citizen paid: not opened (the payment's flow gives the money back).
+    const held = await trayStore.get(q, tray, { forUpdate: true });
+    if (held?.disabledReason) throw new AppError('TRAY_UNAVAILABLE', `tray ${tray} was taken out of service`, { tray });
     await dossiers.transition(q, d.id, 'verified', 'tray_open', {
       actor: 'system',
       at,

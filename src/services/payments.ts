@@ -172,8 +172,14 @@ export class PaymentService implements TransferSink {
       const references = findReferences(t.description);
       // Locked as the deposit flows lock: the dossier first, then its payment.
       const found = await payments.findByReference(q, references);
+      // Lockers sharing a database and an account each hear of every transfer: one naming another
+      // locker's payment is that locker's to record (it hears of it too), and one naming none is
+      // recorded once, by the first to hear of it (its refund is due once).
       if (!found && (await payments.referenceElsewhere(q, references))) {
         return { outcome: 'other_locker' as TransferOutcome, transferId: '', after: null };
+      }
+      if (!found && (await payments.transferElsewhere(q, t.provider, t.providerTxId))) {
+        return { outcome: 'already_recorded' as TransferOutcome, transferId: '', after: null };
       }
       if (found) await this.deps.dossiers.get(q, found.dossierId, { forUpdate: true });
       const payment = found ? await payments.get(q, found.id, { forUpdate: true }) : null;

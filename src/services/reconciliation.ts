@@ -40,7 +40,7 @@ export interface ReconciliationDay {
     receivedAt: string;
   }[];
   receipts: { receiptId: string; kind: string; series: string | null; number: string | null; amount: number; issuedAt: string }[];
-  /** Per series (and year): numbers missing between the first and last issued this day. */
+  /** Per series (and year): numbers missing between this locker's first and last of the day (every locker's count). */
   gaps: { series: string; year: number; missing: number[] }[];
 }
 
@@ -109,7 +109,19 @@ export class ReconciliationService {
         amount: r.body.kind === 'fee' ? r.body.amount : 0,
         issuedAt: r.issuedAt.toISOString(),
       })),
-      gaps: [...gaps.values()].map((g) => ({ series: g.series, year: g.year, missing: missingBetween(g.numbers) })),
+      gaps: await Promise.all(
+        [...gaps.values()].map(async (g) => {
+          // Between this locker's first and last of the day, against every locker's numbers (a shared series).
+          const issued = await this.deps.payments.numbersIssued(
+            this.deps.db,
+            g.series,
+            g.year,
+            Math.min(...g.numbers),
+            Math.max(...g.numbers),
+          );
+          return { series: g.series, year: g.year, missing: missingBetween(issued) };
+        }),
+      ),
     };
   }
 

@@ -202,13 +202,22 @@ export class PaymentRepository implements PaymentStore {
     return rows[0] ? payment(rows[0]) : null;
   }
 
-  async blankOldDescriptions(q: Queryable, before: Date): Promise<number> {
-    // The bank's text names the payer; what is kept is the reference found in it.
-    const { rowCount } = await q.query(
-      `UPDATE transfers SET description = '' WHERE locker_id = $1 AND received_at < $2 AND description <> ''`,
-      [this.lockerId, before],
+  async numbersIssued(q: Queryable, series: string, year: number, from: number, to: number): Promise<number[]> {
+    // Every locker's: a series is shared by the lockers of one database.
+    const { rows } = await q.query<{ number: number }>(
+      `SELECT number FROM receipts WHERE series = $1 AND year = $2 AND number BETWEEN $3 AND $4 ORDER BY number`,
+      [series, year, from, to],
     );
-    return rowCount ?? 0;
+    return rows.map((r) => r.number);
+  }
+
+  async transferElsewhere(q: Queryable, provider: string, providerTxId: string): Promise<boolean> {
+    const { rowCount } = await q.query(`SELECT 1 FROM transfers WHERE locker_id <> $1 AND provider = $2 AND provider_tx_id = $3 LIMIT 1`, [
+      this.lockerId,
+      provider,
+      providerTxId,
+    ]);
+    return (rowCount ?? 0) > 0;
   }
 
   async receipt(q: Queryable, id: string): Promise<ReceiptRow | null> {

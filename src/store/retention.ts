@@ -74,9 +74,11 @@ export class RetentionRepository implements RetentionStore {
     // Sessions belong to accounts, shared by the lockers of one database.
     const sessions = await q.query(`DELETE FROM sessions WHERE least(revoked_at, expires_at) < $1`, [c.sessionsBefore]);
     // A transfer's text as the bank passed it on names the payer: blanked after the closed dossiers'
-    // window (the reference found in it, the amount and the outcome stay for the books).
+    // window (the reference found in it, the amount and the outcome stay for the books), unless its
+    // money is still due back (whom to pay it to is in it).
     const transferTexts = await q.query(
-      `UPDATE transfers SET description = '' WHERE locker_id = $1 AND received_at < $2 AND description <> ''`,
+      `UPDATE transfers SET description = '' WHERE locker_id = $1 AND received_at < $2 AND description <> ''
+          AND (refund_due = 0 OR refunded_at IS NOT NULL)`,
       [locker, c.closedBefore],
     );
     const n = (r: { rowCount: number | null }) => r.rowCount ?? 0;

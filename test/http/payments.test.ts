@@ -414,3 +414,43 @@ t.test('the provider in effect: the simulated bank only beside the simulated cab
   );
   t.equal(paymentProvider(config('modbus', 'bank')), 'bank');
 });
+
+t.test(`two lockers sharing a database and an account: each transfer recorded once, one series without gaps (${dbKind})`, async (t) => {
+  const a = await start(t);
+  const b = await startTestLocker(t, { payments: { webhookSecret: SECRET, payWithinSec: 60 } }, { databaseUrl: a.databaseUrl });
+  const opened = await feeDeposit(a, '0912345631');
+  // The provider tells both of A's transfer: B leaves it to A, A records it.
+  const atB = await webhook(b, notification('SHARED-1', FEE, opened.payment.reference));
+  t.equal(atB.json().results[0].outcome, 'other_locker');
+  const atA = await webhook(a, notification('SHARED-1', FEE, opened.payment.reference));
+  t.equal(atA.json().results[0].outcome, 'matched');
+  // A transfer naming nobody: recorded by the first to hear of it only (its refund is due once).
+  t.equal((await webhook(a, notification('SHARED-2', 5000, 'tien nha'))).json().results[0].outcome, 'unmatched');
+  t.equal((await webhook(b, notification('SHARED-2', 5000, 'tien nha'))).json().results[0].outcome, 'already_recorded');
+  const rows = (await a.controller.database.query(`SELECT locker_id, provider_tx_id, outcome FROM transfers ORDER BY provider_tx_id`)).rows;
+  t.same(
+    rows.map((r) => [r.locker_id, r.provider_tx_id, r.outcome]),
+    [
+      [a.lockerId, 'SHARED-1', 'matched'],
+      [a.lockerId, 'SHARED-2', 'unmatched'],
+    ],
+  );
+  // One series for both: A's receipt 1, B's 2 (a fee at B's counter), A's 3; A's day shows no gap.
+  const later = await feeDeposit(b, '0912345632', 'HT-TLBS');
+  t.equal((await b.staff.post(`/api/staff/payments/${later.payment.paymentId}/counter`)).statusCode, 200);
+  const third = await feeDeposit(a, '0912345633', 'HT-TLBS');
+  t.equal((await a.staff.post(`/api/staff/payments/${third.payment.paymentId}/counter`)).statusCode, 200);
+  const numbers = (await a.controller.database.query(`SELECT locker_id, number FROM receipts WHERE kind = 'fee' ORDER BY number`)).rows;
+  t.same(
+    numbers.map((r) => [r.locker_id, r.number]),
+    [
+      [a.lockerId, 1],
+      [b.lockerId, 2],
+      [a.lockerId, 3],
+    ],
+  );
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  t.same((await a.admin.get(`/api/admin/payments?date=${today}`)).json().gaps, [
+    { series: 'BL-26E', year: Number(today.slice(0, 4)), missing: [] },
+  ]);
+});

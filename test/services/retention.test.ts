@@ -159,17 +159,20 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     ]);
   }
   await until(async () => (await query(locker, `SELECT 1 FROM outbox WHERE sent_at IS NULL`)).length === 0, 'every event sent');
-  // Two transfers to the collecting account, their bank texts naming the payer: 91 days old, and today.
-  for (const [tx, ageDays] of [
-    ['OLD-1', 91],
-    ['NEW-1', 0],
+  // Transfers to the collecting account, their bank texts naming the payer: 91 days old and refunded,
+  // 91 days old with the refund still due (whom to pay is in the text), and today.
+  for (const [tx, ageDays, refunded] of [
+    ['OLD-1', 91, true],
+    ['OLD-2', 91, false],
+    ['NEW-1', 0, false],
   ] as const) {
     const at = new Date(now.getTime() - ageDays * DAY);
     await query(
       locker,
-      `INSERT INTO transfers (id, locker_id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, outcome, refund_due)
-       VALUES (gen_random_uuid(), $1, 'bank', $2, 5000, 'CT tu NGUYEN VAN A ATM00000000', $3, $3, 'ATM00000000', 'unmatched', 5000)`,
-      [locker.lockerId, tx, at],
+      `INSERT INTO transfers (id, locker_id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, outcome,
+                              refund_due, refunded_at)
+       VALUES (gen_random_uuid(), $1, 'bank', $2, 5000, 'CT tu NGUYEN VAN A ATM00000000', $3, $3, 'ATM00000000', 'unmatched', 5000, $4)`,
+      [locker.lockerId, tx, at, refunded ? at : null],
     );
   }
 
@@ -294,8 +297,9 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     [
       { provider_tx_id: 'NEW-1', description: 'CT tu NGUYEN VAN A ATM00000000', reference: 'ATM00000000', amount: 5000 },
       { provider_tx_id: 'OLD-1', description: '', reference: 'ATM00000000', amount: 5000 },
+      { provider_tx_id: 'OLD-2', description: 'CT tu NGUYEN VAN A ATM00000000', reference: 'ATM00000000', amount: 5000 },
     ],
-    "the old transfer's text (the payer's name) is blanked; its reference and amount stay, the new one is untouched",
+    "the old refunded transfer's text (the payer's name) is blanked, its reference and amount stay; one still to refund and the new one are untouched",
   );
   t.ok(run.counts.smsMessages >= 5 && run.counts.phoneGuards >= 1 && run.counts.outbox > 1, JSON.stringify(run.counts));
   t.match(run, { at: now.toISOString().slice(0, 10), actor: /^admin:/ });

@@ -58,7 +58,7 @@ const receiptParams = {
   properties: { receiptId: { type: 'string', pattern: RECEIPT_ID } },
 } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
-const OUTCOMES: TransferOutcome[] = ['matched', 'wrong_amount', 'duplicate', 'late', 'unmatched', 'already_recorded'];
+const OUTCOMES: TransferOutcome[] = ['matched', 'wrong_amount', 'duplicate', 'late', 'unmatched', 'already_recorded', 'other_locker'];
 
 /** A payment as the kiosk sees it; with its QR while it waits for the transfer. */
 export function paymentViewer(payments: Pick<PaymentHttp, 'qr' | 'account'>) {
@@ -372,6 +372,7 @@ export async function paymentRoutes(
   app.get<{ Params: { receiptId: string } }>(
     '/api/receipts/:receiptId',
     {
+      onRequest: lookup,
       schema: {
         summary: 'A receipt as signed (the payer as a masked phone only), whether its signature holds, and whether it was voided',
         params: receiptParams,

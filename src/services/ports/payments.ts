@@ -105,8 +105,10 @@ export interface PaymentStore {
   referenceElsewhere(q: Queryable, references: string[]): Promise<boolean>;
   /** The fee receipts of a payment whose money goes back: voided. */
   voidReceipts(q: Queryable, paymentId: string, at: Date): Promise<void>;
-  /** Transfer texts (they name the payer) received before `before` blanked; how many (retention). */
-  blankOldDescriptions(q: Queryable, before: Date): Promise<number>;
+  /** The numbers issued in a series and year between two numbers, by every locker of the database. */
+  numbersIssued(q: Queryable, series: string, year: number, from: number, to: number): Promise<number[]>;
+  /** Whether another locker of the database recorded this transfer (an account they share). */
+  transferElsewhere(q: Queryable, provider: string, providerTxId: string): Promise<boolean>;
   update(
     q: Queryable,
     id: string,

@@ -35,7 +35,8 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
   );
   // Follow the deposit: open once paid, ended once the time is up.
   useFollowDeposit(screen.depositId, 1000, (d) => {
-    if (d.status === 'tray_open' && d.tray !== null) {
+    // Paid: the tray's screen follows it from wherever it is now (open, or already done).
+    if (d.tray !== null && d.status !== 'verified' && d.status !== 'cancelled') {
       to({
         name: 'deposit_open',
         depositId: screen.depositId,
