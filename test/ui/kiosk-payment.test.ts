@@ -7,7 +7,7 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import type { TestLocker } from '../helpers/controller.js';
+import { ADMIN_TOKEN, type TestLocker } from '../helpers/controller.js';
 import { codeFor, door } from '../helpers/citizens.js';
 import { noBrowser, screenshot, startUiLocker, tap } from '../helpers/browser.js';
 import { until } from '../helpers/mqtt.js';
@@ -97,7 +97,27 @@ t.test('a fee deposit: the QR, the transfer, the tray, the receipts', { skip: no
     sms.some((m: any) => m.kind === 'deposit_receipt'),
     'the deposit receipt text was sent',
   );
-  t.same([...page.errors, ...sim.errors, ...receipt.errors], [], 'no script errors');
+
+  // The admin's day: the fee matched, a stray transfer due back, the receipt numbers without a gap.
+  t.equal((await locker.anonymous.post('/api/sim/payments', { reference: 'ATM00000000', amount: 5000, description: 'chuyen nham' })).statusCode, 202);
+  await until(async () => (await locker.controller.database.query(`SELECT 1 FROM transfers WHERE outcome = 'unmatched'`)).rowCount === 1, 'the stray transfer');
+  const admin = await locker.page({ width: 1440, height: 1000 });
+  await admin.goto(`${locker.url}/admin`);
+  await admin.getByLabel('Mã truy cập (bearer token)').fill(ADMIN_TOKEN);
+  await admin.getByRole('button', { name: 'Đăng nhập' }).click();
+  const panel = admin.getByRole('region', { name: 'Lệ phí và đối soát' });
+  await panel.locator('[data-total="received"]').waitFor();
+  t.equal(await panel.locator('[data-total="received"]').textContent(), '705.000 đ');
+  t.equal(await panel.locator('[data-total="matched"]').textContent(), '700.000 đ');
+  t.equal(await panel.locator('[data-total="refundDue"]').textContent(), '5.000 đ');
+  t.equal(await panel.locator('[data-total="receipts"]').textContent(), '1');
+  t.match(await panel.locator('[data-gaps]').textContent(), /liên tục/);
+  t.match(await panel.locator('tr[data-procedure="YT-ATTP-01"]').textContent(), /700\.000 đ/);
+  t.match(await panel.locator('tr[data-transfer]').textContent(), /Không rõ hồ sơ.*5\.000 đ/);
+  const [file] = await Promise.all([admin.waitForEvent('download'), panel.getByRole('button', { name: 'Tải CSV' }).click()]);
+  t.match(file.suggestedFilename(), /^doi-soat-le-phi-\d{4}-\d{2}-\d{2}\.csv$/, 'the day as CSV');
+  await screenshot(admin, 'admin-payments', true);
+  t.same([...page.errors, ...sim.errors, ...receipt.errors, ...admin.errors], [], 'no script errors');
 });
 
 t.test('a citizen who stops at the QR: nothing charged, the tray free', { skip: noBrowser }, async (t) => {

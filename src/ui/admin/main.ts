@@ -16,6 +16,7 @@ import { Cabinets, type TrayView } from './cabinets.js';
 import { HealthBanner, type HealthView } from './health.js';
 import { Retention, type RetentionStatus } from './retention.js';
 import { Satisfaction } from './satisfaction.js';
+import { Payments } from './payments.js';
 
 const TOKEN_KEY = 'atm247.admin.token';
 
@@ -111,6 +112,7 @@ function Dashboard({ token, onUnauthorized }: { token: string; onUnauthorized: (
       <${Alarms} alarms=${alarms} />
     </div>
     <${Satisfaction} stats=${stats} />
+    <${Payments} token=${token} onUnauthorized=${onUnauthorized} />
     <${Retention} status=${retention} />`;
 }
 
