@@ -99,8 +99,14 @@ t.test('a fee deposit: the QR, the transfer, the tray, the receipts', { skip: no
   );
 
   // The admin's day: the fee matched, a stray transfer due back, the receipt numbers without a gap.
-  t.equal((await locker.anonymous.post('/api/sim/payments', { reference: 'ATM00000000', amount: 5000, description: 'chuyen nham' })).statusCode, 202);
-  await until(async () => (await locker.controller.database.query(`SELECT 1 FROM transfers WHERE outcome = 'unmatched'`)).rowCount === 1, 'the stray transfer');
+  t.equal(
+    (await locker.anonymous.post('/api/sim/payments', { reference: 'ATM00000000', amount: 5000, description: 'chuyen nham' })).statusCode,
+    202,
+  );
+  await until(
+    async () => (await locker.controller.database.query(`SELECT 1 FROM transfers WHERE outcome = 'unmatched'`)).rowCount === 1,
+    'the stray transfer',
+  );
   const admin = await locker.page({ width: 1440, height: 1000 });
   await admin.goto(`${locker.url}/admin`);
   await admin.getByLabel('Mã truy cập (bearer token)').fill(ADMIN_TOKEN);
