@@ -454,3 +454,24 @@ t.test(`two lockers sharing a database and an account: each transfer recorded on
     { series: 'BL-26E', year: Number(today.slice(0, 4)), missing: [] },
   ]);
 });
+
+t.test(`with PUBLIC_URL, the deposit receipt text carries the receipt's short link (${dbKind})`, async (t) => {
+  const locker = await startTestLocker(t, { payments: { webhookSecret: SECRET, publicUrl: 'https://atm247.quan6.example.vn' } });
+  const opened = await feeDeposit(locker, '0912345641');
+  await webhook(locker, notification('BANK-S', FEE, opened.payment.reference));
+  await until(async () => (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status === 'tray_open', 'open');
+  await door(locker, opened.tray, true);
+  await door(locker, opened.tray, false);
+  const done = await until(async () => {
+    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
+    return v.status === 'deposited' ? v : null;
+  }, 'deposited');
+  const fee = done.receipts.find((r: any) => r.kind === 'fee').receiptId;
+  const text = await until(
+    async () => (await locker.anonymous.get('/api/sim/sms?to=0912345641')).json().find((m: any) => m.kind === 'deposit_receipt')?.text,
+    'the receipt text',
+  );
+  t.match(text, `https://atm247.quan6.example.vn/r/${fee}`, 'the fee receipt, by its short link');
+  const page = await locker.anonymous.get(`/r/${fee}`);
+  t.match(page.body, `https://atm247.quan6.example.vn/r/${fee}`, "the page's QR and link use the public address too");
+});
