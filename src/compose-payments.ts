@@ -17,7 +17,6 @@ import { parseTransfers } from './payments/notifications.js';
 import { TransferPoller } from './payments/poller.js';
 import { checkSignature } from './payments/signature.js';
 import { SimulatedBank } from './payments/sim-bank.js';
-import { qrSvg, vietQrPayload } from './payments/vietqr.js';
 import type { PaymentService } from './services/payments.js';
 import type { PaymentStore } from './services/ports.js';
 import { AppError } from './domain/errors.js';
@@ -115,7 +114,9 @@ export function composePayments(u: {
       }
       return parseTransfers(provider, json);
     },
+    // Loaded with the first QR shown, not at start (vietnam-qr-pay, qrcode: ADR 0020).
     async qr(payment) {
+      const { qrSvg, vietQrPayload } = await import('./payments/vietqr.js');
       const payload = vietQrPayload({
         bankBin: p.account.bankBin,
         accountNumber: p.account.accountNumber,

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { localDate } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
 import { formatDossierCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
@@ -297,17 +298,23 @@ export class PaymentService implements TransferSink {
 
   /** Paid, but the tray will not open: the deposit ends, the tray is free, the transfer due back in full. */
   private async unopenable(q: Queryable, d: Dossier, p: PaymentRow, transferId: string | null, at: Date): Promise<AfterCommit | null> {
-    const { payments, dossiers, trayStore, outbox, audit } = this.deps;
+    await this.giveBack(q, p, transferId, at, { reason: 'tray_unavailable' });
+    await this.releaseWaiting(q, d, p, 'lock_failed', at);
+    const tray = p.tray;
+    return tray === null ? null : () => this.deps.trays.publish([tray]);
+  }
+
+  /** A paid fee goes back: `failed`, its fee receipt voided, the transfer (if any) due back in full, said in the audit log. */
+  private async giveBack(
+    q: Queryable,
+    p: PaymentRow,
+    transferId: string | null,
+    at: Date,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    const { payments, outbox, audit } = this.deps;
     await payments.update(q, p.id, { status: 'failed', closedAt: at, transferId });
-    if (d.status === 'verified') {
-      await dossiers.transition(q, d.id, 'verified', 'cancelled', {
-        actor: SYSTEM,
-        at,
-        fields: { cancelledAt: at },
-        details: { reason: 'lock_failed' },
-      });
-    }
-    if (p.tray !== null) await trayStore.setContent(q, p.tray, 'free', at);
+    await payments.voidReceipts(q, p.id, at);
     if (transferId) {
       await payments.refundTransfer(q, transferId);
       await outbox.enqueue(
@@ -317,16 +324,33 @@ export class PaymentService implements TransferSink {
         at,
       );
     }
-    await outbox.enqueue(q, 'deposit.cancelled', { depositId: d.id, tray: null, reason: 'lock_failed' }, at);
     await audit.record(q, {
       actor: SYSTEM,
       action: 'payment.refund_due',
       subject: `payment:${p.id}`,
-      details: { amount: p.amount, reason: 'tray_unavailable' },
+      details: { amount: p.amount, ...details },
       at,
     });
-    const tray = p.tray;
-    return tray === null ? null : () => this.deps.trays.publish([tray]);
+  }
+
+  /** A deposit that waited for its fee ends: cancelled (`reason`), its reserved tray free, `deposit.cancelled`. */
+  private async releaseWaiting(
+    q: Queryable,
+    d: Dossier | null,
+    p: PaymentRow,
+    reason: 'lock_failed' | 'payment_timeout' | 'payment_cancelled',
+    at: Date,
+  ): Promise<void> {
+    if (d?.status === 'verified') {
+      await this.deps.dossiers.transition(q, d.id, 'verified', 'cancelled', {
+        actor: SYSTEM,
+        at,
+        fields: { cancelledAt: at },
+        details: { reason },
+      });
+    }
+    if (p.tray !== null) await this.deps.trayStore.setContent(q, p.tray, 'free', at);
+    await this.deps.outbox.enqueue(q, 'deposit.cancelled', { depositId: p.dossierId, tray: null, reason }, at);
   }
 
   /** An officer took the fee at the counter (a `later` payment, or one whose transfer never came). */
@@ -379,24 +403,7 @@ export class PaymentService implements TransferSink {
       return;
     }
     if (p.status !== 'paid' && p.status !== 'paid_at_counter') return;
-    await payments.update(q, p.id, { status: 'failed', closedAt: at });
-    await payments.voidReceipts(q, p.id, at);
-    if (p.transferId) {
-      await payments.refundTransfer(q, p.transferId);
-      await outbox.enqueue(
-        q,
-        'payment.transfer_flagged',
-        { transferId: p.transferId, paymentId: p.id, outcome: 'refund', amount: p.amount, refundDue: p.amount },
-        at,
-      );
-    }
-    await audit.record(q, {
-      actor: SYSTEM,
-      action: 'payment.refund_due',
-      subject: `payment:${p.id}`,
-      details: { amount: p.amount, via: p.transferId ? 'transfer' : 'counter' },
-      at,
-    });
+    await this.giveBack(q, p, p.transferId, at, { via: p.transferId ? 'transfer' : 'counter' });
   }
 
   /** The citizen gave up at the kiosk: like a timeout, at once. 409 PAYMENT_NOT_AWAITED once paid or over. */
@@ -415,7 +422,7 @@ export class PaymentService implements TransferSink {
   }
 
   private async end(paymentId: string, to: 'expired' | 'cancelled'): Promise<'ended' | 'not_found' | PaymentRow['status']> {
-    const { db, payments, dossiers, trayStore, outbox, audit, clock } = this.deps;
+    const { db, payments, dossiers, outbox, audit, clock } = this.deps;
     const result = await db.tx(async (q) => {
       const seen = await payments.get(q, paymentId);
       if (!seen) return { state: 'not_found' as const, tray: null };
@@ -426,23 +433,13 @@ export class PaymentService implements TransferSink {
       // The sweep waits a grace after the time shown: a transfer booked in time may be reported a little later.
       if (to === 'expired' && p.payBy && p.payBy.getTime() + PAYMENT_GRACE_MS > now.getTime()) return { state: p.status, tray: null };
       await payments.update(q, p.id, { status: to, closedAt: now });
-      const reason = to === 'expired' ? ('payment_timeout' as const) : ('payment_cancelled' as const);
-      if (d && d.status === 'verified') {
-        await dossiers.transition(q, d.id, 'verified', 'cancelled', {
-          actor: SYSTEM,
-          at: now,
-          fields: { cancelledAt: now },
-          details: { reason },
-        });
-      }
-      if (p.tray !== null) await trayStore.setContent(q, p.tray, 'free', now);
       await outbox.enqueue(
         q,
         'payment.expired',
         { paymentId: p.id, depositId: p.dossierId, reason: to === 'expired' ? 'timeout' : 'cancelled' },
         now,
       );
-      await outbox.enqueue(q, 'deposit.cancelled', { depositId: p.dossierId, tray: null, reason }, now);
+      await this.releaseWaiting(q, d, p, to === 'expired' ? 'payment_timeout' : 'payment_cancelled', now);
       await audit.record(q, {
         actor: to === 'cancelled' ? 'citizen' : SYSTEM,
         action: `payment.${to}`,
@@ -576,7 +573,7 @@ export class PaymentService implements TransferSink {
 }
 
 function localYear(at: Date, timeZone: string): number {
-  return Number(new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric' }).format(at));
+  return Number(localDate(at, timeZone).slice(0, 4));
 }
 
 function lowerFirst(s: string): string {

@@ -48,9 +48,7 @@ export class ReconciliationService {
   constructor(private readonly deps: { db: Database; payments: PaymentStore; timezone: string }) {}
 
   async day(date: string): Promise<ReconciliationDay> {
-    const from = localMidnight(date, this.deps.timezone);
-    const to = localMidnight(nextDate(date), this.deps.timezone);
-    const { payments, transfers, receipts } = await this.deps.payments.day(this.deps.db, from, to);
+    const { payments, transfers, receipts } = await this.deps.payments.day(this.deps.db, date, this.deps.timezone);
     const byProcedure = new Map<string, { procedureCode: string; paid: number; amount: number; unpaid: number }>();
     for (const p of payments) {
       const row = byProcedure.get(p.procedureCode) ?? { procedureCode: p.procedureCode, paid: 0, amount: 0, unpaid: 0 };
@@ -166,28 +164,4 @@ function missingBetween(numbers: number[]): number[] {
   const missing: number[] = [];
   for (let i = 1; i < sorted.length; i++) for (let n = sorted[i - 1] + 1; n < sorted[i]; n++) missing.push(n);
   return missing;
-}
-
-function nextDate(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
-/** 00:00 of `date` in the time zone, as an instant. */
-function localMidnight(date: string, timeZone: string): Date {
-  const utc = new Date(`${date}T00:00:00Z`);
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  })
-    .formatToParts(utc)
-    .reduce<Record<string, string>>((acc, p) => ((acc[p.type] = p.value), acc), {});
-  const asLocal = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
-  return new Date(utc.getTime() - (asLocal - utc.getTime()));
 }

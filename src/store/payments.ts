@@ -233,19 +233,20 @@ export class PaymentRepository implements PaymentStore {
     return rows.map(receipt);
   }
 
-  async day(q: Queryable, from: Date, to: Date): Promise<{ payments: PaymentRow[]; transfers: TransferRow[]; receipts: ReceiptRow[] }> {
-    const args = [this.lockerId, from, to];
+  async day(
+    q: Queryable,
+    date: string,
+    timezone: string,
+  ): Promise<{ payments: PaymentRow[]; transfers: TransferRow[]; receipts: ReceiptRow[] }> {
+    // The local day's bounds as the figures take them (src/store/stats.ts): midnight to midnight in the locker's zone.
+    const within = (column: string) =>
+      `${column} >= ($2::date::timestamp AT TIME ZONE $3) AND ${column} < (($2::date + 1)::timestamp AT TIME ZONE $3)`;
+    const args = [this.lockerId, date, timezone];
     const [p, t, r] = await Promise.all([
+      q.query(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND ${within('created_at')} ORDER BY created_at`, args),
+      q.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE locker_id = $1 AND ${within('received_at')} ORDER BY received_at`, args),
       q.query(
-        `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE locker_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at`,
-        args,
-      ),
-      q.query(
-        `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE locker_id = $1 AND received_at >= $2 AND received_at < $3 ORDER BY received_at`,
-        args,
-      ),
-      q.query(
-        `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE locker_id = $1 AND issued_at >= $2 AND issued_at < $3 ORDER BY series, year, number, issued_at`,
+        `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE locker_id = $1 AND ${within('issued_at')} ORDER BY series, year, number, issued_at`,
         args,
       ),
     ]);

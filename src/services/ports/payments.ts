@@ -128,6 +128,6 @@ export interface PaymentStore {
   insertReceipt(q: Queryable, r: ReceiptRow): Promise<void>;
   receipt(q: Queryable, id: string): Promise<ReceiptRow | null>;
   receiptsOfDossier(q: Queryable, dossierId: string): Promise<ReceiptRow[]>;
-  /** Payments, transfers and receipts of one local day [from, to), for the reconciliation. */
-  day(q: Queryable, from: Date, to: Date): Promise<{ payments: PaymentRow[]; transfers: TransferRow[]; receipts: ReceiptRow[] }>;
+  /** Payments, transfers and receipts of one local day (YYYY-MM-DD in `timezone`), for the reconciliation. */
+  day(q: Queryable, date: string, timezone: string): Promise<{ payments: PaymentRow[]; transfers: TransferRow[]; receipts: ReceiptRow[] }>;
 }
