@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   PROCEDURE_NOT_FOUND: 400,
   PROCEDURE_NOT_ACCEPTED: 400,
   DOSSIER_CODE_INVALID: 400,
+  /** A citizen ID card's QR text that is not one (src/domain/citizen-id.ts names what is wrong). */
+  ID_CARD_INVALID: 400,
+  /** A personal identification number that is not 12 digits with a province code and a possible birth year. */
+  ID_NUMBER_INVALID: 400,
   DOSSIER_NOT_FOUND: 404,
   CHALLENGE_NOT_FOUND: 404,
   DEPOSIT_NOT_FOUND: 404,
