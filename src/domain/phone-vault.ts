@@ -12,6 +12,10 @@ export interface SecretKeys {
   otp: Buffer;
   /** Encrypts staff authenticator (TOTP) secrets at rest. */
   totpSecret: Buffer;
+  /** Keys the hash of citizen ID numbers (an ID-card result's holder, matched at pickup). */
+  idHash: Buffer;
+  /** Encrypts a depositor's ID number and name taken from a scanned card. */
+  idEncryption: Buffer;
 }
 
 /** Derives the purpose keys from one master secret (HKDF-SHA256). */
@@ -22,6 +26,8 @@ export function deriveKeys(master: Buffer): SecretKeys {
     phoneEncryption: derive('phone-encryption'),
     otp: derive('otp'),
     totpSecret: derive('totp-secret'),
+    idHash: derive('id-hash'),
+    idEncryption: derive('id-encryption'),
   };
 }
 

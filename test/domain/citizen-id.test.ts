@@ -96,3 +96,18 @@ t.test('a typed ID number', async (t) => {
   t.equal(PROVINCE_CODES.size, 63);
   t.equal(maskIdNumber('079301012345'), '••••••••2345');
 });
+
+t.test('the ID vault: a keyed hash and a sealed holder', async (t) => {
+  const { deriveKeys } = await import('../../src/domain/phone-vault.js');
+  const { IdVault } = await import('../../src/domain/id-vault.js');
+  const vault = new IdVault(deriveKeys(Buffer.from('one master secret')));
+  const other = new IdVault(deriveKeys(Buffer.from('another master secret')));
+  t.match(vault.hash('079301012345'), /^[0-9a-f]{64}$/);
+  t.equal(vault.hash('079301012345'), vault.hash('079301012345'));
+  t.not(vault.hash('079301012345'), other.hash('079301012345'), 'keyed: another secret, another hash');
+  t.not(vault.hash('079301012345'), vault.hash('079301012346'));
+  const sealed = vault.seal({ idNumber: '079301012345', fullName: 'Nguyễn Thị Minh Anh' });
+  t.notMatch(sealed, /079301012345|Nguy/);
+  t.same(vault.open(sealed), { idNumber: '079301012345', fullName: 'Nguyễn Thị Minh Anh' });
+  t.throws(() => other.open(sealed), 'another key cannot open it');
+});
