@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   PAYMENT_NOT_FOUND: 404,
   /** The payment is not waiting any more (paid, expired or cancelled): nothing to cancel or pay. */
   PAYMENT_NOT_AWAITED: 409,
+  /** No transfer under this id at this locker. */
+  TRANSFER_NOT_FOUND: 404,
+  /** The transfer paid its fee: nothing goes back. */
+  REFUND_NOT_DUE: 409,
+  /** The refund of this transfer was recorded before (when and its reference in the details). */
+  REFUND_ALREADY_RECORDED: 409,
   /** No receipt under this id. */
   RECEIPT_NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,

@@ -38,6 +38,7 @@ import type {
   ProcedureCatalogue,
   Queryable,
   ReceiptRow,
+  TransferRow,
   TransferOutcome,
   TransferSink,
   TrayStore,
@@ -378,6 +379,40 @@ export class PaymentService implements TransferSink {
     });
     outbox.committed();
     return row;
+  }
+
+  /**
+   * An admin records the money due back on a transfer as sent, with the bank's reference of the
+   * refund: the transfer leaves the list of refunds due (the day's figures then count it refunded).
+   */
+  async recordRefund(transferId: string, reference: string, actor: string): Promise<TransferRow> {
+    const { db, payments, audit, clock } = this.deps;
+    return db.tx(async (q) => {
+      const t = await payments.transfer(q, transferId, { forUpdate: true });
+      if (!t) throw new AppError('TRANSFER_NOT_FOUND', 'no such transfer at this locker');
+      if (t.refundDue === 0) throw new AppError('REFUND_NOT_DUE', 'nothing is due back on this transfer: it paid its fee');
+      if (t.refundedAt) {
+        throw new AppError('REFUND_ALREADY_RECORDED', `this refund was recorded at ${t.refundedAt.toISOString()}`, {
+          refundedAt: t.refundedAt.toISOString(),
+          refundReference: t.refundReference,
+        });
+      }
+      const now = clock.now();
+      await payments.recordRefund(q, t.id, { at: now, by: actor, reference });
+      await audit.record(q, {
+        actor,
+        action: 'payment.refund_sent',
+        subject: `transfer:${t.id}`,
+        details: { amount: t.refundDue, paymentId: t.paymentId, outcome: t.outcome },
+        at: now,
+      });
+      return (await payments.transfer(q, t.id))!;
+    });
+  }
+
+  /** Transfers with money due back not yet sent, whatever their day (the admins' to-do list). */
+  refundsOutstanding(): Promise<TransferRow[]> {
+    return this.deps.payments.refundsOutstanding(this.deps.db);
   }
 
   /**

@@ -5,7 +5,7 @@
  * procedure. As JSON for the screen and as CSV for the accounts office.
  */
 import { formatReceiptNumber } from '../domain/receipts.js';
-import type { Database, PaymentStore } from './ports.js';
+import type { Database, PaymentStore, TransferRow } from './ports.js';
 
 export interface ReconciliationDay {
   date: string;
@@ -38,6 +38,10 @@ export interface ReconciliationDay {
     refundDue: number;
     bookedAt: string;
     receivedAt: string;
+    /** The refund as recorded by an admin (POST /api/admin/transfers/:id/refund), else null. */
+    refundedAt: string | null;
+    refundedBy: string | null;
+    refundReference: string | null;
   }[];
   receipts: { receiptId: string; kind: string; series: string | null; number: string | null; amount: number; issuedAt: string }[];
   /** Per series (and year): numbers missing between this locker's first and last of the day (every locker's count). */
@@ -88,17 +92,7 @@ export class ReconciliationService {
         createdAt: p.createdAt.toISOString(),
         paidAt: p.paidAt?.toISOString() ?? null,
       })),
-      transfers: transfers.map((t) => ({
-        transferId: t.id,
-        provider: t.provider,
-        providerTxId: t.providerTxId,
-        amount: t.amount,
-        reference: t.reference,
-        outcome: t.outcome,
-        refundDue: t.refundDue,
-        bookedAt: t.bookedAt.toISOString(),
-        receivedAt: t.receivedAt.toISOString(),
-      })),
+      transfers: transfers.map(transferView),
       receipts: receipts.map((r) => ({
         receiptId: r.id,
         kind: r.kind,
@@ -140,15 +134,60 @@ export class ReconciliationService {
     );
     row('section', 'procedure', 'paid', 'amount', 'unpaid');
     for (const p of d.byProcedure) row('procedure', p.procedureCode, p.paid, p.amount, p.unpaid);
-    row('section', 'transfer_id', 'provider', 'provider_tx_id', 'amount', 'reference', 'outcome', 'refund_due', 'booked_at', 'received_at');
-    for (const t of d.transfers)
-      row('transfer', t.transferId, t.provider, t.providerTxId, t.amount, t.reference, t.outcome, t.refundDue, t.bookedAt, t.receivedAt);
+    row(
+      'section',
+      'transfer_id',
+      'provider',
+      'provider_tx_id',
+      'amount',
+      'reference',
+      'outcome',
+      'refund_due',
+      'booked_at',
+      'received_at',
+      'refunded_at',
+      'refund_reference',
+    );
+    for (const t of d.transfers) {
+      row(
+        'transfer',
+        t.transferId,
+        t.provider,
+        t.providerTxId,
+        t.amount,
+        t.reference,
+        t.outcome,
+        t.refundDue,
+        t.bookedAt,
+        t.receivedAt,
+        t.refundedAt,
+        t.refundReference,
+      );
+    }
     row('section', 'receipt_id', 'kind', 'series', 'number', 'amount', 'issued_at');
     for (const r of d.receipts) row('receipt', r.receiptId, r.kind, r.series, r.number, r.amount, r.issuedAt);
     row('section', 'series', 'year', 'missing_numbers');
     for (const g of d.gaps) row('gap', g.series, g.year, g.missing.join(' '));
     return `${lines.join('\r\n')}\r\n`;
   }
+}
+
+/** A transfer as the admins see it (the day's list, the refunds due). */
+export function transferView(t: TransferRow): ReconciliationDay['transfers'][number] {
+  return {
+    transferId: t.id,
+    provider: t.provider,
+    providerTxId: t.providerTxId,
+    amount: t.amount,
+    reference: t.reference,
+    outcome: t.outcome,
+    refundDue: t.refundDue,
+    bookedAt: t.bookedAt.toISOString(),
+    receivedAt: t.receivedAt.toISOString(),
+    refundedAt: t.refundedAt?.toISOString() ?? null,
+    refundedBy: t.refundedBy ?? null,
+    refundReference: t.refundReference ?? null,
+  };
 }
 
 function cell(v: string | number | null): string {

@@ -3,7 +3,7 @@ import type { ReceiptBody } from '../domain/receipts.js';
 import type { PaymentRow, PaymentStore, Queryable, ReceiptRow, TransferRow } from '../services/ports.js';
 
 const PAYMENT_COLUMNS = `id, dossier_id, procedure_code, amount, reference, mode, status, tray, created_at, pay_by, paid_at, closed_at, transfer_id`;
-const TRANSFER_COLUMNS = `id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, payment_id, outcome, refund_due, refunded_at`;
+const TRANSFER_COLUMNS = `id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, payment_id, outcome, refund_due, refunded_at, refunded_by, refund_reference`;
 const RECEIPT_COLUMNS = `id, kind, dossier_id, payment_id, series, year, number, body, signature, issued_at, voided_at`;
 
 function payment(r: any): PaymentRow {
@@ -38,6 +38,8 @@ function transfer(r: any): TransferRow {
     outcome: r.outcome,
     refundDue: Number(r.refund_due),
     refundedAt: r.refunded_at,
+    refundedBy: r.refunded_by,
+    refundReference: r.refund_reference,
   };
 }
 
@@ -153,6 +155,30 @@ export class PaymentRepository implements PaymentStore {
 
   async refundTransfer(q: Queryable, transferId: string): Promise<void> {
     await q.query(`UPDATE transfers SET refund_due = amount WHERE locker_id = $1 AND id = $2`, [this.lockerId, transferId]);
+  }
+
+  async transfer(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<TransferRow | null> {
+    const { rows } = await q.query(
+      `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE locker_id = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+      [this.lockerId, id],
+    );
+    return rows[0] ? transfer(rows[0]) : null;
+  }
+
+  async recordRefund(q: Queryable, id: string, refund: { at: Date; by: string; reference: string }): Promise<void> {
+    await q.query(
+      `UPDATE transfers SET refunded_at = $3, refunded_by = $4, refund_reference = $5
+        WHERE locker_id = $1 AND id = $2 AND refund_due > 0 AND refunded_at IS NULL`,
+      [this.lockerId, id, refund.at, refund.by, refund.reference],
+    );
+  }
+
+  async refundsOutstanding(q: Queryable): Promise<TransferRow[]> {
+    const { rows } = await q.query(
+      `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE locker_id = $1 AND refund_due > 0 AND refunded_at IS NULL ORDER BY received_at`,
+      [this.lockerId],
+    );
+    return rows.map(transfer);
   }
 
   async nextReceiptNumber(q: Queryable, series: string, year: number): Promise<number> {

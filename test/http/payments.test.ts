@@ -219,6 +219,59 @@ t.test(`the webhook: signature, replay, wrong amount, second payment, unmatched 
   t.match(csv.body, /transfer,.*,BANK-4,700000,ATM[0-9A-Z]{8},duplicate,700000/);
   t.equal((await locker.staff.get(`/api/admin/payments?date=${today}`)).statusCode, 403, 'admins only');
   t.equal((await locker.admin.get(`/api/admin/payments?date=yesterday`)).statusCode, 400);
+
+  // The money due back goes back: an admin records each refund with the bank's reference.
+  const due = await locker.admin.get('/api/admin/refunds');
+  t.equal(due.statusCode, 200, due.body);
+  t.same(
+    due.json().refunds.map((r: any) => [r.providerTxId, r.refundDue]),
+    [
+      ['BANK-2', FEE - 1000],
+      ['BANK-4', FEE],
+      ['BANK-5', 50_000],
+    ],
+    'the refunds due, oldest first, the matched transfer not among them',
+  );
+  const id = (tx: string) => rows.find((r) => r.provider_tx_id === tx).id;
+  const refund = (tx: string, body: unknown, client = locker.admin) => client.post(`/api/admin/transfers/${tx}/refund`, body);
+  const sent = await refund(id('BANK-4'), { reference: ' FT26340 12345 ' });
+  t.equal(sent.statusCode, 200, sent.body);
+  t.match(sent.json(), { providerTxId: 'BANK-4', refundReference: 'FT26340 12345', refundedBy: String, refundedAt: String });
+  const again = await refund(id('BANK-4'), { reference: 'FT-OTHER' });
+  t.equal(again.statusCode, 409);
+  t.equal(again.json().error.code, 'REFUND_ALREADY_RECORDED', 'a refund is recorded once');
+  const paidFee = await refund(id('BANK-3'), { reference: 'FT1' });
+  t.equal(paidFee.statusCode, 409);
+  t.equal(paidFee.json().error.code, 'REFUND_NOT_DUE', 'the transfer that paid its fee has nothing due back');
+  t.equal((await refund(randomUUID(), { reference: 'FT1' })).json().error.code, 'TRANSFER_NOT_FOUND');
+  for (const [body, why] of [
+    [{}, 'no reference'],
+    [{ reference: '' }, 'empty'],
+    [{ reference: '=HYPERLINK(1)' }, 'a formula'],
+    [{ reference: 'x'.repeat(65) }, 'too long'],
+    [{ reference: 'FT1', amount: 5 }, 'an unknown field'],
+  ] as const) {
+    const r = await refund(id('BANK-5'), body);
+    t.equal(r.statusCode, 400, why);
+    t.equal(r.json().error.code, 'VALIDATION_FAILED', why);
+  }
+  t.equal((await refund('not-a-uuid', { reference: 'FT1' })).statusCode, 400);
+  t.equal((await refund(id('BANK-5'), { reference: 'FT1' }, locker.staff)).statusCode, 403, 'admins only');
+  t.same(
+    (await locker.admin.get('/api/admin/refunds')).json().refunds.map((r: any) => r.providerTxId),
+    ['BANK-2', 'BANK-5'],
+    'the recorded refund leaves the list',
+  );
+  const after = (await locker.admin.get(`/api/admin/payments?date=${today}`)).json();
+  t.equal(after.totals.refundDue, FEE - 1000 + 50_000, 'still due: the two not sent');
+  t.equal(after.totals.refunded, FEE, 'refunded: the one sent');
+  t.match((await locker.admin.get(`/api/admin/payments.csv?date=${today}`)).body, /,BANK-4,.*,FT26340 12345\r\n/);
+  const audit = await locker.controller.database.query(
+    `SELECT actor, subject, details FROM audit_log WHERE locker_id = $1 AND action = 'payment.refund_sent'`,
+    [locker.lockerId],
+  );
+  t.equal(audit.rowCount, 1, 'audited once');
+  t.equal(audit.rows[0].subject, `transfer:${id('BANK-4')}`);
 });
 
 t.test(`no transfer in time: nothing charged, the tray free; a late one is flagged for refund (${dbKind})`, async (t) => {

@@ -122,6 +122,19 @@ t.test('a fee deposit: the QR, the transfer, the tray, the receipts', { skip: no
   t.match(await panel.locator('tr[data-transfer]').textContent(), /Không rõ hồ sơ.*5\.000 đ/);
   const [file] = await Promise.all([admin.waitForEvent('download'), panel.getByRole('button', { name: 'Tải CSV' }).click()]);
   t.match(file.suggestedFilename(), /^doi-soat-le-phi-\d{4}-\d{2}-\d{2}\.csv$/, 'the day as CSV');
+
+  // The stray transfer's money goes back from the bank: the admin records it with the refund's reference.
+  const due = panel.locator('[data-refunds-due]');
+  await due.locator('tr[data-refund]').waitFor();
+  t.match(await due.locator('tr[data-refund]').textContent(), /Không rõ hồ sơ.*5\.000 đ/, 'among the refunds due');
+  await due.getByRole('button', { name: 'Đã hoàn tiền' }).click();
+  t.match(await due.getByRole('status').textContent(), /Nhập mã giao dịch/, 'a reference is asked first');
+  await due.getByLabel(/Mã giao dịch hoàn tiền cho/).fill('FT26340998877');
+  await due.getByRole('button', { name: 'Đã hoàn tiền' }).click();
+  await due.getByText('Không còn khoản nào phải hoàn.').waitFor();
+  t.match(await due.getByRole('status').textContent(), /Đã ghi nhận hoàn 5\.000 đ/);
+  await panel.locator('tr[data-transfer] [data-refunded]', { hasText: 'FT26340998877' }).waitFor();
+  t.equal(await panel.locator('[data-total="refundDue"]').textContent(), '0 đ', 'nothing due back any more');
   await screenshot(admin, 'admin-payments', true);
   t.same([...page.errors, ...sim.errors, ...receipt.errors, ...admin.errors], [], 'no script errors');
 });

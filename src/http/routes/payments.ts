@@ -14,7 +14,7 @@ import { PaymentView } from '../../domain/api.js';
 import { AppError } from '../../domain/errors.js';
 import type { PaymentService } from '../../services/payments.js';
 import type { IncomingTransfer, PaymentRow, ReceiptRow, TransferOutcome } from '../../services/ports.js';
-import type { ReconciliationService } from '../../services/reconciliation.js';
+import { transferView, type ReconciliationService } from '../../services/reconciliation.js';
 import { actorOf, type AuthHooks } from '../auth.js';
 import { errorSchema } from '../errors.js';
 import type { RouteGuards } from '../guards.js';
@@ -214,6 +214,91 @@ export async function paymentRoutes(
         .header('content-disposition', `attachment; filename="payments-${request.query.date}.csv"`)
         .send(`\uFEFF${csv}`);
     },
+  );
+
+  // Refunds: the transfers whose money is due back (any day), and an admin's word that it went back.
+  const transferItem = {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'transferId',
+      'provider',
+      'providerTxId',
+      'amount',
+      'reference',
+      'outcome',
+      'refundDue',
+      'bookedAt',
+      'receivedAt',
+      'refundedAt',
+      'refundedBy',
+      'refundReference',
+    ],
+    properties: {
+      transferId: { type: 'string' },
+      provider: { type: 'string' },
+      providerTxId: { type: 'string' },
+      amount: { type: 'integer', description: 'VND received' },
+      reference: { type: ['string', 'null'], description: 'the payment reference found in its text, if any' },
+      outcome: { type: 'string', enum: ['matched', 'wrong_amount', 'duplicate', 'late', 'unmatched'] },
+      refundDue: { type: 'integer', description: 'VND due back to the payer (0: it paid its fee)' },
+      bookedAt: { type: 'string', format: 'date-time' },
+      receivedAt: { type: 'string', format: 'date-time' },
+      refundedAt: { type: ['string', 'null'], format: 'date-time', description: 'when an admin recorded the refund as sent' },
+      refundedBy: { type: ['string', 'null'] },
+      refundReference: { type: ['string', 'null'], description: "the bank's reference of the refund" },
+    },
+  } as const;
+  app.get(
+    '/api/admin/refunds',
+    {
+      onRequest: auth.admin,
+      schema: {
+        summary: 'Transfers with money due back and no refund recorded yet, whatever their day, oldest first',
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['refunds'],
+            properties: { refunds: { type: 'array', items: transferItem } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async () => ({ refunds: (await service.refundsOutstanding()).map(transferView) }),
+  );
+  app.post<{ Params: { transferId: string }; Body: { reference: string } }>(
+    '/api/admin/transfers/:transferId/refund',
+    {
+      onRequest: auth.admin,
+      schema: {
+        summary: "Records the money due back on a transfer as sent to the payer, with the bank's reference of the refund",
+        params: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['transferId'],
+          properties: { transferId: { type: 'string', pattern: UUID } },
+        },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reference'],
+          properties: {
+            reference: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              pattern: '^ *[\\p{L}\\p{N}][\\p{L}\\p{N} ./_:#-]*$',
+              description: "the bank's reference of the refund transfer (letters, digits, spaces and . / _ : # -)",
+            },
+          },
+        },
+        response: { 200: transferItem, ...errors },
+      },
+    },
+    async (request) =>
+      transferView(await service.recordRefund(request.params.transferId.toLowerCase(), request.body.reference.trim(), actorOf(request))),
   );
 
   // The simulated bank's controls exist only beside the simulated cabinet.

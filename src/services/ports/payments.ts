@@ -78,6 +78,9 @@ export interface TransferRow {
   outcome: Exclude<TransferOutcome, 'already_recorded' | 'other_locker'>;
   refundDue: number;
   refundedAt: Date | null;
+  /** Who recorded the refund as sent, and the bank's reference of it (set with refundedAt). */
+  refundedBy?: string | null;
+  refundReference?: string | null;
 }
 
 /** A signed receipt as stored. */
@@ -123,6 +126,12 @@ export interface PaymentStore {
   transferByProviderId(q: Queryable, provider: string, providerTxId: string): Promise<TransferRow | null>;
   /** Marks a matched transfer as due back in full (its deposit could not be made after all). */
   refundTransfer(q: Queryable, transferId: string): Promise<void>;
+  /** One transfer of this locker by id. */
+  transfer(q: Queryable, id: string, opts?: { forUpdate?: boolean }): Promise<TransferRow | null>;
+  /** Records the money due back as sent (an admin's word, with the bank's reference). */
+  recordRefund(q: Queryable, id: string, refund: { at: Date; by: string; reference: string }): Promise<void>;
+  /** Transfers with money due back and no refund recorded, whatever their day, oldest first. */
+  refundsOutstanding(q: Queryable): Promise<TransferRow[]>;
   /** The next receipt number of the series and year (1 for the first), in the caller's transaction. */
   nextReceiptNumber(q: Queryable, series: string, year: number): Promise<number>;
   insertReceipt(q: Queryable, r: ReceiptRow): Promise<void>;

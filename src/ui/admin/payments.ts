@@ -24,6 +24,8 @@ export function Payments({ token, onUnauthorized }: { token: string; onUnauthori
   const [date, setDate] = useState(today());
   const [day, setDay] = useState<ReconciliationDay | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Bumped when a refund is recorded: the day and the list of refunds due are read again. */
+  const [version, setVersion] = useState(0);
   useEffect(() => {
     let stopped = false;
     setDay(null);
@@ -39,7 +41,7 @@ export function Payments({ token, onUnauthorized }: { token: string; onUnauthori
     return () => {
       stopped = true;
     };
-  }, [date, token]);
+  }, [date, token, version]);
 
   // The CSV needs the bearer token: fetched, then handed to the browser as a file.
   const download = async () => {
@@ -138,6 +140,7 @@ export function Payments({ token, onUnauthorized }: { token: string; onUnauthori
                           <th scope="col">Lý do</th>
                           <th scope="col" class="num">Số tiền</th>
                           <th scope="col" class="num">Hoàn trả</th>
+                          <th scope="col">Đã hoàn</th>
                         </tr>
                       </thead>
                       <tbody>
@@ -149,6 +152,7 @@ export function Payments({ token, onUnauthorized }: { token: string; onUnauthori
                               <td>${t.outcome === 'matched' ? 'Hồ sơ không nộp được' : (OUTCOMES[t.outcome] ?? t.outcome)}</td>
                               <td class="num">${vnd(t.amount)}</td>
                               <td class="num">${vnd(t.refundDue)}</td>
+                              <td data-refunded>${t.refundedAt ? `${when(t.refundedAt)} · ${t.refundReference}` : 'Chưa'}</td>
                             </tr>`,
                         )}
                       </tbody>
@@ -157,5 +161,96 @@ export function Payments({ token, onUnauthorized }: { token: string; onUnauthori
             }`
         : null
     }
+    <${RefundsDue} token=${token} onUnauthorized=${onUnauthorized} version=${version} onRecorded=${() => setVersion((v) => v + 1)} />
   </section>`;
 }
+
+const when = (iso: string) =>
+  new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
+
+/**
+ * Every transfer whose money is still due back, whatever its day, with a way to record the refund
+ * as sent (the bank's reference of the refund transfer): the admins' to-do list until it is empty.
+ */
+function RefundsDue(props: { token: string; onUnauthorized: () => void; version: number; onRecorded: () => void }) {
+  const { token, onUnauthorized, version, onRecorded } = props;
+  const [refunds, setRefunds] = useState<RefundRow[] | null>(null);
+  const [refs, setRefs] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    api<{ refunds: RefundRow[] }>('GET', '/api/admin/refunds', { token }).then(
+      (r) => !stopped && setRefunds(r.refunds),
+      (err) => {
+        if (err instanceof ApiError && err.status === 401) onUnauthorized();
+        else if (!stopped) setRefunds([]);
+      },
+    );
+    return () => {
+      stopped = true;
+    };
+  }, [token, version]);
+
+  const record = async (t: RefundRow) => {
+    const reference = (refs[t.transferId] ?? '').trim();
+    if (!reference) return setMessage({ ok: false, text: 'Nhập mã giao dịch của lần chuyển hoàn tiền trước.' });
+    try {
+      await api('POST', `/api/admin/transfers/${t.transferId}/refund`, { token, body: { reference } });
+      setMessage({ ok: true, text: `Đã ghi nhận hoàn ${vnd(t.refundDue)} cho giao dịch ${t.providerTxId}.` });
+      onRecorded();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return onUnauthorized();
+      const words: Record<string, string> = {
+        REFUND_ALREADY_RECORDED: 'Khoản hoàn tiền này đã được ghi nhận trước đó.',
+        REFUND_NOT_DUE: 'Giao dịch này không phải hoàn tiền.',
+        TRANSFER_NOT_FOUND: 'Không có giao dịch này.',
+        VALIDATION_FAILED: 'Mã giao dịch hoàn tiền chỉ gồm chữ, số, khoảng trắng và . / _ : # - (tối đa 64 ký tự).',
+      };
+      setMessage({ ok: false, text: (err instanceof ApiError && words[err.code]) || 'Không ghi nhận được. Thử lại.' });
+      if (err instanceof ApiError && err.code === 'REFUND_ALREADY_RECORDED') onRecorded();
+    }
+  };
+
+  if (!refunds) return null;
+  return html`<div class="refunds-due" data-refunds-due>
+    <h3>Tiền phải hoàn, chưa hoàn (mọi ngày)</h3>
+    ${message ? html`<p role="status" class=${message.ok ? 'ok' : 'bad'}>${message.text}</p>` : null}
+    ${
+      refunds.length === 0
+        ? html`<p class="muted">Không còn khoản nào phải hoàn.</p>`
+        : html`<table class="payments-table">
+            <thead>
+              <tr>
+                <th scope="col">Nhận lúc</th>
+                <th scope="col">Mã giao dịch</th>
+                <th scope="col">Lý do</th>
+                <th scope="col" class="num">Hoàn trả</th>
+                <th scope="col">Mã giao dịch hoàn tiền</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${refunds.map(
+                (t) =>
+                  html`<tr data-refund=${t.providerTxId}>
+                    <td>${when(t.receivedAt)}</td>
+                    <td class="code">${t.providerTxId}</td>
+                    <td>${t.outcome === 'matched' ? 'Hồ sơ không nộp được' : (OUTCOMES[t.outcome] ?? t.outcome)}</td>
+                    <td class="num">${vnd(t.refundDue)}</td>
+                    <td>
+                      <input
+                        aria-label=${`Mã giao dịch hoàn tiền cho ${t.providerTxId}`}
+                        maxlength="64"
+                        value=${refs[t.transferId] ?? ''}
+                        onInput=${(e: Event) => setRefs({ ...refs, [t.transferId]: (e.target as HTMLInputElement).value })}
+                      />
+                      <button class="btn" onClick=${() => record(t)}>Đã hoàn tiền</button>
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+  </div>`;
+}
+
+type RefundRow = ReconciliationDay['transfers'][number];
