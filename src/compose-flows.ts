@@ -12,12 +12,14 @@ import type { durations } from './config/durations.js';
 import type { loadSecretKeys } from './config/secrets.js';
 import { nextRound, type WorkCalendar } from './domain/calendar.js';
 import type { Clock } from './domain/clock.js';
+import type { IdVault } from './domain/id-vault.js';
 import type { PhoneVault } from './domain/phone-vault.js';
 import { signReceipt } from './domain/receipts.js';
 import { paymentProvider } from './compose-payments.js';
 import type { EventsUnit } from './events/index.js';
 import { ChallengeService } from './services/challenges.js';
 import { DepositService } from './services/deposits.js';
+import type { IdCardScans } from './services/id-cards.js';
 import { PaymentService } from './services/payments.js';
 import type { CodeObserver, EventOutbox, ProcedureCatalogue } from './services/ports.js';
 import { PickupService } from './services/pickups.js';
@@ -32,6 +34,7 @@ import { AuditRepository } from './store/audit.js';
 import { ChallengeRepository } from './store/challenges.js';
 import type { Db } from './store/db.js';
 import { DossierRepository } from './store/dossiers.js';
+import { PickupIdentityRepository } from './store/pickup-identity.js';
 import { PaymentRepository } from './store/payments.js';
 import { RatingRepository } from './store/ratings.js';
 import { RoundRepository } from './store/rounds.js';
@@ -58,6 +61,10 @@ export function composeFlows(u: {
   events: EventsUnit;
   sms: SmsService;
   vault: PhoneVault;
+  /** Citizen ID numbers: the holder's hash of an ID-card result (ADR 0028). */
+  idVault: IdVault;
+  /** Cards scanned at the kiosk (src/services/id-cards.ts): an ID-card pickup may name one. */
+  idScans?: IdCardScans;
   keys: ReturnType<typeof loadSecretKeys>;
   /** The receipts' Ed25519 key (config/secrets.ts loadReceiptKey). */
   receiptKey: { privateKey: KeyObject };
@@ -72,9 +79,10 @@ export function composeFlows(u: {
 }): FlowUnits {
   const { config, db, trayRepo, trays, outbox, events, sms, vault, keys, catalogue, ms, clock, log } = u;
   const lockerId = config.locker.id;
+  const challengeStore = new ChallengeRepository(lockerId);
   const challenges = new ChallengeService({
     db,
-    challenges: new ChallengeRepository(lockerId),
+    challenges: challengeStore,
     vault,
     otpKey: keys.otp,
     policy: ms.otp,
@@ -139,12 +147,32 @@ export function composeFlows(u: {
     // Without a provider no transfer can be seen: every fee is paid at the counter.
     payBefore: paymentProvider(config) !== 'none',
   });
-  const deposits = new DepositService({ ...flowDeps, ratings, payments, doorOpenTimeoutMs: ms.doorOpenTimeoutMs, logger: log('deposits') });
+  const deposits = new DepositService({
+    ...flowDeps,
+    ratings,
+    payments,
+    doorOpenTimeoutMs: ms.doorOpenTimeoutMs,
+    logger: log('deposits'),
+    // A deposit made with a scanned card keeps its holder, sealed (docs/id-card.md).
+    ...(u.idScans ? { idCards: { scans: u.idScans, vault: u.idVault } } : {}),
+  });
   payments.onPaid = deposits.paidOpen;
-  const pickups = new PickupService({ ...flowDeps, ratings, logger: log('pickups') });
+  const pickupIdentity = new PickupIdentityRepository(lockerId);
+  const pickups = new PickupService({
+    ...flowDeps,
+    ratings,
+    logger: log('pickups'),
+    challengeStore,
+    identity: pickupIdentity,
+    idVault: u.idVault,
+    audit,
+    ...(u.idScans ? { scans: u.idScans } : {}),
+  });
   const results = new ResultService({
     ...flowDeps,
     vault,
+    idVault: u.idVault,
+    identity: pickupIdentity,
     audit,
     logger: log('results'),
     pickupWindowMs: ms.pickupWindowMs,

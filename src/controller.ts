@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLockBus, type CabinetSimulator } from '../hardware/index.js';
+import { createCardScanner, SimulatedCardScanner } from '../hardware/card-scanner.js';
 import { simulatorControls } from '../hardware/simulator-controls.js';
 import type { Config } from './config/types.js';
 import type { WorkCalendar } from './domain/calendar.js';
@@ -17,7 +18,10 @@ import { buildHttp } from './http/app.js';
 import { composeFlows } from './compose-flows.js';
 import { composeRecords } from './compose-records.js';
 import { composePayments, receiptKeyFor, type PaymentAdapters } from './compose-payments.js';
-import type { BusHealth, LockBus } from './services/ports.js';
+import type { BusHealth, CardScanner, LockBus } from './services/ports.js';
+import { IdCardScans, readCardsFrom } from './services/id-cards.js';
+import { RoundHolders } from './services/round-holders.js';
+import { HolderRepository } from './store/holders.js';
 import { TrayService } from './services/trays.js';
 import type { TrayChecks } from './services/tray-checks.js';
 import { type DepositService } from './services/deposits.js';
@@ -32,6 +36,7 @@ import { SmsLogRepository } from './store/sms-log.js';
 import { loadProcedures, procedureCatalogue } from './config/procedures.js';
 import { loadSecretKeys } from './config/secrets.js';
 import { PACKAGE_ROOT } from './config/package-root.js';
+import { IdVault } from './domain/id-vault.js';
 import { PhoneVault } from './domain/phone-vault.js';
 import { smsRenderer } from './domain/sms-text.js';
 import { durations } from './config/durations.js';
@@ -84,6 +89,8 @@ interface Units {
   rounds: RoundService;
   checks: TrayChecks;
   payments: PaymentAdapters;
+  /** The ID card scanner the daemon reads itself (idScanner), if any. */
+  cardScanner: CardScanner;
   http: FastifyInstance;
 }
 
@@ -231,6 +238,15 @@ export class Controller {
     const ms = durations(config);
     const keys = loadSecretKeys(config, log('secrets'));
     const vault = new PhoneVault(keys);
+    const idVault = new IdVault(keys);
+    // Citizen ID cards scanned at the kiosk, in memory only (docs/id-card.md); the daemon's own scanner feeds them too.
+    const idScans = new IdCardScans({ clock });
+    const cardScanner = createCardScanner(config.idScanner ?? { kind: 'none' }, log('id-scanner'));
+    if (cardScanner) {
+      readCardsFrom(cardScanner, idScans, log('id-scanner'));
+      this.units.cardScanner = cardScanner;
+      await cardScanner.start();
+    }
     const gateway = createSmsGateway(config.sms, { logger: log('sms'), clock });
     this.units.sms = gateway;
     await gateway.start();
@@ -262,6 +278,8 @@ export class Controller {
       events,
       sms,
       vault,
+      idVault,
+      idScans,
       keys,
       receiptKey,
       catalogue,
@@ -353,6 +371,11 @@ export class Controller {
       audit: auditTrail,
       metrics,
       payments: paymentAdapters.http,
+      idCards: {
+        scans: idScans,
+        ...(cardScanner instanceof SimulatedCardScanner ? { simulated: cardScanner } : {}),
+        holders: new RoundHolders({ db, holders: new HolderRepository(lockerId), vault: idVault, logger: log('rounds') }),
+      },
     }));
     await http.ready();
     this.running = true;
@@ -392,6 +415,7 @@ export class Controller {
         await u.bus?.stop();
       });
       await step('payments', () => u.payments?.stop());
+      await step('ID card scanner', () => u.cardScanner?.stop());
       await step('sms', () => u.sms?.stop());
       await step('events', () => u.events?.stop());
       await step('database', () => u.db?.close());

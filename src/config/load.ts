@@ -37,6 +37,8 @@ export const ENV_OVERRIDES: { env: string; field: string; kind: EnvKind }[] = [
   { env: 'MQTT_USERNAME', field: 'mqtt.username', kind: 'nullableString' },
   { env: 'MQTT_PASSWORD', field: 'mqtt.password', kind: 'nullableString' },
   { env: 'HARDWARE', field: 'hardware.driver', kind: 'string' },
+  { env: 'ID_SCANNER', field: 'idScanner.kind', kind: 'string' },
+  { env: 'ID_SCANNER_PATH', field: 'idScanner.path', kind: 'nullableString' },
   { env: 'SMS_GATEWAY', field: 'sms.gateway', kind: 'string' },
   { env: 'SMS_HTTP_URL', field: 'sms.http.url', kind: 'nullableString' },
   { env: 'SMS_HTTP_AUTH', field: 'sms.http.auth', kind: 'nullableString' },
@@ -224,6 +226,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const problem = addressEntryProblem(entry);
     if (problem) throw new ConfigError(`http.kioskClients[${i}]`, problem);
   });
+  checkIdScanner(result);
   // A released latch must lock again before the controller concludes "never opened" (ADR 0012).
   if (result.hardware.driver === 'simulator' && result.hardware.simulator.latchHoldMs >= result.citizens.doorOpenTimeoutSec * 1000) {
     throw new ConfigError(
@@ -232,6 +235,23 @@ export function loadConfig(options: LoadOptions = {}): Config {
     );
   }
   return result;
+}
+
+/**
+ * The citizen ID card scanner the daemon reads (docs/id-card.md): absent, `simulated` beside the
+ * simulated cabinet and `none` otherwise; a serial one needs its port, a simulated one the
+ * simulated cabinet (its card is presented through the simulator's API).
+ */
+function checkIdScanner(config: Config): void {
+  const simulator = config.hardware.driver === 'simulator';
+  config.idScanner ??= { kind: simulator ? 'simulated' : 'none' };
+  const scanner = config.idScanner;
+  if (scanner.kind === 'serial' && !scanner.path)
+    throw new ConfigError('idScanner.path', 'is required with kind serial (e.g. /dev/ttyACM0)');
+  if (scanner.kind === 'simulated' && !simulator) {
+    throw new ConfigError('idScanner.kind', 'simulated needs the simulated cabinet (hardware.driver simulator): use serial or none');
+  }
+  scanner.baudRate ??= 9600;
 }
 
 /** For a command's entry point: the configuration, or its error on stderr and exit 78 (EX_CONFIG). */

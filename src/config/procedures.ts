@@ -72,6 +72,15 @@ export function loadProcedures(file?: string): Procedure[] {
     if (p.payment && p.fee === 0) throw new ConfigError(`procedures[${i}].payment`, 'is for a procedure with a fee (fee is 0)');
     if (p.payment === 'before' && p.fee > 500_000_000)
       throw new ConfigError(`procedures[${i}].fee`, 'is above what one VietQR transfer carries (500,000,000)');
+    // Dossiers filed online (ADR 0029): one entry, received only, their fees paid online.
+    if (p.online) {
+      const other = procedures.findIndex((o) => o.online);
+      if (other !== i) throw new ConfigError(`procedures[${i}].online`, `is set on one entry only (also procedures[${other}])`);
+      if (!p.deposit || p.result) throw new ConfigError(`procedures[${i}].online`, 'is for an entry with deposit true and result false');
+      if (p.fee !== 0) throw new ConfigError(`procedures[${i}].fee`, 'must be 0 for dossiers filed online (their fees are paid online)');
+    }
+    if (p.pickupProof && !p.result)
+      throw new ConfigError(`procedures[${i}].pickupProof`, 'is for a procedure whose results return (result is false)');
   });
   return procedures;
 }
@@ -90,10 +99,16 @@ export function procedureCatalogue(procedures: Procedure[]): ProcedureCatalogue 
             traySize: p.traySize,
             fee: p.fee,
             ...(p.payment ? { payment: p.payment } : {}),
+            ...(p.pickupProof ? { pickupProof: p.pickupProof } : {}),
+            ...(p.online ? { online: true } : {}),
             shortVi: p.short.vi,
             nameVi: p.name.vi,
           }
         : null;
+    },
+    onlineEntry() {
+      const p = procedures.find((x) => x.online);
+      return p ? this.find(p.code) : null;
     },
   };
 }

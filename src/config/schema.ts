@@ -1,5 +1,6 @@
 /** JSON Schemas of the configuration files: the configuration (after the cabinet map is read in), the procedure catalogue and the calendar. */
 import { BOARD_PROFILES, SERIAL_PARITIES, TRAY_ROLES, TRAY_SIZES } from '../domain/cabinet.js';
+import { PICKUP_PROOFS } from '../domain/pickup-identity.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
@@ -400,6 +401,17 @@ export const configSchema = {
         },
       },
     },
+    // Optional: absent means `simulated` beside the simulated cabinet, `none` otherwise (load.ts).
+    idScanner: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['none', 'serial', 'simulated'] },
+        path: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
+        baudRate: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -437,7 +449,9 @@ export const proceduresSchema = {
           fee: { type: 'integer', minimum: 0, maximum: 100_000_000 },
           feeNote: text(300),
           payment: { enum: ['before', 'later'] },
+          pickupProof: { enum: [...PICKUP_PROOFS] },
           traySize: { enum: [...TRAY_SIZES] },
+          online: { type: 'boolean' },
         },
       },
     },

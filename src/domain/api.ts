@@ -102,8 +102,42 @@ export const PickupOpened = Obj({
     ),
   ),
   ratingToken: Type.Optional(Type.String({ ...RATING_TOKEN, description: `${RATING_TOKEN_USE} (only when trays were opened)` })),
+  identityNeeded: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        "results (ID cards) that wait for their holder's 12-digit ID number: give it with POST /api/pickups/:challengeId/identity (absent: none)",
+    }),
+  ),
+  identityHeld: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'results held for an officer after too many wrong ID numbers: handed out at the counter (absent: none)',
+    }),
+  ),
 });
 export type PickupOpened = Static<typeof PickupOpened>;
+
+/** `POST /api/pickups/:challengeId/identity`: the holder's ID number, typed or from a scan of the old card (ADR 0028). */
+export const PickupIdentityRequest = Type.Union(
+  [
+    Obj({
+      idNumber: Type.String({
+        minLength: 1,
+        maxLength: 32,
+        description: "the holder's 12-digit personal ID number as typed (spaces allowed); never stored",
+      }),
+    }),
+    Obj({
+      scanId: Type.String({
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        description: 'a scan of the old ID card (POST /api/id-cards/scans), kept 5 minutes',
+      }),
+    }),
+  ],
+  { description: "The holder's ID number for the ID cards a verified pickup code left closed: one of idNumber or scanId." },
+);
+export type PickupIdentityRequest = Static<typeof PickupIdentityRequest>;
 
 /** `POST /api/ratings`: one rating of a visit, with the token its deposit or pickup answer gave. */
 export const RatingRequest = Obj(
@@ -350,7 +384,19 @@ export const ProcedureView = Obj({
   payment: Type.Optional(
     OneOf(['before', 'later'] as const, 'how the fee is paid: by transfer before the tray opens, or later at the counter (absent: later)'),
   ),
+  pickupProof: Type.Optional(
+    OneOf(
+      ['id_number'] as const,
+      "what a pickup needs beside the phone's code: id_number, the holder's 12-digit ID number (loading it asks for holderIdNumber); absent: the code alone",
+    ),
+  ),
   traySize: OneOf(TRAY_SIZES),
+  online: Type.Optional(
+    Type.Boolean({
+      description:
+        "true: the entry for dossiers filed on the city's online system, deposited by their online number (listed only with ?online=true)",
+    }),
+  ),
 });
 export type ProcedureView = Static<typeof ProcedureView>;
 

@@ -96,3 +96,24 @@ export function displayCode(code: string): string {
   const own = normalizeDossierCode(code);
   return own ? formatDossierCode(own) : code;
 }
+
+/** True for a stored code that is an online-system number, not one of ours: what staff see marked "trực tuyến". */
+export function isOnlineNumber(code: string): boolean {
+  return normalizeDossierCode(code) === null && lookupCode(code) !== null;
+}
+
+/**
+ * The number a dossier filed online is deposited under (ADR 0029): an online-system number as
+ * `canonicalCode` stores it, so that the receipt, the SMS, the lookup and the officer all show the
+ * number the online system gave. One of our own codes is refused (ONLINE_NUMBER_EXPECTED): it names
+ * a dossier this machine received, not one filed online.
+ */
+export function onlineNumber(input: string): string {
+  if (normalizeDossierCode(input) !== null) {
+    throw new AppError(
+      'ONLINE_NUMBER_EXPECTED',
+      "this is a code of this machine (K7M3-9P2X4); a dossier filed online is deposited with the online system's number (000.00.22.H29-251120-0042)",
+    );
+  }
+  return canonicalCode(input);
+}

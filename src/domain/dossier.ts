@@ -17,6 +17,11 @@ export interface Dossier {
   /** The phone, hashed and encrypted; null once the dossier has been closed longer than retention allows (docs/retention.md). */
   phoneHash: string | null;
   phoneEnc: string | null;
+  /**
+   * A deposit made with a scanned citizen ID card: its holder's ID number and name, sealed
+   * (IdVault.seal); null without a card, and once the phone is cleared (docs/id-card.md).
+   */
+  holderEnc?: string | null;
   status: DossierStatus;
   tray: number | null;
   challengeId: string | null;

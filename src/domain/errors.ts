@@ -22,10 +22,30 @@ export const ERROR_CODES = {
   PROCEDURE_NOT_FOUND: 400,
   PROCEDURE_NOT_ACCEPTED: 400,
   DOSSIER_CODE_INVALID: 400,
+  /** A deposit of a dossier filed online given one of this machine's own codes, not the online system's number (ADR 0029). */
+  ONLINE_NUMBER_EXPECTED: 400,
+  /** A deposit under an online-system number already in the machine: on its way in, or waiting for the round (ADR 0029). */
+  DOSSIER_ALREADY_DEPOSITED: 409,
   /** A citizen ID card's QR text that is not one (src/domain/citizen-id.ts names what is wrong). */
   ID_CARD_INVALID: 400,
   /** A personal identification number that is not 12 digits with a province code and a possible birth year. */
   ID_NUMBER_INVALID: 400,
+  /** A deposit named a scanned ID card (`idScanId`) that is not held: never scanned, or scanned more than 5 minutes ago. */
+  ID_SCAN_NOT_FOUND: 404,
+  /** A result of an ID-card procedure (`pickupProof: id_number`) loaded without its holder's ID number. */
+  HOLDER_ID_REQUIRED: 400,
+  /** A holder's ID number given for a result whose procedure does not ask for one (the wrong procedure?). */
+  HOLDER_ID_NOT_EXPECTED: 400,
+  /** The ID number given at pickup is not the holder's of any result waiting (tries left in the details). */
+  ID_NUMBER_MISMATCH: 403,
+  /** This pickup code has had its wrong ID numbers: it opens no ID card any more; ask for a new code. */
+  ID_NUMBER_TRIES_EXHAUSTED: 403,
+  /** An ID number given for a pickup whose code has not been checked (POST …/verify first). */
+  PICKUP_NOT_VERIFIED: 409,
+  /** No result waiting for this pickup needs an ID number (none, or all released or held). */
+  NO_IDENTITY_NEEDED: 409,
+  /** The ID number came too long after the code was checked: start the pickup again. */
+  IDENTITY_WINDOW_CLOSED: 410,
   DOSSIER_NOT_FOUND: 404,
   CHALLENGE_NOT_FOUND: 404,
   DEPOSIT_NOT_FOUND: 404,

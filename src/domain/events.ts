@@ -116,6 +116,16 @@ export const EVENT_PAYLOADS = {
     'A door opened that the controller had not unlocked (forced, or a latch that failed).',
   ),
   'alarm.door_held_open': Obj({ tray: TrayNo, openSince: Time('when the door was seen open') }, 'A door left open longer than allowed.'),
+  'alarm.pickup_identity_held': Obj(
+    {
+      resultId: Str(),
+      dossierCode: DossierCodeField,
+      tray: TrayNo,
+      procedureCode: ProcedureCodeField,
+      failures: Int('wrong ID numbers given for it, across visits'),
+    },
+    "An ID-card result had too many wrong holder's ID numbers at pickup: the kiosk no longer opens it; an officer hands it out at the counter (ADR 0028). No number, no phone.",
+  ),
   'locker.started': Obj(
     {
       version: Str('controller version'),
@@ -345,9 +355,12 @@ export const TrayStateSchema = Obj(
 
 export const ManifestItemSchema = Obj({
   tray: TrayNo,
-  dossierCode: Str('the dossier code as displayed'),
+  dossierCode: Str("the dossier code as displayed: this machine's (K7M3-9P2X4) or the online system's number, unchanged"),
   procedureCode: ProcedureCodeField,
   status: OneOf(ROUND_ITEM_STATUSES),
+  online: Type.Optional(
+    Type.Literal(true, { description: "the code is the city's online system's number: a dossier filed online (absent otherwise)" }),
+  ),
 });
 
 export const ManifestSchema = Obj(

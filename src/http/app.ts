@@ -36,6 +36,10 @@ import type { TrayChecks } from '../services/tray-checks.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { retentionRoutes } from './routes/retention.js';
 import { uiRoutes } from './routes/ui.js';
+import { idCardRoutes } from './routes/id-cards.js';
+import type { IdCardScans } from '../services/id-cards.js';
+import type { RoundHolders } from '../services/round-holders.js';
+import type { SimulatedCardScanner } from '../services/ports.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -90,6 +94,12 @@ export interface HttpDeps {
   metrics?: MetricsExposition;
   /** Fees and receipts (docs/payments.md); without them their routes are not offered. */
   payments?: PaymentHttp;
+  /**
+   * Citizen ID cards scanned at the kiosk (docs/id-card.md); without them their routes are not
+   * offered. `simulated`: the simulated scanner (`POST /api/sim/id-card`); `holders`: the
+   * depositors read from cards, on the staff's manifests.
+   */
+  idCards?: { scans: IdCardScans; simulated?: SimulatedCardScanner; holders?: RoundHolders };
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -140,11 +150,21 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     await app.register(staffAccountRoutes, { staff: deps.staffAccounts, auth, guards });
   }
   if (deps.rounds && deps.results) {
-    await app.register(staffRoutes, { rounds: deps.rounds, results: deps.results, checks: deps.checks, auth });
+    await app.register(staffRoutes, {
+      rounds: deps.rounds,
+      results: deps.results,
+      checks: deps.checks,
+      auth,
+      holders: deps.idCards?.holders,
+    });
   }
   await app.register(dashboardRoutes, { trays: deps.trays, auth, stats: deps.stats });
   if (deps.retention) await app.register(retentionRoutes, { retention: deps.retention, auth });
   if (deps.simulator) await app.register(simulatorRoutes, { simulator: deps.simulator });
+  if (deps.idCards) {
+    const { scans, simulated } = deps.idCards;
+    await app.register(idCardRoutes, { scans, guards, ...(simulated && deps.simulator ? { simulated } : {}) });
+  }
   if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics, findAccount: deps.findAccount });
   return app;
 }

@@ -5,12 +5,14 @@
  * the tray; a door not watched throughout holds the tray for an officer to check (ADR 0012).
  */
 import { randomUUID } from 'node:crypto';
-import { newDossierCode, formatDossierCode } from '../domain/dossier-code.js';
-import type { Dossier } from '../domain/dossier.js';
+import { displayCode, newDossierCode, onlineNumber } from '../domain/dossier-code.js';
+import type { Dossier, DossierStatus } from '../domain/dossier.js';
 import { TRAY_SIZES, type TraySize } from '../domain/cabinet.js';
 import { AppError } from '../domain/errors.js';
 import { parseVnMobile } from '../domain/phone.js';
+import type { IdVault } from '../domain/id-vault.js';
 import type { ChallengeService, IssuedChallenge } from './challenges.js';
+import type { IdCardScans } from './id-cards.js';
 import type { PaymentService } from './payments.js';
 import type { PaymentRow, ProcedureCatalogue, ProcedureInfo, Queryable } from './ports.js';
 import type { RatingService } from './ratings.js';
@@ -27,6 +29,8 @@ export interface DepositServiceDeps extends FlowDeps {
   payments: PaymentService;
   /** How long a released tray waits for its door (citizens.doorOpenTimeoutSec): the kiosk counts it down. */
   doorOpenTimeoutMs?: number;
+  /** Citizen ID cards scanned at the kiosk, and the vault their holder is sealed with on the dossier (docs/id-card.md). */
+  idCards?: { scans: Pick<IdCardScans, 'take'>; vault: Pick<IdVault, 'seal'> };
 }
 
 export interface DepositView {
@@ -58,6 +62,8 @@ export interface FreeDepositTrays {
 }
 
 const CITIZEN = 'citizen';
+/** A deposit in the machine or on its way in: its code is taken (the index dossiers_code_kind_live, migration 018). */
+const LIVE_DEPOSIT: DossierStatus[] = ['verified', 'tray_open', 'deposited', 'to_check'];
 
 export class DepositService {
   constructor(private readonly deps: DepositServiceDeps) {}
@@ -74,13 +80,72 @@ export class DepositService {
     return procedure;
   }
 
+  /**
+   * What a deposit is for: a procedure chosen from the list, or a dossier filed on the city's online
+   * system, by the number it gave (ADR 0029): the catalogue's online entry (its tray size) and the
+   * number the dossier will be recorded under. Exactly one of the two.
+   */
+  private target(input: { procedureCode?: string; onlineNumber?: string }): { procedure: ProcedureInfo; number: string | null } {
+    if ((input.procedureCode === undefined) === (input.onlineNumber === undefined)) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'give either procedureCode (a procedure chosen from the list) or onlineNumber (a dossier filed online), not both',
+      );
+    }
+    if (input.onlineNumber !== undefined) {
+      const number = onlineNumber(input.onlineNumber);
+      const entry = this.deps.procedures.onlineEntry?.() ?? null;
+      if (!entry) {
+        throw new AppError('PROCEDURE_NOT_ACCEPTED', 'dossiers filed online are not received by this machine; please use the counter');
+      }
+      return { procedure: entry, number };
+    }
+    const procedure = this.procedure(input.procedureCode!);
+    if (procedure.online) {
+      throw new AppError('VALIDATION_FAILED', 'a dossier filed online is deposited with the number the online system gave (onlineNumber)');
+    }
+    return { procedure, number: null };
+  }
+
+  /** A dossier filed online is in the machine once at a time: refused while a deposit under its number is live. */
+  private async refuseLive(q: Queryable, number: string): Promise<void> {
+    const live = (await this.deps.dossiers.allByCode(q, number)).some((d) => d.kind === 'deposit' && LIVE_DEPOSIT.includes(d.status));
+    if (live) {
+      throw new AppError(
+        'DOSSIER_ALREADY_DEPOSITED',
+        `dossier ${number} is already in this machine, waiting for the officer's round; more papers for it: after the round, or at the counter`,
+      );
+    }
+  }
+
   /** Sends a code to the phone, if a tray of the right size is free (else 409 before any SMS). */
-  async start(input: { phone: string; procedureCode: string }): Promise<IssuedChallenge> {
-    const procedure = this.procedure(input.procedureCode);
+  async start(input: { phone: string; procedureCode?: string; onlineNumber?: string; idScanId?: string }): Promise<IssuedChallenge> {
+    const { procedure, number } = this.target(input);
+    if (number) await this.refuseLive(this.deps.db, number);
     const phone = parseVnMobile(input.phone);
+    // A scanned card named: it must still be held (scans last SCAN_TTL_MS), before any SMS.
+    if (input.idScanId !== undefined && !this.deps.idCards?.scans.take(input.idScanId)) {
+      throw new AppError('ID_SCAN_NOT_FOUND', 'no scanned ID card under this id (scans are kept 5 minutes): scan the card again');
+    }
     const free = await this.deps.trayStore.countFree(this.deps.db, 'deposit', procedure.traySize);
     if (free === 0) throw this.noTray(procedure);
-    return this.deps.challenges.issue('deposit', phone, { procedureCode: procedure.code });
+    return this.deps.challenges.issue('deposit', phone, {
+      procedureCode: procedure.code,
+      idScanId: input.idScanId ?? null,
+      onlineNumber: number,
+    });
+  }
+
+  /** The depositor's card named by the code request, sealed for the dossier; null without one (or one no longer held). */
+  private sealedHolder(idScanId: string | null | undefined): string | null {
+    if (!idScanId || !this.deps.idCards) return null;
+    const holder = this.deps.idCards.scans.take(idScanId);
+    if (!holder) {
+      // The deposit goes on without the name (the card is optional); the officer reads it from the paper.
+      this.deps.logger.warn('the ID card scan named by a deposit expired before its code was checked: deposit recorded without the holder');
+      return null;
+    }
+    return this.deps.idCards.vault.seal(holder);
   }
 
   resend(challengeId: string): Promise<IssuedChallenge> {
@@ -102,6 +167,7 @@ export class DepositService {
       if (!result.ok) return result;
       const challenge = result.challenge;
       const procedure = this.procedure(challenge.procedureCode!);
+      const holderEnc = this.sealedHolder(challenge.idScanId);
       const now = clock.now();
       // Throwing here rolls the whole transaction back: the code stays unused, nothing changed.
       const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());
@@ -119,6 +185,7 @@ export class DepositService {
         tray: null,
         challengeId,
         at: now,
+        ...(holderEnc ? { fields: { holderEnc } } : {}),
       });
       const fee = payments.feeOf(procedure.code);
       if (fee?.mode === 'before') {
@@ -132,11 +199,20 @@ export class DepositService {
         const ratingToken = await this.deps.ratings.issue(q, 'deposit', procedure.code, now);
         return { ok: true as const, id, code, tray, at: now, ratingToken, payment };
       }
-      // The dossier, with a code no dossier has, verified and at once at its open tray: one round trip.
       let code: string;
-      do {
-        code = newDossierCode();
-      } while (!(await dossiers.insertNewCode(q, row(code), CITIZEN, { to: 'tray_open', fields: { tray, openedAt: now } })));
+      if (challenge.onlineNumber) {
+        // Filed online: recorded under the online system's number, unchanged (ADR 0029); a deposit
+        // under it that became live meanwhile refuses this one (here, or on the index: 409).
+        code = challenge.onlineNumber;
+        await this.refuseLive(q, code);
+        await dossiers.insert(q, row(code), CITIZEN);
+        await dossiers.transition(q, id, 'verified', 'tray_open', { actor: CITIZEN, at: now, fields: { tray, openedAt: now } });
+      } else {
+        // The dossier, with a code no dossier has, verified and at once at its open tray: one round trip.
+        do {
+          code = newDossierCode();
+        } while (!(await dossiers.insertNewCode(q, row(code), CITIZEN, { to: 'tray_open', fields: { tray, openedAt: now } })));
+      }
       await trays.recordRelease(q, tray, CITIZEN, 'deposit', { dossierCode: code });
       await outbox.enqueue(q, 'deposit.opened', { depositId: id, dossierCode: code, tray, procedureCode: procedure.code }, now);
       // A fee paid later, at the counter: recorded unpaid, for the round's manifest.
@@ -150,7 +226,7 @@ export class DepositService {
     if (!outcome.ok) throw outcome.error;
     const common = {
       depositId: outcome.id,
-      dossierCode: formatDossierCode(outcome.code),
+      dossierCode: displayCode(outcome.code),
       tray: outcome.tray,
       ...(outcome.ratingToken ? { ratingToken: outcome.ratingToken } : {}),
       ...(outcome.payment ? { payment: outcome.payment } : {}),
@@ -229,7 +305,7 @@ export class DepositService {
       depositId: d.id,
       status: d.status,
       tray: d.tray,
-      dossierCode: formatDossierCode(d.code),
+      dossierCode: displayCode(d.code),
       procedureCode: d.procedureCode,
       createdAt: d.createdAt.toISOString(),
       depositedAt: d.depositedAt?.toISOString() ?? null,
@@ -259,7 +335,7 @@ export class DepositService {
     const fee = receipt.body.kind === 'deposit' ? receipt.body.fee : null;
     return () =>
       this.deps.sms.sendNotice('deposit_receipt', d.phoneEnc, d.phoneHash, d.id, {
-        dossierCode: formatDossierCode(d.code),
+        dossierCode: displayCode(d.code),
         procedure: procedure?.shortVi ?? d.procedureCode,
         at,
         // The fee receipt's link when a fee was paid (the deposit receipt links to it too), else the deposit receipt's.

@@ -1,5 +1,6 @@
 /** `GET /api/dossiers/:dossierCode`: where a dossier stands, with dates and no personal data. */
 import { displayCode, lookupCode } from '../domain/dossier-code.js';
+import { RESULT_WAITING } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import type { Database, DossierStore } from './ports.js';
 
@@ -31,9 +32,12 @@ export class DossierLookup {
     if (!code) {
       throw new AppError('DOSSIER_CODE_INVALID', 'this is not a dossier code: check the characters (e.g. K7M3-9P2X4)');
     }
-    // A deposit and the result loaded for it share the code: the result, newer, tells more.
+    // A deposit and the result loaded for it share the code: the result, newer, tells more; a
+    // result waiting in the machine comes first whatever came after it (more papers deposited
+    // under the same online number must not hide "ready, collect by …").
     // A cancelled deposit never held a dossier: for the citizen it does not exist.
-    const d = (await this.dossiers.allByCode(this.db, code)).find((x) => x.status !== 'cancelled' && x.status !== 'verified');
+    const rows = (await this.dossiers.allByCode(this.db, code)).filter((x) => x.status !== 'cancelled' && x.status !== 'verified');
+    const d = rows.find((x) => x.kind === 'result' && RESULT_WAITING.includes(x.status)) ?? rows[0];
     if (!d) throw new AppError('DOSSIER_NOT_FOUND', 'no dossier with this code');
     return {
       dossierCode: displayCode(d.code),

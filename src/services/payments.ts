@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { localDate } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
-import { formatDossierCode } from '../domain/dossier-code.js';
+import { displayCode } from '../domain/dossier-code.js';
 import type { Dossier } from '../domain/dossier.js';
 import { AppError } from '../domain/errors.js';
 import { findReferences, judgeTransfer, newTransferReference, type PaymentMode } from '../domain/payments.js';
@@ -513,7 +513,7 @@ export class PaymentService implements TransferSink {
       amount: p.amount,
       amountWords: amountInWords(p.amount),
       issuedAt: at.toISOString(),
-      dossierCode: formatDossierCode(d.code),
+      dossierCode: displayCode(d.code),
       payer: phone ? maskPhone(phone) : '',
       paymentReference: p.reference,
     };
@@ -537,7 +537,7 @@ export class PaymentService implements TransferSink {
       kind: 'deposit',
       id: newReceiptId(),
       issuer: receipts.issuer,
-      dossierCode: formatDossierCode(d.code),
+      dossierCode: displayCode(d.code),
       procedureCode: d.procedureCode,
       procedureName: procedure?.nameVi ?? d.procedureCode,
       tray,

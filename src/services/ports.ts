@@ -15,3 +15,4 @@ export type * from './ports/audit.js';
 export type * from './ports/metrics.js';
 export type * from './ports/ratings.js';
 export type * from './ports/payments.js';
+export type * from './ports/id-cards.js';

@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalCode, displayCode } from '../domain/dossier-code.js';
 import type { Dossier, ResultStatus } from '../domain/dossier.js';
+import { parseIdNumber } from '../domain/citizen-id.js';
 import { AppError, type ErrorCode } from '../domain/errors.js';
+import type { IdVault } from '../domain/id-vault.js';
 import { parseVnMobile } from '../domain/phone.js';
 import type { PhoneVault } from '../domain/phone-vault.js';
-import type { AuditStore, ProcedureCatalogue, Queryable } from './ports.js';
+import type { AuditStore, PickupIdentityStore, ProcedureCatalogue, Queryable } from './ports.js';
 import type { CompletionSource } from './tray-checks.js';
 import type { CycleFlow, FlowDeps } from './tray-cycle.js';
 import type { AfterCommit } from './trays.js';
@@ -18,6 +20,9 @@ import type { AfterCommit } from './trays.js';
 export interface ResultServiceDeps extends FlowDeps {
   procedures: ProcedureCatalogue;
   vault: PhoneVault;
+  /** The holder's ID number of an ID-card result, kept only as its keyed hash (ADR 0028). */
+  idVault: IdVault;
+  identity: PickupIdentityStore;
   audit: AuditStore;
   pickupWindowMs: number;
   reminderBeforeMs: number;
@@ -27,6 +32,11 @@ export interface LoadResultInput {
   dossierCode: string;
   phone: string;
   procedureCode: string;
+  /**
+   * The holder's 12-digit ID number: required for a procedure with `pickupProof: id_number` (the
+   * ID cards), refused for the others. Only its keyed hash is stored.
+   */
+  holderIdNumber?: string;
 }
 
 export interface LoadedResult {
@@ -75,6 +85,7 @@ export class ResultService {
     }
     const phone = parseVnMobile(input.phone);
     const code = canonicalCode(input.dossierCode);
+    const holderIdHash = this.holderIdHash(procedure, input.holderIdNumber);
     const loaded = await db.tx(async (q) => {
       const now = clock.now();
       const existing = await dossiers.liveResult(q, code);
@@ -110,11 +121,13 @@ export class ResultService {
         },
         actor,
       );
+      if (holderIdHash) await this.deps.identity.setHolder(q, id, holderIdHash);
       await audit.record(q, {
         actor,
         action: 'result.load',
         subject: `dossier:${id}`,
-        details: { tray, procedureCode: procedure.code },
+        // Whether a holder's number was recorded, never the number or its hash.
+        details: { tray, procedureCode: procedure.code, ...(holderIdHash ? { pickupProof: 'id_number' } : {}) },
         at: now,
       });
       await trays.recordRelease(q, tray, actor, 'load_result', { dossierCode: code });
@@ -124,6 +137,31 @@ export class ResultService {
     await this.deps.cycle.pulse(loaded.tray, 'load_result', () => this.cancelLoading(loaded.id, 'lock_failed'));
     await trays.publish([loaded.tray]);
     return { resultId: loaded.id, tray: loaded.tray, dossierCode: displayCode(code) };
+  }
+
+  /**
+   * The keyed hash of the holder's ID number, for a procedure whose pickup asks for it; null for the
+   * others. A number given for a procedure that does not ask for one is refused rather than
+   * dropped: it most likely means the wrong procedure was chosen for an ID card, which would then
+   * open on the SMS code alone.
+   */
+  private holderIdHash(procedure: { code: string; pickupProof?: string }, given: string | undefined): string | null {
+    const asked = procedure.pickupProof === 'id_number';
+    const blank = given === undefined || given.trim() === '';
+    if (!asked) {
+      if (blank) return null;
+      throw new AppError(
+        'HOLDER_ID_NOT_EXPECTED',
+        `results of procedure ${procedure.code} are picked up with the SMS code alone: no holder's ID number is taken (is this the right procedure?)`,
+      );
+    }
+    if (blank) {
+      throw new AppError(
+        'HOLDER_ID_REQUIRED',
+        `results of procedure ${procedure.code} are ID cards: give the holder's 12-digit ID number (holderIdNumber)`,
+      );
+    }
+    return this.deps.idVault.hash(parseIdNumber(given, this.deps.clock.now()));
   }
 
   /**

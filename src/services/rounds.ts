@@ -12,7 +12,7 @@ import { nextRound, type WorkCalendar } from '../domain/calendar.js';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import type { AuditStore, Database, DossierStore, EventOutbox, Queryable, RoundItemRow, RoundRow, RoundStore, TrayStore } from './ports.js';
-import { displayCode } from '../domain/dossier-code.js';
+import { displayCode, isOnlineNumber } from '../domain/dossier-code.js';
 import type { SmsService } from './sms.js';
 import type { TrayChecks } from './tray-checks.js';
 import type { TrayService } from './trays.js';
@@ -65,6 +65,8 @@ export class RoundService {
       dossierCode: displayCode(i.dossierCode),
       procedureCode: i.procedureCode,
       status: i.status,
+      // Filed online (ADR 0029): staff see the number marked as the online system's.
+      ...(isOnlineNumber(i.dossierCode) ? { online: true as const } : {}),
     });
     return {
       round: {

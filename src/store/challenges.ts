@@ -18,6 +18,8 @@ function toChallenge(r: Record<string, any>): Challenge {
     phoneHash: r.phone_hash,
     phoneEnc: r.phone_enc,
     procedureCode: r.procedure_code,
+    onlineNumber: r.online_number ?? null,
+    idScanId: r.id_scan_id ?? null,
     otpHash: r.otp_hash,
     status: r.status,
     attempts: r.attempts,
@@ -34,9 +36,23 @@ export class ChallengeRepository implements ChallengeStore {
 
   async insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void> {
     await q.query(
-      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'sending')`,
-      [c.id, this.lockerId, c.purpose, c.phoneHash, c.phoneEnc, c.procedureCode, c.otpHash, c.createdAt, c.sentAt, c.expiresAt],
+      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at, status, id_scan_id,
+         online_number)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'sending', $11, $12)`,
+      [
+        c.id,
+        this.lockerId,
+        c.purpose,
+        c.phoneHash,
+        c.phoneEnc,
+        c.procedureCode,
+        c.otpHash,
+        c.createdAt,
+        c.sentAt,
+        c.expiresAt,
+        c.idScanId ?? null,
+        c.onlineNumber ?? null,
+      ],
     );
   }
 

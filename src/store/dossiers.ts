@@ -3,7 +3,7 @@ import { AppError } from '../domain/errors.js';
 import { canMove, type Dossier, type DossierKind, type DossierStatus } from '../domain/dossier.js';
 import type { DossierStore, NewDossierRow, Queryable } from '../services/ports.js';
 
-/** Result statuses that keep a code taken (the index dossiers_code_kind_live, migration 006, says the same). */
+/** Result statuses that keep a code taken (the index dossiers_code_kind_live, migrations 006 and 018, says the same). */
 const LIVE_RESULT: DossierStatus[] = ['loading', 'loaded', 'notified', 'expired', 'to_check'];
 
 const COLUMNS: [keyof Dossier, string][] = [
@@ -13,6 +13,7 @@ const COLUMNS: [keyof Dossier, string][] = [
   ['procedureCode', 'procedure_code'],
   ['phoneHash', 'phone_hash'],
   ['phoneEnc', 'phone_enc'],
+  ['holderEnc', 'holder_enc'],
   ['status', 'status'],
   ['tray', 'tray'],
   ['challengeId', 'challenge_id'],
@@ -93,6 +94,10 @@ export class DossierRepository implements DossierStore {
       if (d.kind === 'result' && e.code === '23505' && e.constraint === 'dossiers_code_kind_live') {
         throw new AppError('RESULT_ALREADY_LOADED', 'the result of this dossier is being loaded or is already in a tray');
       }
+      // Two citizens depositing the same online number at once (ADR 0029): the same answer as the check before it.
+      if (d.kind === 'deposit' && e.code === '23505' && e.constraint === 'dossiers_code_kind_live') {
+        throw new AppError('DOSSIER_ALREADY_DEPOSITED', 'a dossier with this number is already in this machine');
+      }
       throw err;
     }
     await q.query(`INSERT INTO dossier_transitions (dossier_id, at, from_status, to_status, actor) VALUES ($1, $2, NULL, $3, $4)`, [
@@ -166,6 +171,8 @@ export class DossierRepository implements DossierStore {
   ): Promise<void> {
     if (!canMove(from, to)) throw new AppError('INTERNAL', `dossier ${id}: ${from} → ${to} is not a valid move`);
     const sets = ['status = $3', 'updated_at = $4'];
+    // An ID card's holder hash serves its pickup only: gone once the card left the machine (ADR 0028).
+    if (to === 'picked_up' || to === 'returned_to_counter' || to === 'cancelled') sets.push('holder_id_hash = NULL');
     const values: unknown[] = [this.lockerId, id, to, opts.at, from];
     for (const [key, value] of Object.entries(opts.fields ?? {})) {
       values.push(value);
@@ -257,10 +264,14 @@ export class DossierRepository implements DossierStore {
     return rows[0] ? toDossier(rows[0]) : null;
   }
 
-  /** Waiting results whose reminder is due (deadline within `withinMs`) and not yet sent. */
+  /**
+   * Waiting results whose reminder is due (deadline within `withinMs`) and not yet sent. An ID card
+   * held for an officer (too many wrong numbers, ADR 0028) is not: the machine would refuse it.
+   */
   async dueForReminder(q: Queryable, now: Date, withinMs: number): Promise<Dossier[]> {
     const { rows } = await q.query(
       `${SELECT} WHERE locker_id = $1 AND kind = 'result' AND status IN ('loaded', 'notified') AND reminded_at IS NULL
+         AND identity_held_at IS NULL
          AND pickup_deadline > $2 AND pickup_deadline <= $2::timestamptz + make_interval(secs => $3::double precision / 1000)
        FOR UPDATE SKIP LOCKED`,
       [this.lockerId, now, withinMs],

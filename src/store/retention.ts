@@ -36,10 +36,17 @@ export class RetentionRepository implements RetentionStore {
                OR dossier_id IN (SELECT id FROM dossiers WHERE locker_id = $1 AND status = ANY($2::text[]) AND updated_at < $3))`,
       [locker, CLOSED_STATUSES, c.closedBefore, c.challengesBefore],
     );
-    // A closed dossier's last status change is its closing (nothing changes it afterwards).
+    // A closed dossier's last status change is its closing (nothing changes it afterwards). The
+    // depositor read from an ID card (sealed number and name, docs/id-card.md) goes with the phone.
     const dossiers = await q.query(
-      `UPDATE dossiers SET phone_hash = NULL, phone_enc = NULL
-        WHERE locker_id = $1 AND status = ANY($2::text[]) AND updated_at < $3 AND phone_hash IS NOT NULL`,
+      `UPDATE dossiers SET phone_hash = NULL, phone_enc = NULL, holder_enc = NULL
+        WHERE locker_id = $1 AND status = ANY($2::text[]) AND updated_at < $3 AND (phone_hash IS NOT NULL OR holder_enc IS NOT NULL)`,
+      [locker, CLOSED_STATUSES, c.closedBefore],
+    );
+    // An ID card's holder hash (ADR 0028), if its pickup did not forget it already (returned to the counter).
+    await q.query(
+      `UPDATE dossiers SET holder_id_hash = NULL
+        WHERE locker_id = $1 AND status = ANY($2::text[]) AND updated_at < $3 AND holder_id_hash IS NOT NULL`,
       [locker, CLOSED_STATUSES, c.closedBefore],
     );
     // A challenge whose code expired before the cut-off can no longer be answered (a code is

@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProcedures } from '../../src/config/procedures.js';
 import { ConfigError } from '../../src/config/load.js';
-import { depositProcedures, findProcedure, resultProcedures } from '../../src/domain/procedures.js';
+import { depositProcedures, findProcedure, onlineDossierEntry, resultProcedures } from '../../src/domain/procedures.js';
 
 t.test('the catalogue: 49 procedures received, 42 returned, as in the field', async (t) => {
   const procedures = loadProcedures();
-  t.equal(procedures.filter((p) => p.deposit).length, 49);
+  t.equal(procedures.filter((p) => p.deposit && !p.online).length, 49);
   t.equal(procedures.filter((p) => p.result).length, 42);
+  // Dossiers filed online (ADR 0029): one entry beside the procedures, received only, no fee.
+  t.match(
+    procedures.filter((p) => p.online),
+    [{ code: 'TRUC-TUYEN', deposit: true, result: false, fee: 0, traySize: 'M' }],
+  );
   const idCards = procedures.filter((p) => p.field === 'Căn cước');
   t.equal(idCards.length, 5, 'five ID-card procedures');
   t.ok(
@@ -64,6 +69,21 @@ t.test('a wrong catalogue stops the start naming the field', async (t) => {
     ],
     ['unknown field', `procedures:\n${ok.replace('fee: 0', 'fee: 0, price: 3')}`, /procedures\[0\]\.price is not a known field/],
     ['deposit as text', `procedures:\n${ok.replace('deposit: true', 'deposit: "yes"')}`, /procedures\[0\]\.deposit must be boolean/],
+    [
+      'two online entries',
+      `procedures:\n${ok.replace('traySize: S', 'traySize: S, online: true')}${ok.replace('A-1', 'A-2').replace('traySize: S', 'traySize: S, online: true')}`,
+      /procedures\[1\]\.online is set on one entry only \(also procedures\[0\]\)/,
+    ],
+    [
+      'online entry with results',
+      `procedures:\n${ok.replace('result: false', 'result: true').replace('traySize: S', 'traySize: S, online: true')}`,
+      /procedures\[0\]\.online is for an entry with deposit true and result false/,
+    ],
+    [
+      'online entry with a fee',
+      `procedures:\n${ok.replace('fee: 0', 'fee: 5000').replace('traySize: S', 'traySize: S, online: true')}`,
+      /procedures\[0\]\.fee must be 0 for dossiers filed online/,
+    ],
     ['empty list', `procedures: []`, /procedures must NOT have fewer than 1 items/],
     ['empty file', ``, /procedures file must hold a mapping/],
     ['not YAML', `procedures: [`, /procedures cannot be read/],
@@ -82,7 +102,8 @@ t.test('lookups', async (t) => {
   t.equal(findProcedure(procedures, 'HT-KS')?.name.vi, 'Đăng ký khai sinh');
   t.equal(findProcedure(procedures, 'ht-ks'), undefined, 'codes are exact');
   t.equal(findProcedure(procedures, 'NOPE'), undefined);
-  t.equal(depositProcedures(procedures).length, 49);
+  t.equal(depositProcedures(procedures).length, 49, 'the online-dossier entry is not one to choose');
+  t.equal(onlineDossierEntry(procedures)?.code, 'TRUC-TUYEN');
   t.equal(resultProcedures(procedures).length, 42);
   t.ok(resultProcedures(procedures).some((p) => p.code === 'CC-01'));
   t.notOk(

@@ -1,5 +1,13 @@
 import t from 'tap';
-import { canonicalCode, displayCode, formatDossierCode, lookupCode, newDossierCode } from '../../src/domain/dossier-code.js';
+import {
+  canonicalCode,
+  displayCode,
+  formatDossierCode,
+  isOnlineNumber,
+  lookupCode,
+  newDossierCode,
+  onlineNumber,
+} from '../../src/domain/dossier-code.js';
 import type { AppError } from '../../src/domain/errors.js';
 
 /** What the staff route lets through to the result service (src/http/routes/staff.ts). */
@@ -64,4 +72,19 @@ t.test('whatever is stored can be looked up by what is shown (random input of th
     }
   }
   t.ok(stored > 1_000, `${stored} stored, each found again`);
+});
+
+t.test('a deposit of a dossier filed online: the online number as stored, never one of our codes (ADR 0029)', async (t) => {
+  t.equal(onlineNumber(' 000.00.22.h29-251120-0042 '), '000.00.22.H29-251120-0042', 'trimmed and upper-cased, as a lookup reads it');
+  t.equal(onlineNumber('H29.251120.0042'), 'H29.251120.0042');
+  const own = newDossierCode();
+  for (const ours of [own, formatDossierCode(own), formatDossierCode(own).toLowerCase()]) {
+    t.equal((t.throws(() => onlineNumber(ours)) as AppError).code, 'ONLINE_NUMBER_EXPECTED', ours);
+  }
+  for (const bad of ['ABCD-12345', '12.34', 'ABC.DEF-GH1', '000.00.22 H29-251120-0042', '']) {
+    t.equal((t.throws(() => onlineNumber(bad)) as AppError).code, 'DOSSIER_CODE_INVALID', JSON.stringify(bad));
+  }
+  t.ok(isOnlineNumber('000.00.22.H29-251120-0042'));
+  t.notOk(isOnlineNumber(own), 'our code, stored');
+  t.notOk(isOnlineNumber(formatDossierCode(own)), 'our code, displayed');
 });

@@ -74,5 +74,12 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
 
 /** Presses the on-screen keys one by one, as a citizen would. */
 export async function tap(page: Page, keys: string): Promise<void> {
-  for (const key of keys) await page.getByRole('button', { name: key, exact: true }).click();
+  // A mark (".", "-") has a spoken name of its own: found by the key it types.
+  for (const key of keys) {
+    await page
+      .getByRole('button', { name: key, exact: true })
+      .or(page.locator(`.keypad button[data-key="${key}"]`))
+      .first()
+      .click();
+  }
 }

@@ -22,6 +22,8 @@ async function appWith(procedures: Procedure[]) {
 
 t.test('GET /api/procedures over the real catalogue', async (t) => {
   const catalogue = loadProcedures();
+  // The entry for dossiers filed online is listed only when asked for (ADR 0029).
+  const listed = catalogue.filter((p) => !p.online);
   const app = await appWith(catalogue);
   t.teardown(() => app.close());
   const get = async (url: string) => {
@@ -31,7 +33,7 @@ t.test('GET /api/procedures over the real catalogue', async (t) => {
 
   const all = await get('/api/procedures');
   t.equal(all.status, 200);
-  t.equal(all.body.length, catalogue.length, 'every procedure');
+  t.equal(all.body.length, listed.length, 'every procedure');
   t.same(
     all.body.find((p: any) => p.code === 'CT-BS'),
     catalogue.find((p) => p.code === 'CT-BS'),
@@ -61,7 +63,18 @@ t.test('GET /api/procedures over the real catalogue', async (t) => {
   );
 
   const depositOnly = await get('/api/procedures?result=false');
-  t.equal(depositOnly.body.length, catalogue.length - 42);
+  t.equal(depositOnly.body.length, listed.length - 42);
+
+  const online = await get('/api/procedures?online=true');
+  t.equal(online.status, 200);
+  t.same(
+    online.body,
+    catalogue.filter((p) => p.online),
+    'the online-dossier entry alone, with its tray size',
+  );
+  t.equal(online.body.length, 1);
+  t.same((await get('/api/procedures?online=false')).body, all.body, 'online=false: as without the filter');
+  t.same((await get('/api/procedures?online=true&result=true')).body, [], 'filters combine');
   t.ok(depositOnly.body.every((p: any) => p.deposit && !p.result));
 });
 
@@ -72,6 +85,7 @@ t.test('bad filters are refused with 400 VALIDATION_FAILED', async (t) => {
     '/api/procedures?deposit=yes',
     '/api/procedures?deposit=1',
     '/api/procedures?result=TRUE',
+    '/api/procedures?online=yes',
     '/api/procedures?deposit=true&deposit=false',
     '/api/procedures?field=Hộ%20tịch',
   ]) {
@@ -111,7 +125,7 @@ t.test('sorting follows Vietnamese order, not code points', async (t) => {
 
 t.test(`through the whole controller on ${dbKind} and ${brokerKind}`, async (t) => {
   const locker = await startTestLocker(t);
-  const catalogue = loadProcedures();
+  const catalogue = loadProcedures().filter((p) => !p.online);
 
   t.test('the kiosk reads the catalogue without a token', async (t) => {
     const res = await locker.anonymous.get('/api/procedures');

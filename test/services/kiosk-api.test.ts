@@ -56,14 +56,14 @@ t.test(`a result number the kiosk could not find again is refused at loading (${
   const refused = await locker.staff.post('/api/staff/results', {
     dossierCode: 'ABCD-12345',
     phone: '0903 000 000',
-    procedureCode: 'CC-01',
+    procedureCode: 'CT-BS',
   });
   t.equal(refused.statusCode, 400, refused.body);
   t.equal(refused.json().error.code, 'DOSSIER_CODE_INVALID', 'shaped like our code, with a wrong check character');
   const batch = await locker.staff.post('/api/staff/results/batch', {
     items: [
-      { dossierCode: 'HCM 2025 0009', phone: '0903 000 001', procedureCode: 'CC-01' },
-      { dossierCode: '000.00.22.H29-251120-0042', phone: '0903 000 002', procedureCode: 'CC-01' },
+      { dossierCode: 'HCM 2025 0009', phone: '0903 000 001', procedureCode: 'CT-BS' },
+      { dossierCode: '000.00.22.H29-251120-0042', phone: '0903 000 002', procedureCode: 'CT-BS' },
     ],
   });
   t.match(batch.json(), {
@@ -77,7 +77,7 @@ t.test(`a result number the kiosk could not find again is refused at loading (${
 t.test(`a pickup is followed by its results' ids, not by lookups by code (${dbKind})`, async (t) => {
   const locker = await startTestLocker(t);
   const loaded = (
-    await locker.staff.post('/api/staff/results', { dossierCode: 'HCM-2025-000901', phone: '0903 000 003', procedureCode: 'CC-01' })
+    await locker.staff.post('/api/staff/results', { dossierCode: 'HCM-2025-000901', phone: '0903 000 003', procedureCode: 'CT-BS' })
   ).json();
   await door(locker, loaded.tray, true);
   await door(locker, loaded.tray, false);

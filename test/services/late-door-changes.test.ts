@@ -84,7 +84,7 @@ t.test('a second pickup of a result whose first pickup is not yet written waits,
   const loaded = await locker.staff.post('/api/staff/results', {
     dossierCode: 'HCM-2025-000900',
     phone: '0912 800 002',
-    procedureCode: 'CC-01',
+    procedureCode: 'CT-BS',
   });
   t.equal(loaded.statusCode, 201, loaded.body);
   const { tray } = loaded.json();

@@ -8,7 +8,7 @@ import { door } from '../helpers/citizens.js';
 import { testSubscriber, until } from '../helpers/mqtt.js';
 
 const load = (locker: TestLocker, n: number) =>
-  locker.staff.post('/api/staff/results', { dossierCode: `HCM-2025-000${n}`, phone: `0903000${n}`, procedureCode: 'CC-01' });
+  locker.staff.post('/api/staff/results', { dossierCode: `HCM-2025-000${n}`, phone: `0903000${n}`, procedureCode: 'CT-BS' });
 
 /** The door-open timeout passes, watched throughout: the timers conclude what waited at its door. */
 async function timeoutPasses(locker: TestLocker): Promise<void> {
@@ -55,8 +55,8 @@ t.test("GET /api/staff/results?ids= tells the officer's screen where each of its
   const before = await locker.staff.get(`/api/staff/results?ids=${left.resultId},${kept.resultId}`);
   t.equal(before.statusCode, 200, before.body);
   t.same(before.json(), [
-    { resultId: left.resultId, dossierCode: 'HCM-2025-000411', tray: left.tray, procedureCode: 'CC-01', status: 'loading' },
-    { resultId: kept.resultId, dossierCode: 'HCM-2025-000412', tray: kept.tray, procedureCode: 'CC-01', status: 'loading' },
+    { resultId: left.resultId, dossierCode: 'HCM-2025-000411', tray: left.tray, procedureCode: 'CT-BS', status: 'loading' },
+    { resultId: kept.resultId, dossierCode: 'HCM-2025-000412', tray: kept.tray, procedureCode: 'CT-BS', status: 'loading' },
   ]);
   await door(locker, kept.tray, true);
   await door(locker, kept.tray, false);

@@ -8,7 +8,7 @@ import { startTestLocker } from '../helpers/controller.js';
 const item = (n: number, over: Record<string, unknown> = {}) => ({
   dossierCode: `HCM-2025-000${300 + n}`,
   phone: `0903000${String(n).padStart(3, '0')}`,
-  procedureCode: 'CC-01',
+  procedureCode: 'CT-BS',
   ...over,
 });
 
@@ -18,12 +18,12 @@ t.test('a batch with malformed items loads the good ones and refuses each bad on
     items: [
       item(1),
       item(2, { dossierCode: 'x' }), // too short for a dossier code
-      { dossierCode: 'HCM-2025-000303', procedureCode: 'CC-01' }, // no phone
+      { dossierCode: 'HCM-2025-000303', procedureCode: 'CT-BS' }, // no phone
       'HCM-2025-000304', // not an item at all
       item(5, { phone: '0903\u0000005' }), // a control character
       item(6, { procedureCode: 'NOPE' }), // well formed, not in the catalogue
       item(7, { phone: '+1 202 555 0143' }), // not a Vietnamese mobile
-      item(8, { procedureCode: 'cc-02' }), // lower case is taken
+      item(8, { procedureCode: 'ct-bs' }), // lower case is taken
     ],
   });
   t.equal(res.statusCode, 200, res.body);
@@ -118,7 +118,7 @@ t.test('a failure that is not about an item stops the batch: thrown before any l
   const items = ['A-0001', 'A-0002', 'A-0003', 'A-0004'].map((dossierCode) => ({
     dossierCode,
     phone: '0903000001',
-    procedureCode: 'CC-01',
+    procedureCode: 'CT-BS',
   }));
   const out = await service.loadBatch(items, 'staff:1:test');
   t.same(

@@ -35,7 +35,7 @@ async function deposited(t: Test, locker: TestLocker, phone: string) {
 
 /** A result for `phone` loaded by an officer, then picked up by the citizen with a code. */
 async function resultPickedUp(t: Test, locker: TestLocker, phone: string, dossierCode: string) {
-  const loaded = await locker.staff.post('/api/staff/results', { dossierCode, phone, procedureCode: 'CC-02' });
+  const loaded = await locker.staff.post('/api/staff/results', { dossierCode, phone, procedureCode: 'CT-BS' });
   t.equal(loaded.statusCode, 201, loaded.body);
   const { tray, resultId } = loaded.json();
   await door(locker, tray, true);
@@ -170,9 +170,9 @@ t.test(`personal data past its window is purged; newer and open dossiers keep th
     await query(
       locker,
       `INSERT INTO transfers (id, locker_id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, outcome,
-                              refund_due, refunded_at)
-       VALUES (gen_random_uuid(), $1, 'bank', $2, 5000, 'CT tu NGUYEN VAN A ATM00000000', $3, $3, 'ATM00000000', 'unmatched', 5000, $4)`,
-      [locker.lockerId, tx, at, refunded ? at : null],
+                              refund_due, refunded_at, refunded_by, refund_reference)
+       VALUES (gen_random_uuid(), $1, 'bank', $2, 5000, 'CT tu NGUYEN VAN A ATM00000000', $3, $3, 'ATM00000000', 'unmatched', 5000, $4, $5, $6)`,
+      [locker.lockerId, tx, at, refunded ? at : null, refunded ? 'admin' : null, refunded ? 'FT-REFUND-1' : null],
     );
   }
 

@@ -120,7 +120,7 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
     await locker.staff.post('/api/staff/results', {
       dossierCode: '000.00.22.H29-251120-0042',
       phone: '0903 222 444',
-      procedureCode: 'CC-02',
+      procedureCode: 'CT-BS',
     })
   ).json();
   await door(locker, loaded.tray, true);
@@ -171,7 +171,7 @@ t.test('expiry: past the window the result is expired, on the next manifest, ret
   const reloaded = await locker.staff.post('/api/staff/results', {
     dossierCode: '000.00.22.H29-251120-0042',
     phone: '0903 222 444',
-    procedureCode: 'CC-02',
+    procedureCode: 'CT-BS',
   });
   t.equal(reloaded.statusCode, 201, `a result returned to the counter can be loaded again: ${reloaded.body}`);
   t.equal(
@@ -188,7 +188,7 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
     ['GET', '/api/staff/rounds/next'],
     ['POST', `/api/staff/rounds/${id}/start`, {}],
     ['POST', `/api/staff/rounds/${id}/complete`],
-    ['POST', '/api/staff/results', { dossierCode: 'ABCD-12345', phone: '0903000000', procedureCode: 'CC-01' }],
+    ['POST', '/api/staff/results', { dossierCode: 'ABCD-12345', phone: '0903000000', procedureCode: 'CT-BS' }],
     ['GET', '/api/staff/results/unclaimed'],
   ];
   for (const [method, url, body] of routes) {
@@ -211,17 +211,17 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
   const staffOnAdmin = await locker.staff.post('/api/admin/trays/3/open');
   t.equal(staffOnAdmin.statusCode, 403, 'a staff token on an admin endpoint');
   const bad: [string, unknown, number, string][] = [
-    ['/api/staff/results', { dossierCode: 'x', phone: '0903000000', procedureCode: 'CC-01' }, 400, 'VALIDATION_FAILED'],
+    ['/api/staff/results', { dossierCode: 'x', phone: '0903000000', procedureCode: 'CT-BS' }, 400, 'VALIDATION_FAILED'],
     [
       '/api/staff/results',
-      { dossierCode: 'ABCD-12345', phone: '+1 202 555 0143', procedureCode: 'CC-01' },
+      { dossierCode: 'ABCD-12345', phone: '+1 202 555 0143', procedureCode: 'CT-BS' },
       400,
       'PHONE_NOT_VIETNAMESE_MOBILE',
     ],
     ['/api/staff/results', { dossierCode: 'ABCD-12345', phone: '0903000000', procedureCode: 'DD-BD-01' }, 400, 'PROCEDURE_NOT_ACCEPTED'],
     [
       '/api/staff/results',
-      { dossierCode: "'; DROP TABLE dossiers;--", phone: '0903000000', procedureCode: 'CC-01' },
+      { dossierCode: "'; DROP TABLE dossiers;--", phone: '0903000000', procedureCode: 'CT-BS' },
       400,
       'VALIDATION_FAILED',
     ],
@@ -235,13 +235,13 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
     t.equal(res.statusCode, status, `${url}: ${res.body.slice(0, 120)}`);
     t.equal(res.json().error.code, code);
   }
-  const twice = { dossierCode: 'HCM-2025-000123', phone: '0903000000', procedureCode: 'CC-01' };
+  const twice = { dossierCode: 'HCM-2025-000123', phone: '0903000000', procedureCode: 'CT-BS' };
   t.equal((await locker.staff.post('/api/staff/results', twice)).statusCode, 201);
   const dup = await locker.staff.post('/api/staff/results', twice);
   t.equal(dup.statusCode, 409);
   t.equal(dup.json().error.code, 'RESULT_ALREADY_LOADED');
   // Two officers scan the same result at the same moment: one loads it, the other is told so.
-  const race = { dossierCode: 'HCM-2025-000777', phone: '0903000007', procedureCode: 'CC-01' };
+  const race = { dossierCode: 'HCM-2025-000777', phone: '0903000007', procedureCode: 'CT-BS' };
   const raced = await Promise.all([1, 2, 3].map(() => locker.staff.post('/api/staff/results', race)));
   t.same(raced.map((r) => r.statusCode).sort(), [201, 409, 409], raced.map((r) => r.body.slice(0, 100)).join(' | '));
   t.ok(
@@ -250,9 +250,9 @@ t.test('staff endpoints refuse missing or wrong tokens (401); bad input is a 4xx
   );
   const batch = await locker.staff.post('/api/staff/results/batch', {
     items: [
-      { dossierCode: 'HCM-2025-000124', phone: '0903000001', procedureCode: 'CC-01' },
+      { dossierCode: 'HCM-2025-000124', phone: '0903000001', procedureCode: 'CT-BS' },
       { dossierCode: 'HCM-2025-000125', phone: '0903000002', procedureCode: 'NOPE' },
-      { dossierCode: 'HCM-2025-000126', phone: '0903000003', procedureCode: 'CC-02' },
+      { dossierCode: 'HCM-2025-000126', phone: '0903000003', procedureCode: 'CT-BS' },
     ],
   });
   t.equal(batch.statusCode, 200);

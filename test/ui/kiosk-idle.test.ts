@@ -40,7 +40,7 @@ t.test(
     await page.clock.fastForward(46_000);
     await prompt.waitFor();
     t.equal(await otp.count(), 1, 'the prompt comes before the screen goes');
-    await page.clock.fastForward(16_000);
+    await page.clock.fastForward(21_000);
     await page.getByRole('heading', { name: /Xin chào!/ }).waitFor();
     t.equal(await page.getByRole('alertdialog').count(), 0, 'the prompt is gone with the session');
     t.same(page.errors, []);

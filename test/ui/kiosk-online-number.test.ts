@@ -11,7 +11,7 @@ t.test(
   async (t) => {
     const locker = await startUiLocker(t);
     // Loaded by an officer through the staff API, as the online system numbered it.
-    const loaded = await locker.staff.post('/api/staff/results', { dossierCode: NUMBER, phone: '0903 222 444', procedureCode: 'CC-02' });
+    const loaded = await locker.staff.post('/api/staff/results', { dossierCode: NUMBER, phone: '0903 222 444', procedureCode: 'CT-BS' });
     t.equal(loaded.statusCode, 201, loaded.body);
     const { tray, dossierCode } = loaded.json();
     t.equal(dossierCode, NUMBER, 'the staff answer names it as it was given');
@@ -80,7 +80,7 @@ t.test('a slow pickup still ends in "done": following it does not spend the kios
     hardware: { simulator: { paceWireTime: false, latchHoldMs: 15_000 } },
   });
   const loaded = (
-    await locker.staff.post('/api/staff/results', { dossierCode: NUMBER, phone: '0903 222 445', procedureCode: 'CC-02' })
+    await locker.staff.post('/api/staff/results', { dossierCode: NUMBER, phone: '0903 222 445', procedureCode: 'CT-BS' })
   ).json();
   await door(locker, loaded.tray, true);
   await door(locker, loaded.tray, false);

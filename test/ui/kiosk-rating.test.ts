@@ -166,7 +166,7 @@ t.test('"Bỏ qua" sends nothing; a face chosen and left is sent; the idle time 
   // No touch: the prompt, then the start screen, as on any other screen.
   await page.clock.fastForward(46_000);
   await page.getByRole('alertdialog', { name: 'Cần thêm thời gian?' }).waitFor();
-  await page.clock.fastForward(16_000);
+  await page.clock.fastForward(21_000);
   await page.getByRole('heading', { name: /Xin chào!/ }).waitFor();
   const stored = await until(async () => {
     const rows = await ratings(locker);

@@ -99,8 +99,8 @@ t.test('an armful at 8:00: the batch form loads several results and shows what b
   const rows: [string, string, string][] = [
     ['HCM-2025-000621', '0987 000 621', 'HT-KS'],
     ['HCM-2025-000622', '12345', 'HT-KS'],
-    ['HCM-2025-000623', '0987 000 623', 'CC-01'],
-    ['x', '0987 000 624', 'CC-01'],
+    ['HCM-2025-000623', '0987 000 623', 'CT-BS'],
+    ['x', '0987 000 624', 'CT-BS'],
   ];
   // Three rows to start with; a fourth added.
   t.equal(await page.getByLabel(/^Mã hồ sơ, dòng \d+$/).count(), 3, 'three rows to start with');

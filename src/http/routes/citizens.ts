@@ -17,12 +17,14 @@ import {
   DepositView,
   DossierStatusView,
   FreeTrays,
+  PickupIdentityRequest,
   PickupOpened,
   PickupResultView,
   type PaymentView,
   RatingRecorded,
   RatingRequest,
 } from '../../domain/api.js';
+import { ScanIdField } from '../../domain/api-id-cards.js';
 import { errorSchema } from '../errors.js';
 import type { RouteGuards } from '../guards.js';
 import { freeText } from '../schemas.js';
@@ -76,7 +78,9 @@ export async function citizenRoutes(
   const checkCode = guards ? [guards.kioskOnly] : [];
   const lookupByCode = guards ? [guards.dossierLookup] : [];
 
-  app.post<{ Body: { phone: string; procedureCode: string } }>(
+  // A procedure chosen from the list (procedureCode), or a dossier filed online by its number
+  // (onlineNumber, ADR 0029): exactly one, checked by the service (VALIDATION_FAILED otherwise).
+  app.post<{ Body: { phone: string; procedureCode?: string; onlineNumber?: string; idScanId?: string } }>(
     '/api/deposits',
     {
       onRequest: askCode,
@@ -84,14 +88,29 @@ export async function citizenRoutes(
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['phone', 'procedureCode'],
-          properties: { phone, procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' } },
+          required: ['phone'],
+          properties: {
+            phone,
+            procedureCode: { type: 'string', pattern: '^[A-Za-z0-9-]{2,20}$' },
+            // The online system's number as typed; its form is the service's to check (DOSSIER_CODE_INVALID).
+            onlineNumber: { ...freeText(64), description: "the number the city's online system gave the dossier" },
+            // A citizen ID card scanned at the kiosk (POST /api/id-cards/scans): its holder is kept, sealed, on the dossier.
+            idScanId: ScanIdField(
+              "the depositor's scanned ID card (scanId of POST /api/id-cards/scans); 404 ID_SCAN_NOT_FOUND once expired",
+            ),
+          },
         },
         response: { 202: issued, ...errors },
       },
     },
     async (request, reply) => {
-      const issuedChallenge = await deposits.start({ phone: request.body.phone, procedureCode: request.body.procedureCode.toUpperCase() });
+      const { phone, procedureCode, onlineNumber, idScanId } = request.body;
+      const issuedChallenge = await deposits.start({
+        phone,
+        procedureCode: procedureCode?.toUpperCase(),
+        onlineNumber,
+        ...(idScanId ? { idScanId: idScanId.toLowerCase() } : {}),
+      });
       return reply.status(202).send(issuedView(issuedChallenge));
     },
   );
@@ -168,6 +187,26 @@ export async function citizenRoutes(
       },
     },
     async (request) => pickups.verify(request.params.challengeId.toLowerCase(), request.body.otp),
+  );
+
+  // The ID cards' second step (ADR 0028): the holder's number after the right code. The kiosk's
+  // alone, like the code check; the number is checked by the service and never logged.
+  app.post<{ Params: { challengeId: string }; Body: PickupIdentityRequest }>(
+    '/api/pickups/:challengeId/identity',
+    {
+      onRequest: checkCode,
+      schema: {
+        summary: "An ID-card pickup's second step: the holder's ID number (typed, or a scan of the old card) opens the trays it matches",
+        params: challengeParams,
+        body: PickupIdentityRequest,
+        response: { 200: PickupOpened, ...errors },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const proof = 'scanId' in body ? { scanId: body.scanId.toLowerCase() } : { idNumber: body.idNumber };
+      return pickups.identity(request.params.challengeId.toLowerCase(), proof);
+    },
   );
 
   // What the kiosk follows after a pickup opened trays: by an id only that answer gave (like

@@ -1,4 +1,4 @@
-/** `GET /api/procedures` (kiosk, no auth): the catalogue, optionally only deposits or only results. */
+/** `GET /api/procedures` (kiosk, no auth): the catalogue, optionally only deposits or only results; the online-dossier entry on request. */
 import type { FastifyInstance } from 'fastify';
 import { sortForKiosk, type Procedure } from '../../domain/procedures.js';
 import { ProcedureView } from '../../domain/api.js';
@@ -19,17 +19,18 @@ export async function procedureRoutes(app: FastifyInstance, opts: ProcedureRoute
   const sorted = sortForKiosk(opts.procedures);
   const matches = (value: boolean, wanted: Flag | undefined) => wanted === undefined || String(value) === wanted;
 
-  app.get<{ Querystring: { deposit?: Flag; result?: Flag } }>(
+  // The entry for dossiers filed online (ADR 0029) is not a procedure to choose: listed only when asked for.
+  app.get<{ Querystring: { deposit?: Flag; result?: Flag; online?: Flag } }>(
     '/api/procedures',
     {
       schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { deposit: flag, result: flag } },
+        querystring: { type: 'object', additionalProperties: false, properties: { deposit: flag, result: flag, online: flag } },
         response: { 200: { type: 'array', items: procedureSchema }, 400: errorSchema },
       },
     },
     async (request): Promise<ProcedureView[]> => {
-      const { deposit, result } = request.query;
-      return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result));
+      const { deposit, result, online = 'false' } = request.query;
+      return sorted.filter((p) => matches(p.deposit, deposit) && matches(p.result, result) && matches(p.online === true, online));
     },
   );
 }

@@ -8,7 +8,7 @@ import {
   CheckAnswered,
   CheckList,
   ITEM_OUTCOMES,
-  ManifestSchema,
+  type ManifestSchema,
   ResultBatchLoaded,
   ResultLoaded,
   ResultStates,
@@ -19,6 +19,8 @@ import {
 } from '../../domain/api-staff.js';
 import type { BatchRefusal, LoadResultInput, ResultService } from '../../services/results.js';
 import type { RoundService } from '../../services/rounds.js';
+import type { RoundHolders } from '../../services/round-holders.js';
+import { StaffManifest } from '../../domain/api-id-cards.js';
 import type { TrayChecks } from '../../services/tray-checks.js';
 import { actorOf, type AuthHooks } from '../auth.js';
 import { FREE_TEXT_PATTERN, FREE_TEXT_REFUSED, freeText, trayNumberParams } from '../schemas.js';
@@ -37,6 +39,14 @@ const ResultItem = Type.Object(
     dossierCode: Type.String({ minLength: 4, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9. -]*$' }),
     phone: Type.Unsafe<string>(freeText(32)),
     procedureCode: Type.String({ pattern: '^[A-Za-z0-9-]{2,20}$' }),
+    // Checked by the service (ID_NUMBER_INVALID names what is wrong), never logged or stored.
+    holderIdNumber: Type.Optional(
+      Type.Unsafe<string>({
+        ...freeText(32, 0),
+        description:
+          "the holder's 12-digit personal ID number: required for a procedure with pickupProof id_number (the ID cards), refused for the others; only its keyed hash is stored",
+      }),
+    ),
   },
   Closed,
 );
@@ -59,19 +69,27 @@ const errors = { 400: ErrorAnswer, 401: ErrorAnswer, 403: ErrorAnswer, 404: Erro
 
 export async function staffRoutes(
   fastify: FastifyInstance,
-  opts: { rounds: RoundService; results: ResultService; checks?: TrayChecks; auth: AuthHooks },
+  opts: {
+    rounds: RoundService;
+    results: ResultService;
+    checks?: TrayChecks;
+    auth: AuthHooks;
+    /** The depositors read from ID cards, on the manifests answered here (never on MQTT). */
+    holders?: RoundHolders;
+  },
 ) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { rounds, results, checks } = opts;
+  const withHolders = (manifest: Static<typeof ManifestSchema>) => (opts.holders ? opts.holders.add(manifest) : manifest);
   const staff = opts.auth.staff;
 
   app.get(
     '/api/staff/rounds/next',
     {
       onRequest: staff,
-      schema: { summary: 'The round to do now (due or running), else the next one', response: { 200: ManifestSchema, ...errors } },
+      schema: { summary: 'The round to do now (due or running), else the next one', response: { 200: StaffManifest, ...errors } },
     },
-    async () => rounds.next(),
+    async () => withHolders(await rounds.next()),
   );
 
   app.post(
@@ -82,10 +100,11 @@ export async function staffRoutes(
         summary: 'Starts a round and opens its trays (one after another, or only the first with oneAtATime)',
         params: RoundParams,
         body: StartBody,
-        response: { 200: ManifestSchema, ...errors },
+        response: { 200: StaffManifest, ...errors },
       },
     },
-    async (request) => rounds.start(request.params.id.toLowerCase(), { oneAtATime: request.body?.oneAtATime ?? false }, actorOf(request)),
+    async (request) =>
+      withHolders(await rounds.start(request.params.id.toLowerCase(), { oneAtATime: request.body?.oneAtATime ?? false }, actorOf(request))),
   );
 
   app.post(
@@ -108,10 +127,13 @@ export async function staffRoutes(
         summary: "Says what became of a tray's dossier on a running round",
         params: ItemParams,
         body: Type.Object({ outcome: Type.Enum(ITEM_OUTCOMES) }, Closed),
-        response: { 200: ManifestSchema, ...errors },
+        response: { 200: StaffManifest, ...errors },
       },
     },
-    async (request) => rounds.confirm(request.params.id.toLowerCase(), Number(request.params.tray), request.body.outcome, actorOf(request)),
+    async (request) =>
+      withHolders(
+        await rounds.confirm(request.params.id.toLowerCase(), Number(request.params.tray), request.body.outcome, actorOf(request)),
+      ),
   );
 
   app.post(

@@ -57,6 +57,10 @@ export interface Challenge {
   phoneHash: string;
   phoneEnc: string;
   procedureCode: string | null;
+  /** A deposit's scanned citizen ID card (IdCardScans), if its request named one. */
+  idScanId?: string | null;
+  /** A deposit of a dossier filed online: the online system's number it is recorded under (ADR 0029). */
+  onlineNumber?: string | null;
   otpHash: string | null;
   status: ChallengeStatus;
   attempts: number;
@@ -102,7 +106,7 @@ export interface ChallengeStore {
 }
 
 /** What the flows need to know of a procedure (the catalogue is config/procedures.yaml). */
-export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize' | 'fee' | 'payment'> & {
+export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'traySize' | 'fee' | 'payment' | 'pickupProof' | 'online'> & {
   /** short Vietnamese name, for SMS */
   shortVi: string;
   /** full Vietnamese name, for receipts */
@@ -111,4 +115,40 @@ export type ProcedureInfo = Pick<Procedure, 'code' | 'deposit' | 'result' | 'tra
 
 export interface ProcedureCatalogue {
   find(code: string): ProcedureInfo | null;
+  /** The entry dossiers filed online are deposited under (ADR 0029); absent or null: none. */
+  onlineEntry?(): ProcedureInfo | null;
+}
+
+/** A result's second factor at pickup (migrations/017_result_holder_id.sql). */
+export interface ResultIdentity {
+  resultId: string;
+  /** IdVault.hash of the holder's ID number. */
+  holderIdHash: string;
+  /** Wrong numbers given for it so far, across visits. */
+  failures: number;
+  /** Set once held for an officer (too many wrong numbers): the kiosk no longer opens it. */
+  heldAt: Date | null;
+  /** Set once its tray was released for the citizen (by this or another code). */
+  openedAt: Date | null;
+  /** Its status now (a result no longer waiting is not opened by a number). */
+  status: string;
+}
+
+/** The holders' ID hashes of results, and the tries made against them and against a pickup code. */
+export interface PickupIdentityStore {
+  /** Records the holder's hash of a result being loaded (in its loading transaction). */
+  setHolder(q: Queryable, resultId: string, holderIdHash: string): Promise<void>;
+  /** Of these results, those that need the holder's number (the others are left out). */
+  ofResults(q: Queryable, resultIds: string[], opts?: { forUpdate?: boolean }): Promise<ResultIdentity[]>;
+  /** One more wrong number against each of these results; their failures after it. */
+  addFailure(q: Queryable, resultIds: string[]): Promise<Map<string, number>>;
+  /** The right number: the count starts again. */
+  clearFailures(q: Queryable, resultIds: string[]): Promise<void>;
+  /** Holds it for an officer; false if it was held already. */
+  hold(q: Queryable, resultId: string, at: Date): Promise<boolean>;
+  /** The hash is no longer needed (the result was taken): forgotten. */
+  forgetHolder(q: Queryable, resultId: string): Promise<void>;
+  /** Wrong numbers given after this code was verified, the challenge row locked (null: no such challenge). */
+  codeFailures(q: Queryable, challengeId: string): Promise<number | null>;
+  setCodeFailures(q: Queryable, challengeId: string, failures: number): Promise<void>;
 }

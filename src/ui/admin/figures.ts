@@ -100,6 +100,7 @@ export function Figures({ stats }: { stats: Stats | null }) {
 const ALARM_NAMES: Record<string, string> = {
   'alarm.door_open_unexpected': 'Cửa mở bất thường',
   'alarm.door_held_open': 'Cửa để mở quá lâu',
+  'alarm.pickup_identity_held': 'Thẻ căn cước bị giữ lại: nhập sai số định danh nhiều lần, trả tại bộ phận một cửa',
   'alarm.board_offline': 'Bo mạch không trả lời',
   'board.fault': 'Bo mạch không trả lời',
   // Listed only when boards did not answer the start-up reading (no board.fault is seen then).

@@ -13,6 +13,8 @@ export function errorText(t: Texts, err: unknown): string {
   switch (err.code) {
     case 'OTP_INVALID':
       return t.otpInvalid(typeof d.attemptsLeft === 'number' ? d.attemptsLeft : undefined);
+    case 'ID_NUMBER_MISMATCH':
+      return t.idNumberMismatch(typeof d.attemptsLeft === 'number' ? d.attemptsLeft : undefined, typeof d.held === 'number' && d.held > 0);
     case 'RATE_LIMITED':
       return t.tooManyCodes(wait(t, retry));
     case 'RESEND_TOO_SOON':

@@ -19,8 +19,11 @@ import { errorText } from './errors.js';
 import { textsFor, type Texts } from './texts.js';
 import { DepositCancelled, DepositOpen, DepositToCheck, Receipt } from './deposit-screens.js';
 import { OtpScreen, PhoneScreen } from './phone-screens.js';
+import type { CardScan } from './scanner.js';
 import { PaymentEnded, PaymentScreen } from './payment-screens.js';
 import { LookupScreen, PickupOpen, ProcedureScreen, type Procedure } from './screens.js';
+import { OnlineNumberScreen } from './online-screens.js';
+import { IdentityScreen, pickupOpenOf } from './identity-screen.js';
 
 export type Flow = 'deposit' | 'pickup';
 /** A result in a tray opened for the citizen, as the pickup answer names it. */
@@ -29,8 +32,17 @@ export type PickupResult = NonNullable<PickupOpened['results']>[number];
 export type Screen =
   | { name: 'home' }
   | { name: 'procedure' }
-  | { name: 'phone'; flow: Flow; procedure?: Procedure; phone?: string }
-  | { name: 'otp'; flow: Flow; procedure?: Procedure; phone: string; challengeId: string; resendAt: string; codeLength: number }
+  | { name: 'phone'; flow: Flow; procedure?: Procedure; phone?: string; idScan?: CardScan }
+  | {
+      name: 'otp';
+      flow: Flow;
+      procedure?: Procedure;
+      phone: string;
+      challengeId: string;
+      resendAt: string;
+      codeLength: number;
+      idScan?: CardScan;
+    }
   | {
       name: 'deposit_open';
       depositId: string;
@@ -53,14 +65,32 @@ export type Screen =
     }
   | { name: 'cancelled'; tray?: number }
   | { name: 'to_check'; tray: number; procedure?: Procedure }
-  | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[]; ratingToken?: string }
-  | { name: 'lookup' };
+  | { name: 'pickup_open'; trays: number[]; results: PickupResult[]; unavailable: number[]; ratingToken?: string; held?: number }
+  // An ID card after the right code: its holder's number, typed or scanned (identity-screen.ts, ADR 0028).
+  | {
+      name: 'identity';
+      challengeId: string;
+      needed: number;
+      trays: number[];
+      results: PickupResult[];
+      unavailable: number[];
+      ratingToken?: string;
+    }
+  | { name: 'lookup' }
+  // A dossier filed online: its number, typed before the phone (online-screens.ts, ADR 0029).
+  | { name: 'online_number'; entry: Procedure; number?: string };
+
+interface View {
+  large: boolean;
+  contrast: boolean;
+}
+const PLAIN: View = { large: false, contrast: false };
 
 const params = new URLSearchParams(location.search);
 /** Without a touch this long after the last touch or the end of the screen's wait, the session ends. */
 const IDLE_MS = Math.max(5, Number(params.get('idleSec') ?? 60)) * 1000;
-/** The "Need more time?" prompt shows this long before. */
-const IDLE_WARN_MS = Math.min(15_000, IDLE_MS / 2);
+/** The "Need more time?" prompt shows this long before: at least the 20 s WCAG 2.2.1 gives to ask for more. */
+const IDLE_WARN_MS = Math.min(20_000, IDLE_MS / 2);
 /** "Wait and try again" answers the screen waits out with the citizen, up to this long (longer: "come back later"). */
 const WAITED_ERRORS = new Set(['TOO_MANY_REQUESTS', 'RESEND_TOO_SOON', 'DOOR_CHANGES_PENDING', 'DB_UNAVAILABLE']);
 const LONGEST_WAIT_HELD_MS = 5 * 60_000;
@@ -71,10 +101,16 @@ function previous(s: Screen): Screen | null {
     case 'procedure':
     case 'lookup':
       return { name: 'home' };
+    case 'online_number':
+      return { name: 'procedure' };
     case 'phone':
+      if (s.procedure?.onlineNumber) return { name: 'online_number', entry: s.procedure, number: s.procedure.onlineNumber };
       return s.flow === 'deposit' ? { name: 'procedure' } : { name: 'home' };
     case 'otp':
-      return { name: 'phone', flow: s.flow, procedure: s.procedure, phone: s.phone };
+      return { name: 'phone', flow: s.flow, procedure: s.procedure, phone: s.phone, idScan: s.idScan };
+    case 'identity':
+      // The code is spent: back to the trays it opened, or to a new pickup.
+      return s.trays.length ? pickupOpenOf(s) : { name: 'phone', flow: 'pickup' };
     default:
       return null;
   }
@@ -100,12 +136,30 @@ function App() {
   const lastTouch = useRef(Date.now());
   const holdUntil = useRef(0);
   const promptSince = useRef<number | null>(null);
+  // Larger text and high contrast (docs/accessibility.md): for this visit only, off when it ends.
+  const [view, setView] = useState<View>(PLAIN);
   const t = textsFor(lang);
 
   useLayoutEffect(() => {
     document.documentElement.lang = lang;
     document.title = `${t.brand} – ${t.tagline}`;
   }, [lang]);
+  useLayoutEffect(() => {
+    document.documentElement.classList.toggle('large-text', view.large);
+    document.documentElement.classList.toggle('high-contrast', view.contrast);
+  }, [view]);
+  // Each new screen puts the focus on its heading: a screen reader reads where the citizen is first.
+  const firstScreen = useRef(true);
+  useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
+    const h1 = document.querySelector<HTMLElement>('main h1');
+    if (!h1) return;
+    h1.tabIndex = -1;
+    h1.focus({ preventScroll: true });
+  }, [screen]);
 
   // Idle: any touch or key keeps the session; otherwise back to the start.
   useEffect(() => {
@@ -120,7 +174,9 @@ function App() {
   // Idle time counts from the last touch or the end of the screen's wait, whichever is later; the
   // session ends only after the prompt has been on screen for its full time.
   // Never while a tray is open or a QR waits for its transfer (the wait has its own end).
-  const holdsSession = screen.name !== 'home' && screen.name !== 'deposit_open' && screen.name !== 'payment';
+  // The start screen too while a switch is on, so that the next citizen starts plain.
+  const holdsSession =
+    (screen.name !== 'home' || view.large || view.contrast) && screen.name !== 'deposit_open' && screen.name !== 'payment';
   const idleEndsAt = Math.max(lastTouch.current, holdUntil.current) + IDLE_MS;
   const warn = holdsSession && now >= idleEndsAt - IDLE_WARN_MS;
   if (!warn) promptSince.current = null;
@@ -131,6 +187,8 @@ function App() {
   }, [now]);
 
   const go = (s: Screen) => {
+    // Home from an outcome (no step to go back to) ends the visit: the next citizen starts plain.
+    if (s.name === 'home' && screen.name !== 'home' && previous(screen) === null) setView(PLAIN);
     setError(null);
     setNotice(null);
     lastTouch.current = Date.now();
@@ -138,7 +196,10 @@ function App() {
     setScreen(s);
     window.scrollTo(0, 0);
   };
-  const reset = () => go({ name: 'home' });
+  const reset = () => {
+    setView(PLAIN);
+    go({ name: 'home' });
+  };
   const hold = (untilMs: number) => {
     holdUntil.current = untilMs;
     setNow(Date.now());
@@ -179,7 +240,13 @@ function App() {
       body = html`<${ProcedureScreen} ...${props} />`;
       break;
     case 'phone':
-      body = html`<${PhoneScreen} ...${props} flow=${screen.flow} procedure=${screen.procedure} phone=${screen.phone} />`;
+      body = html`<${PhoneScreen}
+        ...${props}
+        flow=${screen.flow}
+        procedure=${screen.procedure}
+        phone=${screen.phone}
+        idScan=${screen.idScan}
+      />`;
       break;
     case 'otp':
       body = html`<${OtpScreen} ...${props} screen=${screen} key=${screen.challengeId} />`;
@@ -208,6 +275,12 @@ function App() {
     case 'lookup':
       body = html`<${LookupScreen} ...${props} />`;
       break;
+    case 'online_number':
+      body = html`<${OnlineNumberScreen} ...${props} screen=${screen} />`;
+      break;
+    case 'identity':
+      body = html`<${IdentityScreen} ...${props} screen=${screen} key=${screen.challengeId} />`;
+      break;
   }
 
   const idleLeft = Math.max(0, Math.ceil((endsAt - now) / 1000));
@@ -221,6 +294,14 @@ function App() {
       </div>
       <div class="bar-right">
         <span class="clock" aria-hidden="true">${formatTime(new Date(now), lang)}</span>
+        <div class="view-switches" role="group" aria-label=${t.viewLabel}>
+          <button class="btn btn-view" aria-pressed=${view.large} onClick=${() => setView({ ...view, large: !view.large })}>
+            <span aria-hidden="true">A+ </span>${t.largeText}
+          </button>
+          <button class="btn btn-view" aria-pressed=${view.contrast} onClick=${() => setView({ ...view, contrast: !view.contrast })}>
+            <span aria-hidden="true">◐ </span>${t.highContrast}
+          </button>
+        </div>
         <button
           class="btn btn-lang"
           lang=${lang === 'vi' ? 'en' : 'vi'}
@@ -231,7 +312,7 @@ function App() {
         </button>
       </div>
     </header>
-    <main id="main">
+    <main id="main" inert=${warn}>
       ${
         screen.name !== 'home' && screen.name !== 'deposit_open'
           ? html`<div class="nav">
@@ -250,7 +331,12 @@ function App() {
 /** "Need more time?": before the session ends for want of a touch, a way to keep it, and one to leave now. */
 function IdlePrompt({ t, secondsLeft, onMore, onHome }: { t: Texts; secondsLeft: number; onMore: () => void; onHome: () => void }) {
   const more = useRef<HTMLButtonElement>(null);
-  useEffect(() => more.current?.focus(), []);
+  // Focus on "more time"; back where it was once the prompt goes.
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    more.current?.focus();
+    return () => before?.focus?.();
+  }, []);
   return html`<div class="idle-backdrop">
     <div class="idle-prompt" role="alertdialog" aria-modal="true" aria-labelledby="idle-title" aria-describedby="idle-text">
       <h2 id="idle-title">${t.idleTitle}</h2>

@@ -12,6 +12,10 @@ import { html } from '../shared/html.js';
 import type { Screen, ScreenProps } from './main.js';
 import { ProcedureLine } from './screens.js';
 import { useFollowDeposit, useNow } from './deposit-screens.js';
+import { Announcer, useMilestone } from './announce.js';
+
+/** Seconds left to transfer when a screen reader says so (the shipped time is 5 minutes). */
+const PAY_MARKS = [60, 15];
 
 type PaymentState = Extract<Screen, { name: 'payment' }>;
 
@@ -73,6 +77,8 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
     }
   };
   const left = payBy === null ? null : Math.max(0, Math.ceil((payBy - now) / 1000));
+  // Said aloud at PAY_MARKS; not extendable (docs/accessibility.md: the bank's payment window).
+  const mark = useMilestone(left, PAY_MARKS);
   return html` <section class="screen payment">
     <h1>${t.payTitle}</h1>
     <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
@@ -102,6 +108,7 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
           </div>`
         : null
     }
+    <${Announcer} text=${mark === null ? null : t.payLeftSoon(mark)} />
     <p class="muted" aria-live="polite">${t.payWaiting}</p>
     <div class="actions">
       <button class="btn btn-secondary" disabled=${stopping} onClick=${stop}>${t.payCancel}</button>

@@ -7,6 +7,8 @@ import { html } from '../shared/html.js';
 import { DIGIT_KEYS, Keypad } from '../shared/keypad.js';
 import type { Flow, Screen, ScreenProps } from './main.js';
 import { ProcedureLine, Step, type Procedure } from './screens.js';
+import { useCardScan, type CardScan } from './scanner.js';
+import { Announcer, useMilestone } from './announce.js';
 
 /** Vietnamese mobile numbers: 10 digits starting with 03, 05, 07, 08 or 09 (the server checks further). */
 const VN_MOBILE = /^0[35789][0-9]{8}$/;
@@ -20,9 +22,11 @@ export function PhoneScreen({
   flow,
   procedure,
   phone,
-}: ScreenProps & { flow: Flow; procedure?: Procedure; phone?: string }) {
-  // Back from the code screen, the number typed is still there.
+  idScan: scanned,
+}: ScreenProps & { flow: Flow; procedure?: Procedure; phone?: string; idScan?: CardScan }) {
+  // Back from the code screen, the number typed is still there, and so is the card scanned.
   const [digits, setDigits] = useState(phone ?? '');
+  const [idScan, setIdScan] = useState<CardScan | undefined>(scanned);
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     if (busy) return;
@@ -33,10 +37,17 @@ export function PhoneScreen({
     say(null);
     setBusy(true);
     try {
-      const body = flow === 'deposit' ? { phone: digits, procedureCode: procedure!.code } : { phone: digits };
-      const issued = await api<CodeIssued>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', { body });
+      const body =
+        flow === 'pickup'
+          ? { phone: digits }
+          : procedure!.onlineNumber // a dossier filed online: recorded under its number (ADR 0029)
+            ? { phone: digits, onlineNumber: procedure!.onlineNumber }
+            : { phone: digits, procedureCode: procedure!.code };
+      // The depositor read from a citizen ID card, if one was scanned (docs/id-card.md).
+      const withCard = flow === 'deposit' && idScan ? { ...body, idScanId: idScan.scanId } : body;
+      const issued = await api<CodeIssued>('POST', flow === 'deposit' ? '/api/deposits' : '/api/pickups', { body: withCard });
       const { challengeId, resendAt, codeLength } = issued;
-      go({ name: 'otp', flow, procedure, phone: digits, challengeId, resendAt, codeLength });
+      go({ name: 'otp', flow, procedure, phone: digits, challengeId, resendAt, codeLength, ...(idScan ? { idScan } : {}) });
     } catch (err) {
       fail(err);
       setBusy(false);
@@ -48,6 +59,7 @@ export function PhoneScreen({
     <div class="pad-layout">
       <div class="pad-info">
         <${ProcedureLine} t=${t} lang=${lang} procedure=${procedure} />
+        ${flow === 'deposit' ? html`<${DepositorLine} t=${t} say=${say} fail=${fail} idScan=${idScan} onChange=${setIdScan} />` : null}
         <label class="entry"
           ><span>${t.phoneLabel}</span>
           <input
@@ -76,6 +88,38 @@ export function PhoneScreen({
       </div>
     </div>
   </section>`;
+}
+
+/**
+ * The depositor, from the back of a citizen ID card (optional): scanned by a keyboard-wedge
+ * scanner on this page or by the controller's own scanner; "Bỏ" forgets it for this deposit.
+ */
+function DepositorLine({
+  t,
+  say,
+  fail,
+  idScan,
+  onChange,
+}: Pick<ScreenProps, 't' | 'say' | 'fail'> & { idScan?: CardScan; onChange: (scan: CardScan | undefined) => void }) {
+  useCardScan(
+    (scan) => {
+      say(null);
+      onChange(scan);
+    },
+    (code) => fail(new ApiError(400, code, 'the ID card could not be read')),
+  );
+  return html`<div class="id-card-line" aria-live="polite">
+    ${
+      idScan
+        ? html`<p class="id-card-holder">
+            <span>${t.idCardHolder}: <strong>${idScan.fullName.toLocaleUpperCase('vi')}</strong> · ${idScan.idNumberMasked}</span>
+            <button type="button" class="id-card-remove" aria-label=${t.idCardRemoveLabel} onClick=${() => onChange(undefined)}>
+              ${t.idCardRemove}
+            </button>
+          </p>`
+        : html`<p class="id-card-hint">${t.idCardHint}</p>`
+    }
+  </div>`;
 }
 
 type OtpState = Extract<Screen, { name: 'otp' }>;
@@ -126,7 +170,10 @@ export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps 
         const r = await api<PickupOpened>('POST', `${base}/${challengeId}/verify`, {
           body: { otp: code },
         });
-        go({ name: 'pickup_open', trays: r.trays, results: r.results ?? [], unavailable: r.unavailable ?? [], ratingToken: r.ratingToken });
+        const opened = { trays: r.trays, results: r.results ?? [], unavailable: r.unavailable ?? [], ratingToken: r.ratingToken };
+        // An ID card waits for its holder's number (identity-screen.ts); one held waits for an officer.
+        if (r.identityNeeded) go({ name: 'identity', challengeId, needed: r.identityNeeded, ...opened });
+        else go({ name: 'pickup_open', ...opened, ...(r.identityHeld ? { held: r.identityHeld } : {}) });
       }
     } catch (err) {
       // A code typed before the provider's answer came is kept: pressing again is enough.
@@ -150,6 +197,8 @@ export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps 
     }
   };
   const wait = Math.ceil((resendAt - now) / 1000);
+  // Said aloud once send-again unlocks, not every second of the wait.
+  const resendOpen = useMilestone(wait, [0]);
   return html` <section class="screen">
     <${Step} title=${t.otpTitle} hint=${t.otpHint(formatPhone(screen.phone), screen.codeLength)} />
     <div class="pad-layout">
@@ -167,6 +216,7 @@ export function OtpScreen({ t, lang, go, fail, say, hold, screen }: ScreenProps 
         /></label>
         <div class="actions">
           <button class="btn btn-secondary" disabled=${wait > 0} onClick=${resend}>${wait > 0 ? t.resendIn(wait) : t.resend}</button>
+          <${Announcer} text=${resendOpen === null || wait > 0 ? null : t.resendReady} />
         </div>
       </div>
       <${Keypad}

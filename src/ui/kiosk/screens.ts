@@ -8,10 +8,14 @@ import { fold, formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { Keypad } from '../shared/keypad.js';
 import type { Screen, ScreenProps } from './main.js';
+import { OnlineTile } from './online-screens.js';
 import { RatingPanel } from './rating.js';
 
-/** A procedure as `GET /api/procedures` lists it for the kiosk (the domain's, without the flags). */
-export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'>;
+/**
+ * A procedure as `GET /api/procedures` lists it for the kiosk (the domain's, without the flags);
+ * for a dossier filed online, the catalogue's online entry with the number typed (ADR 0029).
+ */
+export type Procedure = Omit<DomainProcedure, 'deposit' | 'result'> & { onlineNumber?: string };
 
 export function Step({ title, hint }: { title: string; hint: string }) {
   return html`<h1>${title}</h1>
@@ -20,6 +24,8 @@ export function Step({ title, hint }: { title: string; hint: string }) {
 
 export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
   const [all, setAll] = useState<Procedure[] | null>(null);
+  // The entry for dossiers filed online, if the catalogue has one: the first tile (online-screens.ts).
+  const [online, setOnline] = useState<Procedure | null>(null);
   // Free trays per size, to mark the procedures that cannot be started now; unknown: none marked
   // (the deposit itself still refuses with TRAY_UNAVAILABLE before any code is sent).
   const [free, setFree] = useState<FreeTrays['deposit'] | null>(null);
@@ -27,13 +33,17 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
   const [field, setField] = useState<string | null>(null);
   useEffect(() => {
     api<Procedure[]>('GET', '/api/procedures?deposit=true').then(setAll, fail);
+    api<Procedure[]>('GET', '/api/procedures?online=true').then(
+      (list) => setOnline(list[0] ?? null),
+      () => setOnline(null),
+    );
     api<FreeTrays>('GET', '/api/trays/free').then(
       (f) => setFree(f.deposit),
       () => setFree(null),
     );
   }, []);
   const full = (p: Procedure) => free !== null && free[p.traySize] === 0;
-  const anyFull = (all ?? []).some(full);
+  const anyFull = [...(all ?? []), ...(online ? [online] : [])].some(full);
   const fieldName = (f: string) => (lang === 'en' ? (t.fields[f] ?? f) : f);
   const fields = useMemo(() => [...new Set((all ?? []).map((p) => p.field))], [all]);
   const shown = useMemo(() => {
@@ -56,6 +66,7 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
         autocomplete="off"
         onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)}
     /></label>
+    ${online ? html`<${OnlineTile} t=${t} entry=${online} full=${full(online)} go=${go} />` : null}
     <div class="chips" role="group" aria-label=${t.fieldsLabel}>
       <button class=${`chip ${field === null ? 'on' : ''}`} aria-pressed=${field === null} onClick=${() => setField(null)}>
         ${t.allFields}
@@ -105,6 +116,11 @@ export function ProcedureScreen({ t, lang, go, fail }: ScreenProps) {
 
 export function ProcedureLine({ t, lang, procedure }: { t: ScreenProps['t']; lang: ScreenProps['lang']; procedure?: Procedure }) {
   if (!procedure) return null;
+  if (procedure.onlineNumber) {
+    return html`<p class="chosen">
+      ${t.onlineLabel}: <strong class="code" data-testid="online-number">${procedure.onlineNumber}</strong>
+    </p>`;
+  }
   return html`<p class="chosen">${t.procedureChosen}: <strong>${lang === 'en' ? procedure.name.en : procedure.name.vi}</strong></p>`;
 }
 
@@ -157,11 +173,14 @@ export function PickupOpen({ t, go, hold, screen }: ScreenProps & { screen: Pick
       ? t.pickupOpen(screen.trays)
       : screen.unavailable.length
         ? t.pickupNone
-        : t.pickupNothing;
+        : screen.held
+          ? t.pickupHeld
+          : t.pickupNothing;
   return html` <section class="screen tray-open">
     ${screen.trays.length ? html`<div class="tray-badge" aria-hidden="true"><span>${t.trayLabel}</span><strong>${screen.trays.join(' · ')}</strong></div>` : null}
     <h1 aria-live="polite">${message}</h1>
     ${screen.unavailable.length ? html`<p class="error">${t.pickupUnavailable(screen.unavailable)}</p>` : null}
+    ${screen.held && screen.trays.length ? html`<p class="error">${t.pickupHeld}</p>` : null}
     ${
       screen.results.length
         ? html`<ul class="results">
@@ -188,11 +207,11 @@ type DossierStatus = DossierStatusView;
  * The lookup keypad: every character a dossier number may have, ours (K7M3-9P2X4) and the online
  * system's (000.00.22.H29-251120-0042): digits, letters, dot and dash.
  */
-const CODE_KEYS = [...'0123456789', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', '-', '{clear}', '{del}'];
+export const CODE_KEYS = [...'0123456789', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', '-', '{clear}', '{del}'];
 /** The longest online-system number (ONLINE_DOSSIER_NUMBER). */
-const CODE_MAX = 40;
+export const CODE_MAX = 40;
 /** The shortest either kind can be. */
-const CODE_MIN = 6;
+export const CODE_MIN = 6;
 
 /** As typed, with our own code's dash put in while it is typed without one (K7M39 → K7M3-9). */
 function shownCode(code: string): string {

@@ -34,10 +34,21 @@ export const TEXTS = {
     noTrayHint:
       'Thủ tục có ghi "Hết khay trống" hiện không còn khay vừa hồ sơ, nên chưa nộp được tại máy. Vui lòng quay lại sau hoặc nộp tại bộ phận một cửa.',
     noTrayAtAll: 'Máy hiện không còn khay trống để nhận hồ sơ. Vui lòng quay lại sau hoặc nộp tại bộ phận một cửa.',
+    // Dossiers filed on the city's online system: deposited by their number (online-screens.ts, ADR 0029).
+    onlineTile: 'Hồ sơ đã nộp trực tuyến (có số hồ sơ)',
+    onlineTileSub: 'Nộp bản giấy của hồ sơ đã nộp trên Cổng dịch vụ công trực tuyến. Lệ phí (nếu có) đã nộp trực tuyến.',
+    onlineTitle: 'Nhập số hồ sơ trực tuyến',
+    onlineHint: 'Nhập số hồ sơ như trong thông báo của Cổng dịch vụ công (ví dụ 000.00.22.H29-251120-0042), rồi bấm Tiếp tục.',
+    onlineLabel: 'Số hồ sơ trực tuyến',
+    onlineNext: 'Tiếp tục',
     phoneTitle: 'Nhập số điện thoại di động',
     phoneHintDeposit: 'Nhập số điện thoại di động của Ông/Bà. Mã OTP sẽ được gửi qua tin nhắn SMS.',
     phoneHintPickup: 'Nhập số di động đã đăng ký khi nộp hồ sơ. Mã OTP sẽ được gửi qua tin nhắn SMS.',
     phoneLabel: 'Số điện thoại',
+    idCardHint: 'Quét mặt sau thẻ căn cước để ghi tên người nộp (không bắt buộc)',
+    idCardHolder: 'Người nộp',
+    idCardRemove: 'Bỏ',
+    idCardRemoveLabel: 'Bỏ tên người nộp',
     sendCode: 'Gửi mã OTP',
     keypad: 'Bàn phím số',
     keypadCode: 'Bàn phím mã hồ sơ',
@@ -97,6 +108,8 @@ export const TEXTS = {
         ? `Khay số ${trays[0]} đã mở. Lấy kết quả và đóng cửa.`
         : `Các khay số ${trays.join(', ')} đã mở. Lấy kết quả ở từng khay và đóng cửa.`,
     pickupNone: 'Không có khay nào mở được lúc này.',
+    pickupHeld:
+      'Thẻ căn cước của Ông/Bà đang được giữ lại tại máy vì số định danh đã bị nhập sai nhiều lần. Vui lòng liên hệ Bộ phận Một cửa, mang theo giấy tờ tùy thân.',
     pickupNothing: 'Chưa có kết quả nào chờ số điện thoại này. Khi kết quả được đưa vào máy, Ông/Bà sẽ nhận được tin nhắn.',
     pickupUnavailable: (trays: number[]) =>
       `Khay số ${trays.join(', ')} đang tạm hỏng, chưa mở được. Vui lòng liên hệ bộ phận một cửa hoặc quay lại sau.`,
@@ -136,6 +149,16 @@ export const TEXTS = {
     idleText: (s: number) => `Không có thao tác nào: màn hình sẽ tự về màn hình đầu sau ${s} giây.`,
     idleMore: 'Có, tiếp tục',
     busy: 'Đang xử lý…',
+    // The switches on every screen (docs/accessibility.md): kept for the visit, off when it ends.
+    largeText: 'Chữ lớn',
+    highContrast: 'Tương phản cao',
+    viewLabel: 'Cách hiển thị',
+    resendReady: 'Đã có thể bấm "Gửi lại mã" nếu chưa nhận được tin nhắn.',
+    openInSoon: (s: number) => `Còn ${s} giây để mở cửa khay. Thời gian này không gia hạn được: khay tự khóa lại để giữ an toàn.`,
+    payLeftSoon: (s: number) =>
+      s >= 60
+        ? `Còn ${Math.round(s / 60)} phút để chuyển khoản. Thời gian do ngân hàng quy định, không gia hạn được.`
+        : `Còn ${s} giây để chuyển khoản. Thời gian do ngân hàng quy định, không gia hạn được.`,
     status: {
       verified: 'Đang nộp hồ sơ tại máy.',
       tray_open: 'Đang nộp hồ sơ tại máy (khay đang mở).',
@@ -167,12 +190,29 @@ export const TEXTS = {
       KIOSK_ONLY: 'Màn hình này chưa được phép gửi hoặc kiểm tra mã OTP. Vui lòng báo bộ phận một cửa.',
       OTP_SENDING: 'Mã đang được gửi. Đợi vài giây rồi bấm Xác nhận lại.',
       DOSSIER_CODE_INVALID: 'Mã hồ sơ chưa đúng. Kiểm tra lại từng ký tự.',
+      ONLINE_NUMBER_EXPECTED:
+        'Đây là mã hồ sơ của máy ATM 24/7, không phải số hồ sơ trực tuyến. Nhập số hồ sơ do Cổng dịch vụ công cấp (ví dụ 000.00.22.H29-251120-0042).',
+      DOSSIER_ALREADY_DEPOSITED:
+        'Hồ sơ có số này đã được nộp vào máy và đang chờ cán bộ thu. Nếu cần nộp bổ sung, vui lòng quay lại sau lượt thu hoặc nộp tại bộ phận một cửa.',
       DOSSIER_NOT_FOUND: 'Không tìm thấy hồ sơ có mã này.',
+      ID_NUMBER_INVALID: 'Số định danh cá nhân chưa đúng: đủ 12 chữ số, kiểm tra lại từng số.',
+      ID_NUMBER_TRIES_EXHAUSTED: 'Đã nhập sai số định danh quá số lần cho phép với mã này. Vui lòng làm lại từ đầu để nhận mã OTP mới.',
+      PICKUP_NOT_VERIFIED: 'Vui lòng nhập mã OTP trước.',
+      NO_IDENTITY_NEEDED: 'Không còn thẻ căn cước nào chờ số định danh. Nếu thẻ chưa mở, vui lòng liên hệ Bộ phận Một cửa.',
+      IDENTITY_WINDOW_CLOSED: 'Đã quá thời gian nhập số định danh. Vui lòng làm lại từ đầu.',
+      ID_CARD_INVALID: 'Không đọc được thẻ căn cước. Vui lòng quét lại mặt sau có mã QR.',
+      ID_SCAN_NOT_FOUND: 'Lần quét thẻ căn cước đã hết hạn. Vui lòng quét lại thẻ hoặc bấm "Bỏ".',
       RATING_TOKEN_NOT_FOUND: 'Đã hết thời gian đánh giá lượt này. Cảm ơn Ông/Bà.',
       RATING_ALREADY_GIVEN: 'Lượt này đã được đánh giá. Cảm ơn Ông/Bà.',
       NETWORK: 'Máy đang mất kết nối. Vui lòng thử lại.',
       DEFAULT: 'Có lỗi xảy ra. Vui lòng thử lại.',
     } as Record<string, string>,
+    idNumberMismatch: (left: number | undefined, held: boolean) =>
+      held
+        ? 'Số định danh không đúng. Thẻ căn cước đã được giữ lại: vui lòng liên hệ Bộ phận Một cửa, mang theo giấy tờ tùy thân.'
+        : left === 0
+          ? 'Số định danh không đúng. Mã OTP này không còn dùng được để nhận thẻ: vui lòng làm lại từ đầu để nhận mã mới.'
+          : `Số định danh không đúng với người nhận thẻ.${left === undefined ? '' : ` Còn ${left} lần nhập.`}`,
     otpInvalid: (left: number | undefined) =>
       left === undefined
         ? 'Mã OTP chưa đúng. Vui lòng nhập lại.'
@@ -213,10 +253,20 @@ export const TEXTS = {
     noTrayHint:
       'Procedures marked "No free tray" have no free tray that fits their dossiers right now. Please come back later or file at the one-stop counter.',
     noTrayAtAll: 'The machine has no free tray for a dossier right now. Please come back later or file at the one-stop counter.',
+    onlineTile: 'Dossier filed online (with its dossier number)',
+    onlineTileSub: 'Drop off the paper originals of a dossier filed on the online public-service portal. Any fee was paid online.',
+    onlineTitle: 'Enter the online dossier number',
+    onlineHint: 'Enter the dossier number as the public-service portal gave it (e.g. 000.00.22.H29-251120-0042), then press Continue.',
+    onlineLabel: 'Online dossier number',
+    onlineNext: 'Continue',
     phoneTitle: 'Enter your mobile number',
     phoneHintDeposit: 'Enter your mobile number. A one-time code will be sent to it by SMS.',
     phoneHintPickup: 'Enter the mobile number you gave when you dropped off the dossier. A one-time code will be sent by SMS.',
     phoneLabel: 'Phone number',
+    idCardHint: "Scan the back of a citizen ID card to record the depositor's name (optional)",
+    idCardHolder: 'Depositor',
+    idCardRemove: 'Remove',
+    idCardRemoveLabel: "Remove the depositor's name",
     sendCode: 'Send the code',
     keypad: 'Number pad',
     keypadCode: 'Dossier code keypad',
@@ -274,6 +324,8 @@ export const TEXTS = {
         ? `Tray ${trays[0]} is open. Take your result and close the door.`
         : `Trays ${trays.join(', ')} are open. Take the result from each and close the doors.`,
     pickupNone: 'No tray could be opened right now.',
+    pickupHeld:
+      'Your ID card is held in the machine because wrong ID numbers were entered too many times. Please go to the one-stop counter with a proof of identity.',
     pickupNothing: 'No results are waiting for this phone number yet. When a result is put in the machine, you will get an SMS.',
     pickupUnavailable: (trays: number[]) =>
       `Tray ${trays.join(', ')} is out of order and could not be opened. Please ask at the one-stop counter or come back later.`,
@@ -312,6 +364,15 @@ export const TEXTS = {
     idleText: (s: number) => `Nothing has been touched: the screen goes back to the start in ${s} s.`,
     idleMore: 'Yes, continue',
     busy: 'Working…',
+    largeText: 'Larger text',
+    highContrast: 'High contrast',
+    viewLabel: 'Display',
+    resendReady: 'You can now press "Send the code again" if no text has arrived.',
+    openInSoon: (s: number) => `${s} seconds left to open the tray door. This time cannot be extended: the tray locks again to stay safe.`,
+    payLeftSoon: (s: number) =>
+      s >= 60
+        ? `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'} left to transfer. The bank's time limit cannot be extended.`
+        : `${s} seconds left to transfer. The bank's time limit cannot be extended.`,
     status: {
       verified: 'Being dropped off at the machine.',
       tray_open: 'Being dropped off at the machine (tray open).',
@@ -343,12 +404,29 @@ export const TEXTS = {
       KIOSK_ONLY: 'This screen may not send or check one-time codes. Please tell the one-stop counter.',
       OTP_SENDING: 'The code is still on its way. Wait a few seconds, then press Confirm again.',
       DOSSIER_CODE_INVALID: 'That dossier code is not right. Check each character.',
+      ONLINE_NUMBER_EXPECTED:
+        "This is one of this machine's dossier codes, not an online dossier number. Enter the number the public-service portal gave (e.g. 000.00.22.H29-251120-0042).",
+      DOSSIER_ALREADY_DEPOSITED:
+        'A dossier with this number is already in the machine, waiting for the officer. To add papers, come back after the collection round or go to the one-stop counter.',
       DOSSIER_NOT_FOUND: 'No dossier has this code.',
+      ID_NUMBER_INVALID: 'That personal ID number is not right: 12 digits, check each one.',
+      ID_NUMBER_TRIES_EXHAUSTED: 'Too many wrong ID numbers with this code. Please start again to get a new code.',
+      PICKUP_NOT_VERIFIED: 'Please enter the code first.',
+      NO_IDENTITY_NEEDED: 'No ID card is waiting for an ID number any more. If a card did not open, please go to the one-stop counter.',
+      IDENTITY_WINDOW_CLOSED: 'The time to enter the ID number is over. Please start again.',
+      ID_CARD_INVALID: 'The ID card could not be read. Please scan the QR code on its back again.',
+      ID_SCAN_NOT_FOUND: 'The ID card scan has expired. Please scan the card again or press "Remove".',
       RATING_TOKEN_NOT_FOUND: 'The time to rate this visit is over. Thank you.',
       RATING_ALREADY_GIVEN: 'This visit has been rated already. Thank you.',
       NETWORK: 'The machine has lost its connection. Please try again.',
       DEFAULT: 'Something went wrong. Please try again.',
     } as Record<string, string>,
+    idNumberMismatch: (left: number | undefined, held: boolean) =>
+      held
+        ? 'Wrong ID number. The ID card is now held: please go to the one-stop counter with a proof of identity.'
+        : left === 0
+          ? 'Wrong ID number. This code can no longer open the ID card: please start again to get a new code.'
+          : `That is not the holder's ID number.${left === undefined ? '' : ` ${left} ${left === 1 ? 'try' : 'tries'} left.`}`,
     otpInvalid: (left: number | undefined) =>
       left === undefined
         ? 'Wrong code. Please enter it again.'

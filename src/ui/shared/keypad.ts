@@ -20,7 +20,18 @@ export interface KeypadProps {
   columns?: number;
 }
 
+/**
+ * What a screen reader says for the keys that are marks, not letters (some voices read a lone "."
+ * or "-" as nothing), in the page's language. Letters and digits are named by themselves: what is
+ * seen is what is said, and what speech input says (WCAG 2.5.3).
+ */
+const SPOKEN: Record<string, Record<string, string>> = {
+  vi: { '.': 'dấu chấm', '-': 'dấu gạch ngang', '/': 'dấu gạch chéo' },
+  en: { '.': 'dot', '-': 'dash', '/': 'slash' },
+};
+
 export function Keypad(props: KeypadProps) {
+  const spoken = SPOKEN[document.documentElement.lang] ?? SPOKEN.vi;
   const press = (k: string) => {
     if (props.value.length < props.maxLength) props.onInput(props.value + k);
   };
@@ -42,7 +53,7 @@ export function Keypad(props: KeypadProps) {
           ⌫
         </button>`;
       }
-      return html`<button type="button" class="key" onClick=${() => press(k)}>${k}</button>`;
+      return html`<button type="button" class="key" data-key=${k} aria-label=${spoken[k]} onClick=${() => press(k)}>${k}</button>`;
     })}
     ${
       props.onSubmit

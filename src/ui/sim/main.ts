@@ -130,6 +130,19 @@ function App() {
           )}
         </div>
       </section>
+      <section class="panel">
+        <h2>ID card scanner</h2>
+        <p class="muted">
+          Holds a citizen ID card to the simulated QR scanner (idScanner kind simulated): the kiosk's drop-off screen shows its holder. The
+          sample card is an invented person.
+        </p>
+        <button class="btn" data-sim="id-card" onClick=${() => call('sample ID card presented', 'POST', '/api/sim/id-card', {})}>
+          Present the sample card
+        </button>
+        <button class="btn" onClick=${() => call('unreadable card presented', 'POST', '/api/sim/id-card', { text: 'not a card' })}>
+          Present an unreadable card
+        </button>
+      </section>
       <div class="columns">
         <section class="panel">
           <h2>Lock boards</h2>

@@ -59,11 +59,23 @@ const vi: ErrorWords = {
     PROCEDURE_NOT_FOUND: 'Không có thủ tục này trong danh mục của máy.',
     PROCEDURE_NOT_ACCEPTED: 'Kết quả của thủ tục này không trả qua máy: trả tại bộ phận một cửa.',
     DOSSIER_CODE_INVALID: 'Mã hồ sơ chưa đúng. Kiểm tra từng ký tự.',
+    ONLINE_NUMBER_EXPECTED: 'Đây là mã hồ sơ của máy, không phải số hồ sơ trực tuyến.',
+    DOSSIER_ALREADY_DEPOSITED: 'Hồ sơ có số này đang ở trong máy, chờ lượt thu.',
     TRANSFER_NOT_FOUND: 'Không có giao dịch chuyển khoản này.',
     REFUND_NOT_DUE: 'Giao dịch này đã nộp đúng lệ phí: không phải hoàn tiền.',
     REFUND_ALREADY_RECORDED: 'Khoản hoàn tiền này đã được ghi nhận trước đó.',
     ID_CARD_INVALID: 'Không đọc được thẻ căn cước. Quét lại mặt sau có mã QR.',
     ID_NUMBER_INVALID: 'Số định danh cá nhân chưa đúng: đủ 12 chữ số, kiểm tra lại.',
+    HOLDER_ID_REQUIRED:
+      'Thẻ căn cước: nhập số định danh cá nhân (12 số) của người nhận. Khi nhận, người dân phải nhập hoặc quét đúng số này.',
+    HOLDER_ID_NOT_EXPECTED:
+      'Thủ tục này không cần số định danh của người nhận. Nếu đây là thẻ căn cước, chọn lại đúng thủ tục Căn cước; nếu không, để trống ô số định danh.',
+    ID_NUMBER_MISMATCH: 'Số định danh không khớp với người nhận.',
+    ID_NUMBER_TRIES_EXHAUSTED: 'Đã nhập sai số định danh quá số lần cho phép với mã này.',
+    PICKUP_NOT_VERIFIED: 'Chưa nhập mã OTP của lần nhận này.',
+    NO_IDENTITY_NEEDED: 'Không có kết quả nào đang chờ số định danh.',
+    IDENTITY_WINDOW_CLOSED: 'Đã quá thời gian nhập số định danh sau mã OTP. Bắt đầu lại.',
+    ID_SCAN_NOT_FOUND: 'Lần quét thẻ căn cước đã hết hạn (giữ 5 phút). Quét lại thẻ.',
     DOSSIER_NOT_FOUND: 'Không có hồ sơ nào mang mã này.',
     CHALLENGE_NOT_FOUND: 'Phiên giao dịch đã hết.',
     DEPOSIT_NOT_FOUND: 'Không tìm thấy giao dịch nộp hồ sơ này.',
@@ -104,7 +116,7 @@ const vi: ErrorWords = {
   network: 'Mất kết nối với bộ điều khiển. Kiểm tra mạng rồi thử lại.',
   noRoute: 'Chức năng này chưa có trên bộ điều khiển.',
   other: 'Bộ điều khiển báo lỗi. Thử lại; nếu vẫn không được, báo bộ phận kỹ thuật.',
-  fields: { dossierCode: 'Mã hồ sơ', phone: 'Số điện thoại', procedureCode: 'Thủ tục' },
+  fields: { dossierCode: 'Mã hồ sơ', phone: 'Số điện thoại', procedureCode: 'Thủ tục', holderIdNumber: 'Số định danh của người nhận' },
   wait: (sec) => (sec >= 60 ? `${Math.ceil(sec / 60)} phút` : `${Math.max(1, Math.ceil(sec))} giây`),
 };
 
@@ -133,11 +145,23 @@ const en: ErrorWords = {
     PROCEDURE_NOT_FOUND: "This procedure is not in the machine's catalogue.",
     PROCEDURE_NOT_ACCEPTED: 'Results of this procedure are not returned through the machine: hand it out at the counter.',
     DOSSIER_CODE_INVALID: 'That dossier code is not right. Check each character.',
+    ONLINE_NUMBER_EXPECTED: "This is one of the machine's dossier codes, not an online dossier number.",
+    DOSSIER_ALREADY_DEPOSITED: 'A dossier with this number is already in the machine, waiting for the round.',
     TRANSFER_NOT_FOUND: 'There is no such transfer.',
     REFUND_NOT_DUE: 'This transfer paid its fee: nothing goes back.',
     REFUND_ALREADY_RECORDED: 'This refund was recorded before.',
     ID_CARD_INVALID: 'The ID card could not be read. Scan the QR code on its back again.',
     ID_NUMBER_INVALID: 'That personal ID number is not right: 12 digits, check it again.',
+    HOLDER_ID_REQUIRED:
+      "An ID card: enter the recipient's 12-digit personal ID number. At pickup the citizen must type or scan this same number.",
+    HOLDER_ID_NOT_EXPECTED:
+      "This procedure does not take the recipient's ID number. If this is an ID card, choose the right ID card procedure; if not, leave the ID number empty.",
+    ID_NUMBER_MISMATCH: "The ID number is not the recipient's.",
+    ID_NUMBER_TRIES_EXHAUSTED: 'Too many wrong ID numbers with this code.',
+    PICKUP_NOT_VERIFIED: 'The code of this pickup has not been entered yet.',
+    NO_IDENTITY_NEEDED: 'No result is waiting for an ID number.',
+    IDENTITY_WINDOW_CLOSED: 'Too long since the code was entered. Start again.',
+    ID_SCAN_NOT_FOUND: 'The ID card scan has expired (scans are kept 5 minutes). Scan the card again.',
     DOSSIER_NOT_FOUND: 'No dossier has this code.',
     CHALLENGE_NOT_FOUND: 'This session has ended.',
     DEPOSIT_NOT_FOUND: 'This drop-off was not found.',
@@ -178,7 +202,7 @@ const en: ErrorWords = {
   network: 'The controller cannot be reached. Check the network and try again.',
   noRoute: 'This controller does not offer this yet.',
   other: 'The controller reported a fault. Try again; if it still fails, call maintenance.',
-  fields: { dossierCode: 'Dossier code', phone: 'Phone number', procedureCode: 'Procedure' },
+  fields: { dossierCode: 'Dossier code', phone: 'Phone number', procedureCode: 'Procedure', holderIdNumber: "Recipient's ID number" },
   wait: (sec) => {
     const n = sec >= 60 ? Math.ceil(sec / 60) : Math.max(1, Math.ceil(sec));
     return sec >= 60 ? `${n} minute${n === 1 ? '' : 's'}` : `${n} second${n === 1 ? '' : 's'}`;

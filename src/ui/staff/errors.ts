@@ -54,6 +54,9 @@ const FIELD_OF_CODE: Record<string, string> = {
   RESULT_ALREADY_LOADED: 'dossierCode',
   PROCEDURE_NOT_FOUND: 'procedureCode',
   PROCEDURE_NOT_ACCEPTED: 'procedureCode',
+  HOLDER_ID_REQUIRED: 'holderIdNumber',
+  ID_NUMBER_INVALID: 'holderIdNumber',
+  HOLDER_ID_NOT_EXPECTED: 'procedureCode',
 };
 
 /** The field a batch item was refused for (`dossierCode`, `phone`, `procedureCode`), to mark it; null when the item as a whole was. */

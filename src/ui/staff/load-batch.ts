@@ -10,7 +10,7 @@ import { api } from '../shared/api.js';
 import { html } from '../shared/html.js';
 import { itemErrorText, refusedField, type ItemError } from './errors.js';
 import { useLang, useTexts } from './lang.js';
-import { procedureLabel, type LoadFormProps, type Loaded } from './load-results.js';
+import { asksHolderId, procedureLabel, type LoadFormProps, type Loaded } from './load-results.js';
 
 /** The most items one batch may hold (the route's limit). */
 const BATCH_MAX = 30;
@@ -21,6 +21,8 @@ interface Row {
   dossierCode: string;
   phone: string;
   procedureCode: string;
+  /** The holder's ID number, for a procedure that asks for it (the ID cards). */
+  holderIdNumber: string;
   /** Why the last send refused it. */
   error?: ItemError;
 }
@@ -29,7 +31,7 @@ interface Row {
 type Sent = BatchItemAnswer;
 
 let nextKey = 1;
-const emptyRow = (procedureCode: string): Row => ({ key: nextKey++, dossierCode: '', phone: '', procedureCode });
+const emptyRow = (procedureCode: string): Row => ({ key: nextKey++, dossierCode: '', phone: '', procedureCode, holderIdNumber: '' });
 const isEmpty = (r: Row) => !r.dossierCode.trim() && !r.phone.trim();
 
 export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fail, clear }: LoadFormProps) {
@@ -49,7 +51,7 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
     setFocus(null);
   }, [focus]);
 
-  const change = (key: number, field: 'dossierCode' | 'phone' | 'procedureCode') => (e: Event) => {
+  const change = (key: number, field: 'dossierCode' | 'phone' | 'procedureCode' | 'holderIdNumber') => (e: Event) => {
     const value = (e.target as HTMLInputElement | HTMLSelectElement).value;
     // A line put right loses the reason it was refused.
     setRows((list) => list.map((r) => (r.key === key ? { ...r, [field]: value, error: undefined } : r)));
@@ -85,6 +87,7 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
         dossierCode: r.dossierCode.trim(),
         phone: r.phone.trim(),
         procedureCode: r.procedureCode || first,
+        ...(asksHolderId(procedures, r.procedureCode || first) ? { holderIdNumber: r.holderIdNumber.trim() } : {}),
       }));
       const { results } = await api<ResultBatchLoaded>('POST', '/api/staff/results/batch', { token, body: { items } });
       const at = new Date();
@@ -165,6 +168,22 @@ export function BatchForm({ token, procedures, busy, setBusy, onLoaded, say, fai
                   >
                     ${procedures.map((p) => html`<option value=${p.code}>${procedureLabel(p, lang)}</option>`)}
                   </select>
+                  ${
+                    asksHolderId(procedures, r.procedureCode || first)
+                      ? html`<input
+                          class="holder-id"
+                          inputmode="numeric"
+                          autocomplete="off"
+                          maxlength="15"
+                          placeholder=${t.load.holderId}
+                          aria-label=${t.batch.rowHolderId(n)}
+                          aria-invalid=${invalid('holderIdNumber')}
+                          aria-describedby=${why('holderIdNumber')}
+                          value=${r.holderIdNumber}
+                          onInput=${change(r.key, 'holderIdNumber')}
+                        />`
+                      : null
+                  }
                 </td>
                 <td>
                   <button type="button" class="btn" aria-label=${t.batch.removeRow(n)} onClick=${() => remove(r.key)}>

@@ -15,7 +15,10 @@ import { useLang, useTexts } from './lang.js';
 import { MessageLine, useMessage, type Words } from './message.js';
 import type { Props } from './panels.js';
 
-export type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name'>;
+export type Procedure = Pick<DomainProcedure, 'code' | 'field' | 'name' | 'pickupProof'>;
+
+/** Whether loading this procedure's results asks for the holder's ID number (the ID cards, ADR 0028). */
+export const asksHolderId = (procedures: Procedure[], code: string) => procedures.find((p) => p.code === code)?.pickupProof === 'id_number';
 
 /** A load of this session: where it stands, with the procedure chosen and when. */
 export type Loaded = ResultState & { at: Date };
@@ -145,11 +148,14 @@ function SingleForm({ token, procedures, kept, busy, setBusy, onLoaded, say, fai
   const [dossierCode, setDossierCode] = useState('');
   const [phone, setPhone] = useState(kept.phone);
   const [procedureCode, setProcedureCode] = useState(kept.procedureCode);
+  // Never kept: each card has its own holder.
+  const [holderId, setHolderId] = useState('');
   const codeField = useRef<HTMLInputElement>(null);
   useEffect(() => codeField.current?.focus(), []);
   const chosen = procedures.some((p) => p.code === procedureCode) ? procedureCode : (procedures[0]?.code ?? '');
   // Until the catalogue has arrived there is no procedure to send: Enter does nothing (the button says why).
   const ready = chosen !== '';
+  const needsHolder = asksHolderId(procedures, chosen);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (busy || !ready) return;
@@ -158,11 +164,17 @@ function SingleForm({ token, procedures, kept, busy, setBusy, onLoaded, say, fai
     try {
       const r = await api<ResultLoaded>('POST', '/api/staff/results', {
         token,
-        body: { dossierCode: dossierCode.trim(), phone: phone.trim(), procedureCode: chosen },
+        body: {
+          dossierCode: dossierCode.trim(),
+          phone: phone.trim(),
+          procedureCode: chosen,
+          ...(needsHolder ? { holderIdNumber: holderId.trim() } : {}),
+        },
       });
       onLoaded([{ ...r, procedureCode: chosen, status: 'loading', at: new Date() }]);
       say('ok', (tx) => tx.load.opened(r.tray, r.dossierCode));
       setDossierCode('');
+      setHolderId('');
     } catch (err) {
       fail(err);
     } finally {
@@ -199,6 +211,21 @@ function SingleForm({ token, procedures, kept, busy, setBusy, onLoaded, say, fai
           ${procedures.map((p) => html`<option value=${p.code}>${procedureLabel(p, lang)}</option>`)}
         </select></label
       >
+      ${
+        needsHolder
+          ? html`<label class="field"
+              >${t.load.holderId}<input
+                inputmode="numeric"
+                autocomplete="off"
+                maxlength="15"
+                aria-describedby="holder-id-hint"
+                value=${holderId}
+                onInput=${(e: Event) => setHolderId((e.target as HTMLInputElement).value)}
+                required
+              /><span id="holder-id-hint" class="muted">${t.load.holderIdHint}</span></label
+            >`
+          : null
+      }
       <button class="btn btn-primary" type="submit" disabled=${busy || !ready}>
         ${busy ? t.load.busy : ready ? t.load.submit : t.load.waitingProcedures}
       </button>

@@ -15,6 +15,7 @@ import type {
   TakeBackItem,
   TrayOpened,
 } from '../../domain/api-staff.js';
+import type { CardHolderView } from '../../domain/api-id-cards.js';
 import type { ApiError } from '../shared/api.js';
 import { formatDateTime, formatFee } from '../shared/format.js';
 import { html } from '../shared/html.js';
@@ -23,9 +24,19 @@ import { useLang, useTexts } from './lang.js';
 import type { Words } from './message.js';
 
 /** A tray of the manifest: a deposit to collect, a result to take back or a tray to check. */
-export type Item = ManifestItem & Partial<Pick<CollectItem, 'depositedAt' | 'fee'>> & Partial<Pick<TakeBackItem, 'expiredAt'>>;
+export type Item = ManifestItem &
+  Partial<Pick<CollectItem, 'depositedAt' | 'fee'>> &
+  Partial<Pick<TakeBackItem, 'expiredAt'>> & {
+    /** The depositor, for a deposit made with a scanned citizen ID card (the staff answer only, docs/id-card.md). */
+    holder?: CardHolderView;
+  };
 
 export const isOpen = (i: Item) => i.status === 'pending' || i.status === 'opened';
+
+/** "trực tuyến" beside a code that is the online system's number (a dossier filed online, ADR 0029). */
+function OnlineMark(t: ReturnType<typeof useTexts>, i: ManifestItem) {
+  return i.online ? html` <span class="badge online" data-online="true" title=${t.round.onlineTitle}>${t.round.online}</span>` : null;
+}
 
 /** How the round sends an answer (its `act`): the method, the address, the body, the message once done, the words for a refusal. */
 export type Act = <T>(
@@ -61,7 +72,16 @@ export function ItemTable({
     (i) =>
       html` <tr data-tray=${i.tray}>
         <td class="tray-cell">${i.tray}</td>
-        <td class="code">${i.dossierCode}</td>
+        <td class="code">
+          ${i.dossierCode}${OnlineMark(t, i)}
+          ${
+            i.holder
+              ? html`<div class="holder" data-holder="true">
+                  ${t.round.depositor}: <strong>${i.holder.fullName}</strong> · ${i.holder.idNumberMasked}
+                </div>`
+              : null
+          }
+        </td>
         <td>
           ${i.procedureCode}
           ${
@@ -199,7 +219,7 @@ export function RoundChecks({
                   (i) =>
                     html`<tr data-tray=${i.tray}>
                       <td class="tray-cell">${i.tray}</td>
-                      <td class="code">${i.dossierCode}</td>
+                      <td class="code">${i.dossierCode}${OnlineMark(t, i)}</td>
                       <td>${i.procedureCode}</td>
                       <td>${kindOf.has(i.tray) ? t.checks.kind[kindOf.get(i.tray)!] : '–'}</td>
                       <td>

@@ -37,6 +37,11 @@ const vi = {
     heading: (time: string) => `Lượt thu ${time}`,
     status: { upcoming: 'Sắp tới', due: 'Đến giờ', running: 'Đang thu', completed: 'Đã xong', skipped: 'Đã bỏ qua' },
     freeTrays: (s: number, m: number, l: number) => `Khay trống: S ${s} · M ${m} · L ${l}`,
+    // A dossier filed online: its code is the number the online system gave (ADR 0029).
+    online: 'trực tuyến',
+    onlineTitle: 'Hồ sơ nộp trực tuyến: mã là số hồ sơ do Cổng dịch vụ công cấp',
+    // The depositor read from a citizen ID card at the deposit (docs/id-card.md).
+    depositor: 'Người nộp',
     start: 'Bắt đầu lượt thu (mở các khay lần lượt)',
     startOneByOne: 'Bắt đầu, mở từng khay một',
     complete: (open: number) => `Hoàn tất lượt thu${open ? ` (còn ${open} khay)` : ''}`,
@@ -137,6 +142,8 @@ const vi = {
       'Nhập mã hồ sơ (hoặc quét), số điện thoại và thủ tục rồi bấm Enter: một khay mở ra, đặt kết quả vào và đóng cửa. ' +
       'Người dân nhận tin nhắn khi cửa đóng. Số điện thoại và thủ tục được giữ cho kết quả tiếp theo.',
     code: 'Mã hồ sơ',
+    holderId: 'Số định danh cá nhân của người nhận (12 số)',
+    holderIdHint: 'Thẻ căn cước: khi nhận, người dân phải nhập hoặc quét đúng số này cùng mã OTP. Máy chỉ lưu dạng mã hóa một chiều.',
     phone: 'Số điện thoại người nhận',
     procedure: 'Thủ tục',
     submit: 'Mở khay và đưa vào',
@@ -154,6 +161,7 @@ const vi = {
     rowCode: (row: number) => `Mã hồ sơ, dòng ${row}`,
     rowPhone: (row: number) => `Số điện thoại, dòng ${row}`,
     rowProcedure: (row: number) => `Thủ tục, dòng ${row}`,
+    rowHolderId: (row: number) => `Số định danh của người nhận, dòng ${row}`,
     removeRow: (row: number) => `Bỏ dòng ${row}`,
     remove: 'Bỏ',
     addRow: 'Thêm dòng',
@@ -210,6 +218,9 @@ const en: Texts = {
     heading: (time) => `Collection round ${time}`,
     status: { upcoming: 'Upcoming', due: 'Due', running: 'Under way', completed: 'Done', skipped: 'Skipped' },
     freeTrays: (s, m, l) => `Free trays: S ${s} · M ${m} · L ${l}`,
+    online: 'filed online',
+    onlineTitle: 'Filed online: the code is the number the public-service portal gave',
+    depositor: 'Depositor',
     start: 'Start the round (open the trays in turn)',
     startOneByOne: 'Start, opening one tray at a time',
     complete: (open) => `Complete the round${open ? ` (${open} tray${open === 1 ? '' : 's'} left)` : ''}`,
@@ -309,6 +320,9 @@ const en: Texts = {
       'Type the dossier code (or scan it), the phone number and the procedure, then press Enter: a tray opens; put the result in and ' +
       'close the door. The citizen is texted when the door closes. The phone number and the procedure stay for the next result.',
     code: 'Dossier code',
+    holderId: "Recipient's personal ID number (12 digits)",
+    holderIdHint:
+      'An ID card: at pickup the citizen must type or scan this same number as well as the SMS code. Only a one-way keyed hash is kept.',
     phone: 'Recipient phone number',
     procedure: 'Procedure',
     submit: 'Open a tray and load',
@@ -326,6 +340,7 @@ const en: Texts = {
     rowCode: (row) => `Dossier code, line ${row}`,
     rowPhone: (row) => `Phone number, line ${row}`,
     rowProcedure: (row) => `Procedure, line ${row}`,
+    rowHolderId: (row) => `Recipient's ID number, line ${row}`,
     removeRow: (row) => `Remove line ${row}`,
     remove: 'Remove',
     addRow: 'Add a line',
