@@ -65,6 +65,9 @@ export const PaymentView = Obj(
     reference: Str('the transfer reference the transfer text must carry'),
     mode: OneOf(['before', 'later'] as const, 'before: paid by transfer before the tray opens; later: at the counter'),
     payBy: MaybeTime('until when the transfer may arrive (mode before)'),
+    extensionsLeft: Type.Optional(
+      Int('times the citizen may still ask for more time at the QR (POST /api/payments/:id/extend); while awaiting'),
+    ),
     qr: Type.Optional(
       Obj({
         payload: Str('the VietQR (EMVCo) text: the collecting account, the exact amount, the reference'),

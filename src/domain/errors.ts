@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   PAYMENT_NOT_FOUND: 404,
   /** The payment is not waiting any more (paid, expired or cancelled): nothing to cancel or pay. */
   PAYMENT_NOT_AWAITED: 409,
+  /** The citizen asked for more time at the QR as often as allowed (PAYMENT_EXTENSIONS). */
+  PAYMENT_EXTENSIONS_USED: 409,
   /** No transfer under this id at this locker. */
   TRANSFER_NOT_FOUND: 404,
   /** The transfer paid its fee: nothing goes back. */

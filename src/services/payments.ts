@@ -79,10 +79,17 @@ export interface PaymentServiceDeps {
 export type OnPaid = (q: Queryable, d: Dossier, payment: PaymentRow, at: Date) => Promise<AfterCommit>;
 
 const SYSTEM = 'system';
+const CITIZEN_ACTOR = 'citizen';
 /** Refusals of a tray's release that will not pass by themselves. */
 const UNOPENABLE = new Set<string>(['BOARD_OFFLINE', 'TRAY_NOT_FOUND', 'TRAY_UNAVAILABLE']);
 /** After `payBy`, the sweep waits this long before ending a payment: the bank's report of a transfer made in time may lag. */
 export const PAYMENT_GRACE_MS = 60_000;
+/**
+ * More time at the QR ("Cần thêm thời gian?"): each ask moves the time to pay on by this much, up to
+ * PAYMENT_EXTENSIONS times (WCAG 2.2.1 asks for at least ten; the tray stays reserved meanwhile).
+ */
+export const PAYMENT_EXTENSION_MS = 120_000;
+export const PAYMENT_EXTENSIONS = 10;
 
 export class PaymentService implements TransferSink {
   /** Set by the composition root: the deposit flow opening a paid deposit's tray. */
@@ -442,6 +449,41 @@ export class PaymentService implements TransferSink {
   }
 
   /** The citizen gave up at the kiosk: like a timeout, at once. 409 PAYMENT_NOT_AWAITED once paid or over. */
+  /**
+   * The citizen at the QR asks for more time: the time to pay moves on by PAYMENT_EXTENSION_MS, at
+   * most PAYMENT_EXTENSIONS times, only while the payment waits and its time is not up.
+   */
+  async extend(paymentId: string): Promise<PaymentRow> {
+    const { db, payments, dossiers, audit, clock } = this.deps;
+    return db.tx(async (q) => {
+      const seen = await payments.get(q, paymentId);
+      if (!seen) throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');
+      await dossiers.get(q, seen.dossierId, { forUpdate: true });
+      const p = (await payments.get(q, paymentId, { forUpdate: true }))!;
+      const now = clock.now();
+      if (p.status !== 'awaiting' || !p.payBy || p.payBy.getTime() <= now.getTime()) {
+        throw new AppError(
+          'PAYMENT_NOT_AWAITED',
+          `this payment is ${p.status === 'awaiting' ? 'past its time' : p.status}: no more time to give`,
+        );
+      }
+      const used = p.extensions ?? 0;
+      if (used >= PAYMENT_EXTENSIONS) {
+        throw new AppError('PAYMENT_EXTENSIONS_USED', `more time was given ${used} times already: pay now, or stop and start again`);
+      }
+      const payBy = new Date(p.payBy.getTime() + PAYMENT_EXTENSION_MS);
+      await payments.update(q, p.id, { payBy, extensions: used + 1 });
+      await audit.record(q, {
+        actor: CITIZEN_ACTOR,
+        action: 'payment.extended',
+        subject: `payment:${p.id}`,
+        details: { payBy: payBy.toISOString(), extensions: used + 1 },
+        at: now,
+      });
+      return (await payments.get(q, p.id))!;
+    });
+  }
+
   async cancel(paymentId: string): Promise<void> {
     const ended = await this.end(paymentId, 'cancelled');
     if (ended === 'not_found') throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');

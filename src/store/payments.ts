@@ -2,7 +2,7 @@
 import type { ReceiptBody } from '../domain/receipts.js';
 import type { PaymentRow, PaymentStore, Queryable, ReceiptRow, TransferRow } from '../services/ports.js';
 
-const PAYMENT_COLUMNS = `id, dossier_id, procedure_code, amount, reference, mode, status, tray, created_at, pay_by, paid_at, closed_at, transfer_id`;
+const PAYMENT_COLUMNS = `id, dossier_id, procedure_code, amount, reference, mode, status, tray, created_at, pay_by, paid_at, closed_at, transfer_id, extensions`;
 const TRANSFER_COLUMNS = `id, provider, provider_tx_id, amount, description, booked_at, received_at, reference, payment_id, outcome, refund_due, refunded_at, refunded_by, refund_reference`;
 const RECEIPT_COLUMNS = `id, kind, dossier_id, payment_id, series, year, number, body, signature, issued_at, voided_at`;
 
@@ -21,6 +21,7 @@ function payment(r: any): PaymentRow {
     paidAt: r.paid_at,
     closedAt: r.closed_at,
     transferId: r.transfer_id,
+    extensions: r.extensions,
   };
 }
 
@@ -65,6 +66,8 @@ const SNAKE: Record<string, string> = {
   closedAt: 'closed_at',
   transferId: 'transfer_id',
   amount: 'amount',
+  payBy: 'pay_by',
+  extensions: 'extensions',
 };
 
 export class PaymentRepository implements PaymentStore {
@@ -97,7 +100,7 @@ export class PaymentRepository implements PaymentStore {
   async update(
     q: Queryable,
     id: string,
-    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount'>>,
+    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount' | 'payBy' | 'extensions'>>,
   ): Promise<void> {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     if (keys.length === 0) return;

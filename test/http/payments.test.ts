@@ -309,6 +309,42 @@ t.test(`no transfer in time: nothing charged, the tray free; a late one is flagg
   t.equal((await locker.anonymous.get(`/r/bad`)).statusCode, 400);
 });
 
+t.test(`more time at the QR: the time to pay moves on, ten times at most; a transfer in the added time pays (${dbKind})`, async (t) => {
+  const locker = await start(t);
+  const opened = await feeDeposit(locker, '0912345618');
+  t.equal(opened.payment.extensionsLeft, 10);
+  const firstPayBy = Date.parse(opened.payment.payBy);
+  const extend = (id = opened.payment.paymentId) => locker.anonymous.post(`/api/payments/${id}/extend`);
+  const once = await extend();
+  t.equal(once.statusCode, 200, once.body);
+  t.equal(Date.parse(once.json().payBy), firstPayBy + 120_000, 'two minutes more');
+  t.equal(once.json().extensionsLeft, 9);
+  t.equal(Date.parse((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().payment.payBy), firstPayBy + 120_000);
+
+  // Past the first time and its grace: still waiting (the sweep reads the time as moved).
+  locker.controller.clock.advance(60_000 + 61_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.equal((await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().payment.status, 'awaiting', 'not expired');
+  // A transfer booked in the added time pays it.
+  const paid = await webhook(locker, notification('BANK-X', FEE, opened.payment.reference, locker.controller.clock.now()));
+  t.equal(paid.json().results[0].outcome, 'matched', paid.body);
+  t.equal((await extend()).json().error.code, 'PAYMENT_NOT_AWAITED', 'paid: no more time to give');
+
+  // Ten times at most.
+  const second = await feeDeposit(locker, '0912345619');
+  for (let i = 0; i < 10; i++) t.equal((await extend(second.payment.paymentId)).statusCode, 200);
+  const eleventh = await extend(second.payment.paymentId);
+  t.equal(eleventh.statusCode, 409);
+  t.equal(eleventh.json().error.code, 'PAYMENT_EXTENSIONS_USED');
+  t.equal((await extend(randomUUID())).json().error.code, 'PAYMENT_NOT_FOUND');
+  t.equal((await extend('not-a-uuid')).statusCode, 400);
+  const audit = await locker.controller.database.query(
+    `SELECT count(*)::int AS n FROM audit_log WHERE locker_id = $1 AND action = 'payment.extended'`,
+    [locker.lockerId],
+  );
+  t.equal(audit.rows[0].n, 11, 'each extension audited');
+});
+
 t.test(`paid, but the tray's board is down: the money recorded and due back, nothing charged (${dbKind})`, async (t) => {
   const locker = await start(t);
   const opened = await feeDeposit(locker, '0912345615');

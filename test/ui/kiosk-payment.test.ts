@@ -165,3 +165,20 @@ t.test('a citizen who stops at the QR: nothing charged, the tray free', { skip: 
   );
   t.same(page.errors, [], 'no script errors');
 });
+
+t.test('near the end of the time to pay, "Cần thêm thời gian?" gives two minutes more', { skip: noBrowser }, async (t) => {
+  const locker = await startUiLocker(t, { payments: { payWithinSec: 60 } });
+  // The daemon's clock 35 s behind the kiosk's: its minute to pay ends 25 s from the kiosk's now.
+  locker.controller.clock.setOffset(-35_000);
+  const page = await locker.page();
+  await page.goto(`${locker.url}/`);
+  const reference = await toQr(locker, page, '0912345624');
+  const prompt = page.getByRole('alert').filter({ hasText: 'Cần thêm thời gian?' });
+  await prompt.waitFor({ timeout: 20_000 });
+  await prompt.getByRole('button', { name: 'Thêm 2 phút' }).click();
+  await prompt.waitFor({ state: 'detached' });
+  t.match(await page.locator('.countdown-left').textContent(), /Còn 2 phút/, 'the countdown moved on');
+  const { rows } = await locker.controller.database.query(`SELECT status, extensions FROM payments WHERE reference = $1`, [reference]);
+  t.same(rows, [{ status: 'awaiting', extensions: 1 }]);
+  t.same(page.errors, [], 'no script errors');
+});

@@ -12,7 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PaymentView } from '../../domain/api.js';
 import { AppError } from '../../domain/errors.js';
-import type { PaymentService } from '../../services/payments.js';
+import { PAYMENT_EXTENSION_MS, PAYMENT_EXTENSIONS, type PaymentService } from '../../services/payments.js';
 import type { IncomingTransfer, PaymentRow, ReceiptRow, TransferOutcome } from '../../services/ports.js';
 import { transferView, type ReconciliationService } from '../../services/reconciliation.js';
 import { actorOf, type AuthHooks } from '../auth.js';
@@ -69,6 +69,7 @@ export function paymentViewer(payments: Pick<PaymentHttp, 'qr' | 'account'>) {
     reference: p.reference,
     mode: p.mode,
     payBy: p.payBy?.toISOString() ?? null,
+    ...(p.status === 'awaiting' && p.payBy ? { extensionsLeft: Math.max(0, PAYMENT_EXTENSIONS - (p.extensions ?? 0)) } : {}),
     ...(withQr && p.status === 'awaiting' ? { qr: await payments.qr(p), account: payments.account } : {}),
   });
 }
@@ -147,6 +148,19 @@ export async function paymentRoutes(
       await service.cancel(id);
       return view((await service.get(id))!, false);
     },
+  );
+
+  app.post<{ Params: { paymentId: string } }>(
+    '/api/payments/:paymentId/extend',
+    {
+      onRequest: kiosk,
+      schema: {
+        summary: `More time at the QR ("Cần thêm thời gian?"): the time to pay moves on by ${PAYMENT_EXTENSION_MS / 1000} s, at most ${PAYMENT_EXTENSIONS} times`,
+        params: paymentParams,
+        response: { 200: PaymentView, ...errors },
+      },
+    },
+    async (request) => view(await service.extend(request.params.paymentId.toLowerCase()), false),
   );
 
   app.post<{ Params: { paymentId: string }; Body: { amount?: number } | undefined }>(

@@ -62,6 +62,8 @@ export interface PaymentRow {
   paidAt: Date | null;
   closedAt: Date | null;
   transferId: string | null;
+  /** Times the citizen asked for more time at the QR (each moves payBy on by PAYMENT_EXTENSION). */
+  extensions?: number;
 }
 
 /** A reported transfer as recorded. */
@@ -115,7 +117,7 @@ export interface PaymentStore {
   update(
     q: Queryable,
     id: string,
-    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount'>>,
+    fields: Partial<Pick<PaymentRow, 'status' | 'paidAt' | 'closedAt' | 'transferId' | 'amount' | 'payBy' | 'extensions'>>,
   ): Promise<void>;
   /** Payments waiting for their transfer, oldest first. */
   awaiting(q: Queryable): Promise<PaymentRow[]>;

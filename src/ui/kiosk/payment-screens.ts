@@ -16,12 +16,18 @@ import { Announcer, useMilestone } from './announce.js';
 
 /** Seconds left to transfer when a screen reader says so (the shipped time is 5 minutes). */
 const PAY_MARKS = [60, 15];
+/** "Need more time?" shows this long before the time to pay is up (WCAG 2.2.1: at least 20 s to answer). */
+const MORE_TIME_AHEAD_S = 30;
 
 type PaymentState = Extract<Screen, { name: 'payment' }>;
 
 export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { screen: PaymentState }) {
   const { payment } = screen;
-  const payBy = payment.payBy ? Date.parse(payment.payBy) : null;
+  // The time to pay and the extensions left, as the deposit's payment says now (more time moves them).
+  const [payBy, setPayBy] = useState<number | null>(payment.payBy ? Date.parse(payment.payBy) : null);
+  const [extensionsLeft, setExtensionsLeft] = useState(payment.extensionsLeft ?? 0);
+  /** What the live region says now: the time left at each mark, or that more time was given. */
+  const [said, setSaid] = useState<string | null>(null);
   const now = useNow();
   const [stopping, setStopping] = useState(false);
   // Leaving the QR any other way than its outcome (the "start screen" link) gives the payment up,
@@ -39,6 +45,7 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
   );
   // Follow the deposit: open once paid, ended once the time is up.
   useFollowDeposit(screen.depositId, 1000, (d) => {
+    if (d.payment?.status === 'awaiting' && d.payment.payBy) setPayBy(Date.parse(d.payment.payBy));
     // Paid: the tray's screen follows it from wherever it is now (open, or already done).
     if (d.tray !== null && d.status !== 'verified' && d.status !== 'cancelled') {
       to({
@@ -76,9 +83,28 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
       fail(err);
     }
   };
+  const moreTime = async () => {
+    try {
+      const p = await api<PaymentView>('POST', `/api/payments/${payment.paymentId}/extend`);
+      if (p.payBy) setPayBy(Date.parse(p.payBy));
+      setExtensionsLeft(p.extensionsLeft ?? 0);
+      setSaid(t.payMoreGiven);
+    } catch (err) {
+      // Paid or over a moment before the touch: the deposit's own outcome follows.
+      if (err instanceof ApiError && (err.code === 'PAYMENT_NOT_AWAITED' || err.code === 'PAYMENT_EXTENSIONS_USED')) {
+        setExtensionsLeft(0);
+        return;
+      }
+      fail(err);
+    }
+  };
   const left = payBy === null ? null : Math.max(0, Math.ceil((payBy - now) / 1000));
-  // Said aloud at PAY_MARKS; not extendable (docs/accessibility.md: the bank's payment window).
+  const askMore = left !== null && left > 0 && left <= MORE_TIME_AHEAD_S && extensionsLeft > 0;
+  // Said aloud at PAY_MARKS; extendable from MORE_TIME_AHEAD_S before (docs/accessibility.md).
   const mark = useMilestone(left, PAY_MARKS);
+  useEffect(() => {
+    if (mark !== null) setSaid(t.payLeftSoon(mark));
+  }, [mark]);
   return html` <section class="screen payment">
     <h1>${t.payTitle}</h1>
     <${ProcedureLine} t=${t} lang=${lang} procedure=${screen.procedure} />
@@ -108,7 +134,16 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
           </div>`
         : null
     }
-    <${Announcer} text=${mark === null ? null : t.payLeftSoon(mark)} />
+    ${
+      askMore
+        ? html`<div class="more-time" role="alert">
+            <h2>${t.payMoreTitle}</h2>
+            <p>${t.payMoreText}</p>
+            <button class="btn btn-primary" onClick=${moreTime}>${t.payMoreButton}</button>
+          </div>`
+        : null
+    }
+    <${Announcer} text=${said} />
     <p class="muted" aria-live="polite">${t.payWaiting}</p>
     <div class="actions">
       <button class="btn btn-secondary" disabled=${stopping} onClick=${stop}>${t.payCancel}</button>

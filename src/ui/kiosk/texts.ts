@@ -155,10 +155,11 @@ export const TEXTS = {
     viewLabel: 'Cách hiển thị',
     resendReady: 'Đã có thể bấm "Gửi lại mã" nếu chưa nhận được tin nhắn.',
     openInSoon: (s: number) => `Còn ${s} giây để mở cửa khay. Thời gian này không gia hạn được: khay tự khóa lại để giữ an toàn.`,
-    payLeftSoon: (s: number) =>
-      s >= 60
-        ? `Còn ${Math.round(s / 60)} phút để chuyển khoản. Thời gian do ngân hàng quy định, không gia hạn được.`
-        : `Còn ${s} giây để chuyển khoản. Thời gian do ngân hàng quy định, không gia hạn được.`,
+    payLeftSoon: (s: number) => (s >= 60 ? `Còn ${Math.round(s / 60)} phút để chuyển khoản.` : `Còn ${s} giây để chuyển khoản.`),
+    payMoreTitle: 'Cần thêm thời gian?',
+    payMoreText: 'Sắp hết thời gian chuyển khoản. Có thể thêm 2 phút; khay vẫn được giữ cho hồ sơ.',
+    payMoreButton: 'Thêm 2 phút',
+    payMoreGiven: 'Đã thêm 2 phút để chuyển khoản.',
     status: {
       verified: 'Đang nộp hồ sơ tại máy.',
       tray_open: 'Đang nộp hồ sơ tại máy (khay đang mở).',
@@ -370,9 +371,11 @@ export const TEXTS = {
     resendReady: 'You can now press "Send the code again" if no text has arrived.',
     openInSoon: (s: number) => `${s} seconds left to open the tray door. This time cannot be extended: the tray locks again to stay safe.`,
     payLeftSoon: (s: number) =>
-      s >= 60
-        ? `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'} left to transfer. The bank's time limit cannot be extended.`
-        : `${s} seconds left to transfer. The bank's time limit cannot be extended.`,
+      s >= 60 ? `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'} left to transfer.` : `${s} seconds left to transfer.`,
+    payMoreTitle: 'Need more time?',
+    payMoreText: 'The time to transfer is nearly up. You can add 2 minutes; the tray stays held for the dossier.',
+    payMoreButton: 'Add 2 minutes',
+    payMoreGiven: '2 more minutes to transfer.',
     status: {
       verified: 'Being dropped off at the machine.',
       tray_open: 'Being dropped off at the machine (tray open).',
