@@ -4,6 +4,7 @@
 -- once the dossier has been closed longer than retention.closedDossierDays (src/store/retention.ts).
 ALTER TABLE dossiers ADD COLUMN holder_enc text;
 
--- The scan a deposit's code request named (src/services/id-cards.ts keeps the scan itself, in
--- memory only): the code check reads the holder by it. An id, no personal data.
-ALTER TABLE challenges ADD COLUMN id_scan_id uuid;
+-- The holder of the scan a deposit's code request named, sealed as on the dossier: the code check
+-- puts it on the dossier however long the SMS took (the scan itself lasts 5 minutes, in memory).
+-- Deleted with the challenge row (retention.challengeDays).
+ALTER TABLE challenges ADD COLUMN holder_enc text;

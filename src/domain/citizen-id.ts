@@ -7,8 +7,12 @@
  * the date of issue (DDMMYYYY). The number's first three digits are the province where the birth
  * was registered (Circular 07/2016/TT-BCA, codes unchanged by the 2025 merger of provinces); the
  * fourth gives the sex and the century of birth (0/1 the 1900s, 2/3 the 2000s, 4/5 the 2100s,
- * 6/7 the 2200s, 8/9 the 1800s, even for men) and the fifth and sixth the last two digits of the
- * year of birth: a scanned card is checked against its own date of birth.
+ * 6/7 the 2200s, 8/9 the 2300s, even for men) and the fifth and sixth the last two digits of the
+ * year of birth: a scanned card is checked against its own date of birth. Dates are compared in
+ * Vietnam's time (UTC+7, no summer time): a card issued today is not "in the future" before 07:00 UTC.
+ *
+ * Newer cards' QR texts may carry more fields after the seven (they are ignored), and an old ID
+ * number of 12 digits (the 2012–2016 CMND) as well as 9.
  *
  * Only what the locker needs leaves this module's callers: the number and the name. The address
  * is parsed so that the whole text is validated, and then dropped by `minimalHolder`.
@@ -53,9 +57,14 @@ const CENTURY: Record<string, { century: number; sex: Sex }> = {
   '5': { century: 2100, sex: 'female' },
   '6': { century: 2200, sex: 'male' },
   '7': { century: 2200, sex: 'female' },
-  '8': { century: 1800, sex: 'male' },
-  '9': { century: 1800, sex: 'female' },
+  '8': { century: 2300, sex: 'male' },
+  '9': { century: 2300, sex: 'female' },
 };
+
+/** The date in Vietnam (UTC+7 all year) at `now`, as YYYY-MM-DD. */
+function vietnamDate(now: Date): string {
+  return new Date(now.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
+}
 
 function invalid(message: string): AppError {
   return new AppError('ID_CARD_INVALID', message);
@@ -74,7 +83,7 @@ export function parseIdNumber(input: string, now: Date = new Date()): string {
     throw new AppError('ID_NUMBER_INVALID', `${digits.slice(0, 3)} is not a province code: check the first three digits`);
   }
   const { century } = CENTURY[digits[3]];
-  if (century + Number(digits.slice(4, 6)) > now.getUTCFullYear()) {
+  if (century + Number(digits.slice(4, 6)) > Number(vietnamDate(now).slice(0, 4))) {
     throw new AppError('ID_NUMBER_INVALID', 'the birth year in this number is in the future: check digits 4 to 6');
   }
   return digits;
@@ -111,9 +120,9 @@ export function parseCardQr(text: string, now: Date = new Date()): CitizenCard {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text.replace(/[\r\n]+$/, ''))) throw invalid('the card text holds control characters');
   const fields = text.replace(/[\r\n]+$/, '').split('|');
-  // Some scanners add a trailing separator.
-  if (fields.length === 8 && fields[7] === '') fields.pop();
-  if (fields.length !== 7) throw invalid(`a citizen ID card's QR holds 7 fields separated by "|", this one holds ${fields.length}`);
+  // Seven fields, then whatever newer cards add (or a scanner's trailing separator): not read.
+  if (fields.length < 7) throw invalid(`a citizen ID card's QR holds 7 fields separated by "|", this one holds ${fields.length}`);
+  fields.length = 7;
   const [idText, oldText, nameText, birthText, sexText, addressText, issueText] = fields.map((f) => f.normalize('NFC').trim());
 
   let idNumber: string;
@@ -122,13 +131,13 @@ export function parseCardQr(text: string, now: Date = new Date()): CitizenCard {
   } catch (e) {
     throw invalid(`the ID number field: ${(e as Error).message}`);
   }
-  if (oldText !== '' && !/^[0-9]{9}$/.test(oldText)) throw invalid('the old ID number has 9 digits or is empty');
+  if (oldText !== '' && !/^(?:[0-9]{9}|[0-9]{12})$/.test(oldText)) throw invalid('the old ID number has 9 or 12 digits, or is empty');
   if (nameText.length < 2 || nameText.length > 100 || /[0-9]/.test(nameText)) throw invalid('the full name is missing or not a name');
   const dateOfBirth = cardDate(birthText);
   if (!dateOfBirth) throw invalid('the date of birth is not a real date (DDMMYYYY)');
   const dateOfIssue = cardDate(issueText);
   if (!dateOfIssue) throw invalid('the date of issue is not a real date (DDMMYYYY)');
-  const today = now.toISOString().slice(0, 10);
+  const today = vietnamDate(now);
   if (dateOfBirth > today || dateOfIssue > today) throw invalid('a date on the card is in the future');
   if (dateOfIssue < dateOfBirth) throw invalid('the card is issued before its holder was born');
   const sex = parseSex(sexText);

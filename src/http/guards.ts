@@ -103,7 +103,7 @@ export async function clientGuards(app: FastifyInstance, opts: ClientGuardOption
       request.log.info({ client: request.ip, url: request.routeOptions.url }, 'kiosk route refused: not a kiosk address');
       throw new AppError(
         'KIOSK_ONLY',
-        "one-time codes, a pickup's results and ratings are asked for, checked and given at the locker's own screen only",
+        "one-time codes, a pickup's results, ID card scans, payments at the QR and ratings are asked for, checked and given at the locker's own screen only",
       );
     }
   };

@@ -53,7 +53,7 @@ export class ChallengeService {
   async issue(
     purpose: ChallengePurpose,
     phone: VnMobile,
-    opts: { procedureCode?: string | null; idScanId?: string | null; onlineNumber?: string | null; delivery?: 'await' | 'background' },
+    opts: { procedureCode?: string | null; holderEnc?: string | null; onlineNumber?: string | null; delivery?: 'await' | 'background' },
   ): Promise<IssuedChallenge> {
     const { db, challenges, vault, clock } = this.deps;
     const now = clock.now();
@@ -69,7 +69,7 @@ export class ChallengeService {
         phoneHash,
         phoneEnc: vault.encrypt(phone.e164),
         procedureCode: opts.procedureCode ?? null,
-        idScanId: opts.idScanId ?? null,
+        holderEnc: opts.holderEnc ?? null,
         onlineNumber: opts.onlineNumber ?? null,
         otpHash: hashOtp(this.deps.otpKey, id, code),
         createdAt: now,

@@ -123,29 +123,24 @@ export class DepositService {
     const { procedure, number } = this.target(input);
     if (number) await this.refuseLive(this.deps.db, number);
     const phone = parseVnMobile(input.phone);
-    // A scanned card named: it must still be held (scans last SCAN_TTL_MS), before any SMS.
-    if (input.idScanId !== undefined && !this.deps.idCards?.scans.take(input.idScanId)) {
-      throw new AppError('ID_SCAN_NOT_FOUND', 'no scanned ID card under this id (scans are kept 5 minutes): scan the card again');
-    }
+    // A scanned card named: it must still be held (scans last SCAN_TTL_MS), before any SMS; its
+    // holder rides sealed with the code, for the code check however long the SMS takes.
+    const holderEnc = input.idScanId === undefined ? null : this.sealedHolder(input.idScanId);
     const free = await this.deps.trayStore.countFree(this.deps.db, 'deposit', procedure.traySize);
     if (free === 0) throw this.noTray(procedure);
     return this.deps.challenges.issue('deposit', phone, {
       procedureCode: procedure.code,
-      idScanId: input.idScanId ?? null,
+      holderEnc,
       onlineNumber: number,
     });
   }
 
-  /** The depositor's card named by the code request, sealed for the dossier; null without one (or one no longer held). */
-  private sealedHolder(idScanId: string | null | undefined): string | null {
-    if (!idScanId || !this.deps.idCards) return null;
-    const holder = this.deps.idCards.scans.take(idScanId);
-    if (!holder) {
-      // The deposit goes on without the name (the card is optional); the officer reads it from the paper.
-      this.deps.logger.warn('the ID card scan named by a deposit expired before its code was checked: deposit recorded without the holder');
-      return null;
-    }
-    return this.deps.idCards.vault.seal(holder);
+  /** The depositor's card named by the code request, sealed for the dossier (ID_SCAN_NOT_FOUND if no longer held). */
+  private sealedHolder(idScanId: string): string {
+    const holder = this.deps.idCards?.scans.take(idScanId);
+    if (!holder)
+      throw new AppError('ID_SCAN_NOT_FOUND', 'no scanned ID card under this id (scans are kept 5 minutes): scan the card again');
+    return this.deps.idCards!.vault.seal(holder);
   }
 
   resend(challengeId: string): Promise<IssuedChallenge> {
@@ -167,7 +162,7 @@ export class DepositService {
       if (!result.ok) return result;
       const challenge = result.challenge;
       const procedure = this.procedure(challenge.procedureCode!);
-      const holderEnc = this.sealedHolder(challenge.idScanId);
+      const holderEnc = challenge.holderEnc ?? null;
       const now = clock.now();
       // Throwing here rolls the whole transaction back: the code stays unused, nothing changed.
       const tray = await trayStore.reserveFree(q, 'deposit', procedure.traySize, now, this.deps.trays.unrecordedTrays());

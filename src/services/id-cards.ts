@@ -118,14 +118,20 @@ export class IdCardScans {
  * forgotten: logged by its error code only (the text may hold a person's data), never thrown.
  */
 export function readCardsFrom(scanner: CardScanner, scans: IdCardScans, logger: Logger): void {
+  // One warning per run of refusals (a scanner at the wrong baud rate reads garbage line after line).
+  let refused = 0;
   scanner.onRead((text) => {
     try {
       scans.register(text, scanner.source);
+      if (refused > 1) logger.info({ source: scanner.source, refused }, 'the ID card scanner reads cards again');
+      refused = 0;
     } catch (err) {
-      logger.warn(
-        { source: scanner.source, code: isAppError(err) ? err.code : 'INTERNAL' },
-        'the ID card scanner read something that is not a citizen ID card',
-      );
+      if (refused++ === 0) {
+        logger.warn(
+          { source: scanner.source, code: isAppError(err) ? err.code : 'INTERNAL' },
+          'the ID card scanner read something that is not a citizen ID card (further refusals in a row are counted, not logged)',
+        );
+      }
     }
   });
 }

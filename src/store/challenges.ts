@@ -19,7 +19,7 @@ function toChallenge(r: Record<string, any>): Challenge {
     phoneEnc: r.phone_enc,
     procedureCode: r.procedure_code,
     onlineNumber: r.online_number ?? null,
-    idScanId: r.id_scan_id ?? null,
+    holderEnc: r.holder_enc ?? null,
     otpHash: r.otp_hash,
     status: r.status,
     attempts: r.attempts,
@@ -36,7 +36,7 @@ export class ChallengeRepository implements ChallengeStore {
 
   async insert(q: Queryable, c: Omit<Challenge, 'status' | 'attempts' | 'sends' | 'verifiedAt'>): Promise<void> {
     await q.query(
-      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at, status, id_scan_id,
+      `INSERT INTO challenges (id, locker_id, purpose, phone_hash, phone_enc, procedure_code, otp_hash, created_at, sent_at, expires_at, status, holder_enc,
          online_number)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'sending', $11, $12)`,
       [
@@ -50,7 +50,7 @@ export class ChallengeRepository implements ChallengeStore {
         c.createdAt,
         c.sentAt,
         c.expiresAt,
-        c.idScanId ?? null,
+        c.holderEnc ?? null,
         c.onlineNumber ?? null,
       ],
     );

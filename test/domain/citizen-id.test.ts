@@ -29,6 +29,10 @@ t.test('the sample card parses to its fields', async (t) => {
   t.equal(parseCardQr(`${SAMPLE_CARD_QR}\r\n`, NOW).idNumber, '079301012345', 'the scanner’s Enter is not part of it');
   t.equal(parseCardQr(`${SAMPLE_CARD_QR}|`, NOW).idNumber, '079301012345', 'a trailing separator is tolerated');
   t.equal(parseCardQr(withField(1, ''), NOW).oldIdNumber, null, 'no old number');
+  t.equal(parseCardQr(withField(1, '079123456789'), NOW).oldIdNumber, '079123456789', 'an old 12-digit number');
+  t.equal(parseCardQr(`${SAMPLE_CARD_QR}|extra|fields`, NOW).idNumber, '079301012345', "a newer card's extra fields are not read");
+  // Issued today in Vietnam, at 06:00 there (23:00 UTC the day before): not in the future.
+  t.equal(parseCardQr(withField(6, '07122026'), new Date('2026-12-06T23:00:00Z')).dateOfIssue, '2026-12-07');
   t.equal(parseCardQr(withField(4, 'NỮ'), NOW).sex, 'female');
   t.equal(parseCardQr(withField(2, 'Nguyễn   Thị  Minh Anh'), NOW).fullName, 'Nguyễn Thị Minh Anh');
   // NFD input (some keyboard wedges) comes back NFC.
@@ -40,13 +44,13 @@ t.test('anything else is refused with ID_CARD_INVALID, saying what', async (t) =
     ['', 'empty'],
     ['079301012345', 'one field'],
     [fields.slice(0, 6).join('|'), 'six fields'],
-    [`${SAMPLE_CARD_QR}|extra`, 'eight fields'],
     [withField(0, '07930101234'), 'eleven digits'],
     [withField(0, '07930101234X'), 'a letter'],
     [withField(0, '003301012345'), 'no province 003'],
     [withField(0, '079201012345'), 'male digit with Nữ'],
     [withField(0, '079399012345'), 'year 99 against 2001'],
     [withField(1, '12345'), 'old number 5 digits'],
+    [withField(1, '1234567890'), 'old number 10 digits'],
     [withField(2, ''), 'no name'],
     [withField(2, 'Nguyen 123'), 'digits in the name'],
     [withField(3, '31022001'), '31 February'],
@@ -92,6 +96,11 @@ t.test('a typed ID number', async (t) => {
     code(() => parseIdNumber('079299012345', NOW)),
     'ID_NUMBER_INVALID',
     'born in 2099',
+  );
+  t.equal(
+    code(() => parseIdNumber('079801012345', NOW)),
+    'ID_NUMBER_INVALID',
+    'digit 4 = 8: the 2300s',
   );
   t.equal(PROVINCE_CODES.size, 63);
   t.equal(maskIdNumber('079301012345'), '••••••••2345');

@@ -99,13 +99,15 @@ t.test(`a card scanned by the kiosk page: its name and masked number, bad text r
 t.test(`the simulated scanner pushes its scans to the kiosk's stream (${dbKind})`, async (t) => {
   const locker = await startTestLocker(t);
   const base = await locker.controller.http.listen({ port: 0, host: '127.0.0.1' });
+  let own = '';
   const pushed = await nextStreamScan(base, async () => {
     // The kiosk page's own scan is not pushed back to it; only the daemon's scanner's are.
-    await locker.anonymous.post('/api/id-cards/scans', { text: SAMPLE_CARD_QR });
+    own = (await locker.anonymous.post('/api/id-cards/scans', { text: SAMPLE_CARD_QR })).json().scanId;
     const presented = await locker.anonymous.post('/api/sim/id-card', {});
     t.equal(presented.statusCode, 202, presented.body);
   });
   t.match(pushed, { scanId: /^[0-9a-f-]{36}$/, fullName: NAME, idNumberMasked: '••••••••2345' });
+  t.not(pushed.scanId, own, "the first pushed is the simulated scanner's, not the page's own");
 
   const bare = await locker.http.inject({ method: 'POST', url: '/api/sim/id-card' });
   t.equal(bare.statusCode, 202, `no body at all: the sample card (${bare.body})`);
@@ -195,4 +197,25 @@ t.test(`the retention purge blanks the holder with the phone (${dbKind})`, async
   await locker.controller.retention.run('system');
   const after = await locker.controller.database.query(`SELECT phone_enc, holder_enc FROM dossiers WHERE id = $1`, [verify.depositId]);
   t.same(after.rows[0], { phone_enc: null, holder_enc: null }, 'blanked together');
+});
+
+t.test(`a slow SMS: the card named when the code was asked stays with the deposit past the scan's 5 minutes (${dbKind})`, async (t) => {
+  const locker = await startTestLocker(t);
+  const procedureCode = await depositProcedure(locker);
+  const { scanId } = (await locker.anonymous.post('/api/id-cards/scans', { text: SAMPLE_CARD_QR })).json();
+  // The card scanned a minute before the code is asked.
+  locker.controller.clock.advance(60_000);
+  const start = (await locker.anonymous.post('/api/deposits', { phone: '0912345673', procedureCode, idScanId: scanId })).json();
+  const otp = await codeFor(locker, '0912345673');
+  // 4 min 10 s later (the code lives 5 minutes): the scan itself is gone, the code still good.
+  locker.controller.clock.advance(250_000);
+  t.equal(
+    (await locker.anonymous.post('/api/deposits', { phone: '0912345674', procedureCode, idScanId: scanId })).statusCode,
+    404,
+    'scan gone',
+  );
+  const verify = await locker.anonymous.post(`/api/deposits/${start.challengeId}/verify`, { otp });
+  t.equal(verify.statusCode, 200, verify.body);
+  const { rows } = await locker.controller.database.query(`SELECT holder_enc FROM dossiers WHERE id = $1`, [verify.json().depositId]);
+  t.type(rows[0].holder_enc, 'string', 'the depositor recorded all the same');
 });

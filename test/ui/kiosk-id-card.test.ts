@@ -68,12 +68,29 @@ t.test('a keyboard-wedge burst fills the depositor; the same text typed slowly d
   await wedge(page, SAMPLE_CARD_QR.replace('079301', '999301'), 5);
   await page.getByRole('alert').getByText('Không đọc được thẻ căn cước. Vui lòng quét lại mặt sau có mã QR.').waitFor();
 
-  // Scanned again, then the deposit: the dossier records its depositor.
+  // Scanned again with the phone number's field focused: its digits (079301012345 reads as a mobile
+  // number) must not land there, nor its Enter send a code to that stranger.
+  await page.getByLabel('Số điện thoại').click();
   await wedge(page, SAMPLE_CARD_QR, 5);
   await page.getByText(HOLDER_LINE).waitFor();
+  t.equal(await page.getByLabel('Số điện thoại').inputValue(), '', 'the focused field keeps nothing of the burst');
+  t.ok(await page.getByRole('heading', { name: 'Nhập số điện thoại di động' }).isVisible(), 'and its Enter sent nothing');
+  t.same((await locker.anonymous.get('/api/sim/sms')).json(), [], 'no code texted to anyone');
   await tap(page, '0912345678');
   await page.getByRole('button', { name: 'Gửi mã OTP' }).click();
   await page.getByRole('heading', { name: 'Nhập mã OTP' }).waitFor();
+  // A scan on the code's screen (which takes no card) presses nothing and types nothing.
+  await wedge(page, SAMPLE_CARD_QR, 5);
+  await page.waitForTimeout(300);
+  t.ok(await page.getByRole('heading', { name: 'Nhập mã OTP' }).isVisible(), 'still at the code');
+  t.equal(
+    await page
+      .getByRole('alert')
+      .getByText(/mã OTP/i)
+      .count(),
+    0,
+    'no code tried',
+  );
   await tap(page, await codeFor(locker, '0912345678'));
   await page.getByRole('button', { name: 'Xác nhận' }).click();
   const open = page.getByRole('heading', { name: /Khay số \d+ đã mở/ });

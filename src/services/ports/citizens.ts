@@ -57,8 +57,8 @@ export interface Challenge {
   phoneHash: string;
   phoneEnc: string;
   procedureCode: string | null;
-  /** A deposit's scanned citizen ID card (IdCardScans), if its request named one. */
-  idScanId?: string | null;
+  /** A deposit's depositor from the scanned citizen ID card its request named, sealed (IdVault), else null. */
+  holderEnc?: string | null;
   /** A deposit of a dossier filed online: the online system's number it is recorded under (ADR 0029). */
   onlineNumber?: string | null;
   otpHash: string | null;

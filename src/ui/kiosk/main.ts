@@ -16,6 +16,7 @@ import { ApiError } from '../shared/api.js';
 import { formatTime, type Lang } from '../shared/format.js';
 import { html } from '../shared/html.js';
 import { errorText } from './errors.js';
+import { installKeyboardWedge } from './scanner.js';
 import { textsFor, type Texts } from './texts.js';
 import { DepositCancelled, DepositOpen, DepositToCheck, Receipt } from './deposit-screens.js';
 import { OtpScreen, PhoneScreen } from './phone-screens.js';
@@ -370,4 +371,7 @@ function Home({ t, go }: ScreenProps) {
   </section>`;
 }
 
+// A card scanner typing like a keyboard is caught on every screen: its keys never press a button
+// or fill the phone number, whether or not the screen takes a card (scanner.ts).
+installKeyboardWedge();
 render(html`<${App} />`, document.getElementById('app')!);
