@@ -26,7 +26,12 @@ export interface CycleStats {
 export interface Procedure {
   code: string;
   traySize: 'S' | 'M' | 'L';
+  /** An ID card: loaded with its holder's number, given back only for it (ADR 0028). */
+  pickupProof?: 'id_number';
 }
+
+/** The holder's ID number of every ID card the campaign's officers load and its citizens give at pickup. */
+export const CAMPAIGN_HOLDER_ID = '079301012345';
 
 export interface Ctx {
   api: Api;

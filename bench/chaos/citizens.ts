@@ -2,7 +2,7 @@
  * The citizens of the fault campaign: a deposit (code by SMS, a tray, the dossier in or not, the
  * door shut) and a pickup (code by SMS, the trays open, each result taken, each door shut).
  */
-import { abandoned, checkAssignment, done, planDoor, useDoor, why, type Ctx, type Outcome } from './actors.js';
+import { abandoned, CAMPAIGN_HOLDER_ID, checkAssignment, done, planDoor, useDoor, why, type Ctx, type Outcome } from './actors.js';
 import type { Rng } from './rng.js';
 import { sleep } from './time.js';
 
@@ -80,7 +80,23 @@ export async function pickupCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outc
     if (!otp) return abandoned('no code texted');
     const verified = await ctx.api.retry('POST', `/api/pickups/${started.body.challengeId}/verify`, { otp }, { deadlineMs: 20_000 });
     if (!verified.ok) return abandoned(`verify: ${why(verified)}`);
-    const { trays, unavailable = [] } = verified.body as { trays: number[]; unavailable?: number[] };
+    const answer = verified.body as { trays: number[]; unavailable?: number[]; identityNeeded?: number };
+    const trays = [...answer.trays];
+    let unavailable = answer.unavailable ?? [];
+    if (answer.identityNeeded) {
+      // ID cards wait for the holder's number: the citizen types it (ADR 0028).
+      const identity = await ctx.api.retry(
+        'POST',
+        `/api/pickups/${started.body.challengeId}/identity`,
+        { idNumber: CAMPAIGN_HOLDER_ID },
+        { deadlineMs: 20_000 },
+      );
+      if (identity.ok) {
+        const more = identity.body as { trays: number[]; unavailable?: number[] };
+        trays.push(...more.trays.filter((tray) => !trays.includes(tray)));
+        unavailable = [...unavailable, ...(more.unavailable ?? [])];
+      }
+    }
     // The right code with nothing waiting says so (a result still being loaded, or to check).
     if (!trays.length) return abandoned(unavailable.length ? 'no tray could open' : 'nothing waits for this number');
     let took = 0;

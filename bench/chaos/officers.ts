@@ -3,7 +3,7 @@
  * tries them again), and a round (the manifest, each tray looked into and answered as found, then
  * the trays to check off the round). What she takes goes in her satchel, then to the counter.
  */
-import { abandoned, checkAssignment, done, planDoor, useDoor, why, type Ctx, type Outcome } from './actors.js';
+import { abandoned, CAMPAIGN_HOLDER_ID, checkAssignment, done, planDoor, useDoor, why, type Ctx, type Outcome } from './actors.js';
 import type { Rng } from './rng.js';
 import { sleep } from './time.js';
 import { normalizeCode, type Paper } from './world.js';
@@ -46,7 +46,13 @@ export async function loadCycle(ctx: Ctx, rng: Rng, who: string): Promise<Outcom
   const r = await ctx.api.retry(
     'POST',
     '/api/staff/results',
-    { dossierCode: paper.display, phone: paper.phone, procedureCode },
+    {
+      dossierCode: paper.display,
+      phone: paper.phone,
+      procedureCode,
+      // An ID card is loaded with its holder's number (the citizen gives it at pickup).
+      ...(procedures.find((p) => p.code === procedureCode)?.pickupProof ? { holderIdNumber: CAMPAIGN_HOLDER_ID } : {}),
+    },
     { auth: 'staff', deadlineMs: 20_000 },
   );
   if (!r.ok && (r.status ?? 0) >= 500 && r.status !== 503)
