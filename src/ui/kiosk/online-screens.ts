@@ -10,7 +10,7 @@ import { ApiError } from '../shared/api.js';
 import { html } from '../shared/html.js';
 import { Keypad } from '../shared/keypad.js';
 import type { Screen, ScreenProps } from './main.js';
-import { CODE_KEYS, CODE_MAX, CODE_MIN, Step, type Procedure } from './screens.js';
+import { CODE_KEYS, CODE_MAX, CODE_MIN, CodeEntry, Step, type Procedure } from './screens.js';
 
 /** The first tile of the procedure list: marked, like the procedures, when no tray of its size is free. */
 export function OnlineTile({ t, entry, full, go }: { t: ScreenProps['t']; entry: Procedure; full: boolean; go: ScreenProps['go'] }) {
@@ -56,23 +56,7 @@ export function OnlineNumberScreen({ t, go, fail, say, screen }: ScreenProps & {
   };
   return html` <section class="screen">
     <${Step} title=${t.onlineTitle} hint=${t.onlineHint} />
-    <label class="entry"
-      ><span>${t.onlineLabel}</span>
-      <input
-        class=${`entry-value code ${number.length > 26 ? 'long' : ''}`}
-        data-testid="online-number-entry"
-        inputmode="none"
-        autocomplete="off"
-        value=${number}
-        onInput=${(e: Event) =>
-          typed(
-            (e.target as HTMLInputElement).value
-              .toUpperCase()
-              .replace(/[^0-9A-Z.-]/g, '')
-              .slice(0, CODE_MAX),
-          )}
-        onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
-    /></label>
+    <${CodeEntry} label=${t.onlineLabel} value=${number} onTyped=${typed} onSubmit=${submit} testId="online-number-entry" />
     <${Keypad}
       keys=${CODE_KEYS}
       value=${number}

@@ -210,6 +210,39 @@ type DossierStatus = DossierStatusView;
 export const CODE_KEYS = [...'0123456789', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', '-', '{clear}', '{del}'];
 /** The longest online-system number (ONLINE_DOSSIER_NUMBER). */
 export const CODE_MAX = 40;
+
+/**
+ * The field a dossier code or an online-system number is typed into (by the keypad below it, or a
+ * keyboard): upper-cased, only what such numbers hold, at most CODE_MAX characters; Enter submits.
+ */
+export function CodeEntry(props: {
+  label: string;
+  value: string;
+  /** As shown (our codes grouped), if not the value itself. */
+  shown?: string;
+  onTyped: (value: string) => void;
+  onSubmit: () => void;
+  testId?: string;
+}) {
+  const { label, value, shown, onTyped, onSubmit, testId } = props;
+  return html`<label class="entry"
+    ><span>${label}</span>
+    <input
+      class=${`entry-value code ${value.length > 26 ? 'long' : ''}`}
+      data-testid=${testId}
+      inputmode="none"
+      autocomplete="off"
+      value=${shown ?? value}
+      onInput=${(e: Event) =>
+        onTyped(
+          (e.target as HTMLInputElement).value
+            .toUpperCase()
+            .replace(/[^0-9A-Z.-]/g, '')
+            .slice(0, CODE_MAX),
+        )}
+      onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && onSubmit()}
+  /></label>`;
+}
 /** The shortest either kind can be. */
 export const CODE_MIN = 6;
 
@@ -257,22 +290,7 @@ export function LookupScreen({ t, lang, fail, say }: ScreenProps) {
           </div>`
         : null
     }
-    <label class="entry"
-      ><span>${t.lookupLabel}</span>
-      <input
-        class=${`entry-value code ${code.length > 26 ? 'long' : ''}`}
-        inputmode="none"
-        autocomplete="off"
-        value=${shownCode(code)}
-        onInput=${(e: Event) =>
-          typed(
-            (e.target as HTMLInputElement).value
-              .toUpperCase()
-              .replace(/[^0-9A-Z.-]/g, '')
-              .slice(0, CODE_MAX),
-          )}
-        onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && submit()}
-    /></label>
+    <${CodeEntry} label=${t.lookupLabel} value=${code} shown=${shownCode(code)} onTyped=${typed} onSubmit=${submit} />
     <${Keypad}
       keys=${CODE_KEYS}
       value=${code}
