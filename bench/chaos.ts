@@ -205,7 +205,11 @@ async function main(): Promise<number> {
       if (procedureCache[kind]) return procedureCache[kind]!;
       const r = await api.retry('GET', `/api/procedures?${kind}=true`, undefined, { deadlineMs: 30_000 });
       if (!r.ok || !Array.isArray(r.body) || !r.body.length) return null;
-      procedureCache[kind] = r.body.map((p: any) => ({ code: p.code, traySize: p.traySize }));
+      procedureCache[kind] = r.body.map((p: any) => ({
+        code: p.code,
+        traySize: p.traySize,
+        ...(p.pickupProof ? { pickupProof: p.pickupProof } : {}),
+      }));
       return procedureCache[kind]!;
     },
     note,
