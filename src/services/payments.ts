@@ -405,7 +405,9 @@ export class PaymentService implements TransferSink {
         });
       }
       const now = clock.now();
-      await payments.recordRefund(q, t.id, { at: now, by: actor, reference });
+      // Who, without the name (the audit row has it, and its retention): role and account id.
+      const by = actor.replace(/^(admin|staff):([0-9]+):.*$/, '$1:$2');
+      await payments.recordRefund(q, t.id, { at: now, by, reference });
       await audit.record(q, {
         actor,
         action: 'payment.refund_sent',
@@ -448,7 +450,6 @@ export class PaymentService implements TransferSink {
     await this.giveBack(q, p, p.transferId, at, { via: p.transferId ? 'transfer' : 'counter' });
   }
 
-  /** The citizen gave up at the kiosk: like a timeout, at once. 409 PAYMENT_NOT_AWAITED once paid or over. */
   /**
    * The citizen at the QR asks for more time: the time to pay moves on by PAYMENT_EXTENSION_MS, at
    * most PAYMENT_EXTENSIONS times, only while the payment waits and its time is not up.
@@ -484,6 +485,7 @@ export class PaymentService implements TransferSink {
     });
   }
 
+  /** The citizen gave up at the kiosk: like a timeout, at once. 409 PAYMENT_NOT_AWAITED once paid or over. */
   async cancel(paymentId: string): Promise<void> {
     const ended = await this.end(paymentId, 'cancelled');
     if (ended === 'not_found') throw new AppError('PAYMENT_NOT_FOUND', 'no such payment');

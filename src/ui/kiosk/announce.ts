@@ -10,9 +10,15 @@ import { html } from '../shared/html.js';
  * The last mark `secondsLeft` has crossed while the screen was up (marks already passed when it
  * came up are not announced: the screen's heading said what to do), or null.
  */
-export function useMilestone(secondsLeft: number | null, marks: number[]): number | null {
-  const seen = useRef<{ last: number | null; mark: number | null }>({ last: null, mark: null });
+export function useMilestone(secondsLeft: number | null, marks: number[], resetKey?: unknown): number | null {
+  const seen = useRef<{ last: number | null; mark: number | null; key: unknown }>({ last: null, mark: null, key: resetKey });
   const s = seen.current;
+  // A time limit moved on (more time given): its marks count again from where it now stands.
+  if (s.key !== resetKey) {
+    s.key = resetKey;
+    s.last = null;
+    s.mark = null;
+  }
   if (secondsLeft !== null) {
     if (s.last !== null) {
       const crossed = marks.filter((m) => s.last! > m && secondsLeft <= m);

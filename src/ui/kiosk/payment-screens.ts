@@ -26,6 +26,9 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
   // The time to pay and the extensions left, as the deposit's payment says now (more time moves them).
   const [payBy, setPayBy] = useState<number | null>(payment.payBy ? Date.parse(payment.payBy) : null);
   const [extensionsLeft, setExtensionsLeft] = useState(payment.extensionsLeft ?? 0);
+  const [extending, setExtending] = useState(false);
+  /** The time to pay only ever moves on (a poll answered before an extension must not bring it back). */
+  const later = (iso: string) => setPayBy((was) => Math.max(was ?? 0, Date.parse(iso)));
   /** What the live region says now: the time left at each mark, or that more time was given. */
   const [said, setSaid] = useState<string | null>(null);
   const now = useNow();
@@ -45,7 +48,7 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
   );
   // Follow the deposit: open once paid, ended once the time is up.
   useFollowDeposit(screen.depositId, 1000, (d) => {
-    if (d.payment?.status === 'awaiting' && d.payment.payBy) setPayBy(Date.parse(d.payment.payBy));
+    if (d.payment?.status === 'awaiting' && d.payment.payBy) later(d.payment.payBy);
     // Paid: the tray's screen follows it from wherever it is now (open, or already done).
     if (d.tray !== null && d.status !== 'verified' && d.status !== 'cancelled') {
       to({
@@ -84,11 +87,14 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
     }
   };
   const moreTime = async () => {
+    if (extending) return;
+    setExtending(true);
     try {
       const p = await api<PaymentView>('POST', `/api/payments/${payment.paymentId}/extend`);
-      if (p.payBy) setPayBy(Date.parse(p.payBy));
+      if (p.payBy) later(p.payBy);
       setExtensionsLeft(p.extensionsLeft ?? 0);
-      setSaid(t.payMoreGiven);
+      // Says the new time left: the same words twice would not be read again.
+      if (p.payBy) setSaid(t.payMoreGiven(Math.max(0, Math.ceil((Date.parse(p.payBy) - Date.now()) / 1000))));
     } catch (err) {
       // Paid or over a moment before the touch: the deposit's own outcome follows.
       if (err instanceof ApiError && (err.code === 'PAYMENT_NOT_AWAITED' || err.code === 'PAYMENT_EXTENSIONS_USED')) {
@@ -96,12 +102,14 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
         return;
       }
       fail(err);
+    } finally {
+      setExtending(false);
     }
   };
   const left = payBy === null ? null : Math.max(0, Math.ceil((payBy - now) / 1000));
   const askMore = left !== null && left > 0 && left <= MORE_TIME_AHEAD_S && extensionsLeft > 0;
   // Said aloud at PAY_MARKS; extendable from MORE_TIME_AHEAD_S before (docs/accessibility.md).
-  const mark = useMilestone(left, PAY_MARKS);
+  const mark = useMilestone(left, PAY_MARKS, payBy);
   useEffect(() => {
     if (mark !== null) setSaid(t.payLeftSoon(mark));
   }, [mark]);
@@ -139,7 +147,7 @@ export function PaymentScreen({ t, lang, go, fail, screen }: ScreenProps & { scr
         ? html`<div class="more-time" role="alert">
             <h2>${t.payMoreTitle}</h2>
             <p>${t.payMoreText}</p>
-            <button class="btn btn-primary" onClick=${moreTime}>${t.payMoreButton}</button>
+            <button class="btn btn-primary" disabled=${extending} onClick=${moreTime}>${t.payMoreButton}</button>
           </div>`
         : null
     }

@@ -159,7 +159,7 @@ export const TEXTS = {
     payMoreTitle: 'Cần thêm thời gian?',
     payMoreText: 'Sắp hết thời gian chuyển khoản. Có thể thêm 2 phút; khay vẫn được giữ cho hồ sơ.',
     payMoreButton: 'Thêm 2 phút',
-    payMoreGiven: 'Đã thêm 2 phút để chuyển khoản.',
+    payMoreGiven: (s: number) => `Đã thêm 2 phút: còn ${Math.floor(s / 60)} phút ${String(s % 60).padStart(2, '0')} giây để chuyển khoản.`,
     status: {
       verified: 'Đang nộp hồ sơ tại máy.',
       tray_open: 'Đang nộp hồ sơ tại máy (khay đang mở).',
@@ -375,7 +375,7 @@ export const TEXTS = {
     payMoreTitle: 'Need more time?',
     payMoreText: 'The time to transfer is nearly up. You can add 2 minutes; the tray stays held for the dossier.',
     payMoreButton: 'Add 2 minutes',
-    payMoreGiven: '2 more minutes to transfer.',
+    payMoreGiven: (s: number) => `2 more minutes: ${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s left to transfer.`,
     status: {
       verified: 'Being dropped off at the machine.',
       tray_open: 'Being dropped off at the machine (tray open).',
