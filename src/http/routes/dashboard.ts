@@ -15,6 +15,7 @@ import { type AuthHooks } from '../auth.js';
 import Type from 'typebox';
 import { AlarmView, DashboardStats } from '../../domain/api.js';
 import { errorSchema } from '../errors.js';
+import { EVENT_STREAM_HEADERS, openEventStream } from '../event-stream.js';
 
 export interface DashboardRouteOptions {
   trays: TrayService;
@@ -27,13 +28,6 @@ export interface DashboardRouteOptions {
 
 /** The shape of a bearer token (auth.ts): a `?token=` of any other shape is refused by the schema (400). */
 const TOKEN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
-
-const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
 
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRouteOptions) {
   const { trays, stats } = opts;
@@ -77,35 +71,20 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardRoute
     },
     async (request, reply) => {
       // HEAD (Fastify answers it with this handler): the headers a GET would get, and no stream.
-      if (request.method === 'HEAD') return reply.headers(STREAM_HEADERS).send();
-      const res = reply.raw;
-      reply.hijack();
-      res.writeHead(200, STREAM_HEADERS);
-      const send = (event: string, data: unknown) => {
-        if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      streams.add(res);
+      if (request.method === 'HEAD') return reply.headers(EVENT_STREAM_HEADERS).send();
+      const stream = openEventStream(request, reply, { streams, heartbeatMs: opts.heartbeatMs ?? 15_000 });
       // Subscribe before the first read so that no change falls between the two.
-      const unsubscribe = trays.onChange((all, changed) => {
-        const wanted = new Set(changed);
-        send('trays', { full: false, trays: all.filter((t) => wanted.has(t.number)).map(trayView) });
-      });
-      const heartbeat = setInterval(() => {
-        if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
-      }, opts.heartbeatMs ?? 15_000);
-      const close = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(res);
-      };
-      request.raw.on('close', close);
-      res.on('close', close);
-      res.write('retry: 2000\n\n');
+      stream.onClose(
+        trays.onChange((all, changed) => {
+          const wanted = new Set(changed);
+          stream.send('trays', { full: false, trays: all.filter((t) => wanted.has(t.number)).map(trayView) });
+        }),
+      );
       try {
-        send('trays', { full: true, trays: (await trays.list()).map(trayView) });
+        stream.send('trays', { full: true, trays: (await trays.list()).map(trayView) });
       } catch (err) {
         request.log.error({ err }, 'dashboard stream: tray list failed');
-        res.end();
+        stream.end();
       }
     },
   );

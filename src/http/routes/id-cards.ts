@@ -15,6 +15,7 @@ import { CardScan, CardScanRequest, SimCardPresented, SimCardRequest } from '../
 import { SAMPLE_CARD_QR } from '../../domain/citizen-id.js';
 import type { IdCardScans } from '../../services/id-cards.js';
 import type { SimulatedCardScanner } from '../../services/ports.js';
+import { EVENT_STREAM_HEADERS, openEventStream } from '../event-stream.js';
 import type { RouteGuards } from '../guards.js';
 
 export interface IdCardRouteOptions {
@@ -25,13 +26,6 @@ export interface IdCardRouteOptions {
   /** A comment line keeps proxies and the browser from closing an idle stream. */
   heartbeatMs?: number;
 }
-
-const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
 
 export async function idCardRoutes(fastify: FastifyInstance, opts: IdCardRouteOptions) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -76,26 +70,14 @@ export async function idCardRoutes(fastify: FastifyInstance, opts: IdCardRouteOp
     },
     async (request, reply) => {
       // HEAD (Fastify answers it with this handler): the headers a GET would get, and no stream.
-      if (request.method === 'HEAD') return reply.headers(STREAM_HEADERS).send();
-      const res = reply.raw;
-      reply.hijack();
-      res.writeHead(200, STREAM_HEADERS);
-      streams.add(res);
-      const unsubscribe = scans.onScan((scan, source) => {
-        // A keyboard-wedge scan is the page's own: it has the answer already.
-        if (source !== 'keyboard' && !res.writableEnded) res.write(`event: scan\ndata: ${JSON.stringify(scan)}\n\n`);
-      });
-      const heartbeat = setInterval(() => {
-        if (!res.writableEnded) res.write(`: ${Date.now()}\n\n`);
-      }, opts.heartbeatMs ?? 15_000);
-      const close = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(res);
-      };
-      request.raw.on('close', close);
-      res.on('close', close);
-      res.write('retry: 2000\n\n');
+      if (request.method === 'HEAD') return reply.headers(EVENT_STREAM_HEADERS).send();
+      const stream = openEventStream(request, reply, { streams, heartbeatMs: opts.heartbeatMs ?? 15_000 });
+      stream.onClose(
+        scans.onScan((scan, source) => {
+          // A keyboard-wedge scan is the page's own: it has the answer already.
+          if (source !== 'keyboard') stream.send('scan', scan);
+        }),
+      );
     },
   );
 
