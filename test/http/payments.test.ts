@@ -47,6 +47,14 @@ async function feeDeposit(locker: TestLocker, phone: string, procedureCode = FEE
   return verify.json();
 }
 
+/** The deposit's view once its door closed on the dossier. */
+function deposited(locker: TestLocker, depositId: string) {
+  return until(async () => {
+    const v = (await locker.anonymous.get(`/api/deposits/${depositId}`)).json();
+    return v.status === 'deposited' ? v : null;
+  }, 'deposited');
+}
+
 async function transfers(locker: TestLocker) {
   return (await locker.controller.database.query(`SELECT * FROM transfers WHERE locker_id = $1 ORDER BY received_at`, [locker.lockerId]))
     .rows;
@@ -95,10 +103,7 @@ t.test(`a fee deposit: the QR, the transfer, then the tray; its receipts signed 
   );
   await door(locker, opened.tray, true);
   await door(locker, opened.tray, false);
-  const done = await until(async () => {
-    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
-    return v.status === 'deposited' ? v : null;
-  }, 'deposited');
+  const done = await deposited(locker, opened.depositId);
   t.same(done.receipts.map((r: any) => r.kind).sort(), ['deposit', 'fee']);
 
   const fee = done.receipts.find((r: any) => r.kind === 'fee').receiptId;
@@ -551,10 +556,7 @@ t.test(`with PUBLIC_URL, the deposit receipt text carries the receipt's short li
   await until(async () => (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json().status === 'tray_open', 'open');
   await door(locker, opened.tray, true);
   await door(locker, opened.tray, false);
-  const done = await until(async () => {
-    const v = (await locker.anonymous.get(`/api/deposits/${opened.depositId}`)).json();
-    return v.status === 'deposited' ? v : null;
-  }, 'deposited');
+  const done = await deposited(locker, opened.depositId);
   const fee = done.receipts.find((r: any) => r.kind === 'fee').receiptId;
   const text = await until(
     async () => (await locker.anonymous.get('/api/sim/sms?to=0912345641')).json().find((m: any) => m.kind === 'deposit_receipt')?.text,
