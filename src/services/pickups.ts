@@ -319,10 +319,9 @@ export class PickupService {
     pick: (inTray) => inTray.find((x) => x.kind === 'result' && x.openedAt),
     complete: async (q, d, tray, at) => {
       const { dossiers, trayStore, outbox } = this.deps;
+      // (The move forgets an ID card's holder hash: src/store/dossiers.ts transition.)
       await dossiers.transition(q, d.id, d.status, 'picked_up', { actor: CITIZEN, at, fields: { pickedUpAt: at } });
       await trayStore.setContent(q, tray, 'free', at);
-      // Taken: the holder's ID hash has no purpose any more.
-      await this.deps.identity.forgetHolder(q, d.id);
       await outbox.enqueue(q, 'pickup.completed', { dossierCode: d.code, tray, procedureCode: d.procedureCode }, at);
       return () => this.deps.sms.sendNotice('pickup_receipt', d.phoneEnc, d.phoneHash, d.id, { dossierCode: displayCode(d.code), at });
     },

@@ -54,13 +54,6 @@ export class PickupIdentityRepository implements PickupIdentityStore {
     return rowCount === 1;
   }
 
-  async forgetHolder(q: Queryable, resultId: string): Promise<void> {
-    await q.query(`UPDATE dossiers SET holder_id_hash = NULL WHERE locker_id = $1 AND id = $2 AND holder_id_hash IS NOT NULL`, [
-      this.lockerId,
-      resultId,
-    ]);
-  }
-
   async codeFailures(q: Queryable, challengeId: string): Promise<number | null> {
     const { rows } = await q.query(`SELECT identity_failures FROM challenges WHERE locker_id = $1 AND id = $2 FOR UPDATE`, [
       this.lockerId,

@@ -146,8 +146,6 @@ export interface PickupIdentityStore {
   clearFailures(q: Queryable, resultIds: string[]): Promise<void>;
   /** Holds it for an officer; false if it was held already. */
   hold(q: Queryable, resultId: string, at: Date): Promise<boolean>;
-  /** The hash is no longer needed (the result was taken): forgotten. */
-  forgetHolder(q: Queryable, resultId: string): Promise<void>;
   /** Wrong numbers given after this code was verified, the challenge row locked (null: no such challenge). */
   codeFailures(q: Queryable, challengeId: string): Promise<number | null>;
   setCodeFailures(q: Queryable, challengeId: string, failures: number): Promise<void>;
