@@ -7,7 +7,9 @@
  * (the figures' days; default Asia/Ho_Chi_Minh), FLEET_HEARTBEAT_MS / FLEET_STALE_MS /
  * FLEET_REPLAY_MARGIN_MS (heartbeats and the replay after a crash, src/fleet/peers.ts: default 5 s,
  * 60 s, 60 s), FLEET_RECEIVE_MAXIMUM (messages the broker may send before they are acknowledged:
- * the largest batch stored at once, src/fleet/ingest.ts; default 1,000, 1–65,535), LOG_LEVEL.
+ * the largest batch stored at once, src/fleet/ingest.ts; default 1,000, 1–65,535),
+ * FLEET_IDLE_IN_TRANSACTION_MS (how long a hung instance may hold its rows locked, src/fleet/store.ts;
+ * default 5 s), LOG_LEVEL.
  */
 import os from 'node:os';
 import { createLogger } from '../log.js';
@@ -37,15 +39,16 @@ try {
   process.exit(78);
 }
 
-/** The crash replay's timing (src/fleet/peers.ts, ADR 0023): milliseconds, unset for the default. */
-const peerMs = (name: string): number | undefined => {
+/** A setting in milliseconds: unset for the default. */
+const ms = (name: string): number | undefined => {
   if (env[name] === undefined) return undefined;
-  const ms = Number(env[name]);
-  if (Number.isInteger(ms) && ms > 0) return ms;
+  const value = Number(env[name]);
+  if (Number.isInteger(value) && value > 0) return value;
   console.error(`fleet: ${name} "${env[name]}" is not a number of milliseconds`);
   process.exit(78);
 };
-const peers = { heartbeatMs: peerMs('FLEET_HEARTBEAT_MS'), staleMs: peerMs('FLEET_STALE_MS'), marginMs: peerMs('FLEET_REPLAY_MARGIN_MS') };
+// The crash replay's timing (src/fleet/peers.ts, ADR 0023).
+const peers = { heartbeatMs: ms('FLEET_HEARTBEAT_MS'), staleMs: ms('FLEET_STALE_MS'), marginMs: ms('FLEET_REPLAY_MARGIN_MS') };
 if ((peers.staleMs ?? 60_000) <= 2 * (peers.heartbeatMs ?? 5_000)) {
   console.error('fleet: FLEET_STALE_MS must be more than twice FLEET_HEARTBEAT_MS');
   process.exit(78);
@@ -56,6 +59,8 @@ if (receiveMaximum !== undefined && !(Number.isInteger(receiveMaximum) && receiv
   console.error(`fleet: FLEET_RECEIVE_MAXIMUM "${env.FLEET_RECEIVE_MAXIMUM}" is not a number of messages from 1 to 65535`);
   process.exit(78);
 }
+
+const idleInTransactionMs = ms('FLEET_IDLE_IN_TRANSACTION_MS');
 
 const logger = createLogger({ level: env.LOG_LEVEL });
 const service = new FleetService({
@@ -70,6 +75,7 @@ const service = new FleetService({
   timezone,
   peers,
   ingest: { receiveMaximum },
+  idleInTransactionMs,
   logger,
 });
 

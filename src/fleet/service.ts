@@ -30,6 +30,11 @@ export interface FleetServiceOptions {
   uiDir?: string;
   /** Heartbeats and the replay after another instance's crash (src/fleet/peers.ts, ADR 0023). */
   peers?: FleetPeersTiming;
+  /**
+   * How long PostgreSQL lets a session of this instance sit idle inside a transaction before it
+   * ends it (src/fleet/store.ts): what a hung instance can hold the others' writes back. Default 5 s.
+   */
+  idleInTransactionMs?: number;
   /** The ingest's MQTT flow (src/fleet/ingest.ts): its Receive Maximum and keepalive. */
   ingest?: Pick<FleetIngestOptions, 'receiveMaximum' | 'keepaliveSec'>;
 }
@@ -43,7 +48,7 @@ export class FleetService {
   private app: FastifyInstance | undefined;
 
   constructor(private readonly options: FleetServiceOptions) {
-    this.store = new FleetStore(options.databaseUrl);
+    this.store = new FleetStore(options.databaseUrl, { idleInTransactionMs: options.idleInTransactionMs });
     this.ingest = new FleetIngest({
       url: options.mqttUrl,
       username: options.mqttUsername,

@@ -34,6 +34,9 @@ export interface LockerFilter {
   ids?: string[];
 }
 
+/** How long a session may sit idle inside a transaction before PostgreSQL ends it (see the pool). */
+export const DEFAULT_IDLE_IN_TRANSACTION_MS = 5_000;
+
 /** The channel every instance listens on (src/fleet/changes.ts): the payload is a locker id. */
 export const CHANGES_CHANNEL = 'fleet_changes';
 
@@ -93,10 +96,25 @@ const iso = (v: Date | null): string | null => (v ? v.toISOString() : null);
 export class FleetStore {
   readonly pool: pg.Pool;
 
-  constructor(url: string, poolSize = 5) {
+  constructor(url: string, options: { poolSize?: number; idleInTransactionMs?: number } = {}) {
     // A database that stops answering makes requests fail (503) and messages wait, instead of hanging.
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, query_timeout: 15_000 });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 5,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 15_000,
+      // An instance that hangs in the middle of a batch (stopped, frozen) would hold its lockers'
+      // rows locked for as long as its connection stays open, and every other instance's batches
+      // touching them would wait behind it: the fleet's whole ingest stalled by one hung process.
+      // PostgreSQL ends a session idle inside a transaction after this (its batch rolls back, its
+      // messages were never acknowledged). A live batch sends its statements back to back.
+      idle_in_transaction_session_timeout: options.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS,
+    });
     this.pool.on('error', () => undefined); // an idle client lost: the next query reconnects
+    // A client in use whose session ends between two statements (the limit above, a restart)
+    // says so by an event with nobody listening, which would end the process: its next statement
+    // fails instead, and the pool drops it when it is released.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** Applies the fleet's migrations, in order, each once (its own table: the database may be shared). */

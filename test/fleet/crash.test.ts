@@ -26,7 +26,12 @@ const BASE = 'atm247test';
 /** Both instances beat this often; the survivor takes a heartbeat older than STALE_MS for a dead run. */
 const HEARTBEAT_MS = 250;
 /** Longer than the hang below lasts, so that the survivor's replay goes out after the kill, to it alone. */
-const STALE_MS = 5_000;
+const STALE_MS = 8_000;
+/**
+ * The hung instance may be stopped inside a batch, its lockers' rows locked: PostgreSQL ends its
+ * session after this, and the survivor's batches go on (src/fleet/store.ts).
+ */
+const IDLE_IN_TRANSACTION_MS = 1_000;
 /**
  * The replay reaches back this far before the dead instance was last caught up (60 s in
  * production): short here, so that the test fails if that moment is recorded too late.
@@ -49,6 +54,7 @@ t.test(`a fleet instance killed while the other carries on: nothing lost (${dbKi
     adminToken: TOKEN,
     logger: silentLogger(),
     peers: timing,
+    idleInTransactionMs: IDLE_IN_TRANSACTION_MS,
   });
   await survivor.start();
   scope.teardown(() => survivor.stop());
@@ -70,6 +76,7 @@ t.test(`a fleet instance killed while the other carries on: nothing lost (${dbKi
       FLEET_HEARTBEAT_MS: String(HEARTBEAT_MS),
       FLEET_STALE_MS: String(STALE_MS),
       FLEET_REPLAY_MARGIN_MS: String(MARGIN_MS),
+      FLEET_IDLE_IN_TRANSACTION_MS: String(IDLE_IN_TRANSACTION_MS),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,10 +159,19 @@ t.test(`a fleet instance killed while the other carries on: nothing lost (${dbKi
   for (const locker of [a, b]) await until(async () => (await unsent(locker)) === 0, 'every event sent to the broker', 15_000);
   // The survivor stores its share: nothing in its hands for 300 ms (a fixed pause was too short
   // for a loaded machine, and what it stored late was then counted as "held by the hung one").
-  for (let quiet = 0; quiet < 3;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    quiet = survivor.ingest.status().inHand === 0 ? quiet + 1 : 0;
-  }
+  // If the hang caught the other inside a batch, the survivor's batches on the same lockers wait
+  // for PostgreSQL to end that session (IDLE_IN_TRANSACTION_MS).
+  await until(
+    async () => {
+      for (let quiet = 0; quiet < 3; quiet++) {
+        if (survivor.ingest.status().inHand > 0) return false;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return true;
+    },
+    "the survivor's share stored",
+    IDLE_IN_TRANSACTION_MS + 5_000,
+  );
   const lost = (await missing(a)).length + (await missing(b)).length;
   t.ok(lost > 0, `the hung instance holds events the fleet lacks (${lost})`);
 

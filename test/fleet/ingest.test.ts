@@ -13,6 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { FleetService } from '../../src/fleet/service.js';
+import { FleetStore } from '../../src/fleet/store.js';
 import { silentLogger } from '../../src/log.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { noMosquitto, startMosquitto } from '../helpers/mosquitto.js';
@@ -188,3 +189,35 @@ t.test(
     });
   },
 );
+
+t.test('an instance hung inside a batch holds the others back for the idle-in-transaction limit, not for ever', async (t) => {
+  const scope = lifo(t);
+  const db = await freshDatabaseUrl();
+  scope.teardown(() => db.drop());
+  const LIMIT_MS = 500;
+  const hung = new FleetStore(db.url, { idleInTransactionMs: LIMIT_MS });
+  scope.teardown(() => hung.close());
+  const other = new FleetStore(db.url, { idleInTransactionMs: LIMIT_MS });
+  scope.teardown(() => other.close());
+  await hung.migrate();
+  const at = new Date().toISOString();
+  await hung.write([{ kind: 'availability', lockerId: 'd6-01', online: true }]);
+
+  // A batch of the hung instance: its locker's row locked, then nothing (the process stopped).
+  const client = await hung.pool.connect();
+  const ended = new Promise<Error>((resolve) => client.on('error', resolve));
+  await client.query('BEGIN');
+  await client.query("SELECT 1 FROM fleet_lockers WHERE locker_id = 'd6-01' FOR NO KEY UPDATE");
+
+  const started = Date.now();
+  await other.write([
+    { kind: 'tray', lockerId: 'd6-01', value: { number: 1, cabinet: 'A', size: 'M', state: 'free', door: 'closed', at } },
+  ]);
+  const waited = Date.now() - started;
+  t.ok(waited >= LIMIT_MS - 50, `the other instance waited for the lock (${waited} ms)`);
+  t.ok(waited < LIMIT_MS + 5_000, `and not for longer than the limit and a margin (${waited} ms)`);
+  t.match((await ended).message, /idle-in-transaction|terminat/, "PostgreSQL ended the hung instance's session");
+  client.release(true);
+  const { rows } = await other.pool.query("SELECT state FROM fleet_trays WHERE locker_id = 'd6-01' AND tray = 1");
+  t.same(rows, [{ state: 'free' }], "the other instance's batch is stored");
+});
