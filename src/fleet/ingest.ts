@@ -53,7 +53,9 @@ export interface FleetIngestOptions {
   logger: Logger;
   /**
    * How many messages the broker may send before this instance has acknowledged them (MQTT 5's
-   * Receive Maximum): the largest batch. Default 1,000.
+   * Receive Maximum): what a database away can hold in memory. Default 6,000: three batches (one
+   * being written, the next gathering, more on the way), so the broker never waits on a commit in a
+   * burst (ADR 0030).
    */
   receiveMaximum?: number;
   /** The MQTT keepalive, seconds. Default 30. */
@@ -91,6 +93,8 @@ type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Erro
 
 /** More than one commit's worth: a batch is what arrived while the one before was written, up to this. */
 const MAX_BATCH = 2_000;
+/** The broker's window (MQTT 5 Receive Maximum): three batches (ADR 0030). */
+export const DEFAULT_RECEIVE_MAXIMUM = 3 * MAX_BATCH;
 
 const LOCKER_LEVEL = /^[A-Za-z0-9_.-]{1,64}$/;
 /**
@@ -174,7 +178,7 @@ export class FleetIngest {
       // The broker drops a hung instance after 1.5 × this (its share then stops going to it): well
       // within the staleness after which another instance takes it for dead (src/fleet/peers.ts).
       keepalive: o.keepaliveSec ?? 30,
-      properties: { receiveMaximum: o.receiveMaximum ?? 1_000 },
+      properties: { receiveMaximum: o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM },
     });
     this.client = client;
     this.holdAcks(client);

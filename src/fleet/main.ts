@@ -7,7 +7,7 @@
  * (the figures' days; default Asia/Ho_Chi_Minh), FLEET_HEARTBEAT_MS / FLEET_STALE_MS /
  * FLEET_REPLAY_MARGIN_MS (heartbeats and the replay after a crash, src/fleet/peers.ts: default 5 s,
  * 60 s, 60 s), FLEET_RECEIVE_MAXIMUM (messages the broker may send before they are acknowledged:
- * the largest batch stored at once, src/fleet/ingest.ts; default 1,000, 1–65,535),
+ * what a database away holds in memory, src/fleet/ingest.ts; default 6,000, 1–65,535),
  * FLEET_IDLE_IN_TRANSACTION_MS (how long a hung instance may hold its rows locked, src/fleet/store.ts;
  * default 5 s), LOG_LEVEL.
  */

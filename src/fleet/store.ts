@@ -8,7 +8,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import type { EventType, OccupancyPayload, RoundNextPayload, TrayPayload } from '../domain/events.js';
+import type { DOOR_STATES, EventType, OccupancyPayload, PublishedTrayState, RoundNextPayload, TrayPayload } from '../domain/events.js';
+
+type DoorState = (typeof DOOR_STATES)[number];
 import type { FleetAlarm, FleetSite } from '../domain/api-fleet.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
 
@@ -92,6 +94,37 @@ const trayRow = (lockerId: string, t: TrayPayload) => ({
 });
 
 const iso = (v: Date | null): string | null => (v ? v.toISOString() : null);
+
+/**
+ * A locker's trays as `occupancy` gives them, kept as one short text (migration 006, ADR 0030):
+ * `<number><state><door>` per tray, in the payload's order, joined by commas.
+ */
+const STATE_CODES: Record<PublishedTrayState, string> = {
+  free: 'f',
+  reserved: 'r',
+  holding_deposit: 'd',
+  holding_result: 'h',
+  to_check: 'c',
+  out_of_service: 'o',
+};
+const DOOR_CODES: Record<DoorState, string> = { open: 'o', closed: 'c', unknown: 'u' };
+const STATES_BY_CODE = new Map(Object.entries(STATE_CODES).map(([state, code]) => [code, state as PublishedTrayState]));
+const DOORS_BY_CODE = new Map(Object.entries(DOOR_CODES).map(([door, code]) => [code, door as DoorState]));
+
+export function encodeOccupancyTrays(trays: OccupancyPayload['trays']): string {
+  return trays.map((t) => `${t.number}${STATE_CODES[t.state]}${DOOR_CODES[t.door]}`).join(',');
+}
+
+export function decodeOccupancyTrays(text: string): OccupancyPayload['trays'] {
+  if (text === '') return [];
+  return text.split(',').map((entry) => {
+    const state = STATES_BY_CODE.get(entry.charAt(entry.length - 2));
+    const door = DOORS_BY_CODE.get(entry.charAt(entry.length - 1));
+    const number = Number(entry.slice(0, -2));
+    if (!state || !door || !/^\d+$/.test(entry.slice(0, -2))) throw new Error(`fleet_lockers.occupancy_trays: "${entry}" is not a tray`);
+    return { number, state, door };
+  });
+}
 
 export class FleetStore {
   readonly pool: pg.Pool;
@@ -177,7 +210,7 @@ export class FleetStore {
     };
     const lockers = new Set<string>();
     const availability = new Map<string, boolean>();
-    const occupancy = new Map<string, { locker_id: string; payload: OccupancyPayload; at: string; n: number }>();
+    const occupancy = new Map<string, { locker_id: string; counts: OccupancyPayload['counts']; trays: string; at: string; n: number }>();
     const trays = new Map<string, ReturnType<typeof trayRow> & { n: number }>();
     const rounds = new Map<string, { locker_id: string; payload: RoundNextPayload; at: string; n: number }>();
     const events = new Map<string, { id: string; locker_id: string; type: string; at: string; data: unknown; n: number }>();
@@ -187,8 +220,10 @@ export class FleetStore {
       if (w.kind === 'availability') {
         availability.delete(w.lockerId); // the last one received wins: it has no time of its own
         availability.set(w.lockerId, w.online);
-      } else if (w.kind === 'occupancy') latest(occupancy, w.lockerId, { locker_id: w.lockerId, payload: w.value, at: w.value.at }, n);
-      else if (w.kind === 'tray') latest(trays, `${w.lockerId}/${w.value.number}`, trayRow(w.lockerId, w.value), n);
+      } else if (w.kind === 'occupancy') {
+        const { counts, trays, at } = w.value;
+        latest(occupancy, w.lockerId, { locker_id: w.lockerId, counts, trays: encodeOccupancyTrays(trays), at }, n);
+      } else if (w.kind === 'tray') latest(trays, `${w.lockerId}/${w.value.number}`, trayRow(w.lockerId, w.value), n);
       else if (w.kind === 'round') latest(rounds, w.lockerId, { locker_id: w.lockerId, payload: w.value, at: w.value.at }, n);
       else {
         const id = w.event.id.toLowerCase(); // as PostgreSQL compares uuids
@@ -235,19 +270,28 @@ export class FleetStore {
       // The occupancy and the next round, unless a newer one is stored. The occupancy's trays are
       // not copied to fleet_trays (90 rows a locker at each change, the whole cost of a round's
       // burst): a locker's grid is read from both, each tray from whichever is newer (`locker`).
-      const payloadColumns: ['occupancy' | 'round_next', Map<string, unknown>][] = [
-        ['occupancy', occupancy],
-        ['round_next', rounds],
-      ];
-      for (const [column, payloads] of payloadColumns) {
-        if (!payloads.size) continue;
+      // They are kept as one short text (ADR 0030): the 4.8 kB JSON payload made this statement
+      // most of a burst's cost.
+      if (occupancy.size) {
         const { rows } = await client.query<{ locker_id: string }>(
-          `UPDATE fleet_lockers l SET ${column} = v.payload, ${column}_at = v.at, updated_at = now()
+          `UPDATE fleet_lockers l SET occupancy_counts = v.counts, occupancy_trays = v.trays, occupancy_at = v.at, updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, counts jsonb, trays text, at timestamptz)
+            WHERE l.locker_id = v.locker_id
+              AND (l.occupancy_at IS NULL OR l.occupancy_at < v.at
+                   OR (l.occupancy_at = v.at AND (l.occupancy_counts, l.occupancy_trays) IS DISTINCT FROM (v.counts, v.trays)))
+           RETURNING l.locker_id`,
+          [json(occupancy)],
+        );
+        note(rows);
+      }
+      if (rounds.size) {
+        const { rows } = await client.query<{ locker_id: string }>(
+          `UPDATE fleet_lockers l SET round_next = v.payload, round_next_at = v.at, updated_at = now()
              FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, payload jsonb, at timestamptz)
             WHERE l.locker_id = v.locker_id
-              AND (l.${column}_at IS NULL OR l.${column}_at < v.at OR (l.${column}_at = v.at AND l.${column} IS DISTINCT FROM v.payload))
+              AND (l.round_next_at IS NULL OR l.round_next_at < v.at OR (l.round_next_at = v.at AND l.round_next IS DISTINCT FROM v.payload))
            RETURNING l.locker_id`,
-          [json(payloads)],
+          [json(rounds)],
         );
         note(rows);
       }
@@ -434,7 +478,10 @@ function toLocker(r: Record<string, any>): LockerRow {
     site: r.site_name === null ? null : { name: r.site_name, district: r.district, ward: r.ward, address: r.address },
     online: r.online,
     availabilityAt: iso(r.availability_at),
-    occupancy: r.occupancy,
+    occupancy:
+      r.occupancy_at === null
+        ? null
+        : { at: r.occupancy_at.toISOString(), counts: r.occupancy_counts, trays: decodeOccupancyTrays(r.occupancy_trays ?? '') },
     roundNext: r.round_next,
     lastEventType: r.last_event_type,
     lastEventAt: iso(r.last_event_at),

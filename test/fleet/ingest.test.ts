@@ -13,7 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { FleetService } from '../../src/fleet/service.js';
-import { FleetStore } from '../../src/fleet/store.js';
+import { decodeOccupancyTrays, encodeOccupancyTrays, FleetStore } from '../../src/fleet/store.js';
 import { silentLogger } from '../../src/log.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { noMosquitto, startMosquitto } from '../helpers/mosquitto.js';
@@ -220,4 +220,21 @@ t.test('an instance hung inside a batch holds the others back for the idle-in-tr
   client.release(true);
   const { rows } = await other.pool.query("SELECT state FROM fleet_trays WHERE locker_id = 'd6-01' AND tray = 1");
   t.same(rows, [{ state: 'free' }], "the other instance's batch is stored");
+});
+
+t.test("a locker's occupancy trays kept as one short text come back as they were sent", async (t) => {
+  const states = ['free', 'reserved', 'holding_deposit', 'holding_result', 'to_check', 'out_of_service'] as const;
+  const doors = ['open', 'closed', 'unknown'] as const;
+  // Every state with every door, numbers out of order and past 90, none at all.
+  const trays = Array.from({ length: 36 }, (_, i) => ({
+    number: [7, 1, 120, 45][i % 4] + i,
+    state: states[i % 6],
+    door: doors[(i * 5) % 3],
+  }));
+  const text = encodeOccupancyTrays(trays);
+  t.ok(text.length < 8 * trays.length, `short (${text.length} characters for ${trays.length} trays)`);
+  t.same(decodeOccupancyTrays(text), trays, 'the same trays, in the same order');
+  t.same(decodeOccupancyTrays(encodeOccupancyTrays([])), [], 'no trays');
+  t.throws(() => decodeOccupancyTrays('12fc,13xc'), /13xc/, 'a damaged entry is refused, not guessed');
+  t.throws(() => decodeOccupancyTrays('fc'), /fc/, 'an entry without a number is refused');
 });
