@@ -60,6 +60,12 @@ async function setup(t: Test, options: ReplayOptions & { batchSize?: number } = 
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1::uuid[]) AND sent_at IS NOT NULL`, [ids]);
       return rows[0].n === n;
     }, `${n} events sent`);
+    // Acknowledged by the broker is not yet at the subscriber: a test that counts what arrives
+    // after this must not count these.
+    await until(() => {
+      const got = new Set(received());
+      return ids.every((id) => got.has(id));
+    }, `${n} events at the subscriber`);
     return ids;
   };
   /** The event ids the subscriber received, in order. */
