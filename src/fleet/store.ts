@@ -403,11 +403,15 @@ export class FleetStore {
       `SELECT a.id::text, a.locker_id, a.type, a.at, a.data FROM fleet_events a
         WHERE a.type = ANY($1) AND a.at > now() - make_interval(days => $2)
           AND ($3::text[] IS NULL OR a.locker_id = ANY($3))
+          -- Each clearing event found by its own index (fleet migration 007).
           AND NOT EXISTS (
             SELECT 1 FROM fleet_events c
-             WHERE c.locker_id = a.locker_id AND c.at >= a.at AND (
-               (a.type = 'board.fault' AND c.type = 'board.recovered' AND c.data ->> 'board' = a.data ->> 'board') OR
-               (a.type <> 'board.fault' AND c.type = 'tray.door_closed' AND c.data ->> 'tray' = a.data ->> 'tray')))
+             WHERE a.type <> 'board.fault' AND c.type = 'tray.door_closed' AND c.locker_id = a.locker_id
+               AND (c.data ->> 'tray') = (a.data ->> 'tray') AND c.at >= a.at)
+          AND NOT EXISTS (
+            SELECT 1 FROM fleet_events c
+             WHERE a.type = 'board.fault' AND c.type = 'board.recovered' AND c.locker_id = a.locker_id
+               AND (c.data ->> 'board') = (a.data ->> 'board') AND c.at >= a.at)
         ORDER BY a.at DESC, a.received_at DESC`,
       [ALARM_TYPES, ALARM_DAYS, lockerIds],
     );
