@@ -9,6 +9,7 @@
  * fleet ends up with exactly the events the lockers wrote.
  */
 import t from 'tap';
+import mqtt from 'mqtt';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -200,6 +201,33 @@ t.test(`a fleet instance killed while the other carries on: nothing lost (${dbKi
   t.equal(claimed.replay_by, survivor.peers.status().run, 'by the survivor');
   t.match(survivor.peers.status(), { replays: 1, lockersAsked: 2 }, 'both lockers asked, once');
 
+  // And the state: the fleet holds, for each tray used, the locker's latest `trays/<n>` (what the
+  // broker retains), not an older one. Every instance reads every state message (ADR 0022).
+  const retained = new Map<string, { state: string; door: string; at: string }>();
+  const reader = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `crash-reader-${randomUUID()}` });
+  scope.teardown(() => reader.endAsync());
+  reader.on('message', (topic, payload, packet) => {
+    if (packet.retain && payload.length) retained.set(topic, JSON.parse(payload.toString()));
+  });
+  await reader.subscribeAsync([a, b].map((locker) => `${BASE}/${locker.lockerId}/trays/+`));
+  await until(() => retained.size === 180, "both lockers' retained trays");
+  for (const locker of [a, b]) {
+    const expected = [2, 3, 4, 5, 6].map((n) => {
+      const { state, door, at } = retained.get(`${BASE}/${locker.lockerId}/trays/${n}`)!;
+      return { tray: n, state, door, at: new Date(at).toISOString() };
+    });
+    await until(
+      async () => {
+        const { rows } = await survivor.store.pool.query<{ tray: number; state: string; door: string; at: Date }>(
+          'SELECT tray, state, door, at FROM fleet_trays WHERE locker_id = $1 AND tray = ANY($2) ORDER BY tray',
+          [locker.lockerId, [2, 3, 4, 5, 6]],
+        );
+        return JSON.stringify(rows.map((r) => ({ ...r, at: r.at.toISOString() }))) === JSON.stringify(expected);
+      },
+      `the fleet holds ${locker.lockerId}'s latest trays/<n> for the trays used`,
+      15_000,
+    );
+  }
   for (const locker of [a, b]) await until(async () => (await missing(locker)).length === 0, 'every event at the fleet again', 15_000);
   await new Promise((resolve) => setTimeout(resolve, 500)); // the rest of the replay: duplicates only
   for (const [name, locker] of [
