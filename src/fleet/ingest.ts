@@ -12,8 +12,8 @@
  * A message is acknowledged (PUBACK) only once it is stored, and messages are stored in batches
  * (ADR 0026): what arrives while a batch is being written is the next batch, one transaction and
  * one notification per changed locker each, its PUBACKs sent in order after the commit. The broker
- * sends at most `receiveMaximum` messages not yet acknowledged, which bounds a batch, the memory a
- * database away can take and the work lost with a crash. A payload outside the contract is
+ * sends at most `receiveMaximum` messages not yet acknowledged, which bounds the memory a database
+ * away can take and the work lost with a crash (MAX_BATCH bounds a batch). A payload outside the contract is
  * counted, logged and acknowledged (delivering it again would not make it valid); it is never stored.
  *
  * What the broker drops with a session (a crash, a lost link: ADR 0022) is asked of the lockers
@@ -491,6 +491,8 @@ export class FleetIngest {
       if (!this.validators.occupancy(value)) return refuse(this.why(this.validators.occupancy));
       const numbers = (value as OccupancyPayload).trays.map((tray) => tray.number);
       if (new Set(numbers).size !== numbers.length) return refuse('a tray number twice');
+      // Kept as digits (src/fleet/store.ts): a tray is numbered from 0 up, as a whole number.
+      if (numbers.some((n) => !Number.isSafeInteger(n) || n < 0)) return refuse('a tray number out of range');
       return { kind: 'occupancy', lockerId, value: value as OccupancyPayload };
     }
     if (kind === 'trays' && rest.length === 1 && /^\d+$/.test(rest[0])) {

@@ -476,16 +476,26 @@ export interface FigureRow {
   n: number;
 }
 
+/**
+ * The stored occupancy, or null when there is none, or when its trays cannot be read (written by
+ * hand or by another version): that locker shows no occupancy, every other locker still shows.
+ */
+function occupancyOf(r: Record<string, any>): OccupancyPayload | null {
+  if (r.occupancy_at === null) return null;
+  try {
+    return { at: r.occupancy_at.toISOString(), counts: r.occupancy_counts, trays: decodeOccupancyTrays(r.occupancy_trays ?? '') };
+  } catch {
+    return null;
+  }
+}
+
 function toLocker(r: Record<string, any>): LockerRow {
   return {
     lockerId: r.id,
     site: r.site_name === null ? null : { name: r.site_name, district: r.district, ward: r.ward, address: r.address },
     online: r.online,
     availabilityAt: iso(r.availability_at),
-    occupancy:
-      r.occupancy_at === null
-        ? null
-        : { at: r.occupancy_at.toISOString(), counts: r.occupancy_counts, trays: decodeOccupancyTrays(r.occupancy_trays ?? '') },
+    occupancy: occupancyOf(r),
     roundNext: r.round_next,
     lastEventType: r.last_event_type,
     lastEventAt: iso(r.last_event_at),

@@ -27,12 +27,12 @@ const BASE = 'atm247test';
 /** Both instances beat this often; the survivor takes a heartbeat older than STALE_MS for a dead run. */
 const HEARTBEAT_MS = 250;
 /** Longer than the hang below lasts, so that the survivor's replay goes out after the kill, to it alone. */
-const STALE_MS = 8_000;
+const STALE_MS = 12_000;
 /**
  * The hung instance may be stopped inside a batch, its lockers' rows locked: PostgreSQL ends its
  * session after this, and the survivor's batches go on (src/fleet/store.ts).
  */
-const IDLE_IN_TRANSACTION_MS = 1_000;
+const IDLE_IN_TRANSACTION_MS = 2_000;
 /**
  * The replay reaches back this far before the dead instance was last caught up (60 s in
  * production): short here, so that the test fails if that moment is recorded too late.
