@@ -8,9 +8,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import type { DOOR_STATES, EventType, OccupancyPayload, PublishedTrayState, RoundNextPayload, TrayPayload } from '../domain/events.js';
-
-type DoorState = (typeof DOOR_STATES)[number];
+import type { EventType, OccupancyPayload, PublishedTrayState, RoundNextPayload, TrayPayload } from '../domain/events.js';
+import type { Door } from '../domain/tray.js';
 import type { FleetAlarm, FleetSite } from '../domain/api-fleet.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
 
@@ -107,9 +106,9 @@ const STATE_CODES: Record<PublishedTrayState, string> = {
   to_check: 'c',
   out_of_service: 'o',
 };
-const DOOR_CODES: Record<DoorState, string> = { open: 'o', closed: 'c', unknown: 'u' };
+const DOOR_CODES: Record<Door, string> = { open: 'o', closed: 'c', unknown: 'u' };
 const STATES_BY_CODE = new Map(Object.entries(STATE_CODES).map(([state, code]) => [code, state as PublishedTrayState]));
-const DOORS_BY_CODE = new Map(Object.entries(DOOR_CODES).map(([door, code]) => [code, door as DoorState]));
+const DOORS_BY_CODE = new Map(Object.entries(DOOR_CODES).map(([door, code]) => [code, door as Door]));
 
 export function encodeOccupancyTrays(trays: OccupancyPayload['trays']): string {
   return trays.map((t) => `${t.number}${STATE_CODES[t.state]}${DOOR_CODES[t.door]}`).join(',');
@@ -120,9 +119,9 @@ export function decodeOccupancyTrays(text: string): OccupancyPayload['trays'] {
   return text.split(',').map((entry) => {
     const state = STATES_BY_CODE.get(entry.charAt(entry.length - 2));
     const door = DOORS_BY_CODE.get(entry.charAt(entry.length - 1));
-    const number = Number(entry.slice(0, -2));
-    if (!state || !door || !/^\d+$/.test(entry.slice(0, -2))) throw new Error(`fleet_lockers.occupancy_trays: "${entry}" is not a tray`);
-    return { number, state, door };
+    const digits = entry.slice(0, -2);
+    if (!state || !door || !/^\d+$/.test(digits)) throw new Error(`fleet_lockers.occupancy_trays: "${entry}" is not a tray`);
+    return { number: Number(digits), state, door };
   });
 }
 
