@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { Controller } from '../../src/controller.js';
+import type { OffsetClock } from '../../src/domain/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { freshDatabaseUrl } from './db.js';
 import { watchContract } from './contract-watch.js';
@@ -66,6 +67,8 @@ export async function startTestLocker(
     reuse?: { databaseUrl: string; lockerId: string };
     /** The controller's logger (silent by default), to read what it says. */
     logger?: Logger;
+    /** The controller's clock (the system's by default), e.g. one pinned to an hour of the day. */
+    clock?: OffsetClock;
   } = {},
 ): Promise<TestLocker> {
   const down = lifo(t);
@@ -104,6 +107,7 @@ export async function startTestLocker(
   const controller = new Controller({
     config,
     logger: hooks.logger ?? silentLogger(),
+    ...(hooks.clock ? { clock: hooks.clock } : {}),
     events: { pollMs: 200, backoffMinMs: 50, backoffMaxMs: 500 },
   });
   // A shared broker keeps retained topics forever: clear what this locker published.

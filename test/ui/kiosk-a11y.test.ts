@@ -429,7 +429,6 @@ const SCREENS: ScreenCase[] = [
     // Its own page and clock: the shipped idle time (60 s) is run through in an instant.
     page: async ({ locker }) => {
       const page = await locker.page({ width: 1080, height: 1920 });
-      await page.clock.install();
       await page.goto(`${locker.url}/`);
       return page;
     },
@@ -577,7 +576,6 @@ t.test(
 t.test('the switches: on every screen, remembered for the visit, gone when the kiosk returns home', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page({ width: 1080, height: 1920 });
-  await page.clock.install();
   await page.goto(`${locker.url}/`);
   const large = page.getByRole('button', { name: 'Chữ lớn' });
   const contrast = page.getByRole('button', { name: 'Tương phản cao' });

@@ -7,8 +7,7 @@ t.test(
   async (t) => {
     const locker = await startUiLocker(t);
     const page = await locker.page();
-    // The page's clock runs on from now, and the test moves it on: the shipped times (60 s) are used.
-    await page.clock.install();
+    // The page's clock runs on (test/helpers/browser.ts), and the test moves it on: the shipped times (60 s) are used.
     await page.goto(`${locker.url}/`);
     await page.getByRole('button', { name: /Nhận kết quả/ }).click();
     await tap(page, '0987650001');
@@ -50,7 +49,6 @@ t.test(
 t.test('the prompt in English, and the way home from it', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page();
-  await page.clock.install();
   await page.goto(`${locker.url}/?lang=en`);
   await page.getByRole('button', { name: /Check a dossier/ }).click();
   await page.getByRole('heading', { name: 'Check a dossier' }).waitFor();

@@ -149,8 +149,7 @@ t.test('after a pickup, in English: a face of the last two, its reasons, then se
 t.test('"Bỏ qua" sends nothing; a face chosen and left is sent; the idle time still ends the session', { skip: noBrowser }, async (t) => {
   const locker = await startUiLocker(t);
   const page = await locker.page();
-  // The page's clock runs on from now, and the test moves it on: the shipped idle time (60 s) is used.
-  await page.clock.install();
+  // The page's clock runs on (test/helpers/browser.ts), and the test moves it on: the shipped idle time (60 s) is used.
   await page.goto(`${locker.url}/`);
 
   await depositToReceipt(locker, page, '0912345612');
