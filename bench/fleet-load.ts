@@ -488,7 +488,8 @@ class Run {
       if (!log.events.acked[i]) events.unacked += 1;
       else if (!inTable.has(log.events.id[i])) events.lost += 1;
     }
-    const sum = (k: 'stored' | 'duplicates' | 'rejected' | 'failed' | 'batches' | 'inHand') => ingest.reduce((s, h) => s + h[k], 0);
+    const sum = (k: 'stored' | 'duplicates' | 'superseded' | 'rejected' | 'failed' | 'batches' | 'inHand') =>
+      ingest.reduce((s, h) => s + h[k], 0);
     const pct = (seconds: number) => (100 * seconds) / ((b.at - a.at) / 1000);
     const stream1 = this.streamTotals();
     return {
@@ -507,6 +508,7 @@ class Run {
         connected: ingest.every((h) => h.connected),
         stored: sum('stored'),
         duplicates: sum('duplicates'),
+        superseded: sum('superseded'),
         rejected: sum('rejected'),
         failed: sum('failed'),
         batches: sum('batches'),
@@ -691,8 +693,8 @@ function reportWindow(r: WindowResult): void {
   zero('messages the fleet never received', r.neverArrived);
   zero('messages the broker dropped (queue limit)', r.brokerDropped);
   zero('fleet MQTT links lost and made again (broker log)', r.fleetReconnects);
-  line('fleet /health since its start: stored, duplicates, failed', [
-    String(r.ingest.stored),
+  line('fleet /health since its start: stored (superseded state among them), duplicates, failed', [
+    `${r.ingest.stored} (${r.ingest.superseded})`,
     String(r.ingest.duplicates),
     String(r.ingest.failed),
   ]);

@@ -64,8 +64,11 @@ export interface FleetIngestOptions {
 
 export interface IngestStatus {
   connected: boolean;
+  /** Messages stored, or found stored already (state payloads superseded: see below); not the duplicates. */
   stored: number;
   duplicates: number;
+  /** State payloads found stored already, as new or newer (mostly the other instances' copies): not written again. */
+  superseded: number;
   rejected: number;
   /** Batches not stored at a try (the database away): each is tried again. */
   failed: number;
@@ -121,7 +124,7 @@ export class FleetIngest {
   private readonly base: string;
   private readonly group: string;
   private readonly log: Logger;
-  private readonly counts = { stored: 0, duplicates: 0, rejected: 0, failed: 0, batches: 0, largestBatch: 0 };
+  private readonly counts = { stored: 0, duplicates: 0, superseded: 0, rejected: 0, failed: 0, batches: 0, largestBatch: 0 };
   private readonly validators: {
     occupancy: ValidateFunction;
     tray: ValidateFunction;
@@ -424,8 +427,9 @@ export class FleetIngest {
   }
 
   private async store(items: Item[]): Promise<void> {
-    const { duplicates } = await this.options.store.write(items.map((item) => item.write!));
+    const { duplicates, superseded } = await this.options.store.write(items.map((item) => item.write!));
     this.counts.duplicates += duplicates;
+    this.counts.superseded += superseded;
     this.counts.stored += items.length - duplicates;
   }
 

@@ -80,6 +80,8 @@ export interface FleetWriteEvent {
 export interface WriteResult {
   /** Events of the batch stored already (before, or earlier in the same batch). */
   duplicates: number;
+  /** State payloads not written: the stored one is newer, or the same (another instance's copy). */
+  superseded: number;
 }
 
 const trayRow = (lockerId: string, t: TrayPayload) => ({
@@ -207,7 +209,6 @@ export class FleetStore {
       const held = map.get(key);
       if (!held || Date.parse(held.at) <= Date.parse(value.at)) map.set(key, { ...value, n });
     };
-    const lockers = new Set<string>();
     const availability = new Map<string, boolean>();
     const occupancy = new Map<string, { locker_id: string; counts: OccupancyPayload['counts']; trays: string; at: string; n: number }>();
     const trays = new Map<string, ReturnType<typeof trayRow> & { n: number }>();
@@ -215,7 +216,6 @@ export class FleetStore {
     const events = new Map<string, { id: string; locker_id: string; type: string; at: string; data: unknown; n: number }>();
     let duplicates = 0;
     writes.forEach((w, n) => {
-      lockers.add(w.lockerId);
       if (w.kind === 'availability') {
         availability.delete(w.lockerId); // the last one received wins: it has no time of its own
         availability.set(w.lockerId, w.online);
@@ -235,12 +235,28 @@ export class FleetStore {
     const changed = new Set<string>(availability.keys());
     const note = (rows: { locker_id: string }[]) => rows.forEach((r) => changed.add(r.locker_id));
 
+    // Every instance receives every state message (src/fleet/ingest.ts): the copy another instance
+    // has stored already is dropped here, on a read that locks nothing, instead of waiting in the
+    // transaction for that instance's row locks to find the same (ADR 0031). Stored state only
+    // moves forward, so what supersedes a write now still does at the commit; a copy read here
+    // before the other instance committed is written as before, and changes nothing.
+    const superseded = await this.superseded(occupancy, rounds, trays);
+    for (const [kind, key] of superseded) (kind === 'o' ? occupancy : kind === 'r' ? rounds : trays).delete(key);
+    const lockers = new Set<string>([
+      ...availability.keys(),
+      ...occupancy.keys(),
+      ...rounds.keys(),
+      ...[...trays.values()].map((t) => t.locker_id),
+      ...[...events.values()].map((e) => e.locker_id),
+    ]);
+    if (lockers.size === 0) return { duplicates, superseded: superseded.length };
+
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      // Every instance writes every state message: two batches touching the same lockers would
-      // deadlock if each locked their rows in its own order. Each locks its lockers' rows first, in
-      // id order; every other row it writes belongs to one of them.
+      // Every instance writes the state messages it did not find stored: two batches touching the
+      // same lockers would deadlock if each locked their rows in its own order. Each locks its
+      // lockers' rows first, in id order; every other row it writes belongs to one of them.
       const ids = [...lockers].sort();
       await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [ids]);
       await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [ids]);
@@ -315,13 +331,43 @@ export class FleetStore {
       }
       if (changed.size) await client.query('SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id', [CHANGES_CHANNEL, [...changed]]);
       await client.query('COMMIT');
-      return { duplicates };
+      return { duplicates, superseded: superseded.length };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * The batch's state payloads that the stored state already supersedes: newer, or as new and the
+   * same (each the negation of its write's condition in `write`). `[kind, key]`: `o` occupancy and
+   * `r` next round by locker id, `t` tray by `<locker id>/<number>`. One read, no lock.
+   */
+  private async superseded(
+    occupancy: Map<string, { locker_id: string }>,
+    rounds: Map<string, { locker_id: string }>,
+    trays: Map<string, { locker_id: string }>,
+  ): Promise<[string, string][]> {
+    if (occupancy.size + rounds.size + trays.size === 0) return [];
+    const { rows } = await this.pool.query<{ kind: string; key: string }>(
+      `WITH o AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, counts jsonb, trays text, at timestamptz)),
+            r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS v(locker_id text, payload jsonb, at timestamptz)),
+            t AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS v(locker_id text, tray int, cabinet text, size text, state text, door text, at timestamptz))
+       SELECT 'o' AS kind, o.locker_id AS key FROM o JOIN fleet_lockers l USING (locker_id)
+        WHERE l.occupancy_at > o.at
+           OR (l.occupancy_at = o.at AND (l.occupancy_counts, l.occupancy_trays) IS NOT DISTINCT FROM (o.counts, o.trays))
+       UNION ALL
+       SELECT 'r', r.locker_id FROM r JOIN fleet_lockers l USING (locker_id)
+        WHERE l.round_next_at > r.at OR (l.round_next_at = r.at AND l.round_next IS NOT DISTINCT FROM r.payload)
+       UNION ALL
+       SELECT 't', t.locker_id || '/' || t.tray FROM t JOIN fleet_trays f ON f.locker_id = t.locker_id AND f.tray = t.tray
+        WHERE f.at > t.at OR (f.at = t.at
+          AND (f.cabinet, f.size, f.state, f.door) IS NOT DISTINCT FROM (t.cabinet, t.size, t.state, t.door))`,
+      [JSON.stringify([...occupancy.values()]), JSON.stringify([...rounds.values()]), JSON.stringify([...trays.values()])],
+    );
+    return rows.map((r) => [r.kind, r.key]);
   }
 
   /** Stores one event (as `write` does); false when it was stored already. */

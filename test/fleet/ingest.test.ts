@@ -232,6 +232,77 @@ t.test('an instance hung inside a batch holds the others back for the idle-in-tr
   t.same(rows, [{ state: 'free' }], "the other instance's batch is stored");
 });
 
+t.test("another instance's copy of stored state is dropped without waiting for that instance's locks", async (t) => {
+  const scope = lifo(t);
+  const db = await freshDatabaseUrl();
+  scope.teardown(() => db.drop());
+  const first = new FleetStore(db.url);
+  scope.teardown(() => first.close());
+  const second = new FleetStore(db.url);
+  scope.teardown(() => second.close());
+  await first.migrate();
+  const at = '2026-12-08T01:00:00.000Z';
+  const earlier = '2026-12-08T00:59:59.000Z';
+  const later = '2026-12-08T01:00:01.000Z';
+  const round = { at, round: { at: '2026-12-08T01:00:00.000Z', label: '08:00', dossiers: 3, trays: [4, 5, 6] } };
+  const state = (trayAt: string, occupancyAt = at) => [
+    { kind: 'occupancy' as const, lockerId: 'd6-01', value: occupancy(occupancyAt, [4, 5, 6]) as any },
+    { kind: 'tray' as const, lockerId: 'd6-01', value: tray(4, 'holding_deposit', trayAt) as any },
+    { kind: 'round' as const, lockerId: 'd6-01', value: round as any },
+  ];
+  t.same(await first.write(state(at)), { duplicates: 0, superseded: 0 }, 'the first instance stores the state');
+
+  // The first instance inside its next batch: the locker's row locked, held until the test lets go.
+  const holder = await first.pool.connect();
+  scope.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  await holder.query("SELECT 1 FROM fleet_lockers WHERE locker_id = 'd6-01' FOR NO KEY UPDATE");
+  let held = true;
+  const letGo = async () => {
+    held = false;
+    await holder.query('ROLLBACK');
+  };
+  const whileHeld = <T>(work: Promise<T>) =>
+    Promise.race([
+      work.then((value) => ({ value, held })),
+      sleep(10_000).then(async () => {
+        await letGo(); // the old way: it waits for the lock, and is answered only once it is let go
+        return { value: await work, held: false };
+      }),
+    ]);
+
+  // The same state again (each instance receives every state message), then a tray older than the stored one.
+  const copy = await whileHeld(second.write(state(at)));
+  t.ok(copy.held, "the copy was dropped while the first instance's batch held the locker");
+  t.same(copy.value, { duplicates: 0, superseded: 3 }, 'its three payloads superseded by what is stored');
+  const older = await whileHeld(second.write([{ kind: 'tray', lockerId: 'd6-01', value: tray(4, 'free', earlier) as any }]));
+  t.ok(older.held, 'so was an older tray');
+  t.same(older.value, { duplicates: 0, superseded: 1 });
+
+  // A newer tray is written: it waits for the lock, as before.
+  const newer = second.write(state(later).slice(1, 2));
+  await sleep(300);
+  await letGo();
+  t.same(await newer, { duplicates: 0, superseded: 0 }, 'a newer payload is written once the lock is let go');
+  const { rows } = await second.pool.query(
+    "SELECT t.at, l.occupancy_at FROM fleet_trays t JOIN fleet_lockers l USING (locker_id) WHERE locker_id = 'd6-01' AND tray = 4",
+  );
+  t.same(
+    rows.map((r) => [r.at.toISOString(), r.occupancy_at.toISOString()]),
+    [[later, at]],
+    'the newer tray stored; the occupancy as the first instance wrote it',
+  );
+  // As new as the stored one, and not the same: written (of two equally new, the later received wins).
+  const other = occupancy(at, [4, 5]) as any;
+  t.same(
+    await second.write([{ kind: 'occupancy', lockerId: 'd6-01', value: other }]),
+    { duplicates: 0, superseded: 0 },
+    'as new and different: written',
+  );
+  const counts = (await second.pool.query("SELECT occupancy_counts FROM fleet_lockers WHERE locker_id = 'd6-01'")).rows[0].occupancy_counts;
+  t.equal(counts.holding_deposit, 2, 'the different payload is the one stored');
+});
+
 t.test("a locker's occupancy trays kept as one short text come back as they were sent", async (t) => {
   const states = ['free', 'reserved', 'holding_deposit', 'holding_result', 'to_check', 'out_of_service'] as const;
   const doors = ['open', 'closed', 'unknown'] as const;
