@@ -461,7 +461,8 @@ export class FleetPeers {
         WHERE l.locker_id = $1 AND prev.locker_id = $1
           AND (l.replay_asked_at IS NULL OR l.replay_asked_at < now() - $2::double precision * interval '1 millisecond')
         RETURNING GREATEST(now() - $4::double precision * interval '1 millisecond', LEAST(
-          coalesce(l.last_event_at - $3::double precision * interval '1 millisecond', now() - $4::double precision * interval '1 millisecond'),
+          coalesce((SELECT max(e.at) FROM fleet_events e WHERE e.locker_id = $1) - $3::double precision * interval '1 millisecond',
+                   now() - $4::double precision * interval '1 millisecond'),
           (SELECT min(r.since) FROM fleet_replays r WHERE r.asked_at > coalesce(prev.replay_asked_at, '-infinity')))) AS since`,
       [lockerId, this.connectClaimMs, this.marginMs, CONNECT_REACH_MS],
     );

@@ -242,24 +242,34 @@ export class FleetStore {
     // before the other instance committed is written as before, and changes nothing.
     const superseded = await this.superseded(occupancy, rounds, trays);
     for (const [kind, key] of superseded) (kind === 'o' ? occupancy : kind === 'r' ? rounds : trays).delete(key);
+    // The lockers whose rows this batch changes: its state's. An event is only added beside its
+    // locker's row (its last event is read from the events, ADR 0031), so the events of a burst,
+    // which the instances share, do not queue on the rows the state locks.
     const lockers = new Set<string>([
       ...availability.keys(),
       ...occupancy.keys(),
       ...rounds.keys(),
       ...[...trays.values()].map((t) => t.locker_id),
-      ...[...events.values()].map((e) => e.locker_id),
     ]);
-    if (lockers.size === 0) return { duplicates, superseded: superseded.length };
+    const known = new Set<string>([...lockers, ...[...events.values()].map((e) => e.locker_id)]);
+    if (known.size === 0) return { duplicates, superseded: superseded.length };
 
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // Every instance writes the state messages it did not find stored: two batches touching the
       // same lockers would deadlock if each locked their rows in its own order. Each locks its
-      // lockers' rows first, in id order; every other row it writes belongs to one of them.
-      const ids = [...lockers].sort();
-      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [ids]);
-      await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [ids]);
+      // state's lockers' rows first, in id order; every other row it changes belongs to one of
+      // them. An event's insert takes only a key-share lock on its locker's row (the foreign key),
+      // which these locks do not conflict with.
+      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [
+        [...known].sort(),
+      ]);
+      if (lockers.size) {
+        await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [
+          [...lockers].sort(),
+        ]);
+      }
       if (availability.size) {
         await client.query(
           `UPDATE fleet_lockers l SET online = v.online, availability_at = now(), updated_at = now()
@@ -315,13 +325,9 @@ export class FleetStore {
           `WITH v AS (
              SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, locker_id text, type text, at timestamptz, data jsonb, n int)
            ), e AS (
-             INSERT INTO fleet_events (id, locker_id, type, at, data) SELECT id, locker_id, type, at, data FROM v
+             -- In arrival order: of two events at the same moment, the later received is the locker's last.
+             INSERT INTO fleet_events (id, locker_id, type, at, data) SELECT id, locker_id, type, at, data FROM v ORDER BY n
              ON CONFLICT (id) DO NOTHING RETURNING id
-           ), last AS (
-             SELECT DISTINCT ON (v.locker_id) v.locker_id, v.type, v.at FROM v JOIN e USING (id) ORDER BY v.locker_id, v.at DESC, v.n DESC
-           ), u AS (
-             UPDATE fleet_lockers l SET last_event_type = last.type, last_event_at = last.at, updated_at = now() FROM last
-              WHERE l.locker_id = last.locker_id AND (l.last_event_at IS NULL OR l.last_event_at <= last.at)
            )
            SELECT v.locker_id FROM v JOIN e USING (id)`,
           [json(events)],
@@ -377,9 +383,15 @@ export class FleetStore {
 
   /** Every locker heard from or registered, in id order, with its site. */
   async lockers(filter: LockerFilter = {}): Promise<LockerRow[]> {
+    // Each locker's last event found by the events' index (locker, at): the ingest does not write it on the row (ADR 0031).
     const { rows } = await this.pool.query(
-      `SELECT l.*, coalesce(l.locker_id, s.locker_id) AS id, s.name AS site_name, s.district, s.ward, s.address
+      `SELECT l.*, coalesce(l.locker_id, s.locker_id) AS id, s.name AS site_name, s.district, s.ward, s.address,
+              e.type AS last_event_type, e.at AS last_event_at, GREATEST(l.updated_at, e.received_at) AS updated_at
          FROM fleet_lockers l FULL JOIN fleet_sites s ON s.locker_id = l.locker_id
+         LEFT JOIN LATERAL (
+           SELECT type, at, received_at FROM fleet_events
+            WHERE locker_id = l.locker_id ORDER BY at DESC, received_at DESC, id DESC LIMIT 1
+         ) e ON true
         WHERE ($1::text IS NULL OR s.district = $1) AND ($2::text IS NULL OR s.ward = $2)
           AND ($3::text[] IS NULL OR coalesce(l.locker_id, s.locker_id) = ANY($3))
         ORDER BY id`,

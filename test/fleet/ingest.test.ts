@@ -111,7 +111,7 @@ t.test(
       const row = (await direct.query('SELECT * FROM fleet_lockers WHERE locker_id = $1', [locker])).rows[0];
       t.equal(row.online, true, 'the last availability received');
       t.equal(row.occupancy_at.toISOString(), at(30), 'the newest occupancy, whatever the order');
-      t.equal(row.last_event_at.toISOString(), at(499), 'the newest event');
+      t.equal((await fleet.store.lockers({ ids: [locker] }))[0].lastEventAt, at(499), 'the newest event');
       // The grid: each tray from the newer of its own message and the occupancy.
       const grid = await fleet.http.inject({
         method: 'GET',
@@ -278,6 +278,12 @@ t.test("another instance's copy of stored state is dropped without waiting for t
   const older = await whileHeld(second.write([{ kind: 'tray', lockerId: 'd6-01', value: tray(4, 'free', earlier) as any }]));
   t.ok(older.held, 'so was an older tray');
   t.same(older.value, { duplicates: 0, superseded: 1 });
+  // An event (the instances share them) is added beside the locked row, and is the locker's last.
+  const alarm = { id: randomUUID(), type: 'tray.door_closed' as const, at: later, data: { tray: 4 } };
+  const added = await whileHeld(second.write([{ kind: 'event', lockerId: 'd6-01', event: alarm }]));
+  t.ok(added.held, "an event was stored while the first instance's batch held the locker");
+  t.same(added.value, { duplicates: 0, superseded: 0 });
+  t.match((await second.lockers({ ids: ['d6-01'] }))[0], { lastEventType: 'tray.door_closed', lastEventAt: later }, 'its last event');
 
   // A newer tray is written: it waits for the lock, as before.
   const newer = second.write(state(later).slice(1, 2));
