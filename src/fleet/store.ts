@@ -238,8 +238,9 @@ export class FleetStore {
     // Every instance receives every state message (src/fleet/ingest.ts): the copy another instance
     // has stored already is dropped here, on a read that locks nothing, instead of waiting in the
     // transaction for that instance's row locks to find the same (ADR 0031). Stored state only
-    // moves forward, so what supersedes a write now still does at the commit; a copy read here
-    // before the other instance committed is written as before, and changes nothing.
+    // moves forward (or, at the same moment, to another payload of that moment: of those, which
+    // is last is arbitrary anyway), so what supersedes a write now still does at the commit; a
+    // copy read here before the other instance committed is written as before, and changes nothing.
     const superseded = await this.superseded(occupancy, rounds, trays);
     for (const [kind, key] of superseded) (kind === 'o' ? occupancy : kind === 'r' ? rounds : trays).delete(key);
     // The lockers whose rows this batch changes: its state's. An event is only added beside its
@@ -261,10 +262,15 @@ export class FleetStore {
       // same lockers would deadlock if each locked their rows in its own order. Each locks its
       // state's lockers' rows first, in id order; every other row it changes belongs to one of
       // them. An event's insert takes only a key-share lock on its locker's row (the foreign key),
-      // which these locks do not conflict with.
-      await client.query('INSERT INTO fleet_lockers (locker_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [
-        [...known].sort(),
-      ]);
+      // which these locks do not conflict with. Only the lockers not stored yet are inserted: an
+      // insert that meets an existing row another transaction has updated waits for its commit,
+      // even with DO NOTHING.
+      await client.query(
+        `INSERT INTO fleet_lockers (locker_id)
+         SELECT id FROM unnest($1::text[]) AS id WHERE NOT EXISTS (SELECT 1 FROM fleet_lockers x WHERE x.locker_id = id)
+          ORDER BY 1 ON CONFLICT DO NOTHING`,
+        [[...known].sort()],
+      );
       if (lockers.size) {
         await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [
           [...lockers].sort(),
@@ -325,8 +331,11 @@ export class FleetStore {
           `WITH v AS (
              SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, locker_id text, type text, at timestamptz, data jsonb, n int)
            ), e AS (
-             -- In arrival order: of two events at the same moment, the later received is the locker's last.
-             INSERT INTO fleet_events (id, locker_id, type, at, data) SELECT id, locker_id, type, at, data FROM v ORDER BY n
+             -- In id order, as before (two instances inserting the same ids in different orders
+             -- would deadlock on them). Received in arrival order: of two events at the same moment,
+             -- the later received is the locker's last (read by lockers()), within a batch too.
+             INSERT INTO fleet_events (id, locker_id, type, at, data, received_at)
+             SELECT id, locker_id, type, at, data, now() + n * interval '1 microsecond' FROM v
              ON CONFLICT (id) DO NOTHING RETURNING id
            )
            SELECT v.locker_id FROM v JOIN e USING (id)`,
@@ -386,7 +395,7 @@ export class FleetStore {
     // Each locker's last event found by the events' index (locker, at): the ingest does not write it on the row (ADR 0031).
     const { rows } = await this.pool.query(
       `SELECT l.*, coalesce(l.locker_id, s.locker_id) AS id, s.name AS site_name, s.district, s.ward, s.address,
-              e.type AS last_event_type, e.at AS last_event_at, GREATEST(l.updated_at, e.received_at) AS updated_at
+              e.type AS last_event_type, e.at AS last_event_at, GREATEST(l.updated_at, e.received_at) AS heard_at
          FROM fleet_lockers l FULL JOIN fleet_sites s ON s.locker_id = l.locker_id
          LEFT JOIN LATERAL (
            SELECT type, at, received_at FROM fleet_events
@@ -556,6 +565,6 @@ function toLocker(r: Record<string, any>): LockerRow {
     roundNext: r.round_next,
     lastEventType: r.last_event_type,
     lastEventAt: iso(r.last_event_at),
-    updatedAt: iso(r.updated_at),
+    updatedAt: iso(r.heard_at),
   };
 }

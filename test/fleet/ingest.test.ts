@@ -252,11 +252,11 @@ t.test("another instance's copy of stored state is dropped without waiting for t
   ];
   t.same(await first.write(state(at)), { duplicates: 0, superseded: 0 }, 'the first instance stores the state');
 
-  // The first instance inside its next batch: the locker's row locked, held until the test lets go.
+  // The first instance inside its next batch: the locker's row updated, not committed until the test lets go.
   const holder = await first.pool.connect();
   scope.teardown(() => holder.release());
   await holder.query('BEGIN');
-  await holder.query("SELECT 1 FROM fleet_lockers WHERE locker_id = 'd6-01' FOR NO KEY UPDATE");
+  await holder.query("UPDATE fleet_lockers SET updated_at = now() WHERE locker_id = 'd6-01'");
   let held = true;
   const letGo = async () => {
     held = false;
@@ -284,6 +284,14 @@ t.test("another instance's copy of stored state is dropped without waiting for t
   t.ok(added.held, "an event was stored while the first instance's batch held the locker");
   t.same(added.value, { duplicates: 0, superseded: 0 });
   t.match((await second.lockers({ ids: ['d6-01'] }))[0], { lastEventType: 'tray.door_closed', lastEventAt: later }, 'its last event');
+  // Two events at the same moment in one batch: the later received is the locker's last, whatever their ids.
+  const same = '2026-12-08T01:00:02.000Z';
+  const pair = [
+    { id: 'ffffffff-0000-4000-8000-000000000000', type: 'board.fault' as const, at: same, data: { board: 'a1' } },
+    { id: '00000000-0000-4000-8000-000000000000', type: 'board.recovered' as const, at: same, data: { board: 'a1' } },
+  ];
+  await whileHeld(second.write(pair.map((event) => ({ kind: 'event' as const, lockerId: 'd6-01', event }))));
+  t.match((await second.lockers({ ids: ['d6-01'] }))[0], { lastEventType: 'board.recovered', lastEventAt: same }, 'the later received');
 
   // A newer tray is written: it waits for the lock, as before.
   const newer = second.write(state(later).slice(1, 2));

@@ -46,10 +46,11 @@ export interface UiLocker extends TestLocker {
 
 /**
  * Chromium, closed at teardown, and a way to open pages on it with console errors collected. Each
- * page's clock is installed `shiftMs` from the system's (the daemon's clock in `startUiLocker`) and
- * runs on from there; a test moves it on with `page.clock.fastForward`.
+ * page's clock is installed `shiftMs` from the system's (0: beside a daemon on the system's clock;
+ * `startUiLocker` gives its daemon's shift) and runs on from there; a test moves it on with
+ * `page.clock.fastForward`.
  */
-export async function launchBrowser(t: Teardown, shiftMs = shiftFrom(UI_TEST_START)): Promise<Pick<UiLocker, 'browser' | 'page'>> {
+export async function launchBrowser(t: Teardown, shiftMs = 0): Promise<Pick<UiLocker, 'browser' | 'page'>> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
