@@ -28,11 +28,6 @@ const ARTIFACTS = new URL('../artifacts/ui/', import.meta.url);
  */
 export const UI_TEST_START = new Date('2026-12-08T05:00:00+07:00');
 
-/** Milliseconds to add to the system's time to be where the browser tests' clocks are. */
-function shiftFrom(start: Date): number {
-  return start.getTime() - Date.now();
-}
-
 interface Teardown {
   teardown(fn: () => unknown): void;
 }
@@ -84,7 +79,7 @@ export async function launchBrowser(t: Teardown, shiftMs = 0): Promise<Pick<UiLo
 
 /** The whole controller listening on a loopback port, its clock and the browser's at `UI_TEST_START`. */
 export async function startUiLocker(t: Teardown, overrides: Record<string, any> = {}): Promise<UiLocker> {
-  const shiftMs = shiftFrom(UI_TEST_START);
+  const shiftMs = UI_TEST_START.getTime() - Date.now();
   const base = { now: () => new Date(Date.now() + shiftMs), monotonicMs: () => performance.now() };
   const locker = await startTestLocker(t, overrides, { clock: new OffsetClock(base) });
   // Through the controller: what listens for real also tells the simulated bank where its webhook is.
