@@ -143,6 +143,11 @@ export class FleetStore {
       // PostgreSQL ends a session idle inside a transaction after this (its batch rolls back, its
       // messages were never acknowledged). A live batch sends its statements back to back.
       idle_in_transaction_session_timeout: options.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS,
+      // No JIT compiling: every statement here reads or writes a few hundred rows by key, but a
+      // table bloated by a burst's updates makes the planner's estimates big enough to compile the
+      // dashboard's list (a server built with LLVM, as Debian's is), 200–300 ms each time, against
+      // a few ms for the statement itself. A connection string's own `options` still win.
+      options: '-c jit=off',
     });
     this.pool.on('error', () => undefined); // an idle client lost: the next query reconnects
     // A client in use whose session ends between two statements (the limit above, a restart)
@@ -366,18 +371,26 @@ export class FleetStore {
     trays: Map<string, { locker_id: string }>,
   ): Promise<[string, string][]> {
     if (occupancy.size + rounds.size + trays.size === 0) return [];
+    // Each payload meets its stored row by its primary key (a lateral lookup: the planner cannot
+    // turn it into a hash join over the whole table, as it did over the 45,000 trays of 500
+    // lockers for a batch holding one tray, its estimate of a JSON array's rows being a blind 100).
     const { rows } = await this.pool.query<{ kind: string; key: string }>(
-      `WITH o AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(locker_id text, counts jsonb, trays text, at timestamptz)),
-            r AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS v(locker_id text, payload jsonb, at timestamptz)),
-            t AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS v(locker_id text, tray int, cabinet text, size text, state text, door text, at timestamptz))
-       SELECT 'o' AS kind, o.locker_id AS key FROM o JOIN fleet_lockers l USING (locker_id)
+      `SELECT 'o' AS kind, o.locker_id AS key
+         FROM jsonb_to_recordset($1::jsonb) AS o(locker_id text, counts jsonb, trays text, at timestamptz)
+         CROSS JOIN LATERAL (SELECT occupancy_at, occupancy_counts, occupancy_trays FROM fleet_lockers
+                              WHERE locker_id = o.locker_id LIMIT 1) l
         WHERE l.occupancy_at > o.at
            OR (l.occupancy_at = o.at AND (l.occupancy_counts, l.occupancy_trays) IS NOT DISTINCT FROM (o.counts, o.trays))
        UNION ALL
-       SELECT 'r', r.locker_id FROM r JOIN fleet_lockers l USING (locker_id)
+       SELECT 'r', r.locker_id
+         FROM jsonb_to_recordset($2::jsonb) AS r(locker_id text, payload jsonb, at timestamptz)
+         CROSS JOIN LATERAL (SELECT round_next_at, round_next FROM fleet_lockers WHERE locker_id = r.locker_id LIMIT 1) l
         WHERE l.round_next_at > r.at OR (l.round_next_at = r.at AND l.round_next IS NOT DISTINCT FROM r.payload)
        UNION ALL
-       SELECT 't', t.locker_id || '/' || t.tray FROM t JOIN fleet_trays f ON f.locker_id = t.locker_id AND f.tray = t.tray
+       SELECT 't', t.locker_id || '/' || t.tray
+         FROM jsonb_to_recordset($3::jsonb) AS t(locker_id text, tray int, cabinet text, size text, state text, door text, at timestamptz)
+         CROSS JOIN LATERAL (SELECT at, cabinet, size, state, door FROM fleet_trays
+                              WHERE locker_id = t.locker_id AND tray = t.tray LIMIT 1) f
         WHERE f.at > t.at OR (f.at = t.at
           AND (f.cabinet, f.size, f.state, f.door) IS NOT DISTINCT FROM (t.cabinet, t.size, t.state, t.door))`,
       [JSON.stringify([...occupancy.values()]), JSON.stringify([...rounds.values()]), JSON.stringify([...trays.values()])],
@@ -394,15 +407,22 @@ export class FleetStore {
   async lockers(filter: LockerFilter = {}): Promise<LockerRow[]> {
     // Each locker's last event found by the events' index (locker, at): the ingest does not write it on the row (ADR 0031).
     const { rows } = await this.pool.query(
-      `SELECT l.*, coalesce(l.locker_id, s.locker_id) AS id, s.name AS site_name, s.district, s.ward, s.address,
+      // The ids asked for (the live stream's changed lockers) are looked up by key in both tables,
+      // not filtered out of a join of the whole of both.
+      `WITH k AS (
+         SELECT locker_id FROM fleet_lockers WHERE $3::text[] IS NULL OR locker_id = ANY($3)
+         UNION
+         SELECT locker_id FROM fleet_sites WHERE $3::text[] IS NULL OR locker_id = ANY($3)
+       )
+       SELECT l.*, k.locker_id AS id, s.name AS site_name, s.district, s.ward, s.address,
               e.type AS last_event_type, e.at AS last_event_at, GREATEST(l.updated_at, e.received_at) AS heard_at
-         FROM fleet_lockers l FULL JOIN fleet_sites s ON s.locker_id = l.locker_id
+         FROM k LEFT JOIN fleet_lockers l ON l.locker_id = k.locker_id
+         LEFT JOIN fleet_sites s ON s.locker_id = k.locker_id
          LEFT JOIN LATERAL (
            SELECT type, at, received_at FROM fleet_events
-            WHERE locker_id = l.locker_id ORDER BY at DESC, received_at DESC, id DESC LIMIT 1
+            WHERE locker_id = k.locker_id ORDER BY at DESC, received_at DESC, id DESC LIMIT 1
          ) e ON true
         WHERE ($1::text IS NULL OR s.district = $1) AND ($2::text IS NULL OR s.ward = $2)
-          AND ($3::text[] IS NULL OR coalesce(l.locker_id, s.locker_id) = ANY($3))
         ORDER BY id`,
       [filter.district ?? null, filter.ward ?? null, filter.ids ?? null],
     );
