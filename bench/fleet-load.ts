@@ -138,21 +138,53 @@ function expected(c: Counters, instances: number, which: 'sent' | 'acked'): numb
   return instances * (k.state + k.availability + c.drops) + k.event;
 }
 
+interface TableCounters {
+  updates: number;
+  hot: number;
+  bytes: number;
+}
+
 interface PgCounters {
   commits: number;
   walSyncs: number;
   walBytes: number;
+  /** The two tables each state message updates: how many updates found room on their row's page (HOT), and their size. */
+  tables: { fleet_lockers: TableCounters; fleet_trays: TableCounters };
 }
 
-/** The bench database's commits (pg_stat_database) and the server's WAL flushes and bytes (pg_stat_wal). */
+/** Rows updated, of them HOT, and the table's size at the end of the window (a bloated table is slower to read). */
+interface TableFigures {
+  updates: number;
+  hotPct: number;
+  mib: number;
+}
+
+/**
+ * The bench database's commits (pg_stat_database), the server's WAL flushes and bytes
+ * (pg_stat_wal), and the state tables' updates (pg_stat_user_tables) and sizes.
+ */
 function pgCounters(db: Database): Promise<PgCounters | null> {
   return withClient(db.url, async (q) => {
     const { rows } = await q.query(
       `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::float8 AS commits,
               wal_sync::float8 AS "walSyncs", wal_bytes::float8 AS "walBytes" FROM pg_stat_wal`,
     );
-    return rows[0] as PgCounters;
+    const tables = await q.query<{ relname: 'fleet_lockers' | 'fleet_trays'; updates: number; hot: number; bytes: number }>(
+      `SELECT relname, n_tup_upd::float8 AS updates, n_tup_hot_upd::float8 AS hot, pg_relation_size(relid)::float8 AS bytes
+         FROM pg_stat_user_tables WHERE relname IN ('fleet_lockers', 'fleet_trays')`,
+    );
+    const zero = { updates: 0, hot: 0, bytes: 0 };
+    const byName = Object.fromEntries(tables.rows.map((t) => [t.relname, t]));
+    return {
+      ...(rows[0] as Omit<PgCounters, 'tables'>),
+      tables: { fleet_lockers: byName.fleet_lockers ?? zero, fleet_trays: byName.fleet_trays ?? zero },
+    };
   }).catch(() => null);
+}
+
+function tableFigures(a: TableCounters, b: TableCounters): TableFigures {
+  const updates = b.updates - a.updates;
+  return { updates, hotPct: updates > 0 ? ((b.hot - a.hot) * 100) / updates : NaN, mib: b.bytes / 1048576 };
 }
 
 interface ConnectResult {
@@ -189,7 +221,7 @@ interface WindowResult {
   backlogPeak: number;
   ingestSustained: number | null;
   ingestPeak: number;
-  pg: { commits: number; walSyncs: number; walMiB: number } | null;
+  pg: { commits: number; walSyncs: number; walMiB: number; lockers: TableFigures; trays: TableFigures } | null;
   stream: { batches: number; summaries: number; fulls: number; reconnects: number; mib: number };
 }
 
@@ -529,7 +561,13 @@ class Run {
       ingestPeak: intake.peak,
       pg:
         pgA && pgB
-          ? { commits: pgB.commits - pgA.commits, walSyncs: pgB.walSyncs - pgA.walSyncs, walMiB: (pgB.walBytes - pgA.walBytes) / 1048576 }
+          ? {
+              commits: pgB.commits - pgA.commits,
+              walSyncs: pgB.walSyncs - pgA.walSyncs,
+              walMiB: (pgB.walBytes - pgA.walBytes) / 1048576,
+              lockers: tableFigures(pgA.tables.fleet_lockers, pgB.tables.fleet_lockers),
+              trays: tableFigures(pgA.tables.fleet_trays, pgB.tables.fleet_trays),
+            }
           : null,
       stream: {
         batches: stream1.batches - stream0.batches,
@@ -714,8 +752,15 @@ function reportWindow(r: WindowResult): void {
     r.ingestSustained === null ? '—' : fmt(r.ingestSustained),
     fmt(r.ingestPeak),
   ]);
-  if (r.pg)
+  if (r.pg) {
     line('PostgreSQL: commits (bench database), WAL flushes, WAL MiB', [String(r.pg.commits), String(r.pg.walSyncs), fmt(r.pg.walMiB)]);
+    for (const [name, t] of [
+      ['fleet_lockers', r.pg.lockers],
+      ['fleet_trays', r.pg.trays],
+    ] as const) {
+      line(`PostgreSQL: ${name} rows updated, of them HOT %, MiB at the end`, [String(t.updates), fmt(t.hotPct), fmt(t.mib, 1)]);
+    }
+  }
   line(
     `streams: ${r.stream.batches} batches, ${r.stream.summaries} summaries, ${r.stream.fulls} full lists, MiB`,
     one(fmt(r.stream.mib, 1)),
