@@ -143,11 +143,12 @@ export class FleetStore {
       // PostgreSQL ends a session idle inside a transaction after this (its batch rolls back, its
       // messages were never acknowledged). A live batch sends its statements back to back.
       idle_in_transaction_session_timeout: options.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS,
-      // No JIT compiling: every statement here reads or writes a few hundred rows by key, but a
-      // table bloated by a burst's updates makes the planner's estimates big enough to compile the
-      // dashboard's list (a server built with LLVM, as Debian's is), 200–300 ms each time, against
-      // a few ms for the statement itself. A connection string's own `options` still win.
-      options: '-c jit=off',
+      // No JIT compiling (ADR 0032): the ingest's and the live stream's statements touch rows by
+      // key, but a table bloated by a burst's updates made the planner's estimates big enough to
+      // compile the dashboard's list (a server built with LLVM, as Debian's is), 200–300 ms each
+      // time against a few ms for the statement itself. PGOPTIONS is kept, after this (a `-c
+      // jit=on` there wins); a connection string with its own `options` replaces both (pg's rule).
+      options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
     });
     this.pool.on('error', () => undefined); // an idle client lost: the next query reconnects
     // A client in use whose session ends between two statements (the limit above, a restart)
