@@ -38,7 +38,9 @@
  *   fleet's /health counters (rejected must be 0) and what the broker dropped ($SYS);
  * - CPU (/proc/<pid>/stat, user + system, % of one core over the window) and peak RSS (VmHWM) of
  *   each instance; PostgreSQL's CPU (the bench database's backends and the server's own
- *   processes), commits and WAL flushes; Mosquitto's and the generator's CPU.
+ *   processes), commits and WAL flushes, and the state tables' updates (the share of them HOT)
+ *   and size (ADR 0032; a table's statistics reach PostgreSQL's views up to a second late, so a
+ *   window's last second counts in the next); Mosquitto's and the generator's CPU.
  * Exits 0 when every target is met, 1 when one is not, 2 when the bench could not run.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
@@ -165,20 +167,25 @@ interface TableFigures {
  */
 function pgCounters(db: Database): Promise<PgCounters | null> {
   return withClient(db.url, async (q) => {
-    const { rows } = await q.query(
-      `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::float8 AS commits,
-              wal_sync::float8 AS "walSyncs", wal_bytes::float8 AS "walBytes" FROM pg_stat_wal`,
-    );
-    const tables = await q.query<{ relname: 'fleet_lockers' | 'fleet_trays'; updates: number; hot: number; bytes: number }>(
-      `SELECT relname, n_tup_upd::float8 AS updates, n_tup_hot_upd::float8 AS hot, pg_relation_size(relid)::float8 AS bytes
-         FROM pg_stat_user_tables WHERE relname IN ('fleet_lockers', 'fleet_trays')`,
-    );
-    const zero = { updates: 0, hot: 0, bytes: 0 };
-    const byName = Object.fromEntries(tables.rows.map((t) => [t.relname, t]));
-    return {
-      ...(rows[0] as Omit<PgCounters, 'tables'>),
-      tables: { fleet_lockers: byName.fleet_lockers ?? zero, fleet_trays: byName.fleet_trays ?? zero },
-    };
+    // Each read on its own: a server without one of these views or columns (pg_stat_wal's
+    // wal_sync is gone from PostgreSQL 18) loses that figure, not the others.
+    const server = await q
+      .query(
+        `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::float8 AS commits,
+                wal_sync::float8 AS "walSyncs", wal_bytes::float8 AS "walBytes" FROM pg_stat_wal`,
+      )
+      .then((r) => r.rows[0] as Omit<PgCounters, 'tables'>)
+      .catch(() => ({ commits: NaN, walSyncs: NaN, walBytes: NaN }));
+    const tables = await q
+      .query<{ relname: 'fleet_lockers' | 'fleet_trays'; updates: number; hot: number; bytes: number }>(
+        `SELECT relname, n_tup_upd::float8 AS updates, n_tup_hot_upd::float8 AS hot, pg_relation_size(relid)::float8 AS bytes
+           FROM pg_stat_user_tables WHERE relname IN ('fleet_lockers', 'fleet_trays')`,
+      )
+      .then((r) => r.rows)
+      .catch(() => []);
+    const none = { updates: NaN, hot: NaN, bytes: NaN };
+    const byName = Object.fromEntries(tables.map((t) => [t.relname, t]));
+    return { ...server, tables: { fleet_lockers: byName.fleet_lockers ?? none, fleet_trays: byName.fleet_trays ?? none } };
   }).catch(() => null);
 }
 
@@ -753,12 +760,12 @@ function reportWindow(r: WindowResult): void {
     fmt(r.ingestPeak),
   ]);
   if (r.pg) {
-    line('PostgreSQL: commits (bench database), WAL flushes, WAL MiB', [String(r.pg.commits), String(r.pg.walSyncs), fmt(r.pg.walMiB)]);
+    line('PostgreSQL: commits (bench database), WAL flushes, WAL MiB', [fmt(r.pg.commits), fmt(r.pg.walSyncs), fmt(r.pg.walMiB)]);
     for (const [name, t] of [
       ['fleet_lockers', r.pg.lockers],
       ['fleet_trays', r.pg.trays],
     ] as const) {
-      line(`PostgreSQL: ${name} rows updated, of them HOT %, MiB at the end`, [String(t.updates), fmt(t.hotPct), fmt(t.mib, 1)]);
+      line(`PostgreSQL: ${name} rows updated, HOT %, table MiB (no index) at end`, [fmt(t.updates), fmt(t.hotPct), fmt(t.mib, 1)]);
     }
   }
   line(
