@@ -41,8 +41,12 @@ export const DEFAULT_IDLE_IN_TRANSACTION_MS = 5_000;
 /** The channel every instance listens on (src/fleet/changes.ts): the payload is a locker id. */
 export const CHANGES_CHANNEL = 'fleet_changes';
 
-/** Alarms and what clears them: the same tray's door closing, the same board answering again. */
-const ALARM_TYPES = ['alarm.door_open_unexpected', 'alarm.door_held_open', 'board.fault'];
+/**
+ * Alarms and what clears them: the same tray's door closing, the same board answering again. An ID
+ * card held for the counter (ADR 0028) stays locked in its tray until an officer opens it (an
+ * admin's maintenance, the round after its pickup window): that tray's door closing clears it too.
+ */
+const ALARM_TYPES = ['alarm.door_open_unexpected', 'alarm.door_held_open', 'alarm.pickup_identity_held', 'board.fault'];
 /** How far back an alarm not cleared is still shown. */
 const ALARM_DAYS = 7;
 
@@ -483,7 +487,8 @@ export class FleetStore {
 
   /**
    * The alarms not cleared since (of the last ALARM_DAYS days), newest first: a door opened unasked
-   * or held open, until that tray's door closes; a board fault, until that board answers again.
+   * or held open, or an ID card held in its tray, until that tray's door closes; a board fault,
+   * until that board answers again.
    */
   async openAlarms(lockerIds: string[] | null = null): Promise<FleetAlarm[]> {
     const { rows } = await this.pool.query(

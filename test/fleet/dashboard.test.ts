@@ -238,6 +238,19 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
     t.same(await alarms(), ['alarm.door_held_open', 'board.fault'], 'another tray or board clears nothing');
     await event('d6-01', 'board.recovered', at(5), { board: 'b2', trays: [16, 17] });
     await until(async () => (await alarms()).length === 1, 'board b2 answers again', 10_000);
+    // An ID card held for the counter (ADR 0028) stays locked in its tray until an officer opens it.
+    await event('d6-01', 'alarm.pickup_identity_held', at(6), {
+      resultId: 'r-held',
+      dossierCode: 'HS-HELD',
+      tray: 12,
+      procedureCode: 'P1',
+      failures: 5,
+    });
+    await until(async () => (await alarms()).length === 2, 'an ID card held: an alarm', 10_000);
+    t.same(await alarms(), ['alarm.pickup_identity_held', 'alarm.door_held_open'], 'the held card listed, newest first');
+    await event('d6-01', 'tray.door_closed', at(7), { tray: 12 });
+    await until(async () => (await alarms()).length === 1, "an officer opened tray 12: the held card's alarm cleared", 10_000);
+    t.same(await alarms(), ['alarm.door_held_open'], 'only the door held open is left');
     t.equal((await get('/api/fleet/lockers')).json().lockers.find((l: any) => l.lockerId === 'd6-01').alarms, 1, 'counted in the list');
     t.equal((await get('/api/fleet/totals')).json().alarms, 1, 'and in the totals');
   });
@@ -260,7 +273,7 @@ t.test(`the fleet dashboard's API (Mosquitto, PostgreSQL)`, { skip: noMosquitto 
     await event('d1-01', 'pickup.completed', '2026-11-08T03:00:00.000Z', { dossierCode: code(3), tray: 13, procedureCode: 'P1' });
     // Another locker's pickup of the same code is not this locker's.
     await event('d6-01', 'pickup.completed', '2026-11-05T03:00:00.000Z', { dossierCode: code(2), tray: 12, procedureCode: 'P1' });
-    await until(async () => (await one.store.eventCount()) === 14, 'the events stored (7 of the alarms, 7 here)', 10_000);
+    await until(async () => (await one.store.eventCount()) === 16, 'the events stored (9 of the alarms, 7 here)', 10_000);
     t.equal(one.ingest.status().rejected + two.ingest.status().rejected, 0, 'every payload within the contract');
 
     const f = (await get('/api/fleet/figures?from=2026-11-01&to=2026-11-30&lockerId=d1-01')).json();
