@@ -262,8 +262,8 @@ export class FleetStore {
       ...rounds.keys(),
       ...[...trays.values()].map((t) => t.locker_id),
     ]);
-    const known = new Set<string>([...lockers, ...[...events.values()].map((e) => e.locker_id)]);
-    if (known.size === 0) return { duplicates, superseded: superseded.length };
+    const named = new Set<string>([...lockers, ...[...events.values()].map((e) => e.locker_id)]);
+    if (named.size === 0) return { duplicates, superseded: superseded.length };
 
     const client = await this.pool.connect();
     try {
@@ -279,7 +279,7 @@ export class FleetStore {
         `INSERT INTO fleet_lockers (locker_id)
          SELECT id FROM unnest($1::text[]) AS id WHERE NOT EXISTS (SELECT 1 FROM fleet_lockers x WHERE x.locker_id = id)
           ORDER BY 1 ON CONFLICT DO NOTHING`,
-        [[...known].sort()],
+        [[...named].sort()],
       );
       if (lockers.size) {
         await client.query('SELECT 1 FROM fleet_lockers WHERE locker_id = ANY($1::text[]) ORDER BY locker_id FOR NO KEY UPDATE', [

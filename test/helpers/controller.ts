@@ -67,12 +67,6 @@ export async function startTestLocker(
     reuse?: { databaseUrl: string; lockerId: string };
     /** The controller's logger (silent by default), to read what it says. */
     logger?: Logger;
-    /**
-     * The bus's answer times: `shipped` (default) keeps config/cabinet.yaml's, so that a late answer
-     * on a loaded machine (CI's two cores) is not taken for a silent board by a test that is not
-     * about one; `fast` waits 50 ms once, for a fault test that wants a silent board found sooner.
-     */
-    busTimeouts?: 'fast' | 'shipped';
     /** The controller's clock (the system's by default), e.g. one pinned to an hour of the day. */
     clock?: OffsetClock;
   } = {},
@@ -104,13 +98,9 @@ export async function startTestLocker(
       ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'hardware' && k !== 'http')),
     },
   });
-  // Fast bus timeouts when asked for (a fault test); the map is otherwise the real default one.
-  if (hooks.busTimeouts === 'fast') {
-    for (const bus of config.hardware.map.buses) {
-      bus.timeoutMs = 50;
-      bus.retries = 1;
-    }
-  }
+  // The bus keeps config/cabinet.yaml's answer times: a late answer on a loaded machine (CI's two
+  // cores) is not taken for a silent board by a test that is not about one. A fault test that
+  // wants other times sets them in `configure`.
   hooks.configure?.(config);
   const controller = new Controller({
     config,
